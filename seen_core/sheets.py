@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
+import python_calamine
+
+WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".ods")
+FILE_TYPES = (".csv", ".txt", *WORKBOOK_TYPES)
+DELIMITERS = (",", ";", "\t", "|")
+HEADER_SEARCH_ROWS = 30  # title rows above the header are rarely more than a handful
+PREVIEW_ROWS = 12
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # XLS, and also password-protected XLSX
 
 
 class SheetError(ValueError):
@@ -28,3 +47,369 @@ class Sheet:
     table: pd.DataFrame
     blank_rows: int = 0  # blank rows below the header that were dropped
     preview: list[list[str]] = field(default_factory=list)  # first rows of the raw grid, as text
+
+    @property
+    def rows(self) -> int:
+        return len(self.table)
+
+
+# --- cells as text -------------------------------------------------------------------------------
+
+
+def cell_text(value: object) -> str:
+    """The text a user sees in a cell: `4745860321` not `4745860321.0`, dates as YYYY-MM-DD."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+        text = repr(value)
+        if "e" in text or "E" in text:  # never scientific notation
+            text = format(Decimal(text), "f")
+        return text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds" if value.second else "minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds" if value.second else "minutes")
+    if isinstance(value, dt.timedelta):
+        total = int(value.total_seconds())
+        return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+    return str(value)
+
+
+def _grid_text(grid: list[list[object]]) -> list[list[str]]:
+    # Most cells are already text; only convert the others (this is the hot loop for 100k rows).
+    return [
+        row
+        if all(type(c) is str for c in row)
+        else [c if type(c) is str else cell_text(c) for c in row]
+        for row in grid
+    ]
+
+
+# --- file types ----------------------------------------------------------------------------------
+
+
+def _suffix(file_name: str) -> str:
+    return Path(file_name).suffix.lower()
+
+
+def _check_type(file_name: str, data: bytes) -> str:
+    """Which reader to use: 'csv' or 'workbook'. Raises SheetError with one sentence."""
+    suffix = _suffix(file_name)
+    if not data:
+        raise SheetError(f"'{file_name}' is empty.")
+    if suffix not in FILE_TYPES:
+        shown = suffix or "a file without an extension"
+        raise SheetError(
+            f"SEEN Sender reads CSV, XLSX, XLSM, XLS and ODS files; {shown} is not one of them."
+        )
+    if suffix in (".xlsx", ".xlsm", ".ods") and data.startswith(_OLE_MAGIC):
+        raise SheetError(
+            f"'{file_name}' is password-protected; save it without a password and upload it again."
+        )
+    if suffix in WORKBOOK_TYPES:
+        return "workbook"
+    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        raise SheetError(
+            f"'{file_name}' is a workbook with a CSV name; "
+            "rename it to .xlsx or .xls and upload it again."
+        )
+    return "csv"
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> str:
+    """Decode CSV bytes: UTF-8 (± BOM), UTF-16 with BOM, else a detected Western 8-bit code."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    # Exports from Norwegian CRMs are Windows-1252 nearly always; let the detector choose only
+    # among the Western single-byte codes, and prefer cp1252 where it and Latin-1 agree.
+    best = from_bytes(
+        data[:200_000], cp_isolation=["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]
+    ).best()
+    encoding = best.encoding if best is not None else "cp1252"
+    if encoding in ("latin_1", "iso8859_15"):
+        encoding = "cp1252"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return data.decode("latin_1")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    if "\x00" in sample:
+        return True
+    controls = sum(1 for c in sample if ord(c) < 32 and c not in "\r\n\t\f")
+    return controls > max(3, len(sample) // 100)
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter (`,` `;` tab `|`) that splits the most lines into the same number of fields."""
+    lines = [line for line in text.splitlines()[:60] if line.strip()]
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        widths = [len(r) for r in csv.reader(lines, delimiter=delimiter)]
+        widths = [w for w in widths if w > 1]
+        if not widths:
+            continue
+        common = max(set(widths), key=widths.count)
+        score = (widths.count(common), common)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _read_csv_grid(file_name: str, data: bytes) -> list[list[str]]:
+    text = decode_text(data)
+    if _looks_binary(text):
+        raise SheetError(f"'{file_name}' does not look like a CSV file: it holds binary data.")
+    delimiter = sniff_delimiter(text)
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        raise SheetError(f"'{file_name}' could not be read as CSV: {error}.") from None
+
+
+# --- workbooks -----------------------------------------------------------------------------------
+
+
+def _open_workbook(file_name: str, data: bytes) -> python_calamine.CalamineWorkbook:
+    try:
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except python_calamine.PasswordError:
+        raise SheetError(
+            f"'{file_name}' is password-protected; save it without a password and upload it again."
+        ) from None
+    except Exception:  # calamine raises several types for broken files
+        raise SheetError(
+            f"'{file_name}' could not be opened: it is damaged or not really a "
+            f"{_suffix(file_name).lstrip('.').upper()} file."
+        ) from None
+
+
+def _sheet_grid(
+    workbook: python_calamine.CalamineWorkbook, file_name: str, name: str, nrows: int | None = None
+) -> list[list[object]]:
+    try:
+        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+    except Exception:
+        raise SheetError(f"The sheet '{name}' in '{file_name}' could not be read.") from None
+
+
+def _visible_sheets(workbook: python_calamine.CalamineWorkbook) -> list[str]:
+    names = [
+        m.name
+        for m in workbook.sheets_metadata
+        if m.typ == python_calamine.SheetTypeEnum.WorkSheet
+        and m.visible == python_calamine.SheetVisibleEnum.Visible
+    ]
+    return names or list(workbook.sheet_names)
+
+
+# --- header detection ----------------------------------------------------------------------------
+
+
+def _is_text_label(cell: str) -> bool:
+    cell = cell.strip()
+    return bool(cell) and not re.fullmatch(r"[+\-]?[\d\s.,:/-]+", cell) and "@" not in cell
+
+
+def detect_header_row(grid: Sequence[Sequence[str]]) -> int:
+    """0-based index of the header row: the first wide row of labels, below any title rows."""
+    from seen_core.mapping import known_header
+
+    window = [list(r) for r in grid[:HEADER_SEARCH_ROWS]]
+    filled = [sum(1 for c in r if c.strip()) for r in window]
+    if not window or max(filled, default=0) == 0:
+        return 0
+    # A row naming two or more SEEN fields (Fornavn, E-post, ...) is the header.
+    for i, row in enumerate(window):
+        if sum(1 for c in row if known_header(c)) >= 2:
+            return i
+    widest = max(filled)
+    for i, row in enumerate(window):
+        labels = sum(1 for c in row if _is_text_label(c))
+        if filled[i] >= max(2, math.ceil(widest * 0.6)) and labels == filled[i]:
+            return i
+    return next(i for i, n in enumerate(filled) if n)
+
+
+def unique_headers(headers: Sequence[str]) -> list[str]:
+    """Blank headers become `Column C` (by spreadsheet letter), repeated ones `Name (2)`."""
+    result: list[str] = []
+    seen: set[str] = set()
+    for i, header in enumerate(headers):
+        name = " ".join(header.split()) or f"Column {column_letter(i)}"
+        candidate, n = name, 1
+        while candidate.casefold() in seen:
+            n += 1
+            candidate = f"{name} ({n})"
+        seen.add(candidate.casefold())
+        result.append(candidate)
+    return result
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _table(grid: list[list[str]], header_index: int) -> tuple[list[str], pd.DataFrame, int]:
+    header = grid[header_index] if header_index < len(grid) else []
+    body = grid[header_index + 1 :]
+    width = max([len(header), *(len(r) for r in body[:1000])], default=0)
+    if body:
+        width = max(width, max(len(r) for r in body))
+    # Drop trailing columns that have neither a header nor any data.
+    used = [bool(header[i].strip()) if i < len(header) else False for i in range(width)]
+    for row in body:
+        for i, cell in enumerate(row):
+            if not used[i] and cell.strip():
+                used[i] = True
+    while width and not used[width - 1]:
+        width -= 1
+    columns = unique_headers([*header[:width], *[""] * (width - len(header))])
+    rows, numbers, blank = [], [], 0
+    first_number = header_index + 2  # spreadsheet rows count from 1, and the header is one of them
+    for offset, row in enumerate(body):
+        if not any(c.strip() for c in row):
+            blank += 1
+            continue
+        if len(row) != width:
+            row = (row + [""] * width)[:width]
+        rows.append(row)
+        numbers.append(first_number + offset)
+    frame = pd.DataFrame(rows, columns=columns, index=pd.Index(numbers, name="row"), dtype=object)
+    if not rows:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        frame.index.name = "row"
+    return columns, frame, blank
+
+
+# --- public --------------------------------------------------------------------------------------
+
+
+def list_sheets(file_name: str, data: bytes) -> list[str]:
+    """The sheets a user could pick ([] for CSV)."""
+    if _check_type(file_name, data) == "csv":
+        return []
+    return _visible_sheets(_open_workbook(file_name, data))
+
+
+def pick_sheet(file_name: str, data: bytes) -> str | None:
+    """The sheet that holds the receivers: the one whose header names the most SEEN fields."""
+    if _check_type(file_name, data) == "csv":
+        return None
+    workbook = _open_workbook(file_name, data)
+    return _pick_sheet(workbook, file_name)
+
+
+def _pick_sheet(workbook: python_calamine.CalamineWorkbook, file_name: str) -> str:
+    from seen_core.mapping import known_header
+
+    names = _visible_sheets(workbook)
+    best, best_score = names[0], (-1, -1)
+    for name in names:
+        grid = _grid_text(_sheet_grid(workbook, file_name, name, nrows=HEADER_SEARCH_ROWS + 5))
+        if not grid:
+            continue
+        header = grid[detect_header_row(grid)]
+        known = sum(1 for c in header if known_header(c))
+        try:
+            height = workbook.get_sheet_by_name(name).total_height
+        except Exception:
+            height = len(grid)
+        score = (known, height)
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
+def read_sheet(
+    file_name: str, data: bytes, *, sheet: str | None = None, header_row: int | None = None
+) -> Sheet:
+    """Read one sheet of the file as text cells, finding the header under any title rows.
+
+    `header_row` is the spreadsheet row number (1-based) of the header, to override detection.
+    """
+    kind = _check_type(file_name, data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if kind == "csv":
+        sheet_names: list[str] = []
+        sheet_name = None
+        grid = _read_csv_grid(file_name, data)
+    else:
+        workbook = _open_workbook(file_name, data)
+        sheet_names = _visible_sheets(workbook)
+        if sheet is None:
+            sheet_name = _pick_sheet(workbook, file_name)
+        elif sheet in workbook.sheet_names:
+            sheet_name = sheet
+        else:
+            raise SheetError(
+                f"'{file_name}' has no sheet named '{sheet}'; it has: {', '.join(sheet_names)}."
+            )
+        grid = _grid_text(_sheet_grid(workbook, file_name, sheet_name))
+    if not any(any(c.strip() for c in row) for row in grid):
+        where = f"The sheet '{sheet_name}' in '{file_name}'" if sheet_name else f"'{file_name}'"
+        raise SheetError(f"{where} has no data.")
+    if header_row is None:
+        header_index = detect_header_row(grid)
+    else:
+        if not 1 <= header_row <= len(grid):
+            raise SheetError(f"Row {header_row} is outside the sheet, which has {len(grid)} rows.")
+        header_index = header_row - 1
+    columns, table, blank = _table(grid, header_index)
+    return Sheet(
+        file_name=file_name,
+        sha256=sha256,
+        sheet_names=sheet_names,
+        sheet_name=sheet_name,
+        header_row=header_index + 1,
+        columns=columns,
+        table=table,
+        blank_rows=blank,
+        preview=[list(r) for r in grid[:PREVIEW_ROWS]],
+    )
+
+
+def read_path(
+    path: str | Path, *, sheet: str | None = None, header_row: int | None = None
+) -> Sheet:
+    """Read a file from disk; a missing or unreadable file is a SheetError too."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SheetError(f"There is no file '{path}'.") from None
+    except IsADirectoryError:
+        raise SheetError(f"'{path}' is a folder, not a file.") from None
+    except OSError as error:
+        raise SheetError(f"'{path}' could not be read: {error.strerror}.") from None
+    return read_sheet(path.name, data, sheet=sheet, header_row=header_row)

@@ -1,0 +1,357 @@
+"""The validation rules of DESIGN §3: rows and a mapping in, Problems with row numbers out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from urllib.parse import urlsplit
+
+import email_validator
+import pandas as pd
+import phonenumbers
+
+from seen_core.mapping import Mapping, mapping_problems
+from seen_core.problems import Problem
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+IMAGE_TYPES = ("image/jpg", "image/jpeg", "image/png")
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+_IMAGE_WORDS = (
+    "image",
+    "img",
+    "bilde",
+    "bild",
+    "picture",
+    "photo",
+    "foto",
+    "logo",
+    "avatar",
+    "thumbnail",
+    "portrait",
+)
+_LOOKS_LIKE_IMAGE = re.compile(r"\.(jpe?g|png|gif|webp|bmp|tiff?|svg|heic)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    region: str = "NO"  # numbers without a country code are read in this region
+    delivery: bool = True  # SEEN delivers the films, so each receiver needs a phone or e-mail
+    check_images: bool = False  # fetch image URLs (no redirect, no auth, type, size)
+    image_timeout: float = 5.0
+
+
+# --- single values, each parsed once per distinct value ----------------------------------------
+
+
+@lru_cache(maxsize=262_144)
+def phone_e164(text: str, region: str = "NO") -> str | None:
+    """The number in E.164 (`+4745860321`), or None when it is not a valid phone number."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=262_144)
+def email_valid(text: str) -> bool:
+    """Syntax only: no DNS look-up."""
+    try:
+        email_validator.validate_email(text, check_deliverability=False)
+    except (email_validator.EmailNotValidError, ValueError, TypeError):
+        return False
+    return True
+
+
+def is_image_value(key: str, value: str) -> bool:
+    """Whether an extra_args value is an image URL that SEEN's image rules apply to."""
+    if not value.lower().startswith(("http://", "https://")):
+        return False
+    path = urlsplit(value).path
+    return bool(_LOOKS_LIKE_IMAGE.search(path)) or any(w in key.lower() for w in _IMAGE_WORDS)
+
+
+def image_extension_problem(value: str) -> str | None:
+    path = urlsplit(value).path
+    if path.endswith(IMAGE_EXTENSIONS):
+        return None
+    return "An image URL must end in .jpg, .jpeg or .png, in lowercase."
+
+
+def check_image_online(url: str, timeout: float = 5.0) -> tuple[str, str] | None:
+    """Fetch an image URL as SEEN would: (code, message) for the first rule it breaks, else None."""
+    import requests
+
+    try:
+        with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as answer:
+            if 300 <= answer.status_code < 400:
+                return "image_url_redirect", "The image URL redirects; SEEN needs a direct link."
+            if answer.status_code in (401, 403):
+                return "image_url_auth", "The image URL needs a login; SEEN needs a public link."
+            if answer.status_code >= 400:
+                return "image_url_unreachable", f"The image URL answered {answer.status_code}."
+            kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if kind not in IMAGE_TYPES:
+                return (
+                    "image_url_type",
+                    (f"The image URL serves '{kind or 'no type'}', not JPEG or PNG."),
+                )
+            length = answer.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > IMAGE_MAX_BYTES:
+                return "image_url_too_large", "The image is larger than 2 MB."
+            size = 0
+            for chunk in answer.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > IMAGE_MAX_BYTES:
+                    return "image_url_too_large", "The image is larger than 2 MB."
+    except requests.RequestException:
+        return "image_url_unreachable", "The image URL could not be reached."
+    return None
+
+
+# --- the result ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    """Every problem of a sheet, kept per row so one edited row can be re-checked alone."""
+
+    rows: list[int]
+    sheet_problems: list[Problem]
+    row_rules: dict[int, list[Problem]]  # rows with problems from the per-row rules
+    duplicates: dict[int, Problem] = field(default_factory=dict)  # customer_id repeats
+
+    @cached_property
+    def by_row(self) -> dict[int, list[Problem]]:
+        merged = {row: list(found) for row, found in self.row_rules.items()}
+        for row, problem in self.duplicates.items():
+            merged.setdefault(row, []).append(problem)
+        return merged
+
+    @cached_property
+    def problems(self) -> list[Problem]:
+        return [*self.sheet_problems, *(p for row in sorted(self.by_row) for p in self.by_row[row])]
+
+    @cached_property
+    def blocked(self) -> bool:
+        """A sheet-level error (mapping) makes every row unsendable."""
+        return any(p.severity == "error" for p in self.sheet_problems)
+
+    @cached_property
+    def invalid_rows(self) -> set[int]:
+        if self.blocked:
+            return set(self.rows)
+        return {r for r, found in self.by_row.items() if any(p.severity == "error" for p in found)}
+
+    @property
+    def valid_rows(self) -> list[int]:
+        invalid = self.invalid_rows
+        return [r for r in self.rows if r not in invalid]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        warnings = sum(1 for p in self.problems if p.severity == "warning")
+        invalid = len(self.invalid_rows)
+        return {
+            "rows": len(self.rows),
+            "valid": len(self.rows) - invalid,
+            "invalid": invalid,
+            "warnings": warnings,
+        }
+
+    def messages(self, row: int) -> str:
+        return "; ".join(p.message for p in self.by_row.get(row, ()))
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+def _column(table: pd.DataFrame, column: str | None, rows: Sequence[int] | None) -> list[str]:
+    if column is None:
+        return [""] * (len(table) if rows is None else len(rows))
+    series = table[column] if rows is None else table.loc[list(rows), column]
+    return series.tolist()
+
+
+def _row_rules(
+    table: pd.DataFrame, mapping: Mapping, options: CheckOptions, rows: Sequence[int] | None = None
+) -> dict[int, list[Problem]]:
+    numbers = table.index.tolist() if rows is None else list(rows)
+    col = mapping.fields.get
+    first, emails, phones = (_column(table, col(f), rows) for f in ("first_name", "email", "phone"))
+    region = options.region
+    contact_severity = "error" if options.delivery else "warning"
+    found: dict[int, list[Problem]] = {}
+    for row, name, email, phone in zip(numbers, first, emails, phones, strict=True):
+        problems: list[Problem] = []
+        if not name.strip():
+            problems.append(
+                Problem(
+                    row,
+                    col("first_name"),
+                    "first_name",
+                    "first_name_missing",
+                    "error",
+                    "First name is empty.",
+                )
+            )
+        email = email.strip()
+        if email and not email_valid(email):
+            problems.append(
+                Problem(
+                    row,
+                    col("email"),
+                    "email",
+                    "email_invalid",
+                    "error",
+                    f"'{email}' is not a valid e-mail address.",
+                )
+            )
+        phone = phone.strip()
+        if phone and phone_e164(phone, region) is None:
+            problems.append(
+                Problem(
+                    row,
+                    col("phone"),
+                    "phone",
+                    "phone_invalid",
+                    "error",
+                    f"'{phone}' is not a valid phone number (numbers without a "
+                    f"country code are read as {region}).",
+                )
+            )
+        if not email and not phone:
+            problems.append(
+                Problem(
+                    row,
+                    None,
+                    None,
+                    "no_contact",
+                    contact_severity,
+                    "Neither phone nor e-mail: SEEN cannot deliver the film.",
+                )
+            )
+        if problems:
+            found[row] = problems
+    _image_rules(table, mapping, options, numbers, rows, found)
+    return found
+
+
+def _image_rules(
+    table: pd.DataFrame,
+    mapping: Mapping,
+    options: CheckOptions,
+    numbers: list[int],
+    rows: Sequence[int] | None,
+    found: dict[int, list[Problem]],
+) -> None:
+    to_fetch: dict[str, list[tuple[int, str, str]]] = {}
+    for key, column in mapping.extra_args.items():
+        values = _column(table, column, rows)
+        for row, value in zip(numbers, values, strict=True):
+            value = value.strip()
+            if not value or not is_image_value(key, value):
+                continue
+            message = image_extension_problem(value)
+            if message:
+                found.setdefault(row, []).append(
+                    Problem(row, column, key, "image_url_extension", "error", message)
+                )
+            elif options.check_images:
+                to_fetch.setdefault(value, []).append((row, column, key))
+    if not to_fetch:
+        return
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        verdicts = dict(
+            zip(
+                to_fetch,
+                pool.map(lambda url: check_image_online(url, options.image_timeout), to_fetch),
+                strict=True,
+            )
+        )
+    for url, places in to_fetch.items():
+        verdict = verdicts[url]
+        if verdict:
+            for row, column, key in places:
+                found.setdefault(row, []).append(
+                    Problem(row, column, key, *verdict[:1], "error", verdict[1])
+                )
+
+
+def _duplicates(table: pd.DataFrame, mapping: Mapping) -> dict[int, Problem]:
+    column = mapping.fields.get("customer_id")
+    if column is None:
+        return {}
+    first_row: dict[str, int] = {}
+    found: dict[int, Problem] = {}
+    for row, value in zip(table.index.tolist(), table[column].tolist(), strict=True):
+        value = value.strip()
+        if not value:
+            continue
+        earlier = first_row.setdefault(value, row)
+        if earlier != row:
+            found[row] = Problem(
+                row,
+                column,
+                "customer_id",
+                "customer_id_duplicate",
+                "error",
+                f"Customer ID '{value}' is already used on row {earlier}.",
+            )
+    return found
+
+
+def _sheet_problems(table: pd.DataFrame, mapping: Mapping) -> list[Problem]:
+    problems = mapping_problems(mapping, table.columns)
+    if "customer_id" not in mapping.fields:
+        problems.append(
+            Problem(
+                None,
+                None,
+                "customer_id",
+                "customer_id_missing",
+                "warning",
+                "No customer ID column is mapped: a retry cannot be made safe, "
+                "and SEEN's callbacks cannot be matched to your rows.",
+            )
+        )
+    return problems
+
+
+def check_sheet(
+    table: pd.DataFrame, mapping: Mapping, options: CheckOptions | None = None
+) -> CheckResult:
+    """Run every rule on every row of a table whose cells are text and index is row numbers."""
+    options = options or CheckOptions()
+    sheet = _sheet_problems(table, mapping)
+    if any(p.code in ("column_not_found",) for p in sheet):
+        # The rules cannot read a column that is not there; the mapping problem says it all.
+        return CheckResult(table.index.tolist(), sheet, {})
+    return CheckResult(
+        table.index.tolist(),
+        sheet,
+        _row_rules(table, mapping, options),
+        _duplicates(table, mapping),
+    )
+
+
+def recheck(
+    result: CheckResult,
+    table: pd.DataFrame,
+    mapping: Mapping,
+    changed_rows: Iterable[int],
+    options: CheckOptions | None = None,
+) -> CheckResult:
+    """Re-run the row rules on the changed rows only, and the duplicate rule on all rows."""
+    options = options or CheckOptions()
+    changed = list(dict.fromkeys(changed_rows))
+    if result.blocked and any(p.code == "column_not_found" for p in result.sheet_problems):
+        return check_sheet(table, mapping, options)
+    row_rules = {r: found for r, found in result.row_rules.items() if r not in set(changed)}
+    row_rules.update(_row_rules(table, mapping, options, changed))
+    return CheckResult(result.rows, result.sheet_problems, row_rules, _duplicates(table, mapping))

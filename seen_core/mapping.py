@@ -1,0 +1,390 @@
+"""Which column feeds which SEEN field: field model, suggestions, extra_args keys, mapping files."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from seen_core.problems import Problem
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+FUZZY_CUTOFF = 0.82  # close enough for "Telefonnr" ~ "telefonnummer", far from unrelated words
+
+
+class MappingError(ValueError):
+    """A mapping file or mapping cannot be used; the message is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A SEEN receiver field and the headers that usually mean it."""
+
+    name: str
+    label: str
+    required: bool
+    synonyms: tuple[str, ...]
+    help: str
+
+
+FIELDS: tuple[Field, ...] = (
+    Field(
+        "first_name",
+        "First name",
+        True,
+        (
+            "first name",
+            "firstname",
+            "given name",
+            "forename",
+            "fname",
+            "fornavn",
+            "förnamn",
+            "fornamn",
+            "tilltalsnamn",
+            "tiltalsnavn",
+        ),
+        "Required. The name the film greets.",
+    ),
+    Field(
+        "last_name",
+        "Last name",
+        False,
+        (
+            "last name",
+            "lastname",
+            "surname",
+            "family name",
+            "lname",
+            "etternavn",
+            "efternavn",
+            "efternamn",
+            "slektsnavn",
+        ),
+        "Optional.",
+    ),
+    Field(
+        "email",
+        "E-mail",
+        False,
+        (
+            "email",
+            "e-mail",
+            "email address",
+            "e-mail address",
+            "mail",
+            "e-post",
+            "epost",
+            "e-postadresse",
+            "epostadresse",
+            "e-postadress",
+            "mailadresse",
+            "mailadress",
+            "e-mailadresse",
+            "emailadresse",
+        ),
+        "Where SEEN sends the film by e-mail.",
+    ),
+    Field(
+        "phone",
+        "Phone",
+        False,
+        (
+            "phone",
+            "phone number",
+            "mobile",
+            "mobile phone",
+            "mobile number",
+            "cell",
+            "cellphone",
+            "telephone",
+            "tel",
+            "mobil",
+            "mobilnummer",
+            "mobilnr",
+            "mobiltelefon",
+            "telefon",
+            "telefonnummer",
+            "telefonnr",
+            "tlf",
+            "tlfnr",
+            "tlf nr",
+            "mobilnummer",
+            "mobiltlf",
+        ),
+        "Where SEEN sends the film by text message; sent in E.164 (+4712345678).",
+    ),
+    Field(
+        "customer_id",
+        "Customer ID",
+        False,
+        (
+            "customer id",
+            "customerid",
+            "customer number",
+            "customer no",
+            "client id",
+            "crm id",
+            "external id",
+            "member id",
+            "member number",
+            "id",
+            "kundenr",
+            "kundenummer",
+            "kunde-id",
+            "kundeid",
+            "kunde nr",
+            "kund-id",
+            "kundid",
+            "kundnummer",
+            "kundnr",
+            "medlemsnummer",
+            "medlemsnr",
+            "medlems-id",
+        ),
+        "Your own ID for the person: makes a retry safe and matches SEEN's callbacks.",
+    ),
+)
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+FIELDS_BY_NAME = {f.name: f for f in FIELDS}
+
+_TRANSLITERATE = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "Ae",
+        "å": "a",
+        "Å": "A",
+        "ö": "o",
+        "Ö": "O",
+        "ä": "a",
+        "Ä": "A",
+        "ü": "u",
+        "Ü": "U",
+        "ß": "ss",
+        "œ": "oe",
+        "Œ": "Oe",
+    }
+)
+
+
+def _fold(text: str) -> str:
+    """Lowercase ASCII letters and digits only: 'E-post ' → 'epost', 'Kjønn' → 'kjonn'."""
+    text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE).casefold())
+    return "".join(c for c in text if c.isascii() and c.isalnum())
+
+
+_SYNONYMS: dict[str, str] = {
+    _fold(s): f.name for f in FIELDS for s in (f.name, f.label, *f.synonyms)
+}
+
+
+@lru_cache(maxsize=4096)
+def known_header(header: str) -> str | None:
+    """The SEEN field a header names exactly (ignoring case, spaces and punctuation), if any."""
+    return _SYNONYMS.get(_fold(header)) if header.strip() else None
+
+
+def _closeness(header: str, field_name: str) -> float:
+    folded = _fold(header)
+    if not folded:
+        return 0.0
+    best = 0.0
+    for synonym, name in _SYNONYMS.items():
+        if name == field_name and len(synonym) > 2:  # "id" and "tel" only match exactly
+            best = max(best, difflib.SequenceMatcher(None, folded, synonym).ratio())
+    return best
+
+
+def extra_key(header: str) -> str:
+    """A legal `extra_args` key for a header: 'Kjønn' → 'kjonn', 'Antall mil' → 'antall_mil'."""
+    text = unicodedata.normalize("NFKD", header.translate(_TRANSLITERATE).lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    key = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    return key or "column"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """SEEN field → column header, and `extra_args` key → column header."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    extra_args: dict[str, str] = field(default_factory=dict)
+
+    def column(self, field_name: str) -> str | None:
+        return self.fields.get(field_name)
+
+    def to_dict(self) -> dict[str, object]:
+        """The mapping-file form: every SEEN field (None when unmapped) plus `extra_args`."""
+        data: dict[str, object] = {name: self.fields.get(name) for name in FIELD_NAMES}
+        data["extra_args"] = dict(self.extra_args)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> Mapping:
+        if not isinstance(data, dict):
+            raise MappingError("A mapping must be a JSON object of SEEN fields and column names.")
+        unknown = sorted(set(data) - {*FIELD_NAMES, "extra_args"})
+        if unknown:
+            raise MappingError(
+                f"The mapping names {', '.join(map(repr, unknown))}, which "
+                f"{'is not a SEEN field' if len(unknown) == 1 else 'are not SEEN fields'}; "
+                f"use {', '.join(FIELD_NAMES)} and extra_args."
+            )
+        fields: dict[str, str] = {}
+        for name in FIELD_NAMES:
+            column = data.get(name)
+            if column in (None, ""):
+                continue
+            if not isinstance(column, str):
+                raise MappingError(f"In the mapping, {name} must name a column, or be null.")
+            fields[name] = column
+        extra = data.get("extra_args") or {}
+        if not isinstance(extra, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+        ):
+            raise MappingError("In the mapping, extra_args must map keys to column names.")
+        return cls(fields, dict(extra))
+
+    def mapped_columns(self) -> list[str]:
+        return [*self.fields.values(), *self.extra_args.values()]
+
+
+def suggest(columns: Sequence[str]) -> Mapping:
+    """Map headers to SEEN fields by synonym, then by closeness; every other column to extra_args.
+
+    Each column is used at most once; a contested field goes to the closer header.
+    """
+    fields: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        name = known_header(column)
+        if name and name not in fields:
+            fields[name] = column
+            used.add(column)
+    candidates = sorted(
+        (
+            (_closeness(column, f.name), i, f.name, column)
+            for f in FIELDS
+            if f.name not in fields
+            for i, column in enumerate(columns)
+            if column not in used
+        ),
+        key=lambda c: (-c[0], c[1]),
+    )
+    for score, _, name, column in candidates:
+        if score < FUZZY_CUTOFF:
+            break
+        if name not in fields and column not in used:
+            fields[name] = column
+            used.add(column)
+    extra: dict[str, str] = {}
+    for column in columns:
+        if column not in used:
+            key = base = extra_key(column)
+            n = 1
+            while key in extra or key in FIELD_NAMES:
+                n += 1
+                key = f"{base}_{n}"
+            extra[key] = column
+    ordered = {name: fields[name] for name in FIELD_NAMES if name in fields}
+    return Mapping(ordered, extra)
+
+
+def mapping_problems(mapping: Mapping, columns: Iterable[str]) -> list[Problem]:
+    """What makes a mapping unusable for these columns (each a sheet-level Problem)."""
+    columns = list(columns)
+    problems: list[Problem] = []
+    if "first_name" not in mapping.fields:
+        problems.append(
+            Problem(
+                None,
+                None,
+                "first_name",
+                "first_name_unmapped",
+                "error",
+                "No column is mapped to first_name, which SEEN requires.",
+            )
+        )
+    seen: dict[str, str] = {}
+    for target, column in [*mapping.fields.items(), *mapping.extra_args.items()]:
+        if column not in columns:
+            problems.append(
+                Problem(
+                    None,
+                    column,
+                    target,
+                    "column_not_found",
+                    "error",
+                    f"The mapping names the column '{column}', which is not in the sheet.",
+                )
+            )
+        elif column in seen:
+            problems.append(
+                Problem(
+                    None,
+                    column,
+                    target,
+                    "column_mapped_twice",
+                    "error",
+                    f"The column '{column}' is mapped to both {seen[column]} and {target}.",
+                )
+            )
+        else:
+            seen[column] = target
+    keys: set[str] = set()
+    for key, column in mapping.extra_args.items():
+        if not KEY_PATTERN.fullmatch(key):
+            problems.append(
+                Problem(
+                    None,
+                    column,
+                    key,
+                    "extra_key_invalid",
+                    "error",
+                    f"The extra_args key '{key}' may only hold A-Z, a-z, 0-9 and _; "
+                    f"try '{extra_key(key)}'.",
+                )
+            )
+        elif key.casefold() in keys or key in FIELD_NAMES:
+            problems.append(
+                Problem(
+                    None,
+                    column,
+                    key,
+                    "extra_key_invalid",
+                    "error",
+                    f"The extra_args key '{key}' is used twice.",
+                )
+            )
+        keys.add(key.casefold())
+    return problems
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(f"There is no mapping file '{path}'.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise MappingError(f"The mapping file '{path}' could not be read: {error}.") from None
+    except json.JSONDecodeError as error:
+        raise MappingError(
+            f"The mapping file '{path}' is not valid JSON (line {error.lineno}: {error.msg})."
+        ) from None
+    return Mapping.from_dict(data)
+
+
+def mapping_json(mapping: Mapping) -> str:
+    return json.dumps(mapping.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def save_mapping(mapping: Mapping, path: str | Path) -> None:
+    Path(path).write_text(mapping_json(mapping), encoding="utf-8")
