@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -235,7 +236,8 @@ def sandbox_command(args: argparse.Namespace) -> int:
     )
     print("Press Ctrl-C to stop.", flush=True)
     try:
-        server.wait()
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
