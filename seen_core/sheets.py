@@ -112,9 +112,9 @@ def _check_type(file_name: str, data: bytes) -> str:
     if not data:
         raise SheetError(f"'{file_name}' is empty.")
     if suffix not in FILE_TYPES:
-        shown = suffix or "a file without an extension"
+        shown = f"a {suffix} file" if suffix else "a file without an extension"
         raise SheetError(
-            f"SEEN Sender reads CSV, XLSX, XLSM, XLS and ODS files; {shown} is not one of them."
+            f"'{file_name}' is {shown}; SEEN Sender reads CSV, XLSX, XLSM, XLS and ODS files."
         )
     if suffix in (".xlsx", ".xlsm", ".ods") and data.startswith(_OLE_MAGIC):
         raise SheetError(
@@ -136,7 +136,10 @@ def _check_type(file_name: str, data: bytes) -> str:
 def decode_text(data: bytes) -> str:
     """Decode CSV bytes: UTF-8 (± BOM), UTF-16 with BOM, else a detected Western 8-bit code."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:  # a cut-off or fake BOM: let the checks below judge the bytes
+            pass
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -204,7 +207,7 @@ def _open_workbook(file_name: str, data: bytes) -> python_calamine.CalamineWorkb
         ) from None
     except Exception:  # calamine raises several types for broken files
         raise SheetError(
-            f"'{file_name}' could not be opened: it is damaged or not really a "
+            f"'{file_name}' could not be opened: it is damaged or not really an "
             f"{_suffix(file_name).lstrip('.').upper()} file."
         ) from None
 
