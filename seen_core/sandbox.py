@@ -432,8 +432,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if status == 503
                 else "A server error occurred."
             )
+            sandbox._record(campaign, count, status)  # before answering: a client may look next
             self._answer(status, {"detail": detail})
-            sandbox._record(campaign, count, status)
             return
         status, payload, headers = self._receivers(match, campaign, body, data, parse_error)
         if fault == "drop_after":
@@ -443,8 +443,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop(campaign, count)  # logged now, so the log is complete while it hangs
             sandbox._pause(sandbox.hang_seconds)
             return
-        self._answer(status, payload, headers)
         sandbox._record(campaign, count, status)
+        self._answer(status, payload, headers)
 
     def _receivers(
         self,
