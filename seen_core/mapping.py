@@ -245,7 +245,9 @@ class Mapping:
             if not isinstance(column, str):
                 raise MappingError(f"In the mapping, {name} must name a column, or be null.")
             fields[name] = column
-        extra = data.get("extra_args") or {}
+        extra = data.get("extra_args")
+        if extra is None:  # an empty list or text is a mistake to report, not "no extra_args"
+            extra = {}
         if not isinstance(extra, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
         ):
