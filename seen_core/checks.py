@@ -6,13 +6,12 @@ import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from urllib.parse import urlsplit
 
-import email_validator
 import pandas as pd
-import phonenumbers
 
+from seen_core.contact import email_valid, phone_e164
 from seen_core.mapping import Mapping, mapping_problems
 from seen_core.problems import Problem
 
@@ -44,28 +43,6 @@ class CheckOptions:
 
 
 # --- single values, each parsed once per distinct value ----------------------------------------
-
-
-@lru_cache(maxsize=262_144)
-def phone_e164(text: str, region: str = "NO") -> str | None:
-    """The number in E.164 (`+4745860321`), or None when it is not a valid phone number."""
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-@lru_cache(maxsize=262_144)
-def email_valid(text: str) -> bool:
-    """Syntax only: no DNS look-up."""
-    try:
-        email_validator.validate_email(text, check_deliverability=False)
-    except (email_validator.EmailNotValidError, ValueError, TypeError):
-        return False
-    return True
 
 
 def is_image_value(key: str, value: str) -> bool:
@@ -254,8 +231,10 @@ def _image_rules(
     for key, column in mapping.extra_args.items():
         values = _column(table, column, rows)
         for row, value in zip(numbers, values, strict=True):
+            if "http" not in value[:12].lower():  # cheap: most cells are no URL at all
+                continue
             value = value.strip()
-            if not value or not is_image_value(key, value):
+            if not is_image_value(key, value):
                 continue
             message = image_extension_problem(value)
             if message:

@@ -90,11 +90,17 @@ def cell_text(value: object) -> str:
 
 
 def _grid_text(grid: list[list[object]]) -> list[list[str]]:
-    # Most cells are already text; only convert the others (this is the hot loop for 100k rows).
+    """Every cell as text. The hot loop for 100k rows: text cells pass as they are, whole
+    numbers (phone numbers and ids stored as numbers) take a short cut."""
     return [
-        row
-        if all(type(c) is str for c in row)
-        else [c if type(c) is str else cell_text(c) for c in row]
+        [
+            c
+            if type(c) is str
+            else str(int(c))
+            if type(c) is float and c.is_integer()
+            else cell_text(c)
+            for c in row
+        ]
         for row in grid
     ]
 
@@ -330,28 +336,32 @@ def pick_sheet(file_name: str, data: bytes) -> str | None:
     if _check_type(file_name, data) == "csv":
         return None
     workbook = _open_workbook(file_name, data)
-    return _pick_sheet(workbook, file_name)
+    return _pick_sheet(workbook, file_name)[0]
 
 
-def _pick_sheet(workbook: python_calamine.CalamineWorkbook, file_name: str) -> str:
+def _pick_sheet(
+    workbook: python_calamine.CalamineWorkbook, file_name: str
+) -> tuple[str, list[list[object]] | None]:
+    """The sheet with the most SEEN fields in its header (then the most rows), and its cells.
+
+    calamine parses a whole sheet to give any of it, so the winner's cells are kept, not read twice.
+    """
     from seen_core.mapping import known_header
 
     names = _visible_sheets(workbook)
-    best, best_score = names[0], (-1, -1)
+    if len(names) == 1:
+        return names[0], None
+    best, best_grid, best_score = names[0], None, (-1, -1)
     for name in names:
-        grid = _grid_text(_sheet_grid(workbook, file_name, name, nrows=HEADER_SEARCH_ROWS + 5))
+        grid = _sheet_grid(workbook, file_name, name)
         if not grid:
             continue
-        header = grid[detect_header_row(grid)]
-        known = sum(1 for c in header if known_header(c))
-        try:
-            height = workbook.get_sheet_by_name(name).total_height
-        except Exception:
-            height = len(grid)
-        score = (known, height)
+        top = _grid_text(grid[:HEADER_SEARCH_ROWS])
+        header = top[detect_header_row(top)]
+        score = (sum(1 for c in header if known_header(c)), len(grid))
         if score > best_score:
-            best, best_score = name, score
-    return best
+            best, best_grid, best_score = name, grid, score
+    return best, best_grid
 
 
 def read_sheet(
@@ -370,15 +380,19 @@ def read_sheet(
     else:
         workbook = _open_workbook(file_name, data)
         sheet_names = _visible_sheets(workbook)
+        raw = None
         if sheet is None:
-            sheet_name = _pick_sheet(workbook, file_name)
+            sheet_name, raw = _pick_sheet(workbook, file_name)
         elif sheet in workbook.sheet_names:
             sheet_name = sheet
         else:
             raise SheetError(
                 f"'{file_name}' has no sheet named '{sheet}'; it has: {', '.join(sheet_names)}."
             )
-        grid = _grid_text(_sheet_grid(workbook, file_name, sheet_name))
+        if raw is None:
+            raw = _sheet_grid(workbook, file_name, sheet_name)
+        grid = _grid_text(raw)
+        del raw
     if not any(any(c.strip() for c in row) for row in grid):
         where = f"The sheet '{sheet_name}' in '{file_name}'" if sheet_name else f"'{file_name}'"
         raise SheetError(f"{where} has no data.")
