@@ -1,0 +1,565 @@
+"""SQLite journal of sends: jobs, their receivers, each batch before it is sent and its outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+# Statuses of a row (DESIGN §4). `ready` rows may be sent; the others are outcomes.
+READY = "ready"
+CREATED = "created"
+REJECTED = "rejected"
+INVALID = "invalid"
+FAILED = "failed"
+UNKNOWN = "unknown"
+NOT_SENT = "not_sent"
+STATUSES = (CREATED, REJECTED, INVALID, FAILED, UNKNOWN, NOT_SENT, READY)
+
+# States of a job as stored; "interrupted" is derived (running, but its owner is gone).
+PENDING = "pending"
+RUNNING = "running"
+FINISHED = "finished"
+STOPPED = "stopped"
+CANCELLED = "cancelled"
+INTERRUPTED = "interrupted"
+END_STATES = (FINISHED, STOPPED, CANCELLED)
+
+LOST_ANSWER_MESSAGE = "No answer from SEEN; check whether this receiver was created."
+
+# A claim on another host cannot be checked by pid; a claim whose owner has not written for
+# this long is taken as dead. Far above the longest wait between two writes (timeouts, back-off).
+STALE_CLAIM_SECONDS = 600.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    target TEXT NOT NULL,
+    batch_size INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    state TEXT NOT NULL DEFAULT 'pending',
+    stop_reason TEXT NOT NULL DEFAULT '',
+    owner TEXT,
+    heartbeat_at TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_file ON jobs (file_sha256, campaign, target);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    sent_at TEXT NOT NULL,
+    answered_at TEXT,
+    answer TEXT,
+    http_status INTEGER
+);
+CREATE INDEX IF NOT EXISTS batches_by_job ON batches (job_id);
+CREATE TABLE IF NOT EXISTS receivers (
+    job_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    payload TEXT,
+    has_customer_id INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    batch_id INTEGER,
+    maybe_stored INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, row)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS receivers_in_flight ON receivers (job_id, batch_id)
+    WHERE batch_id IS NOT NULL;
+"""
+# receivers.batch_id is set while the row's request is in flight: set before the request,
+# cleared with its answer. receivers.maybe_stored: an earlier request carrying the row may
+# have been stored by SEEN although no usable answer came back.
+
+# Claims held by this process, so a claim carrying our own pid can be told apart from one
+# left by an earlier process that had the same pid (pid 1 in a restarted container).
+_live_claims: set[str] = set()
+_live_lock = threading.Lock()
+
+
+class JobBusy(RuntimeError):
+    """The job is being sent by another process or thread."""
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: int
+    file_name: str
+    file_sha256: str
+    campaign: str
+    target: str
+    batch_size: int
+    created_at: str
+    finished_at: str | None
+    state: str
+    stop_reason: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Proof that this process and thread own a job until `Journal.release`."""
+
+    job_id: int
+    owner: str
+
+
+@dataclass(frozen=True)
+class Sendable:
+    """A row still to be sent, as stored when the job was created."""
+
+    row: int
+    payload: dict
+    maybe_stored: bool
+
+
+def default_path() -> Path:
+    """Where the journal lives: `$SEEN_DATA_DIR/journal.sqlite3`, else the user's data dir."""
+    env = os.environ.get("SEEN_DATA_DIR")
+    if env:
+        folder = Path(env).expanduser()
+    else:
+        home = Path.home()
+        if sys.platform == "win32":
+            base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
+        elif sys.platform == "darwin":
+            base = home / "Library" / "Application Support"
+        else:
+            base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+        folder = base / ".seen-sender"
+    # The journal holds people's names and addresses: keep the folder private where we make it.
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / "journal.sqlite3"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this machine (a zombie counts as dead)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":
+        return _windows_pid_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by another user
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        # A killed child not yet reaped still answers kill(0); its state letter is Z.
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    # os.kill(pid, 0) would terminate the process on Windows, so ask the kernel instead.
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def _owner_alive(owner: str | None, heartbeat_at: str | None) -> bool:
+    """Whether the owner of a claim may still be sending."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition("|")
+    pid_text, _, _token = rest.partition("|")
+    fresh = False
+    if heartbeat_at:
+        age = (_now() - datetime.fromisoformat(heartbeat_at)).total_seconds()
+        fresh = age < STALE_CLAIM_SECONDS
+    if host != socket.gethostname():
+        return fresh
+    pid = int(pid_text) if pid_text.isdigit() else -1
+    if pid == os.getpid():
+        with _live_lock:
+            return owner in _live_claims
+    # A live pid with a stale heartbeat is most likely another program that reused the pid.
+    return fresh and _pid_alive(pid)
+
+
+class Journal:
+    """The journal file; one connection shared by the threads of this process under a lock."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE for writes).
+        self._db = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        # FULL: a committed "in flight" mark must survive a power cut, or a row could be sent twice.
+        self._db.execute("PRAGMA synchronous = FULL")
+        with self._write() as db:
+            # executescript would commit on its own; run the statements inside our transaction.
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the database's write lock at once."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction, so several queries see one snapshot."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- jobs ------------------------------------------------------------------------------
+
+    def create_job(
+        self,
+        *,
+        file_name: str,
+        file_sha256: str,
+        campaign: str,
+        target: str,
+        batch_size: int,
+        receivers: list[tuple[int, dict]],
+        invalid: dict[int, str],
+    ) -> int:
+        """Store a new send with every payload (so it can resume without the file)."""
+        if batch_size < 1:
+            raise ValueError("The batch size must be at least 1.")
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO jobs (file_name, file_sha256, campaign, target, batch_size,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (file_name, file_sha256, campaign, target, batch_size, _iso(_now())),
+            )
+            job_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO receivers (job_id, row, payload, has_customer_id, status)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    (
+                        job_id,
+                        row,
+                        json.dumps(payload, ensure_ascii=False),
+                        int(bool(payload.get("customer_id"))),
+                        READY,
+                    )
+                    for row, payload in receivers
+                ),
+            )
+            db.executemany(
+                "INSERT INTO receivers (job_id, row, status, message) VALUES (?, ?, ?, ?)",
+                ((job_id, row, INVALID, message) for row, message in invalid.items()),
+            )
+        return job_id
+
+    def jobs(self) -> list[JobInfo]:
+        """Every send, newest first."""
+        return self._select_jobs("", ())
+
+    def job(self, job_id: int) -> JobInfo:
+        found = self._select_jobs("WHERE id = ?", (job_id,))
+        if not found:
+            raise KeyError(f"There is no send #{job_id} in the journal.")
+        return found[0]
+
+    def jobs_for(self, file_sha256: str, campaign: str, target: str) -> list[JobInfo]:
+        """Sends of this file to this campaign and target, newest first."""
+        return self._select_jobs(
+            "WHERE file_sha256 = ? AND campaign = ? AND target = ?",
+            (file_sha256, campaign, target),
+        )
+
+    def _select_jobs(self, where: str, params: tuple) -> list[JobInfo]:
+        with self._read() as db:
+            jobs = db.execute(f"SELECT * FROM jobs {where} ORDER BY id DESC", params).fetchall()
+            ids = [job["id"] for job in jobs]
+            counts: dict[int, dict[str, int]] = {i: dict.fromkeys(STATUSES, 0) for i in ids}
+            if ids:
+                marks = ",".join("?" * len(ids))
+                for job_id, status, n in db.execute(
+                    f"SELECT job_id, status, count(*) FROM receivers WHERE job_id IN ({marks})"
+                    " GROUP BY job_id, status",
+                    ids,
+                ):
+                    counts[job_id][status] = n
+        return [
+            JobInfo(
+                id=job["id"],
+                file_name=job["file_name"],
+                file_sha256=job["file_sha256"],
+                campaign=job["campaign"],
+                target=job["target"],
+                batch_size=job["batch_size"],
+                created_at=job["created_at"],
+                finished_at=job["finished_at"],
+                state=_visible_state(job["state"], job["owner"], job["heartbeat_at"]),
+                stop_reason=job["stop_reason"],
+                counts=counts[job["id"]],
+            )
+            for job in jobs
+        ]
+
+    def outcomes(self, job_id: int) -> dict[int, tuple[str, str]]:
+        """Spreadsheet row → (status, message), in row order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT row, status, message FROM receivers WHERE job_id = ? ORDER BY row",
+                (job_id,),
+            ).fetchall()
+        return {row: (status, message) for row, status, message in rows}
+
+    def counts(self, job_id: int) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        with self._lock:
+            for status, n in self._db.execute(
+                "SELECT status, count(*) FROM receivers WHERE job_id = ? GROUP BY status",
+                (job_id,),
+            ):
+                counts[status] = n
+        return counts
+
+    def delete_job(self, job_id: int) -> None:
+        """Forget a send and its receivers; refused while it is being sent."""
+        with self._write() as db:
+            job = db.execute(
+                "SELECT owner, heartbeat_at FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+            if job is None:
+                return
+            if _owner_alive(job["owner"], job["heartbeat_at"]):
+                raise JobBusy(f"Send #{job_id} is being sent right now; it cannot be deleted.")
+            self._delete(db, [job_id])
+
+    def purge(self, older_than_days: int = 30) -> int:
+        """Delete sends whose last activity is older than that and that are not being sent.
+
+        Finished sends go by when they finished; stopped, cancelled and never-run ones by their
+        last activity too, since they also hold people's data. Returns how many were deleted.
+        """
+        cutoff = _iso(_now() - timedelta(days=older_than_days))
+        with self._write() as db:
+            old = db.execute(
+                "SELECT id, owner, heartbeat_at FROM jobs"
+                " WHERE coalesce(finished_at, heartbeat_at, created_at) < ?",
+                (cutoff,),
+            ).fetchall()
+            ids = [job["id"] for job in old if not _owner_alive(job["owner"], job["heartbeat_at"])]
+            self._delete(db, ids)
+        return len(ids)
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, ids: list[int]) -> None:
+        for job_id in ids:
+            db.execute("DELETE FROM receivers WHERE job_id = ?", (job_id,))
+            db.execute("DELETE FROM batches WHERE job_id = ?", (job_id,))
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    # --- what sending needs ------------------------------------------------------------------
+
+    def claim(self, job_id: int) -> Claim:
+        """Take the job for this thread, or raise JobBusy if someone alive holds it."""
+        owner = f"{socket.gethostname()}|{os.getpid()}|{secrets.token_hex(8)}"
+        with self._write() as db:
+            job = db.execute(
+                "SELECT owner, heartbeat_at FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+            if job is None:
+                raise KeyError(f"There is no send #{job_id} in the journal.")
+            if _owner_alive(job["owner"], job["heartbeat_at"]):
+                raise JobBusy(f"Send #{job_id} is already being sent.")
+            now = _iso(_now())
+            db.execute(
+                "UPDATE jobs SET owner = ?, heartbeat_at = ?, state = ?, stop_reason = '',"
+                " finished_at = NULL WHERE id = ?",
+                (owner, now, RUNNING, job_id),
+            )
+            with _live_lock:
+                _live_claims.add(owner)
+        return Claim(job_id, owner)
+
+    def release(self, claim: Claim, state: str, stop_reason: str = "") -> None:
+        """End the claim and record how the run ended."""
+        if state not in END_STATES:
+            raise ValueError(f"A send cannot end as {state!r}.")
+        try:
+            with self._write() as db:
+                db.execute(
+                    "UPDATE jobs SET owner = NULL, state = ?, stop_reason = ?, finished_at = ?"
+                    " WHERE id = ? AND owner = ?",
+                    (state, stop_reason, _iso(_now()), claim.job_id, claim.owner),
+                )
+        finally:
+            with _live_lock:
+                _live_claims.discard(claim.owner)
+
+    def _hold(self, db: sqlite3.Connection, claim: Claim) -> None:
+        """Check the claim is still ours (inside a write) and note that we are alive."""
+        updated = db.execute(
+            "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND owner = ?",
+            (_iso(_now()), claim.job_id, claim.owner),
+        ).rowcount
+        if not updated:
+            raise JobBusy(f"Send #{claim.job_id} was taken over by another process.")
+
+    def recover(self, claim: Claim) -> None:
+        """Make a claimed job ready to run again after a crash, a stop or a cancel.
+
+        Rows left in flight had their answer lost, which may mean SEEN stored them: rows with
+        a customer_id are sent again (SEEN's "already exists" then means created); rows
+        without one become `unknown`, never sent blindly again. `not_sent` rows are ready.
+        """
+        with self._write() as db:
+            self._hold(db, claim)
+            db.execute(
+                "UPDATE receivers SET status = ?, message = ?, batch_id = NULL"
+                " WHERE job_id = ? AND batch_id IS NOT NULL AND has_customer_id = 0",
+                (UNKNOWN, LOST_ANSWER_MESSAGE, claim.job_id),
+            )
+            db.execute(
+                "UPDATE receivers SET maybe_stored = 1, batch_id = NULL"
+                " WHERE job_id = ? AND batch_id IS NOT NULL",
+                (claim.job_id,),
+            )
+            db.execute(
+                "UPDATE receivers SET status = ?, message = '' WHERE job_id = ? AND status = ?",
+                (READY, claim.job_id, NOT_SENT),
+            )
+
+    def sendable(self, job_id: int) -> list[Sendable]:
+        """Rows still to send, in file order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT row, payload, maybe_stored FROM receivers"
+                " WHERE job_id = ? AND status = ? AND batch_id IS NULL ORDER BY row",
+                (job_id, READY),
+            ).fetchall()
+        return [Sendable(row, json.loads(payload), bool(stored)) for row, payload, stored in rows]
+
+    def mark_in_flight(self, claim: Claim, rows: Iterable[int], attempt: int) -> int:
+        """Record, before the request goes out, that these rows are being sent. Returns its id."""
+        rows = list(rows)
+        with self._write() as db:
+            self._hold(db, claim)
+            batch_id = int(
+                db.execute(
+                    "INSERT INTO batches (job_id, attempt, size, sent_at) VALUES (?, ?, ?, ?)",
+                    (claim.job_id, attempt, len(rows), _iso(_now())),
+                ).lastrowid
+                or 0
+            )
+            db.executemany(
+                "UPDATE receivers SET batch_id = ?, attempts = attempts + 1"
+                " WHERE job_id = ? AND row = ?",
+                ((batch_id, claim.job_id, row) for row in rows),
+            )
+        return batch_id
+
+    def record_answer(
+        self,
+        claim: Claim,
+        batch_id: int,
+        *,
+        answer: str,
+        http_status: int | None,
+        outcomes: dict[int, tuple[str, str]],
+        maybe_stored: Iterable[int] = (),
+    ) -> None:
+        """Record a batch's answer: final outcomes, and which rows SEEN may have stored.
+
+        Rows of the batch without an outcome stay `ready` for the next request.
+        """
+        with self._write() as db:
+            self._hold(db, claim)
+            db.execute(
+                "UPDATE batches SET answered_at = ?, answer = ?, http_status = ? WHERE id = ?",
+                (_iso(_now()), answer, http_status, batch_id),
+            )
+            db.executemany(
+                "UPDATE receivers SET maybe_stored = 1 WHERE job_id = ? AND row = ?",
+                ((claim.job_id, row) for row in maybe_stored),
+            )
+            db.executemany(
+                "UPDATE receivers SET status = ?, message = ? WHERE job_id = ? AND row = ?",
+                (
+                    (status, message, claim.job_id, row)
+                    for row, (status, message) in outcomes.items()
+                ),
+            )
+            db.execute(
+                "UPDATE receivers SET batch_id = NULL WHERE job_id = ? AND batch_id = ?",
+                (claim.job_id, batch_id),
+            )
+
+    def mark_not_sent(self, claim: Claim) -> int:
+        """Every row still `ready` becomes `not_sent` (the send stopped); returns how many."""
+        with self._write() as db:
+            self._hold(db, claim)
+            return db.execute(
+                "UPDATE receivers SET status = ? WHERE job_id = ? AND status = ?"
+                " AND batch_id IS NULL",
+                (NOT_SENT, claim.job_id, READY),
+            ).rowcount
+
+
+def _visible_state(state: str, owner: str | None, heartbeat_at: str | None) -> str:
+    if state == RUNNING and not _owner_alive(owner, heartbeat_at):
+        return INTERRUPTED
+    return state
