@@ -1,0 +1,537 @@
+"""Send a journalled job to SEEN: batches, pacing, retries, stop, cancel and resume (DESIGN §4)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from seen_core.client import Answer, AnswerKind, SeenClient
+from seen_core.journal import (
+    CANCELLED,
+    CREATED,
+    FAILED,
+    FINISHED,
+    LOST_ANSWER_MESSAGE,
+    NOT_SENT,
+    READY,
+    REJECTED,
+    STOPPED,
+    UNKNOWN,
+    Claim,
+    JobBusy,
+    JobInfo,
+    Journal,
+)
+
+ALREADY_EXISTS = "A receiver with this ID already exists."
+CREATED_EARLIER = "Created by an earlier attempt whose answer was lost."
+TOKEN_REFUSED = "SEEN refused the token."
+CANCELLED_BY_USER = "Cancelled by the user."
+# 429s a batch may get before each further one counts as a failed attempt: waiting is what
+# SEEN asks for, but a server that throttles forever must not hold the send forever.
+THROTTLE_GRACE = 10
+MAX_WAIT = 120.0  # longest single wait (Retry-After or back-off), in seconds
+DONE_STATUSES = (CREATED, REJECTED, FAILED, UNKNOWN)
+
+
+class AlreadySent(Exception):
+    """This file was already sent (wholly or in part) to the same campaign and target."""
+
+    def __init__(self, message: str, job: JobInfo) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class NothingToResume(Exception):
+    """There is no unfinished send of this file to this campaign and target."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    done: int
+    counts: dict[str, int]
+    rate: float  # rows per second in this run
+    eta_seconds: float | None
+    message: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    job_id: int
+    state: str  # "finished" | "stopped" | "cancelled"
+    stop_reason: str
+    counts: dict[str, int]
+    outcomes: dict[int, tuple[str, str]]
+
+
+# --- pure logic: one batch and its answer → outcomes and what to send next ---------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows to send in one request, and what earlier requests taught us about them."""
+
+    rows: tuple[int, ...]
+    attempt: int = 1  # the number this request will have; failed attempts move it on
+    throttled: int = 0  # 429s so far
+    maybe_stored: frozenset[int] = frozenset()  # rows an earlier request may have stored
+    delay: float = 0.0  # seconds to wait before sending
+
+    def part(self, rows: Iterable[int], **changes: object) -> Batch:
+        rows = tuple(rows)
+        kept = self.maybe_stored.intersection(rows)
+        return replace(self, rows=rows, maybe_stored=frozenset(kept), **changes)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one answer means: final outcomes, batches to send again, or a stop."""
+
+    outcomes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    again: tuple[Batch, ...] = ()
+    maybe_stored: frozenset[int] = frozenset()  # rows now known to be maybe stored
+    stop: str = ""  # why the whole send must stop at once
+    max_batch: int | None = None  # after a 413: later batches no larger than this
+
+
+def error_text(errors: dict[str, list[str]]) -> str:
+    """SEEN's errors for one receiver as one line: `email: Enter a valid email address.`"""
+    parts = []
+    for name, messages in errors.items():
+        text = " ".join(messages)
+        parts.append(text if name == "non_field_errors" else f"{name}: {text}")
+    return "; ".join(parts)
+
+
+def _only_already_exists(errors: dict[str, list[str]]) -> bool:
+    messages = [m for ms in errors.values() for m in ms]
+    return bool(messages) and all(m.strip() == ALREADY_EXISTS for m in messages)
+
+
+def _halves(batch: Batch) -> tuple[Batch, Batch]:
+    middle = (len(batch.rows) + 1) // 2
+    return batch.part(batch.rows[:middle]), batch.part(batch.rows[middle:])
+
+
+def full_jitter(base: float, cap: float = MAX_WAIT) -> Callable[[int], float]:
+    """Exponential back-off with full jitter: a random wait in [0, base·2^(n-1)], capped."""
+
+    def wait_for(attempt: int) -> float:
+        return random.uniform(0.0, min(cap, base * 2 ** max(0, attempt - 1)))
+
+    return wait_for
+
+
+def judge(
+    batch: Batch,
+    answer: Answer,
+    *,
+    campaign: str,
+    with_customer_id: Collection[int],
+    max_attempts: int,
+    backoff: Callable[[int], float],
+) -> Verdict:
+    """Turn one request's answer into row outcomes and the batches to send again."""
+    kind = answer.kind
+    rows = batch.rows
+    if kind is AnswerKind.CREATED:
+        return Verdict(outcomes={row: (CREATED, "") for row in rows})
+
+    if kind is AnswerKind.TOKEN_REFUSED:
+        return Verdict(stop=TOKEN_REFUSED)
+    if kind is AnswerKind.CAMPAIGN_NOT_FOUND:
+        return Verdict(stop=f"Campaign '{campaign}' was not found.")
+
+    if kind is AnswerKind.REJECTED and answer.errors and len(answer.errors) == len(rows):
+        outcomes: dict[int, tuple[str, str]] = {}
+        clean: list[int] = []
+        for row, errors in zip(rows, answer.errors, strict=True):
+            if not errors:
+                clean.append(row)  # nothing of a 400 is stored: this one must go again
+            elif row in batch.maybe_stored and _only_already_exists(errors):
+                outcomes[row] = (CREATED, CREATED_EARLIER)
+            else:
+                outcomes[row] = (REJECTED, error_text(errors))
+        if outcomes:
+            again = (batch.part(clean, delay=0.0),) if clean else ()
+            return Verdict(outcomes=outcomes, again=again)
+        # A 400 naming no receiver: nothing to learn from it, so treat it as a failure.
+        return _failed_attempt(batch, answer, max_attempts, backoff)
+
+    if kind in (AnswerKind.BAD_REQUEST, AnswerKind.REJECTED, AnswerKind.TOO_LARGE):
+        # The whole request was refused: find the receivers at fault by halving, and only a
+        # receiver refused on its own is rejected.
+        if len(rows) > 1:
+            first, second = _halves(batch)
+            too_large = kind is AnswerKind.TOO_LARGE
+            return Verdict(again=(first, second), max_batch=len(first.rows) if too_large else None)
+        if kind is AnswerKind.TOO_LARGE:
+            return Verdict(outcomes={rows[0]: (REJECTED, "SEEN found this receiver too large.")})
+        return Verdict(outcomes={rows[0]: (REJECTED, answer.message)})
+
+    if kind is AnswerKind.THROTTLED and batch.throttled < THROTTLE_GRACE:
+        wait_s = answer.retry_after if answer.retry_after is not None else backoff(batch.attempt)
+        retry = batch.part(rows, throttled=batch.throttled + 1, delay=min(MAX_WAIT, wait_s))
+        return Verdict(again=(retry,))
+
+    if kind is AnswerKind.UNEXPECTED and not answer.maybe_stored:
+        # 415, 3xx and the like do not change on a retry.
+        return Verdict(outcomes={row: (FAILED, answer.message) for row in rows})
+
+    # 5xx, no answer, endless 429: try again later. When the request may have been stored,
+    # a receiver without customer_id cannot be sent again safely (SEEN would not recognise a
+    # duplicate), while one with it can: "already exists" then proves it was created.
+    outcomes = {}
+    maybe: frozenset[int] = frozenset()
+    remaining = list(rows)
+    if answer.maybe_stored:
+        outcomes = {
+            row: (UNKNOWN, LOST_ANSWER_MESSAGE) for row in rows if row not in with_customer_id
+        }
+        remaining = [row for row in rows if row in with_customer_id]
+        maybe = frozenset(remaining)
+    if not remaining:
+        return Verdict(outcomes=outcomes)
+    rest = batch.part(remaining)
+    rest = replace(rest, maybe_stored=rest.maybe_stored | maybe)
+    verdict = _failed_attempt(rest, answer, max_attempts, backoff)
+    return replace(verdict, outcomes={**outcomes, **verdict.outcomes}, maybe_stored=maybe)
+
+
+def _failed_attempt(
+    batch: Batch, answer: Answer, max_attempts: int, backoff: Callable[[int], float]
+) -> Verdict:
+    if batch.attempt >= max_attempts:
+        message = f"Gave up after {batch.attempt} attempts: {answer.message}"
+        return Verdict(outcomes={row: (FAILED, message) for row in batch.rows})
+    delay = min(MAX_WAIT, backoff(batch.attempt))
+    return Verdict(again=(replace(batch, attempt=batch.attempt + 1, delay=delay),))
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+def plan_send(
+    journal: Journal,
+    *,
+    file_name: str,
+    file_sha256: str,
+    campaign: str,
+    target: str,
+    batch_size: int,
+    receivers: list[tuple[int, dict]],
+    invalid: dict[int, str],
+    resume: bool = False,
+    force: bool = False,
+) -> int:
+    """The job to run: the unfinished one (resume), else a new one unless this was sent."""
+    earlier = journal.jobs_for(file_sha256, campaign, target)
+    if resume:
+        for job in earlier:  # newest first
+            if job.state != FINISHED:
+                return job.id
+        raise NothingToResume(
+            f"There is no unfinished send of {file_name} to campaign '{campaign}' on {target}."
+        )
+    if earlier and not force:
+        job = earlier[0]
+        raise AlreadySent(
+            f"{file_name} was already sent, wholly or in part, to campaign '{campaign}' on "
+            f"{target} (send #{job.id} of {_when(job.created_at)}, {job.counts[CREATED]} created); "
+            "resume that send, or force a new one to send it again.",
+            job,
+        )
+    running = [job for job in earlier if job.state == "running"]
+    if running:
+        raise JobBusy(f"Send #{running[0].id} of {file_name} is being sent right now.")
+    return journal.create_job(
+        file_name=file_name,
+        file_sha256=file_sha256,
+        campaign=campaign,
+        target=target,
+        batch_size=batch_size,
+        receivers=receivers,
+        invalid=invalid,
+    )
+
+
+def _when(iso: str) -> str:
+    """`2026-11-27T21:21:53+00:00` → `2026-11-27 21:21 UTC`, as people read it."""
+    return f"{iso[:10]} {iso[11:16]} UTC"
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+class _Pacer:
+    """Spaces the starts of requests at least 1/rate apart, across the worker threads."""
+
+    def __init__(self, rate: float, pause: Callable[[float], None]) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+        self._pause = pause
+
+    def wait_turn(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            self._pause(slot - now)
+
+
+def _count_done(counts: dict[str, int]) -> int:
+    return sum(counts[status] for status in DONE_STATUSES)
+
+
+def _total(counts: dict[str, int]) -> int:
+    return _count_done(counts) + counts[READY] + counts[NOT_SENT]
+
+
+def run_job(
+    journal: Journal,
+    job_id: int,
+    client: SeenClient,
+    campaign: str,
+    *,
+    rate: float = 10.0,
+    max_in_flight: int = 4,
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    max_attempts: int = 6,
+    backoff: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendResult:
+    """Send every row of the job still to send; safe to call again after any interruption."""
+    job = journal.job(job_id)
+    if job.campaign != campaign:
+        raise ValueError(f"Send #{job_id} is for campaign '{job.campaign}', not '{campaign}'.")
+    claim = journal.claim(job_id)  # raises JobBusy when someone else is sending it
+    state, stop_reason = STOPPED, "Sending was interrupted before it finished."
+    try:
+        journal.recover(claim)
+        state, stop_reason = _Run(
+            journal,
+            claim,
+            client,
+            campaign,
+            batch_size=job.batch_size,
+            rate=rate,
+            max_in_flight=max(1, max_in_flight),
+            on_progress=on_progress,
+            cancel=cancel,
+            max_attempts=max(1, max_attempts),
+            backoff=full_jitter(backoff),
+            sleep=sleep,
+        ).run()
+    finally:
+        journal.release(claim, state, stop_reason)
+    return SendResult(
+        job_id=job_id,
+        state=state,
+        stop_reason=stop_reason,
+        counts=journal.counts(job_id),
+        outcomes=journal.outcomes(job_id),
+    )
+
+
+class _Run:
+    """One run of a claimed job: a few request threads that each take the next batch, send
+    it and settle its answer, so no hand-off through another thread slows each request."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        claim: Claim,
+        client: SeenClient,
+        campaign: str,
+        *,
+        batch_size: int,
+        rate: float,
+        max_in_flight: int,
+        on_progress: Callable[[Progress], None] | None,
+        cancel: threading.Event | None,
+        max_attempts: int,
+        backoff: Callable[[int], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.journal = journal
+        self.claim = claim
+        self.client = client
+        self.campaign = campaign
+        self.batch_size = batch_size
+        self.max_in_flight = max_in_flight
+        self.on_progress = on_progress
+        self.cancel = cancel
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.sleep = sleep
+        # Set when the send stops or is cancelled: waiting requests give up their turn.
+        self.halt = threading.Event()
+        self.pacer = _Pacer(rate, self._pause)
+        # Guards the queues, counts and stop state below; waited on by idle request threads.
+        self.state = threading.Condition()
+        self.busy = 0  # batches taken and not yet settled
+        self.stop_reason = ""
+        self.cancelled = False
+
+        sendable = journal.sendable(claim.job_id)
+        self.payloads = {s.row: s.payload for s in sendable}
+        self.with_customer_id = frozenset(s.row for s in sendable if s.payload.get("customer_id"))
+        self.maybe_stored = frozenset(s.row for s in sendable if s.maybe_stored)
+        self.fresh: deque[int] = deque(s.row for s in sendable)  # never sent in this run
+        self.again: deque[Batch] = deque()  # sent before in this run; they go first
+        self.counts = journal.counts(claim.job_id)
+        self.started = time.monotonic()
+        self.done_at_start = _count_done(self.counts)
+        self.report_lock = threading.Lock()
+
+    def _pause(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self.sleep is time.sleep:
+            self.halt.wait(seconds)  # the real clock: wake up at once on stop or cancel
+        else:
+            self.sleep(seconds)
+
+    def _next_batch(self) -> Batch | None:
+        if self.again:
+            return self.again.popleft()
+        if not self.fresh:
+            return None
+        rows = [self.fresh.popleft() for _ in range(min(self.batch_size, len(self.fresh)))]
+        return Batch(tuple(rows), maybe_stored=self.maybe_stored.intersection(rows))
+
+    def _take(self) -> Batch | None:
+        """The next batch to send, waiting while others may still queue retries; None: done."""
+        with self.state:
+            while True:
+                if self.cancel is not None and self.cancel.is_set() and not self.halt.is_set():
+                    self.cancelled = True
+                    self.halt.set()
+                if self.halt.is_set():
+                    return None
+                batch = self._next_batch()
+                if batch is not None:
+                    self.busy += 1
+                    return batch
+                if not self.busy:
+                    self.state.notify_all()
+                    return None
+                # With a cancel event, wake up now and then to notice it.
+                self.state.wait(0.1 if self.cancel is not None else None)
+
+    def _work(self) -> None:
+        """One request thread: take, send, settle, until nothing is left or the send halts."""
+        try:
+            while (batch := self._take()) is not None:
+                try:
+                    sent = self._send(batch)
+                    if sent is not None:
+                        self._settle(batch, *sent)
+                finally:
+                    with self.state:
+                        self.busy -= 1
+                        self.state.notify_all()
+        except BaseException:
+            self.halt.set()  # let the other threads give up at once
+            with self.state:
+                self.state.notify_all()
+            raise
+
+    def _send(self, batch: Batch) -> tuple[int, Answer] | None:
+        """Wait our turn, journal the batch, then post it; None if the send halted meanwhile."""
+        self._pause(batch.delay)
+        self.pacer.wait_turn()
+        if self.halt.is_set():
+            return None  # never went out: its rows stay ready
+        batch_id = self.journal.mark_in_flight(self.claim, batch.rows, batch.attempt)
+        receivers = [self.payloads[row] for row in batch.rows]
+        try:
+            answer = self.client.post_receivers(self.campaign, receivers)
+        except ValueError as exc:
+            # Refused before anything went out (a value JSON cannot carry): as SEEN's own
+            # refusal of the whole request, so halving finds the receiver at fault.
+            answer = Answer(AnswerKind.BAD_REQUEST, None, None, str(exc))
+        return batch_id, answer
+
+    def run(self) -> tuple[str, str]:
+        self._report("Sending started.")
+        with ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="seen-send") as pool:
+            workers = [pool.submit(self._work) for _ in range(self.max_in_flight)]
+            for worker in workers:
+                worker.result()  # re-raises the first error of a request thread
+        # Whatever was not sent stays resumable as `not_sent`.
+        left = self.journal.mark_not_sent(self.claim)
+        self.counts = self.journal.counts(self.claim.job_id)
+        stop_reason = self.stop_reason
+        if stop_reason:
+            state = STOPPED
+        elif self.cancelled and left:
+            state, stop_reason = CANCELLED, CANCELLED_BY_USER
+        else:
+            state = FINISHED
+        self._report(stop_reason or "Sending finished.")
+        return state, stop_reason
+
+    def _settle(self, batch: Batch, batch_id: int, answer: Answer) -> None:
+        """Record one answer, queue what must go again, and stop the send if SEEN said so."""
+        verdict = judge(
+            batch,
+            answer,
+            campaign=self.campaign,
+            with_customer_id=self.with_customer_id,
+            max_attempts=self.max_attempts,
+            backoff=self.backoff,
+        )
+        self.journal.record_answer(
+            self.claim,
+            batch_id,
+            answer=str(answer.kind),
+            http_status=answer.status,
+            outcomes=verdict.outcomes,
+            maybe_stored=verdict.maybe_stored,
+        )
+        with self.state:
+            for status, _message in verdict.outcomes.values():
+                self.counts[status] += 1
+                self.counts[READY] -= 1
+            if verdict.stop and not self.stop_reason:
+                self.stop_reason = verdict.stop
+                self.halt.set()
+            if not self.halt.is_set():
+                # Retries go before fresh rows, in file order, to keep the send in file order.
+                self.again.extendleft(reversed(verdict.again))
+            if verdict.max_batch is not None and verdict.max_batch < self.batch_size:
+                # SEEN refused a batch this size: queued batches as large would meet a 413 too.
+                self.batch_size = max(1, verdict.max_batch)
+                queued = list(self.again)
+                self.again.clear()
+                for queued_batch in queued:
+                    rows = queued_batch.rows
+                    for start in range(0, len(rows), self.batch_size):
+                        self.again.append(queued_batch.part(rows[start : start + self.batch_size]))
+            self.state.notify_all()
+        self._report(verdict.stop or answer.message)
+
+    def _report(self, message: str) -> None:
+        if self.on_progress is None:
+            return
+        with self.state:
+            counts = dict(self.counts)
+        done = _count_done(counts)
+        elapsed = time.monotonic() - self.started
+        rate = (done - self.done_at_start) / elapsed if elapsed > 0 else 0.0
+        left = _total(counts) - done
+        eta = left / rate if rate > 0 else None
+        with self.report_lock:  # one call at a time, whichever request thread reports
+            self.on_progress(Progress(_total(counts), done, counts, rate, eta, message))

@@ -1,0 +1,546 @@
+"""Sending: the outcome logic on its own, then real HTTP against the sandbox on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from seen_core.client import Answer, AnswerKind, SeenClient
+from seen_core.journal import LOST_ANSWER_MESSAGE, JobBusy, Journal
+from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
+from seen_core.sending import (
+    CREATED_EARLIER,
+    THROTTLE_GRACE,
+    AlreadySent,
+    Batch,
+    NothingToResume,
+    Progress,
+    SendResult,
+    _Pacer,
+    error_text,
+    judge,
+    plan_send,
+    run_job,
+)
+
+CAMPAIGN = "spring-campaign"
+EXISTS = "A receiver with this ID already exists."
+REPO = Path(__file__).resolve().parent.parent
+
+
+# --- the pure outcome logic --------------------------------------------------------------------
+
+
+def _judge(batch: Batch, answer: Answer, *, with_customer_id=(), max_attempts: int = 3):
+    return judge(
+        batch,
+        answer,
+        campaign=CAMPAIGN,
+        with_customer_id=frozenset(with_customer_id),
+        max_attempts=max_attempts,
+        backoff=lambda attempt: float(attempt),  # deterministic stand-in for the jitter
+    )
+
+
+def _answer(kind: AnswerKind, status: int | None = None, **fields: object) -> Answer:
+    return Answer(kind, status, fields.pop("errors", None), fields.pop("message", "m"), **fields)
+
+
+def test_created_marks_every_row_created() -> None:
+    verdict = _judge(Batch((2, 3)), _answer(AnswerKind.CREATED, 201))
+    assert verdict.outcomes == {2: ("created", ""), 3: ("created", "")}
+    assert verdict.again == ()
+
+
+def test_rejected_batch_resends_clean_rows_and_rejects_the_bad_one() -> None:
+    errors = [{}, {"email": ["Enter a valid email address."]}, {}]
+    verdict = _judge(Batch((2, 3, 4)), _answer(AnswerKind.REJECTED, 400, errors=errors))
+    assert verdict.outcomes == {3: ("rejected", "email: Enter a valid email address.")}
+    assert [b.rows for b in verdict.again] == [(2, 4)]
+
+
+def test_already_exists_counts_created_only_when_an_earlier_request_may_have_stored_it() -> None:
+    errors = [{"customer_id": [EXISTS]}, {"customer_id": [EXISTS]}]
+    batch = Batch((2, 3), maybe_stored=frozenset({2}))
+    verdict = _judge(batch, _answer(AnswerKind.REJECTED, 400, errors=errors))
+    assert verdict.outcomes == {
+        2: ("created", CREATED_EARLIER),
+        3: ("rejected", f"customer_id: {EXISTS}"),  # a duplicate from some other send
+    }
+
+
+def test_error_text_joins_fields_and_leaves_non_field_errors_bare() -> None:
+    errors = {"email": ["Enter a valid email address."], "non_field_errors": ["Bad.", "Worse."]}
+    assert error_text(errors) == "email: Enter a valid email address.; Bad. Worse."
+
+
+def test_bad_request_splits_down_to_a_single_row_before_rejecting() -> None:
+    answer = _answer(AnswerKind.BAD_REQUEST, 400, message="SEEN refused the whole request: x")
+    verdict = _judge(Batch((2, 3, 4)), answer)
+    assert verdict.outcomes == {}
+    assert [b.rows for b in verdict.again] == [(2, 3), (4,)]
+    single = _judge(Batch((4,)), answer)
+    assert single.outcomes == {4: ("rejected", "SEEN refused the whole request: x")}
+
+
+def test_too_large_halves_the_batch_and_lowers_the_batch_size() -> None:
+    verdict = _judge(Batch((2, 3, 4, 5)), _answer(AnswerKind.TOO_LARGE, 413))
+    assert [b.rows for b in verdict.again] == [(2, 3), (4, 5)]
+    assert verdict.max_batch == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "stop"),
+    [
+        (AnswerKind.TOKEN_REFUSED, "SEEN refused the token."),
+        (AnswerKind.CAMPAIGN_NOT_FOUND, f"Campaign '{CAMPAIGN}' was not found."),
+    ],
+)
+def test_token_refused_and_unknown_campaign_stop_the_send(kind: AnswerKind, stop: str) -> None:
+    verdict = _judge(Batch((2, 3)), _answer(kind, 401))
+    assert verdict.stop == stop
+    assert verdict.outcomes == {}
+    assert verdict.again == ()
+
+
+def test_throttled_waits_retry_after_and_does_not_use_up_an_attempt() -> None:
+    verdict = _judge(Batch((2, 3)), _answer(AnswerKind.THROTTLED, 429, retry_after=7.0))
+    (again,) = verdict.again
+    assert (again.rows, again.attempt, again.throttled, again.delay) == ((2, 3), 1, 1, 7.0)
+
+    endless = Batch((2,), attempt=3, throttled=THROTTLE_GRACE)
+    verdict = _judge(endless, _answer(AnswerKind.THROTTLED, 429, retry_after=7.0))
+    assert verdict.outcomes[2][0] == "failed"
+
+
+def test_server_error_retries_with_backoff_then_fails() -> None:
+    answer = _answer(AnswerKind.SERVER_ERROR, 503, message="SEEN had a server error (HTTP 503).")
+    verdict = _judge(Batch((2, 3)), answer)
+    (again,) = verdict.again
+    assert (again.rows, again.attempt, again.delay) == ((2, 3), 2, 1.0)
+
+    verdict = _judge(Batch((2, 3), attempt=3), answer)
+    assert verdict.outcomes == {
+        2: ("failed", "Gave up after 3 attempts: SEEN had a server error (HTTP 503)."),
+        3: ("failed", "Gave up after 3 attempts: SEEN had a server error (HTTP 503)."),
+    }
+
+
+def test_lost_answer_makes_rows_without_customer_id_unknown_and_retries_the_others_apart() -> None:
+    answer = _answer(AnswerKind.NO_ANSWER, maybe_stored=True)
+    verdict = _judge(Batch((2, 3, 4)), answer, with_customer_id={2, 4})
+    assert verdict.outcomes == {3: ("unknown", LOST_ANSWER_MESSAGE)}
+    (again,) = verdict.again
+    assert again.rows == (2, 4)
+    assert again.maybe_stored == {2, 4}
+    assert verdict.maybe_stored == {2, 4}
+
+
+def test_lost_answer_that_was_surely_not_stored_retries_every_row() -> None:
+    verdict = _judge(Batch((2, 3)), _answer(AnswerKind.NO_ANSWER), with_customer_id={2})
+    assert verdict.outcomes == {}
+    assert verdict.again[0].rows == (2, 3)
+
+
+def test_unexpected_answer_fails_at_once_unless_it_may_have_stored() -> None:
+    verdict = _judge(Batch((2,)), _answer(AnswerKind.UNEXPECTED, 415, message="HTTP 415"))
+    assert verdict.outcomes == {2: ("failed", "HTTP 415")}
+    verdict = _judge(
+        Batch((2, 3)), _answer(AnswerKind.UNEXPECTED, 200, maybe_stored=True), with_customer_id={2}
+    )
+    assert verdict.outcomes == {3: ("unknown", LOST_ANSWER_MESSAGE)}
+    assert verdict.again[0].rows == (2,)
+
+
+def test_pacer_spaces_request_starts_by_the_rate() -> None:
+    waits: list[float] = []
+    pacer = _Pacer(10.0, waits.append)  # the recorded waits stand in for the clock
+    for _ in range(4):
+        pacer.wait_turn()
+    assert waits == pytest.approx([0.1, 0.2, 0.3], abs=0.05)
+
+    unpaced: list[float] = []
+    pacer = _Pacer(0, unpaced.append)
+    for _ in range(4):
+        pacer.wait_turn()
+    assert unpaced == []
+
+
+# --- against the sandbox -----------------------------------------------------------------------
+
+
+def _people(rows: range, *, without_customer_id: set[int] = frozenset()) -> list[tuple[int, dict]]:
+    people = []
+    for row in rows:
+        payload = {"first_name": f"Person{row}", "email": f"p{row}@example.com"}
+        if row not in without_customer_id:
+            payload["customer_id"] = f"c{row}"
+        people.append((row, payload))
+    return people
+
+
+def _no_wait(_seconds: float) -> None:
+    pass
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    with Journal(tmp_path / "journal.sqlite3") as opened:
+        yield opened
+
+
+def _send(
+    journal: Journal,
+    sandbox: Sandbox,
+    people: list[tuple[int, dict]],
+    *,
+    batch_size: int = 10,
+    token: str = DEFAULT_TOKEN,
+    campaign: str = CAMPAIGN,
+    invalid: dict[int, str] | None = None,
+    read_timeout: float = 2.0,
+    **options: object,
+) -> SendResult:
+    job_id = plan_send(
+        journal,
+        file_name="people.xlsx",
+        file_sha256="f" * 64,
+        campaign=campaign,
+        target="sandbox",
+        batch_size=batch_size,
+        receivers=people,
+        invalid=invalid or {},
+        force=True,
+    )
+    options = {"rate": 0, "sleep": _no_wait, "backoff": 0.01, **options}
+    with SeenClient(sandbox.url, token, read_timeout=read_timeout) as client:
+        return run_job(journal, job_id, client, campaign, **options)
+
+
+def _stored_names(sandbox: Sandbox, campaign: str = CAMPAIGN) -> Counter[str]:
+    return Counter(receiver["first_name"] for receiver in sandbox.received(campaign))
+
+
+def test_one_bad_receiver_is_rejected_with_seens_message_and_the_others_stored(
+    journal: Journal, sandbox: Sandbox
+) -> None:
+    people = _people(range(2, 7))
+    people[2][1]["email"] = "not-an-address"
+
+    result = _send(journal, sandbox, people)
+
+    assert result.state == "finished"
+    assert result.outcomes[4] == ("rejected", "email: Enter a valid email address.")
+    assert {row: s for row, (s, _) in result.outcomes.items() if row != 4} == dict.fromkeys(
+        [2, 3, 5, 6], "created"
+    )
+    assert _stored_names(sandbox) == Counter(["Person2", "Person3", "Person5", "Person6"])
+
+
+def test_invalid_rows_are_kept_and_never_sent(journal: Journal, sandbox: Sandbox) -> None:
+    result = _send(journal, sandbox, _people(range(2, 4)), invalid={4: "No first name."})
+    assert result.outcomes[4] == ("invalid", "No first name.")
+    assert result.counts["created"] == 2
+    assert len(sandbox.received(CAMPAIGN)) == 2
+
+
+@pytest.mark.parametrize("fault", ["503", "500", "drop_before", "drop_after", "timeout_after"])
+def test_failed_request_is_retried_and_every_receiver_stored_once(
+    journal: Journal, fault: str
+) -> None:
+    with Sandbox(campaigns={CAMPAIGN}, hang_seconds=1.0) as sandbox:
+        sandbox.inject(fault, fault)
+
+        result = _send(
+            journal,
+            sandbox,
+            _people(range(2, 12)),
+            batch_size=5,
+            max_in_flight=1,
+            read_timeout=0.3,  # below hang_seconds, so timeout_after is a read timeout
+        )
+
+        assert result.state == "finished"
+        assert set(s for s, _ in result.outcomes.values()) == {"created"}
+        assert _stored_names(sandbox) == Counter(f"Person{row}" for row in range(2, 12))
+        assert len(sandbox.requests_log) > 2  # the faults were really met
+
+
+def test_throttled_send_waits_and_stores_each_receiver_once(journal: Journal) -> None:
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    with Sandbox(campaigns={CAMPAIGN}, rate_limit=(2, 1.0)) as sandbox:
+        result = _send(journal, sandbox, _people(range(2, 8)), batch_size=2, sleep=sleep)
+
+        assert result.counts["created"] == 6
+        assert 429 in [status for _, _, status in sandbox.requests_log]
+        assert max(waits) >= 1.0  # SEEN's Retry-After was honoured
+        assert _stored_names(sandbox) == Counter(f"Person{row}" for row in range(2, 8))
+
+
+def test_lost_answer_without_customer_id_is_unknown_and_not_sent_again(
+    journal: Journal, sandbox: Sandbox
+) -> None:
+    sandbox.inject("drop_after")
+    people = _people(range(2, 6), without_customer_id={3, 5})
+
+    result = _send(journal, sandbox, people, max_in_flight=1)
+
+    assert result.outcomes == {
+        2: ("created", CREATED_EARLIER),
+        3: ("unknown", LOST_ANSWER_MESSAGE),
+        4: ("created", CREATED_EARLIER),
+        5: ("unknown", LOST_ANSWER_MESSAGE),
+    }
+    assert _stored_names(sandbox) == Counter(f"Person{row}" for row in range(2, 6))
+    # The retry carried only the receivers SEEN can recognise.
+    assert [n for _, n, _ in sandbox.requests_log] == [4, 2]
+
+
+def test_bad_token_stops_at_once_and_nothing_is_stored(journal: Journal, sandbox: Sandbox) -> None:
+    result = _send(journal, sandbox, _people(range(2, 32)), batch_size=3, token="wrong-token")
+
+    assert (result.state, result.stop_reason) == ("stopped", "SEEN refused the token.")
+    assert set(s for s, _ in result.outcomes.values()) == {"not_sent"}
+    assert sandbox.received(CAMPAIGN) == []
+    assert len(sandbox.requests_log) <= 4  # only what was already in flight
+
+
+def test_unknown_campaign_stops_at_once_and_nothing_is_stored(
+    journal: Journal, sandbox: Sandbox
+) -> None:
+    result = _send(journal, sandbox, _people(range(2, 32)), batch_size=3, campaign="autumn")
+
+    assert (result.state, result.stop_reason) == ("stopped", "Campaign 'autumn' was not found.")
+    assert result.counts["not_sent"] == 30
+    assert sandbox.campaigns() == {CAMPAIGN: 0}
+    assert len(sandbox.requests_log) <= 4
+
+
+def test_too_large_batches_are_halved_until_seen_takes_them(journal: Journal) -> None:
+    with Sandbox(campaigns={CAMPAIGN}, max_batch=3) as sandbox:
+        result = _send(journal, sandbox, _people(range(2, 22)), batch_size=8, max_in_flight=1)
+
+        assert result.counts["created"] == 20
+        assert _stored_names(sandbox) == Counter(f"Person{row}" for row in range(2, 22))
+        sizes = [n for _, n, status in sandbox.requests_log if status == 201]
+        assert max(sizes) <= 3
+        # Once SEEN refused 8, later batches start smaller instead of meeting 413 again.
+        assert sum(1 for *_, status in sandbox.requests_log if status == 413) <= 2
+
+
+def test_progress_is_reported_after_every_answer(journal: Journal, sandbox: Sandbox) -> None:
+    seen: list[Progress] = []
+    _send(journal, sandbox, _people(range(2, 12)), batch_size=2, on_progress=seen.append)
+
+    assert len(seen) >= 5 + 1
+    assert seen[-1].done == seen[-1].total == 10
+    assert seen[-1].counts["created"] == 10
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+
+
+def test_cancel_stops_after_the_request_in_flight_and_resume_sends_the_rest_once(
+    journal: Journal, sandbox: Sandbox
+) -> None:
+    cancel = threading.Event()
+
+    def on_progress(progress: Progress) -> None:
+        if progress.done >= 2:
+            cancel.set()
+
+    people = _people(range(2, 22))
+    result = _send(
+        journal,
+        sandbox,
+        people,
+        batch_size=2,
+        max_in_flight=1,
+        cancel=cancel,
+        on_progress=on_progress,
+    )
+
+    assert result.state == "cancelled"
+    assert 0 < result.counts["created"] < 20
+    assert result.counts["not_sent"] == 20 - result.counts["created"]
+    assert journal.job(result.job_id).state == "cancelled"
+
+    job_id = plan_send(
+        journal,
+        file_name="people.xlsx",
+        file_sha256="f" * 64,
+        campaign=CAMPAIGN,
+        target="sandbox",
+        batch_size=2,
+        receivers=people,
+        invalid={},
+        resume=True,
+    )
+    assert job_id == result.job_id
+    with SeenClient(sandbox.url, DEFAULT_TOKEN) as client:
+        resumed = run_job(journal, job_id, client, CAMPAIGN, rate=0, sleep=_no_wait)
+
+    assert resumed.state == "finished"
+    assert resumed.counts["created"] == 20
+    assert _stored_names(sandbox) == Counter(f"Person{row}" for row in range(2, 22))
+
+
+def test_plan_send_refuses_a_second_send_unless_forced_and_resume_continues(
+    journal: Journal,
+) -> None:
+    spec = {
+        "file_name": "people.xlsx",
+        "file_sha256": "e" * 64,
+        "campaign": CAMPAIGN,
+        "target": "sandbox",
+        "batch_size": 10,
+        "receivers": _people(range(2, 4)),
+        "invalid": {},
+    }
+    with pytest.raises(NothingToResume):
+        plan_send(journal, **spec, resume=True)
+    first = plan_send(journal, **spec)
+
+    with pytest.raises(AlreadySent) as refused:
+        plan_send(journal, **spec)
+    assert refused.value.job.id == first
+    assert "people.xlsx was already sent" in str(refused.value)
+    assert plan_send(journal, **spec, resume=True) == first
+    # Another campaign or target is another send.
+    assert plan_send(journal, **{**spec, "target": "seen"}) != first
+
+    forced = plan_send(journal, **spec, force=True)
+    assert forced != first
+    journal.release(journal.claim(forced), "finished")
+    journal.release(journal.claim(first), "finished")
+    with pytest.raises(NothingToResume):
+        plan_send(journal, **spec, resume=True)
+
+
+class _BlockingClient:
+    """Holds its first request until released, so a run is surely in progress."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def post_receivers(self, campaign: str, receivers: list[dict]) -> Answer:
+        self.entered.set()
+        self.release.wait(10)
+        return Answer(AnswerKind.CREATED, 201, None, "created")
+
+
+def test_a_second_run_of_a_job_being_sent_is_refused(journal: Journal) -> None:
+    job_id = journal.create_job(
+        file_name="people.xlsx",
+        file_sha256="d" * 64,
+        campaign=CAMPAIGN,
+        target="sandbox",
+        batch_size=10,
+        receivers=_people(range(2, 5)),
+        invalid={},
+    )
+    client = _BlockingClient()
+    results = []
+    worker = threading.Thread(
+        target=lambda: results.append(run_job(journal, job_id, client, CAMPAIGN, rate=0))
+    )
+    worker.start()
+    try:
+        assert client.entered.wait(10)
+        with pytest.raises(JobBusy):
+            run_job(journal, job_id, client, CAMPAIGN, rate=0)
+        assert journal.job(job_id).state == "running"
+    finally:
+        client.release.set()
+        worker.join()
+    assert results[0].counts["created"] == 3
+
+
+def test_the_journal_never_holds_the_token(tmp_path: Path) -> None:
+    token = "tok-3f9a-very-secret-value"
+    with (
+        Sandbox(token=token, campaigns={CAMPAIGN}) as sandbox,
+        Journal(tmp_path / "j.sqlite3") as journal,
+    ):
+        sandbox.inject("503", "drop_after")
+        people = _people(range(2, 12), without_customer_id={5})
+        people[0][1]["email"] = "bad"
+        result = _send(journal, sandbox, people, token=token, batch_size=3, max_in_flight=1)
+        _send(journal, sandbox, _people(range(20, 22)), token="wrong-token")
+        assert result.counts["created"] > 0
+        messages = " ".join(m for _, m in result.outcomes.values())
+        assert token not in messages
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("j."))
+    assert b"Person3" in stored  # the journal was read, payloads and all
+    assert token.encode() not in stored
+
+
+def test_a_killed_send_resumes_and_stores_every_receiver_once(journal: Journal) -> None:
+    people = _people(range(2, 122), without_customer_id={row for row in range(2, 122, 10)})
+    job_id = journal.create_job(
+        file_name="people.xlsx",
+        file_sha256="c" * 64,
+        campaign=CAMPAIGN,
+        target="sandbox",
+        batch_size=4,
+        receivers=people,
+        invalid={},
+    )
+    with Sandbox(campaigns={CAMPAIGN}, latency=0.05) as sandbox:
+        env = {**os.environ, "SEEN_API_TOKEN": DEFAULT_TOKEN, "PYTHONPATH": str(REPO)}
+        worker_args = [str(journal.path), str(job_id), sandbox.url, CAMPAIGN]
+        worker = subprocess.Popen(
+            [sys.executable, str(REPO / "tests" / "send_worker.py"), *worker_args],
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while journal.job(job_id).counts["created"] < 20:
+                assert worker.poll() is None, "the send ended before it could be killed"
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            with pytest.raises(JobBusy):  # another process holds it
+                journal.claim(job_id)
+            worker.send_signal(signal.SIGKILL)
+        finally:
+            worker.kill()
+            worker.wait()
+
+        assert journal.job(job_id).state == "interrupted"
+        assert journal.job(job_id).counts["created"] < 120
+        resumed_id = plan_send(
+            journal,
+            file_name="people.xlsx",
+            file_sha256="c" * 64,
+            campaign=CAMPAIGN,
+            target="sandbox",
+            batch_size=4,
+            receivers=people,
+            invalid={},
+            resume=True,
+        )
+        assert resumed_id == job_id
+        with SeenClient(sandbox.url, DEFAULT_TOKEN) as client:
+            result = run_job(journal, job_id, client, CAMPAIGN, rate=0, sleep=_no_wait)
+
+        assert result.state == "finished"
+        stored = _stored_names(sandbox)
+        assert max(stored.values()) == 1  # nobody stored twice
+        for row, (status, _message) in result.outcomes.items():
+            assert status in ("created", "unknown")
+            if status == "created":
+                assert stored[f"Person{row}"] == 1
+        with_id = [row for row, payload in people if "customer_id" in payload]
+        assert all(result.outcomes[row][0] == "created" for row in with_id)
