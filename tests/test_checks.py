@@ -1,0 +1,320 @@
+"""The rules of DESIGN §3 on the rows a user sees: codes, row numbers, severities, re-checks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pandas as pd
+import pytest
+from builders import messy_workbook
+
+from seen_core.checks import (
+    IMAGE_MAX_BYTES,
+    CheckOptions,
+    check_sheet,
+    email_valid,
+    phone_e164,
+    recheck,
+)
+from seen_core.mapping import Mapping, suggest
+from seen_core.sheets import read_sheet
+
+
+def _rows_codes(result) -> list[tuple[int | None, str]]:
+    return [(p.row, p.code) for p in result.problems]
+
+
+def _table(rows: dict[int, dict[str, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_dict(rows, orient="index", dtype=object)
+    frame.index.name = "row"
+    return frame
+
+
+@pytest.fixture
+def messy():
+    sheet = read_sheet("kunder.xlsx", messy_workbook())
+    return sheet.table.copy(), suggest(sheet.columns)
+
+
+# --- every rule on the messy workbook, on the row the user sees in Excel -------------------------
+
+
+def test_messy_workbook_problems_on_excel_rows(messy):
+    table, mapping = messy
+    result = check_sheet(table, mapping)
+    assert _rows_codes(result) == [
+        (6, "first_name_missing"),
+        (7, "email_invalid"),
+        (9, "customer_id_duplicate"),
+        (10, "phone_invalid"),
+        (11, "no_contact"),
+        (12, "image_url_extension"),
+    ]
+    assert result.counts == {"rows": 7, "valid": 1, "invalid": 6, "warnings": 0}
+    assert result.valid_rows == [5]
+
+
+def test_problems_name_the_users_column_and_the_seen_field(messy):
+    table, mapping = messy
+    found = {p.code: p for p in check_sheet(table, mapping).problems}
+    assert (found["email_invalid"].column, found["email_invalid"].field) == ("E-post", "email")
+    assert (found["phone_invalid"].column, found["phone_invalid"].field) == ("Mobil", "phone")
+    assert (found["image_url_extension"].column, found["image_url_extension"].field) == (
+        "Bilde",
+        "bilde",
+    )
+    assert "per@@example" in found["email_invalid"].message
+    assert all(p.severity == "error" for p in found.values())
+
+
+def test_duplicate_customer_id_names_the_earlier_row(messy):
+    table, mapping = messy
+    (duplicate,) = [p for p in check_sheet(table, mapping).problems if p.code.endswith("duplicate")]
+    assert duplicate.row == 9
+    assert "row 5" in duplicate.message
+    assert "100" in duplicate.message
+
+
+def test_no_contact_is_a_warning_when_seen_does_not_deliver(messy):
+    table, mapping = messy
+    result = check_sheet(table, mapping, CheckOptions(delivery=False))
+    (no_contact,) = [p for p in result.problems if p.code == "no_contact"]
+    assert (no_contact.row, no_contact.severity) == (11, "warning")
+    assert 11 in result.valid_rows
+    assert result.counts["warnings"] == 1
+
+
+def test_customer_id_missing_is_a_sheet_warning_when_unmapped(messy):
+    table, mapping = messy
+    fields = {k: v for k, v in mapping.fields.items() if k != "customer_id"}
+    result = check_sheet(table, Mapping(fields, mapping.extra_args))
+    sheet_level = [(p.row, p.code, p.severity) for p in result.sheet_problems]
+    assert sheet_level == [(None, "customer_id_missing", "warning")]
+    assert (9, "customer_id_duplicate") not in _rows_codes(result)
+    assert not result.blocked
+
+
+def test_unmapped_first_name_blocks_every_row(messy):
+    table, mapping = messy
+    fields = {k: v for k, v in mapping.fields.items() if k != "first_name"}
+    result = check_sheet(table, Mapping(fields, mapping.extra_args))
+    assert (None, "first_name_unmapped") in _rows_codes(result)
+    assert result.blocked
+    assert result.valid_rows == []
+
+
+def test_mapping_to_a_missing_column_is_reported_not_raised(messy):
+    table, mapping = messy
+    result = check_sheet(table, Mapping({**mapping.fields, "email": "Epost-adresse"}))
+    assert (None, "column_not_found") in _rows_codes(result)
+    assert result.valid_rows == []
+
+
+def test_trimmed_values_pass(messy):
+    table, mapping = messy
+    assert 12 not in {
+        p.row for p in check_sheet(table, mapping).problems if p.code != "image_url_extension"
+    }
+
+
+# --- phone numbers and regions -------------------------------------------------------------------
+
+
+def test_swedish_number_is_valid_in_region_se_and_not_in_no():
+    table = _table({2: {"Fornavn": "Sven", "Mobil": "0701234567"}})
+    mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"})
+    in_norway = check_sheet(table, mapping, CheckOptions(region="NO"))
+    in_sweden = check_sheet(table, mapping, CheckOptions(region="SE"))
+    assert (2, "phone_invalid") in _rows_codes(in_norway)
+    assert "NO" in next(p.message for p in in_norway.problems if p.code == "phone_invalid")
+    assert (2, "phone_invalid") not in _rows_codes(in_sweden)
+    assert phone_e164("0701234567", "SE") == "+46701234567"
+
+
+@pytest.mark.parametrize(
+    ("text", "e164"),
+    [
+        ("4745860321", "+4745860321"),
+        ("45860321", "+4745860321"),
+        ("+47 458 60 321", "+4745860321"),
+        ("004745860321", "+4745860321"),
+        ("12345", None),
+        ("ring meg", None),
+        ("", None),
+    ],
+)
+def test_phone_e164_in_norway(text: str, e164: str | None):
+    assert phone_e164(text, "NO") == e164
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("ola@example.no", True),
+        ("øyvind@eksempel.no", True),
+        ("per@@example", False),
+        ("per@example", False),
+        ("per example.no", False),
+        ("@example.no", False),
+    ],
+)
+def test_email_syntax(text: str, valid: bool):
+    assert email_valid(text) is valid
+
+
+# --- re-checking edited rows ---------------------------------------------------------------------
+
+
+def test_recheck_of_a_fixed_cell_equals_a_full_check(messy):
+    table, mapping = messy
+    before = check_sheet(table, mapping)
+    table.loc[7, "E-post"] = "per@example.no"
+    table.loc[6, "Fornavn"] = "Kari"
+    after = recheck(before, table, mapping, [7, 6])
+    assert after.problems == check_sheet(table, mapping).problems
+    assert (7, "email_invalid") not in _rows_codes(after)
+    assert (6, "first_name_missing") not in _rows_codes(after)
+    assert after.valid_rows == [5, 6, 7]
+
+
+def test_recheck_finds_a_problem_introduced_by_an_edit(messy):
+    table, mapping = messy
+    before = check_sheet(table, mapping)
+    table.loc[5, "Mobil"] = "123"
+    after = recheck(before, table, mapping, [5])
+    assert (5, "phone_invalid") in _rows_codes(after)
+    assert after.problems == check_sheet(table, mapping).problems
+
+
+def test_recheck_finds_a_duplicate_introduced_by_an_edit(messy):
+    table, mapping = messy
+    before = check_sheet(table, mapping)
+    table.loc[12, "Kundenr"] = "101"
+    after = recheck(before, table, mapping, [12])
+    assert (12, "customer_id_duplicate") in _rows_codes(after)
+    assert after.problems == check_sheet(table, mapping).problems
+
+
+def test_fixing_the_first_of_two_duplicates_clears_the_other(messy):
+    table, mapping = messy
+    before = check_sheet(table, mapping)
+    table.loc[5, "Kundenr"] = "99"
+    after = recheck(before, table, mapping, [5])
+    assert (9, "customer_id_duplicate") not in _rows_codes(after)
+    assert 9 in after.valid_rows
+    assert after.problems == check_sheet(table, mapping).problems
+
+
+# --- image URLs, online, against a real server on 127.0.0.1 --------------------------------------
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+class _ImageHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/ok.png":
+            self._answer(200, "image/png", PNG)
+        elif self.path == "/moved.png":
+            self.send_response(302)
+            self.send_header("Location", "/ok.png")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path == "/secret.png":
+            self._answer(401, "text/plain", b"login first")
+        elif self.path == "/page.png":
+            self._answer(200, "text/html; charset=utf-8", b"<html>not an image</html>")
+        elif self.path == "/big.png":
+            self._answer(200, "image/png", PNG + bytes(IMAGE_MAX_BYTES))
+        elif self.path == "/big-unsized.png":
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(PNG + bytes(IMAGE_MAX_BYTES))
+        else:
+            self._answer(404, "text/plain", b"no such image")
+
+    def _answer(self, status: int, kind: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def image_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ImageHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_online_image_rules_against_a_real_server(image_server: str):
+    paths = {
+        2: "/ok.png",
+        3: "/moved.png",
+        4: "/secret.png",
+        5: "/page.png",
+        6: "/big.png",
+        7: "/big-unsized.png",
+        8: "/gone.png",
+    }
+    table = _table(
+        {
+            row: {"Fornavn": "Ola", "E-post": "ola@example.no", "Bilde": image_server + path}
+            for row, path in paths.items()
+        }
+    )
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"bilde": "Bilde"})
+    result = check_sheet(table, mapping, CheckOptions(check_images=True, image_timeout=10))
+    assert [(p.row, p.code) for p in result.problems if p.row is not None] == [
+        (3, "image_url_redirect"),
+        (4, "image_url_auth"),
+        (5, "image_url_type"),
+        (6, "image_url_too_large"),
+        (7, "image_url_too_large"),
+        (8, "image_url_unreachable"),
+    ]
+    assert all(p.field == "bilde" and p.column == "Bilde" for p in result.problems if p.row)
+    assert 2 in result.valid_rows
+
+
+def test_images_are_not_fetched_unless_asked(image_server: str):
+    table = _table(
+        {2: {"Fornavn": "Ola", "E-post": "o@example.no", "Bilde": image_server + "/secret.png"}}
+    )
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"bilde": "Bilde"})
+    assert check_sheet(table, mapping).valid_rows == [2]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://x.example/a.jpg", False),
+        ("https://x.example/a.jpeg?size=2", False),
+        ("https://x.example/a.JPG", True),
+        ("https://x.example/a.gif", True),
+        ("https://x.example/photo", True),
+    ],
+)
+def test_image_extension_rule_offline(url: str, problem: bool):
+    table = _table({2: {"Fornavn": "Ola", "E-post": "o@example.no", "Bilde": url}})
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"bilde": "Bilde"})
+    assert ((2, "image_url_extension") in _rows_codes(check_sheet(table, mapping))) is problem

@@ -1,0 +1,286 @@
+"""`python -m seen_core inspect|validate` as scripts call it: the JSON contract and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from builders import HEADER, clean_workbook, csv_bytes, messy_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "seen_core", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+
+def run_json(*args: str | Path) -> tuple[int, dict]:
+    done = run(*args, "--json")
+    assert done.stderr == ""
+    return done.returncode, json.loads(done.stdout)
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    path = tmp_path / "kunder.xlsx"
+    path.write_bytes(messy_workbook())
+    return path
+
+
+@pytest.fixture
+def clean(tmp_path: Path) -> Path:
+    path = tmp_path / "klar.xlsx"
+    path.write_bytes(clean_workbook())
+    return path
+
+
+# --- inspect -------------------------------------------------------------------------------------
+
+
+def test_inspect_json_has_the_contract_shape(messy: Path):
+    code, data = run_json("inspect", messy)
+    assert code == 0
+    assert data == {
+        "sheets": ["Notater", "Mottakere"],
+        "sheet": "Mottakere",
+        "header_row": 4,
+        "columns": HEADER,
+        "rows": 7,
+        "mapping": {
+            "first_name": "Fornavn",
+            "last_name": "Etternavn",
+            "email": "E-post",
+            "phone": "Mobil",
+            "customer_id": "Kundenr",
+            "extra_args": {"kjonn": "Kjønn", "antall_mil": "Antall mil", "bilde": "Bilde"},
+        },
+    }
+
+
+def test_inspect_header_row_and_sheet_options(messy: Path):
+    code, data = run_json("inspect", messy, "--sheet", "Mottakere", "--header-row", "2")
+    assert code == 0
+    assert (data["sheet"], data["header_row"], data["rows"]) == ("Mottakere", 2, 8)
+
+
+def test_inspect_csv_has_no_sheets(tmp_path: Path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes([["First name", "Email"], ["Anna", "anna@example.com"]]))
+    code, data = run_json("inspect", path)
+    assert code == 0
+    assert (data["sheets"], data["sheet"], data["header_row"], data["rows"]) == ([], None, 1, 1)
+    assert data["mapping"]["extra_args"] == {}
+
+
+def test_inspect_mapping_is_a_usable_mapping_file(messy: Path, tmp_path: Path):
+    _, inspected = run_json("inspect", messy)
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps(inspected["mapping"]), encoding="utf-8")
+    assert run_json("validate", messy, "--mapping", mapping) == run_json("validate", messy)
+
+
+# --- validate ------------------------------------------------------------------------------------
+
+
+def test_validate_json_on_the_messy_workbook(messy: Path):
+    code, data = run_json("validate", messy)
+    assert code == 1
+    assert {k: data[k] for k in ("rows", "valid", "invalid", "warnings")} == {
+        "rows": 7,
+        "valid": 1,
+        "invalid": 6,
+        "warnings": 0,
+    }
+    assert [(p["row"], p["code"]) for p in data["problems"]] == [
+        (6, "first_name_missing"),
+        (7, "email_invalid"),
+        (9, "customer_id_duplicate"),
+        (10, "phone_invalid"),
+        (11, "no_contact"),
+        (12, "image_url_extension"),
+    ]
+    for problem in data["problems"]:
+        assert set(problem) == {"row", "column", "field", "code", "severity", "message"}
+        assert problem["severity"] == "error" and problem["message"]
+    email = data["problems"][1]
+    assert (email["column"], email["field"]) == ("E-post", "email")
+    assert data["receivers"] == [
+        {
+            "row": 5,
+            "payload": {
+                "first_name": "Ola",
+                "last_name": "Nordmann",
+                "email": "ola@example.no",
+                "phone": "+4745860321",
+                "customer_id": "100",
+                "extra_args": {
+                    "kjonn": "M",
+                    "antall_mil": "12",
+                    "bilde": "https://img.example.com/ola.jpg",
+                },
+            },
+        }
+    ]
+
+
+def test_validate_clean_file_exits_0(clean: Path):
+    code, data = run_json("validate", clean)
+    assert code == 0
+    assert (data["valid"], data["invalid"], data["problems"]) == (3, 0, [])
+    assert [r["payload"]["phone"] for r in data["receivers"]] == [
+        "+4745860321",
+        "+4745860322",
+        "+46701234567",
+    ]
+
+
+def test_validate_text_output_exits_like_json(messy: Path):
+    done = run("validate", messy)
+    assert done.returncode == 1
+    assert "email_invalid" in done.stdout
+    assert done.stderr == ""
+
+
+def test_no_delivery_turns_no_contact_into_a_warning(messy: Path):
+    code, data = run_json("validate", messy, "--no-delivery")
+    no_contact = [p for p in data["problems"] if p["code"] == "no_contact"]
+    assert [(p["row"], p["severity"]) for p in no_contact] == [(11, "warning")]
+    assert (data["valid"], data["warnings"]) == (2, 1)
+    assert 11 in [r["row"] for r in data["receivers"]]
+    assert code == 1
+
+
+def test_region_reads_local_numbers(tmp_path: Path):
+    path = tmp_path / "svenska.csv"
+    path.write_bytes(csv_bytes([["Förnamn", "Mobil"], ["Sven", "0701234567"]]))
+    code_no, in_norway = run_json("validate", path)
+    code_se, in_sweden = run_json("validate", path, "--region", "se")
+    assert (2, "phone_invalid") in [(p["row"], p["code"]) for p in in_norway["problems"]]
+    assert in_sweden["receivers"][0]["payload"]["phone"] == "+46701234567"
+    assert (code_no, code_se) == (1, 0)
+
+
+def test_mapping_file_is_used(messy: Path, tmp_path: Path):
+    mapping = tmp_path / "m.json"
+    mapping.write_text(
+        json.dumps(
+            {"first_name": "Etternavn", "email": "E-post", "extra_args": {"km": "Antall mil"}}
+        ),
+        encoding="utf-8",
+    )
+    code, data = run_json("validate", messy, "--mapping", mapping)
+    codes = [(p["row"], p["code"]) for p in data["problems"]]
+    assert (None, "customer_id_missing") in codes
+    assert (6, "first_name_missing") not in codes  # Etternavn is filled on row 6
+    first = next(r["payload"] for r in data["receivers"] if r["row"] == 5)
+    assert first == {
+        "first_name": "Nordmann",
+        "email": "ola@example.no",
+        "extra_args": {"km": "12"},
+    }
+    assert code == 1
+
+
+def test_mapping_file_naming_a_missing_column_makes_every_row_invalid(messy: Path, tmp_path: Path):
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"first_name": "Navn"}), encoding="utf-8")
+    code, data = run_json("validate", messy, "--mapping", mapping)
+    assert code == 1
+    assert (data["valid"], data["invalid"], data["receivers"]) == (0, 7, [])
+    assert (None, "column_not_found") in [(p["row"], p["code"]) for p in data["problems"]]
+
+
+# --- exit 2: one clear line, no traceback --------------------------------------------------------
+
+
+def _bad_mapping(tmp_path: Path) -> Path:
+    path = tmp_path / "m.json"
+    path.write_text("{first_name: Fornavn}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_args", "words"),
+    [
+        pytest.param(lambda tmp, good: [tmp / "borte.xlsx"], "borte.xlsx", id="missing-file"),
+        pytest.param(
+            lambda tmp, good: [_write(tmp / "skadet.xlsx", b"PK\x03\x04junk")],
+            "skadet.xlsx",
+            id="corrupt-file",
+        ),
+        pytest.param(
+            lambda tmp, good: [good, "--mapping", _bad_mapping(tmp)], "JSON", id="mapping"
+        ),
+        pytest.param(lambda tmp, good: [good, "--region", "XX"], "XX", id="region"),
+        pytest.param(lambda tmp, good: [good, "--header-row", "0"], "header-row", id="header-row"),
+        pytest.param(lambda tmp, good: [good, "--sheet", "Nei"], "Nei", id="unknown-sheet"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(tmp_path: Path, clean: Path, make_args, words: str):
+    done = run("validate", *make_args(tmp_path, clean), "--json")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1
+    assert words in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def test_validate_report_writes_the_annotated_workbook(tmp_path: Path):
+    source = tmp_path / "kunder.csv"
+    source.write_bytes(
+        csv_bytes(
+            [
+                ["Fornavn", "E-post", "Notat"],
+                ["Ola", "ola@example.no", "=1+2"],
+                ["", "kari@example.no", "x"],
+                ["Per", "per@@example", "@SUM(A1)"],
+            ]
+        )
+    )
+    out = tmp_path / "rapport.xlsx"
+    done = run("validate", source, "--report", out)
+    assert done.returncode == 1
+    book = openpyxl.load_workbook(out)
+    sheet = book.worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(min_row=1, max_row=4, max_col=5, values_only=True)]
+    assert rows[0] == ["Fornavn", "E-post", "Notat", "SEEN status", "SEEN message"]
+    assert rows[1][:4] == ["Ola", "ola@example.no", "=1+2", "ready"]
+    assert rows[2][3] == "invalid" and "First name" in rows[2][4]
+    assert rows[3][3] == "invalid" and "per@@example" in rows[3][4]
+    formula_like = sheet.cell(row=2, column=3)
+    assert (formula_like.value, formula_like.data_type) == ("=1+2", "s")
+    assert sheet.cell(row=4, column=3).data_type == "s"
+
+
+def test_report_keeps_the_excel_row_numbers_of_the_messy_workbook(messy: Path, tmp_path: Path):
+    out = tmp_path / "rapport.xlsx"
+    assert run("validate", messy, "--report", out, "--json").returncode == 1
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    header = [c.value for c in sheet[4]]
+    assert header[: len(HEADER) + 2] == [*HEADER, "SEEN status", "SEEN message"]
+    status = len(HEADER) + 1
+    assert sheet.cell(row=5, column=status).value == "ready"
+    assert sheet.cell(row=5, column=5).value == "4745860321"
+    assert sheet.cell(row=7, column=status).value == "invalid"
+    assert "per@@example" in sheet.cell(row=7, column=status + 1).value
+    assert "row 5" in sheet.cell(row=9, column=status + 1).value

@@ -1,0 +1,82 @@
+"""Whatever text a user types into a cell, checking and building payloads never crash."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seen_core.checks import CheckOptions, check_sheet, recheck
+from seen_core.mapping import Mapping
+from seen_core.receivers import payloads
+
+COLUMNS = ["Fornavn", "Etternavn", "E-post", "Mobil", "Kundenr", "Bilde", "Notat"]
+MAPPING = Mapping(
+    {
+        "first_name": "Fornavn",
+        "last_name": "Etternavn",
+        "email": "E-post",
+        "phone": "Mobil",
+        "customer_id": "Kundenr",
+    },
+    {"bilde": "Bilde", "notat": "Notat"},
+)
+
+# Any unicode (control characters, surrogates excluded as no file can hold them), plus the
+# shapes that reach the parsers' edge cases.
+cell = st.one_of(
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=40),
+    st.sampled_from(
+        ["", " ", "\t", "\x00", "\u200b", "\r\n", "+", "@", "http://", "https://a.b/c"]
+    ),
+    st.from_regex(r"\+?[0-9 ()-]{0,20}", fullmatch=True),
+    st.from_regex(r"[^@\s]{0,10}@[^@\s]{0,10}", fullmatch=True),
+    st.from_regex(r"https?://[a-z.]{1,10}/[^\s]{0,15}", fullmatch=True),
+)
+row = st.fixed_dictionaries({c: cell for c in COLUMNS})
+tables = st.lists(row, min_size=1, max_size=6).map(
+    lambda rows: pd.DataFrame(
+        rows, columns=COLUMNS, index=pd.Index(range(2, len(rows) + 2), name="row"), dtype=object
+    )
+)
+regions = st.sampled_from(["NO", "SE", "DK", "US"])
+
+
+def _no_empty_values(value: object) -> None:
+    assert value is not None and value != ""
+    if isinstance(value, dict):
+        for inner in value.values():
+            _no_empty_values(inner)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables, regions, st.booleans())
+def test_check_sheet_and_payloads_never_raise(table: pd.DataFrame, region: str, delivery: bool):
+    result = check_sheet(table, MAPPING, CheckOptions(region=region, delivery=delivery))
+    assert set(result.valid_rows) | result.invalid_rows == set(table.index)
+    for _, sent in payloads(table, MAPPING, region, result.valid_rows):
+        _no_empty_values(sent)
+        assert (
+            isinstance(sent["first_name"], str) and sent["first_name"].strip() == sent["first_name"]
+        )
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables, st.data())
+def test_recheck_after_any_edit_equals_a_full_check(table: pd.DataFrame, data: st.DataObject):
+    before = check_sheet(table, MAPPING)
+    row_number = data.draw(st.sampled_from(list(table.index)))
+    column = data.draw(st.sampled_from(COLUMNS))
+    table.loc[row_number, column] = data.draw(cell)
+    after = recheck(before, table, MAPPING, [row_number])
+    assert after.problems == check_sheet(table, MAPPING).problems
+
+
+@settings(max_examples=100, deadline=None)
+@given(row, regions)
+def test_every_payload_value_is_text_never_none_or_empty(cells: dict[str, str], region: str):
+    table = pd.DataFrame([cells], columns=COLUMNS, index=pd.Index([2], name="row"), dtype=object)
+    for _, sent in payloads(table, MAPPING, region):
+        _no_empty_values(sent)
+        for key, value in sent.items():
+            assert isinstance(value, dict if key == "extra_args" else str)

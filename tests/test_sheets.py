@@ -1,0 +1,219 @@
+"""Reading the user's file: every cell as the text they see, the right sheet, the right header."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from builders import (
+    HEADER,
+    MESSY_ROW_COUNT,
+    cells_workbook,
+    csv_bytes,
+    messy_workbook,
+    ods_bytes,
+    windows_csv,
+    xls_bytes,
+)
+
+from seen_core.sheets import SheetError, list_sheets, pick_sheet, read_path, read_sheet
+
+# --- the messy Norwegian workbook ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def messy():
+    return read_sheet("kunder.xlsx", messy_workbook())
+
+
+def test_picks_the_receiver_sheet_over_the_notes_sheet(messy):
+    assert messy.sheet_names == ["Notater", "Mottakere"]
+    assert messy.sheet_name == "Mottakere"
+    assert pick_sheet("kunder.xlsx", messy_workbook()) == "Mottakere"
+    assert list_sheets("kunder.xlsx", messy_workbook()) == ["Notater", "Mottakere"]
+
+
+def test_header_is_found_below_the_title_rows(messy):
+    assert messy.header_row == 4
+    assert messy.columns == HEADER
+
+
+def test_rows_are_numbered_as_in_excel_and_blank_rows_are_dropped_and_counted(messy):
+    assert list(messy.table.index) == [5, 6, 7, 9, 10, 11, 12]
+    assert messy.rows == MESSY_ROW_COUNT
+    assert messy.blank_rows == 1
+
+
+def test_numbers_read_as_the_text_the_user_sees(messy):
+    first = messy.table.loc[5]
+    assert first["Mobil"] == "4745860321"  # not 4745860321.0, not 4.7E9
+    assert first["Kundenr"] == "100"
+    assert first["Antall mil"] == "12"
+    assert messy.table.loc[6, "Antall mil"] == "7.5"
+    assert messy.table.loc[10, "Antall mil"] == "0"
+
+
+def test_text_cells_are_kept_as_written(messy):
+    assert messy.table.loc[12, "Mobil"] == "+47 458 60 326"
+    assert messy.table.loc[12, "Fornavn"] == " Åse "
+    assert messy.table.loc[11, "E-post"] == ""
+
+
+def test_header_row_can_be_overridden(messy):
+    sheet = read_sheet("kunder.xlsx", messy_workbook(), sheet="Mottakere", header_row=2)
+    assert sheet.header_row == 2
+    assert sheet.columns[0] == "Eksportert fra CRM 2026-11-20"
+    assert sheet.table.index[0] == 4  # the old header is now the first person, on row 4
+    assert sheet.table.loc[4].tolist()[:2] == ["Kundenr", "Fornavn"]
+
+
+def test_other_sheet_can_be_chosen_and_an_unknown_sheet_is_a_clear_error():
+    notes = read_sheet("kunder.xlsx", messy_workbook(), sheet="Notater")
+    assert notes.sheet_name == "Notater"
+    with pytest.raises(SheetError, match="no sheet named 'Budsjett'"):
+        read_sheet("kunder.xlsx", messy_workbook(), sheet="Budsjett")
+
+
+def test_header_row_outside_the_sheet_is_a_sheet_error():
+    with pytest.raises(SheetError):
+        read_sheet("kunder.xlsx", messy_workbook(), header_row=500)
+
+
+# --- cells of every kind -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cells():
+    return read_sheet("celler.xlsx", cells_workbook())
+
+
+def test_dates_are_read_as_iso_dates(cells):
+    assert cells.table["Født"].tolist() == ["1990-05-17", "2001-12-31"]
+
+
+def test_leading_zeros_kept_where_the_file_holds_text(cells):
+    assert cells.table["Postnr"].tolist() == ["0150", "0001"]
+
+
+def test_decimals_and_whole_numbers_without_point_zero(cells):
+    assert cells.table["Beløp"].tolist() == ["1234.5", "1000000"]
+
+
+def test_blank_and_repeated_headers_are_made_unique(cells):
+    assert cells.columns == ["Fornavn", "Født", "Column C", "Postnr", "Fornavn (2)", "Beløp"]
+
+
+def test_blank_row_between_people_is_dropped_and_numbering_follows_excel(cells):
+    assert list(cells.table.index) == [2, 4]
+    assert cells.blank_rows == 1
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def test_windows_1252_semicolon_csv_is_decoded_with_norwegian_letters():
+    sheet = read_sheet("eksport.csv", windows_csv())
+    assert sheet.sheet_name is None and sheet.sheet_names == []
+    assert sheet.columns == ["Fornavn", "Etternavn", "Mobil", "E-post", "Kjønn"]
+    assert sheet.table["Fornavn"].tolist() == ["Ørjan", "Åshild", "Jens"]
+    assert sheet.table["Etternavn"].tolist() == ["Sæther", "Bø", "Hæhre"]
+    assert sheet.table.loc[4, "Mobil"] == "004745860323"  # leading zeros of text kept
+    assert sheet.table.loc[3, "Mobil"] == "+4745860322"
+    assert list(sheet.table.index) == [2, 3, 4]
+
+
+def test_utf8_with_bom_does_not_leak_into_the_first_header():
+    data = csv_bytes([["Fornavn", "E-post"], ["Åse", "ase@example.no"]], bom=True)
+    sheet = read_sheet("bom.csv", data)
+    assert sheet.columns == ["Fornavn", "E-post"]
+    assert sheet.table.loc[2, "Fornavn"] == "Åse"
+
+
+@pytest.mark.parametrize("delimiter", ["\t", "|", ";", ","])
+def test_delimiter_is_sniffed(delimiter):
+    rows = [["Fornavn", "Mobil", "Notat"], ["Ola", "+4745860321", "7,5"], ["Kari", "4545", "x"]]
+    sheet = read_sheet("people.csv", csv_bytes(rows, delimiter=delimiter))
+    assert sheet.columns == ["Fornavn", "Mobil", "Notat"]
+    assert sheet.table.loc[2].tolist() == ["Ola", "+4745860321", "7,5"]
+
+
+def test_csv_with_title_lines_above_the_header():
+    rows = [
+        ["Kundeliste høst"],
+        [],
+        ["Fornavn", "Etternavn", "E-post"],
+        ["Ola", "Nordmann", "ola@example.no"],
+    ]
+    sheet = read_sheet("titler.csv", csv_bytes(rows, delimiter=";"))
+    assert sheet.header_row == 3
+    assert sheet.columns == ["Fornavn", "Etternavn", "E-post"]
+    assert list(sheet.table.index) == [4]
+
+
+def test_header_only_file_has_no_rows_and_does_not_crash():
+    sheet = read_sheet("tom.csv", csv_bytes([["Fornavn", "E-post"]]))
+    assert sheet.columns == ["Fornavn", "E-post"]
+    assert sheet.rows == 0
+
+
+# --- ODS and XLS ---------------------------------------------------------------------------------
+
+
+def test_ods_is_read(tmp_path: Path):
+    sheet = read_sheet("people.ods", ods_bytes(tmp_path))
+    assert sheet.columns == ["First name", "Phone", "Id"]
+    assert sheet.table["Phone"].tolist() == ["+4745860321", "45860322"]
+    assert list(sheet.table.index) == [2, 3]
+
+
+def test_xls_is_read():
+    data = xls_bytes()
+    if data is None:
+        pytest.skip("xlwt is not installed, so no real .xls can be written here")
+    sheet = read_sheet("gammel.xls", data)
+    assert sheet.sheet_name == "Mottakere"
+    assert sheet.table.loc[2].tolist() == ["Ørjan", "4745860321", "100"]
+
+
+def test_read_path_reads_from_disk_and_names_a_missing_file(tmp_path: Path):
+    path = tmp_path / "kunder.xlsx"
+    path.write_bytes(messy_workbook())
+    assert read_path(path).rows == MESSY_ROW_COUNT
+    with pytest.raises(SheetError, match=r"finnes-ikke\.xlsx"):
+        read_path(tmp_path / "finnes-ikke.xlsx")
+
+
+# --- files that cannot be read: one sentence, never a traceback ----------------------------------
+
+_RANDOM = random.Random(7).randbytes(4000)
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000)
+
+UNREADABLE = [
+    pytest.param("tom.xlsx", b"", "empty", id="empty"),
+    pytest.param("tom.csv", b"", "empty", id="empty-csv"),
+    pytest.param("blank.csv", b"\r\n ; \r\n\r\n", "no data", id="only-blank-lines"),
+    pytest.param("skadet.xlsx", b"PK\x03\x04" + _RANDOM[:500], "damaged", id="corrupt-zip"),
+    pytest.param("støy.csv", _RANDOM, "binary", id="random-bytes-csv"),
+    pytest.param("støy.xlsx", _RANDOM, "damaged", id="random-bytes-xlsx"),
+    pytest.param("hemmelig.xlsx", _OLE, "password", id="encrypted"),
+    pytest.param("rapport.pdf", b"%PDF-1.4\n", "CSV, XLSX", id="unsupported"),
+    pytest.param("utf16.csv", b"\xff\xfe\x00", "", id="cut-off-utf16"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "words"), UNREADABLE)
+def test_unreadable_file_is_one_clear_sentence(name: str, data: bytes, words: str):
+    with pytest.raises(SheetError) as raised:
+        read_sheet(name, data)
+    message = str(raised.value)
+    assert name in message
+    assert words in message
+    assert "\n" not in message
+    assert message.endswith(".")
+    assert "Traceback" not in message and "Error" not in message
+
+
+def test_workbook_with_a_csv_name_is_explained():
+    with pytest.raises(SheetError, match="rename it"):
+        read_sheet("kunder.csv", messy_workbook())
