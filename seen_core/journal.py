@@ -218,11 +218,15 @@ class Journal:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        new_file = not self.path.exists()
         # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE for writes).
         self._db = sqlite3.connect(
             self.path, timeout=30.0, isolation_level=None, check_same_thread=False
         )
         self._db.row_factory = sqlite3.Row
+        if new_file and sys.platform != "win32":
+            # It holds people's names, e-mails and phones: readable by its owner only.
+            self.path.chmod(0o600)
         self._db.execute("PRAGMA busy_timeout = 30000")
         self._db.execute("PRAGMA journal_mode = WAL")
         # FULL: a committed "in flight" mark must survive a power cut, or a row could be sent twice.

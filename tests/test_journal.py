@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -81,6 +82,11 @@ def test_new_job_has_ready_rows_and_invalid_rows_with_their_message(journal: Jou
 def test_journal_uses_wal_mode(journal: Journal) -> None:
     with sqlite3.connect(journal.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_a_new_journal_file_is_private_to_its_owner(journal: Journal) -> None:
+    assert journal.path.stat().st_mode & 0o077 == 0
 
 
 def test_history_is_newest_first_and_jobs_for_matches_file_campaign_and_target(
