@@ -8,7 +8,7 @@ from seen_core.journal import Journal, default_path
 from seen_core.sandbox import Sandbox
 from seen_core.session import SendRegistry
 
-st.set_page_config(page_title="SEEN Sender", page_icon="🎬", layout="wide")
+st.set_page_config(page_title="SEEN Sender", page_icon=":material/movie:", layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,10 +36,16 @@ st.session_state["_registry"] = send_registry(journal_path)
 
 page = st.navigation(
     [
-        st.Page("pages/send.py", title="Send receivers", icon="📤", url_path="send", default=True),
-        st.Page("pages/history.py", title="History", icon="🗂️", url_path="history"),
-        st.Page("pages/sandbox.py", title="Sandbox", icon="🧪", url_path="sandbox"),
-        st.Page("pages/help.py", title="Help", icon="❓", url_path="help"),
+        st.Page(
+            "pages/send.py",
+            title="Send receivers",
+            icon=":material/upload_file:",
+            url_path="send",
+            default=True,
+        ),
+        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+        st.Page("pages/sandbox.py", title="Sandbox", icon=":material/science:", url_path="sandbox"),
+        st.Page("pages/help.py", title="Help", icon=":material/help:", url_path="help"),
     ]
 )
 page.run()

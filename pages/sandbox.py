@@ -26,7 +26,8 @@ else:
     campaign = st.selectbox("Campaign", list(campaigns), key="sandbox_campaign")
     received = sandbox.received(campaign) if campaign else []
     if received:
-        st.dataframe(pd.json_normalize(received), hide_index=True, key="sandbox_received")
+        frame = pd.json_normalize(received).fillna("")
+        st.dataframe(frame, hide_index=True, key="sandbox_received")
     else:
         st.caption("No receivers for this campaign.")
     if st.button("Forget everything the sandbox received", key="sandbox_reset"):

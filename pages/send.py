@@ -79,6 +79,10 @@ def secrets() -> dict:
         return {}
 
 
+def receivers(n: int) -> str:
+    return f"{n} receiver" if n == 1 else f"{n} receivers"
+
+
 def bump(name: str) -> None:
     ss[name] = ss.get(name, 0) + 1
 
@@ -127,15 +131,16 @@ def read_file(source: tuple[str, bytes]) -> Sheet | None:
         chosen = ss.get("sheet_pick") if names else None
         if chosen not in names:
             chosen = picked.sheet_name
-        left, right = st.columns(2)
+        left, right, _ = st.columns([2, 2, 3])
         if len(names) > 1:
             left.selectbox("Sheet", names, key="sheet_pick", persist_state="session")
         detected = parse(name, data, chosen, None)
         if ss.get("_header_for") != (source_id, chosen):
             ss["_header_for"] = (source_id, chosen)
             ss["header_row"] = detected.header_row
-        right.number_input(
-            "Header row (the row with the column names)",
+        (right if len(names) > 1 else left).number_input(
+            "Header row",
+            help="The spreadsheet row that holds the column names; rows above it are skipped.",
             min_value=1,
             step=1,
             key="header_row",
@@ -183,6 +188,9 @@ def new_sheet(sheet: Sheet, campaign: str) -> None:
     ss["resend_force"] = False
     ss["already_sent"] = None
     bump("fix_version")
+    if not is_running(current_job()):  # a new sheet: the last send's results no longer apply
+        ss["job_id"] = None
+        st.query_params.pop("job", None)
     remembered = MappingMemory().load(campaign, sheet.columns) if campaign else None
     if remembered is not None:
         ss["mapping_note"] = f"Using the mapping you last used for campaign '{campaign}'."
@@ -518,12 +526,12 @@ def send_step(sheet: Sheet, mapping: Mapping, result: CheckResult, campaign: str
                 help="Kept only in this browser session. To configure it for good, see Help.",
             )
         confirmed = st.checkbox(
-            f"Yes, create {ready} receivers on the SEEN campaign '{campaign or '…'}'.",
+            f"Yes, create {receivers(ready)} on the SEEN campaign '{campaign or '…'}'.",
             key="confirm_send",
         )
     else:
         st.caption("The sandbox is a stand-in for SEEN inside this app: nothing reaches SEEN.")
-    st.number_input(
+    st.columns([2, 5])[0].number_input(
         "Receivers per request (batch size)",
         min_value=1,
         max_value=1000,
@@ -540,7 +548,7 @@ def send_step(sheet: Sheet, mapping: Mapping, result: CheckResult, campaign: str
     running = is_running(current_job())
     where = "the sandbox" if target == SANDBOX_TARGET else "SEEN"
     st.button(
-        f"Send {ready} receivers to {where}",
+        f"Send {receivers(ready)} to {where}",
         key="send",
         type="primary",
         on_click=start_send,
@@ -602,7 +610,7 @@ def results(job_id: int) -> None:
     again = sum(counts.get(s, 0) for s in ("invalid", "rejected", "failed", "unknown", "not_sent"))
     if again and ss.get("master") is not None:
         third.button(
-            f"Fix and send the {again} failed rows again",
+            f"Fix and send the {again} failed {'row' if again == 1 else 'rows'} again",
             key="resend_failed",
             on_click=resend_failed,
             args=(journal.outcomes(job_id),),
