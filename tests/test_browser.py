@@ -121,7 +121,7 @@ def test_upload_send_to_the_sandbox_and_see_the_result(page, tmp_path):
     campaign.press("Enter")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(workbook))
     expect(page.get_by_text("Read 7 people from kunder.xlsx")).to_be_visible(timeout=20_000)
-    send = page.get_by_role("button", name="Send 1 receivers to the sandbox")
+    send = page.get_by_role("button", name="Send 1 receiver to the sandbox")
     expect(send).to_be_enabled(timeout=20_000)
     send.click()
     expect(page.get_by_text("Results of send #1")).to_be_visible(timeout=30_000)
