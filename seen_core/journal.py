@@ -370,6 +370,16 @@ class Journal:
             ).fetchall()
         return {row: (status, message) for row, status, message in rows}
 
+    def reached_seen(self, job_id: int) -> bool:
+        """Whether any row of the job is, or may be, stored by SEEN (or was judged by it)."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT 1 FROM receivers WHERE job_id = ? AND (status IN (?, ?, ?) "
+                "OR maybe_stored = 1 OR batch_id IS NOT NULL) LIMIT 1",
+                (job_id, CREATED, REJECTED, UNKNOWN),
+            ).fetchone()
+        return found is not None
+
     def counts(self, job_id: int) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
         with self._lock:

@@ -241,6 +241,10 @@ def plan_send(
         )
     if earlier and not force:
         job = earlier[0]
+        if job.state != FINISHED and not journal.reached_seen(job.id):
+            # Nothing of it reached SEEN (a refused token, a send never started): carrying on
+            # with it is the same as starting afresh, and keeps one job in the history.
+            return job.id
         raise AlreadySent(
             f"{file_name} was already sent, wholly or in part, to campaign '{campaign}' on "
             f"{target} (send #{job.id} of {_when(job.created_at)}, {job.counts[CREATED]} created); "

@@ -411,6 +411,11 @@ def test_plan_send_refuses_a_second_send_unless_forced_and_resume_continues(
     with pytest.raises(NothingToResume):
         plan_send(journal, **spec, resume=True)
     first = plan_send(journal, **spec)
+    # Nothing of it has reached SEEN yet: planning again carries on with the same send.
+    assert plan_send(journal, **spec) == first
+    claim = journal.claim(first)
+    journal.mark_in_flight(claim, [2], attempt=1)
+    journal.release(claim, "stopped", "Killed.")
 
     with pytest.raises(AlreadySent) as refused:
         plan_send(journal, **spec)
@@ -439,6 +444,30 @@ class _BlockingClient:
         self.entered.set()
         self.release.wait(10)
         return Answer(AnswerKind.CREATED, 201, None, "created")
+
+
+def test_a_send_stopped_by_a_refused_token_is_carried_on_by_the_next_send(
+    journal: Journal, sandbox
+) -> None:
+    spec = {
+        "file_name": "people.xlsx",
+        "file_sha256": "f" * 64,
+        "campaign": CAMPAIGN,
+        "target": sandbox.url,
+        "batch_size": 10,
+        "receivers": _people(range(2, 6)),
+        "invalid": {},
+    }
+    first = plan_send(journal, **spec)
+    with SeenClient(sandbox.url, "wrong-token") as client:
+        assert run_job(journal, first, client, CAMPAIGN, rate=0).state == "stopped"
+
+    again = plan_send(journal, **spec)
+    assert again == first
+    with SeenClient(sandbox.url, DEFAULT_TOKEN) as client:
+        assert run_job(journal, again, client, CAMPAIGN, rate=0).counts["created"] == 4
+    with pytest.raises(AlreadySent):
+        plan_send(journal, **spec)
 
 
 def test_a_second_run_of_a_job_being_sent_is_refused(journal: Journal) -> None:
