@@ -150,6 +150,12 @@ def _finish(
     *,
     dry_run: bool = False,
 ) -> int:
+    if sent is not None and sent.state != "finished" and sent.stop_reason:
+        print(f"The send stopped: {sent.stop_reason}", file=sys.stderr)
+        outcomes = {
+            row: (status, message or (sent.stop_reason if status == "not_sent" else ""))
+            for row, (status, message) in outcomes.items()
+        }
     counts = count_statuses(outcomes)
     if args.report:
         summary = {
@@ -180,8 +186,6 @@ def _finish(
             for row, (status, message) in sorted(outcomes.items()):
                 if status not in ("created", "ready"):
                     print(f"  row {row:<7} {status:<9} {message}")
-            if sent.stop_reason and sent.state != "finished":
-                print(f"The send stopped: {sent.stop_reason}", file=sys.stderr)
         if args.report:
             print(f"Report written to {args.report}")
     if sent is not None and sent.state != "finished":

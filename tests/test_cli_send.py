@@ -1,0 +1,161 @@
+"""`python -m seen_core send` as a user runs it, against the sandbox over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from seen_core.sandbox import Sandbox
+from tests.builders import big_workbook, messy_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+CAMPAIGN = "spring-campaign"
+TOKEN = "tok-Hemmelig-9f3b2c71d0"  # distinctive, so a leak anywhere is found by a plain search
+
+
+@pytest.fixture
+def seen(tmp_path):
+    with Sandbox(token=TOKEN, campaigns={CAMPAIGN}) as running:
+        yield running
+
+
+def _env(tmp_path: Path, token: str | None = TOKEN) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEN_")}
+    env["SEEN_DATA_DIR"] = str(tmp_path / "data")
+    if token is not None:
+        env["SEEN_API_TOKEN"] = token
+    return env
+
+
+def _send(tmp_path: Path, sandbox: Sandbox, file: Path, *extra: str, token: str | None = TOKEN):
+    return subprocess.run(
+        [sys.executable, "-m", "seen_core", "send", str(file), "--campaign", CAMPAIGN,
+         "--base-url", sandbox.url, "--rate", "0", *extra],
+        cwd=ROOT, env=_env(tmp_path, token), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def messy(tmp_path) -> Path:
+    path = tmp_path / "kunder.xlsx"
+    path.write_bytes(messy_workbook())
+    return path
+
+
+def test_send_creates_the_valid_rows_and_reports_every_row(tmp_path, seen, messy):
+    report = tmp_path / "sent.xlsx"
+    done = _send(tmp_path, seen, messy, "--json", "--report", str(report))
+
+    assert done.returncode == 1, done.stderr  # some rows were invalid
+    result = json.loads(done.stdout)
+    assert (result["created"], result["invalid"], result["not_sent"]) == (1, 6, 0)
+    statuses = {r["row"]: r["status"] for r in result["rows"]}
+    assert statuses == {5: "created", 6: "invalid", 7: "invalid", 9: "invalid", 10: "invalid",
+                        11: "invalid", 12: "invalid"}  # fmt: skip
+    stored = seen.received(CAMPAIGN)
+    assert [(r["first_name"], r["phone"], r["customer_id"]) for r in stored] == [
+        ("Ola", "+4745860321", "100")
+    ]
+    sheet = openpyxl.load_workbook(report).worksheets[0]
+    header = [c.value for c in sheet[4]]
+    status_col = header.index("SEEN status") + 1
+    assert sheet.cell(5, status_col).value == "created"
+    assert sheet.cell(6, status_col).value == "invalid"
+
+
+def test_a_file_already_sent_is_refused_unless_forced(tmp_path, seen, messy):
+    assert _send(tmp_path, seen, messy).returncode == 1
+    again = _send(tmp_path, seen, messy)
+    assert again.returncode == 2
+    assert "already sent" in again.stderr and "Traceback" not in again.stderr
+    assert len(seen.received(CAMPAIGN)) == 1
+
+    forced = _send(tmp_path, seen, messy, "--force", "--json")
+    result = json.loads(forced.stdout)
+    assert result["rejected"] == 1  # SEEN keeps customer_id unique: nothing is stored twice
+    assert "A receiver with this ID already exists." in json.dumps(result["rows"])
+    assert len(seen.received(CAMPAIGN)) == 1
+
+
+@pytest.mark.parametrize(
+    ("token", "campaign", "reason"),
+    [("wrong-token", CAMPAIGN, "refused the token"), (TOKEN, "no-such-campaign", "not found")],
+)
+def test_a_refused_token_or_unknown_campaign_stops_at_once(tmp_path, seen, token, campaign, reason):
+    people = tmp_path / "people.xlsx"
+    people.write_bytes(big_workbook(40))
+    done = subprocess.run(
+        [sys.executable, "-m", "seen_core", "send", str(people), "--campaign", campaign,
+         "--base-url", seen.url, "--batch-size", "10", "--json"],
+        cwd=ROOT, env=_env(tmp_path, token), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 3
+    assert reason in done.stderr
+    assert json.loads(done.stdout)["not_sent"] == 40
+    assert seen.campaigns() == {} or sum(seen.campaigns().values()) == 0
+    assert len(seen.requests_log) == 1  # nothing more was tried after the first refusal
+
+
+def test_without_a_token_the_send_asks_for_one(tmp_path, seen, messy):
+    done = _send(tmp_path, seen, messy, token=None)
+    assert done.returncode == 2
+    assert "SEEN_API_TOKEN" in done.stderr and "Traceback" not in done.stderr
+    assert seen.requests_log == []
+
+
+def test_dry_run_sends_nothing(tmp_path, seen, messy):
+    done = _send(tmp_path, seen, messy, "--dry-run")
+    assert done.returncode == 1
+    assert "1 receivers would be sent" in done.stdout
+    assert seen.requests_log == []
+
+
+def test_a_send_killed_midway_is_resumed_and_nobody_is_stored_twice(tmp_path):
+    people = tmp_path / "people.xlsx"
+    people.write_bytes(big_workbook(400))
+    with Sandbox(token=TOKEN, campaigns={CAMPAIGN}, latency=0.05) as seen:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seen_core", "send", str(people), "--campaign", CAMPAIGN,
+             "--base-url", seen.url, "--batch-size", "10", "--rate", "0"],
+            cwd=ROOT, env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(seen.received(CAMPAIGN)) < 50 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert 0 < len(seen.received(CAMPAIGN)) < 400, "the kill came too late to test anything"
+
+        refused = _send(tmp_path, seen, people)
+        assert refused.returncode == 2 and "--resume" not in refused.stdout
+
+        resumed = _send(tmp_path, seen, people, "--resume", "--json")
+        assert resumed.returncode == 0, resumed.stderr
+        assert json.loads(resumed.stdout)["created"] == 400
+
+        ids = Counter(r["customer_id"] for r in seen.received(CAMPAIGN))
+        assert len(ids) == 400 and max(ids.values()) == 1
+
+
+def test_the_token_never_appears_in_output_report_or_journal(tmp_path, seen, messy):
+    report = tmp_path / "sent.xlsx"
+    outputs = [_send(tmp_path, seen, messy, "--report", str(report))]
+    outputs.append(_send(tmp_path, seen, messy, "--json", "--force"))
+    outputs.append(_send(tmp_path, seen, messy, "--force", token=TOKEN + "x"))  # refused token
+
+    for done in outputs:
+        assert TOKEN not in done.stdout and TOKEN not in done.stderr
+    assert TOKEN.encode() not in report.read_bytes()
+    data_files = list((tmp_path / "data").iterdir())
+    assert any(f.name.startswith("journal") for f in data_files)
+    for path in data_files:
+        assert TOKEN.encode() not in path.read_bytes(), path.name
