@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 from seen_core.client import SeenClient
-from seen_core.journal import CANCELLED, INTERRUPTED, STOPPED, JobBusy, JobInfo, Journal
+from seen_core.journal import CANCELLED, INTERRUPTED, PENDING, STOPPED, JobBusy, JobInfo, Journal
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
 from seen_core.session import (
     SANDBOX_TARGET,
@@ -24,7 +24,7 @@ journal: Journal = ss["_journal"]
 registry: SendRegistry = ss["_registry"]
 sandbox: Sandbox = ss["_sandbox"]
 sheets = SheetStore()
-RESUMABLE = (INTERRUPTED, CANCELLED, STOPPED)
+RESUMABLE = (PENDING, INTERRUPTED, CANCELLED, STOPPED)
 
 
 def secrets() -> dict:

@@ -105,7 +105,7 @@ def test_the_whole_flow_from_messy_workbook_to_annotated_report(app):
     assert "Summary" in book.sheetnames
 
 
-def test_the_send_button_is_disabled_while_a_send_runs(app):
+def test_the_send_button_is_disabled_while_a_send_runs_and_cancel_reaches_it(app):
     at = upload(app, "kunder.xlsx", messy_workbook(), campaign="guarded")
     sandbox = at.session_state["_sandbox"]
     sandbox.latency = 1.0  # the one request takes a second: the page sees the send running
@@ -115,6 +115,8 @@ def test_the_send_button_is_disabled_while_a_send_runs(app):
         assert at.button(key="cancel_send")
         with pytest.raises(Exception, match="disabled"):
             at.button(key="send").click()
+        at.button(key="cancel_send").click().run()
+        assert at.session_state["_registry"].get(at.session_state["job_id"]).cancel.is_set()
     finally:
         sandbox.latency = 0.0
     wait_for_send(at)
@@ -204,3 +206,68 @@ def test_the_mapping_is_remembered_for_the_campaign(app):
     fresh = upload(fresh.run(), "kunder.xlsx", messy_workbook(), campaign="remember")
     assert fresh.selectbox(key="map_last_name").value is None
     assert any("remember" in i.value for i in fresh.info)
+
+
+def all_text(at: AppTest) -> str:
+    """Everything the page sends to the browser, as text."""
+    return "\n".join(str(node.proto) for node in at._tree.main.children.values()) + str(
+        [str(n.proto) for n in at.sidebar.children.values()]
+    )
+
+
+def test_a_send_to_seen_asks_for_confirmation_and_never_shows_the_token(app):
+    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="real-one")
+    sandbox = at.session_state["_sandbox"]
+    # SEEN is played by the sandbox; the campaign's token comes from secrets.toml.
+    at.secrets["seen"] = {"base_url": sandbox.url, "campaigns": {"real-one": "sandbox-token"}}
+    at.radio(key="target").set_value("seen").run()
+    assert at.button(key="send").disabled  # not before the confirmation
+    assert any("secrets.toml [seen.campaigns] real-one" in c.value for c in at.caption)
+    at.checkbox(key="confirm_send").check().run()
+    assert (
+        "Yes, create 1 receiver on the SEEN campaign 'real-one'"
+        in at.checkbox(key="confirm_send").label
+    )
+    at.button(key="send").click().run()
+    job_id = wait_for_send(at)
+    assert Journal(default_path()).job(job_id).target == sandbox.url
+    assert [r["first_name"] for r in sandbox.received("real-one")] == ["Ola"]
+    assert "sandbox-token" not in all_text(at)
+    assert "sandbox-token" not in repr(at.session_state.to_dict())
+
+
+def test_history_resumes_an_unfinished_send_and_deletes_one(app, seen_data_dir):
+    from builders import messy_workbook as book
+
+    from seen_core.checks import check_sheet
+    from seen_core.mapping import suggest
+    from seen_core.sending import plan_send
+    from seen_core.session import send_plan
+    from seen_core.sheets import read_sheet
+
+    sheet = read_sheet("kunder.xlsx", book())
+    mapping = suggest(sheet.columns)
+    receivers, invalid = send_plan(sheet.table, mapping, check_sheet(sheet.table, mapping), "NO")
+    journal = Journal(default_path())
+    job_id = plan_send(
+        journal,
+        file_name=sheet.file_name,
+        file_sha256=sheet.sha256,
+        campaign="resume-me",
+        target="sandbox",
+        batch_size=100,
+        receivers=receivers,
+        invalid=invalid,
+    )
+    at = app.switch_page("pages/history.py").run()
+    assert not at.exception
+    at.button(key=f"history_resume_{job_id}").click().run()
+    send = at.session_state["_registry"].get(job_id)
+    send.thread.join(timeout=30)
+    at.run()
+    assert journal.job(job_id).state == "finished"
+    assert journal.job(job_id).counts["created"] == 1
+    assert not [b for b in at.button if b.key == f"history_resume_{job_id}"]
+    at.button(key=f"history_delete_{job_id}").click().run()
+    assert journal.jobs() == []
+    assert any("Nothing has been sent yet" in i.value for i in at.info)
