@@ -28,6 +28,7 @@ _RECEIVERS_PATH = re.compile(r"/v1/campaigns/([^/]+)/receivers/")
 _INSPECT_PATH = re.compile(r"/_sandbox/campaigns/([^/]+)/receivers/")
 _SLUG = re.compile(r"[A-Za-z0-9_-]+")
 _PHONE = re.compile(r"\+[1-9]\d{6,14}")
+_SPACE = re.compile(r"\s")
 _EXTRA_KEY = re.compile(r"[A-Za-z0-9_]+")
 # Close to Django's EmailValidator: dot-atom local part, dotted domain with a letter TLD.
 _EMAIL_USER = re.compile(r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*")
@@ -326,14 +327,15 @@ def _validate(item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _is_email(text: str) -> bool:
     user, at, domain = text.rpartition("@")
-    if not at or not user or not domain or any(c.isspace() for c in text):
+    if not at or not user or not domain or _SPACE.search(text):
         return False
     if not _EMAIL_USER.fullmatch(user) and not re.fullmatch(r'"[^"\\\r\n]*"', user):
         return False
-    try:
-        domain = domain.encode("idna").decode("ascii")  # Django accepts international domains
-    except UnicodeError:
-        return False
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")  # Django accepts international domains
+        except UnicodeError:
+            return False
     return bool(_EMAIL_DOMAIN.fullmatch(domain))
 
 
@@ -377,6 +379,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so a pooled client reuses its connections
     server_version = "SEEN-sandbox"
     sys_version = ""
+    _arrived = 0.0  # monotonic time the request being handled arrived
     disable_nagle_algorithm = True  # headers and body go out as two writes; no 40 ms stall
     timeout = 300  # an idle keep-alive connection is closed after five minutes
 
@@ -386,7 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- routing ---------------------------------------------------------------------------
 
     def do_GET(self) -> None:
-        self.sandbox._pause(self.sandbox.latency)
+        self._arrived = time.monotonic()
         path = urlsplit(self.path).path
         if path == "/_sandbox/":
             # Counts only, no personal data: readable without the token.
@@ -409,7 +412,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         sandbox = self.sandbox
-        sandbox._pause(sandbox.latency)
+        self._arrived = time.monotonic()
         match = _RECEIVERS_PATH.fullmatch(urlsplit(self.path).path)
         campaign = match.group(1) if match else ""
         body = self._read_body()
@@ -491,6 +494,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self, campaign: str, count: int) -> None:
         """Hang up without a word, as a proxy or a crashing server would."""
         self.sandbox._record(campaign, count, 0)
+        self._wait_latency()
         self.close_connection = True
 
     # -- plumbing --------------------------------------------------------------------------
@@ -522,8 +526,14 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length)
 
+    def _wait_latency(self) -> None:
+        # `latency` is the time from a request's arrival to its answer, the sandbox's own work
+        # included, as a server with that response time behaves; not work plus latency.
+        self.sandbox._pause(self._arrived + self.sandbox.latency - time.monotonic())
+
     def _answer(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self._wait_latency()
         self.send_response(status, HTTPStatus(status).phrase)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
