@@ -250,10 +250,11 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def _answer_from_response(response: requests.Response, count: int) -> Answer:
     status = response.status_code
+    if status == 201:
+        # The body echoes every receiver; nothing in it is needed, so it is not parsed.
+        return Answer(AnswerKind.CREATED, status, None, f"SEEN created {count} receivers.")
     data = _json_or_none(response.content)
     detail = _detail(data)
-    if status == 201:
-        return Answer(AnswerKind.CREATED, status, None, f"SEEN created {count} receivers.")
     if status == 400:
         if isinstance(data, list):
             if len(data) != count:
