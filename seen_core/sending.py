@@ -389,8 +389,8 @@ class _Run:
         self.cancelled = False
 
         sendable = journal.sendable(claim.job_id)
-        self.payloads = {s.row: s.payload for s in sendable}
-        self.with_customer_id = frozenset(s.row for s in sendable if s.payload.get("customer_id"))
+        self.sendable = {s.row: s for s in sendable}
+        self.with_customer_id = frozenset(s.row for s in sendable if s.has_customer_id)
         self.maybe_stored = frozenset(s.row for s in sendable if s.maybe_stored)
         self.fresh: deque[int] = deque(s.row for s in sendable)  # never sent in this run
         self.again: deque[Batch] = deque()  # sent before in this run; they go first
@@ -459,7 +459,7 @@ class _Run:
         if self.halt.is_set():
             return None  # never went out: its rows stay ready
         batch_id = self.journal.mark_in_flight(self.claim, batch.rows, batch.attempt)
-        receivers = [self.payloads[row] for row in batch.rows]
+        receivers = [self.sendable[row].payload for row in batch.rows]
         try:
             answer = self.client.post_receivers(self.campaign, receivers)
         except ValueError as exc:
