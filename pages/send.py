@@ -366,10 +366,10 @@ def check_and_fix(sheet: Sheet, mapping: Mapping) -> CheckResult:
     result: CheckResult = ss["check"]
     counts = result.counts
     cells = st.columns(4)
-    cells[0].metric("Rows", counts["rows"])
-    cells[1].metric("Ready to send", counts["valid"])
-    cells[2].metric("Invalid", counts["invalid"])
-    cells[3].metric("Warnings", counts["warnings"])
+    cells[0].metric("Rows", f"{counts['rows']:,}")
+    cells[1].metric("Ready to send", f"{counts['valid']:,}")
+    cells[2].metric("Invalid", f"{counts['invalid']:,}")
+    cells[3].metric("Warnings", f"{counts['warnings']:,}")
     for problem in result.sheet_problems:
         (st.error if problem.severity == "error" else st.warning)(problem.message)
     row_problems = [p for p in result.problems if p.row is not None]
@@ -488,10 +488,12 @@ def start_send(sheet: Sheet, mapping: Mapping, campaign: str, region: str) -> No
             ss["send_error"] = str(error)
             return
         ss["already_sent"] = None
-        SheetStore().save(job_id, with_table(sheet, ss["master"]))
         MappingMemory().save(campaign, mapping)
+        kept, store = with_table(sheet, ss["master"]), SheetStore()
         rate = SANDBOX_RATE if target == SANDBOX_TARGET else SEEN_RATE
-        registry.start(journal, job_id, factory, campaign, rate=rate)
+        registry.start(
+            journal, job_id, factory, campaign, rate=rate, before=lambda: store.save(job_id, kept)
+        )
         ss["job_id"] = job_id
         st.query_params["job"] = str(job_id)
 
@@ -587,7 +589,7 @@ def results(job_id: int) -> None:
     shown = ["created", "rejected", "invalid", "failed", "unknown", "not_sent"]
     cells = st.columns(len(shown))
     for cell, status in zip(cells, shown, strict=True):
-        cell.metric(status.replace("_", " ").capitalize(), counts.get(status, 0))
+        cell.metric(status.replace("_", " ").capitalize(), f"{counts.get(status, 0):,}")
     sheets = SheetStore()
     left, right, third = st.columns(3)
     left.download_button(
@@ -634,8 +636,8 @@ def job_panel() -> None:
             rejected = p.counts.get("rejected", 0) if p else 0
             st.progress(
                 done / total if total else 0.0,
-                text=f"Sending… {done} of {total} done · {created} created · "
-                f"{rejected} rejected{left}",
+                text=f"Sending… {done:,} of {total:,} done · {created:,} created · "
+                f"{rejected:,} rejected{left}",
             )
             st.button("Cancel the send", key="cancel_send", on_click=send.cancel.set)
             return

@@ -413,9 +413,13 @@ class SendRegistry:
         *,
         rate: float = 10.0,
         max_in_flight: int = 4,
+        before: Callable[[], None] | None = None,
         on_done: Callable[[RunningSend], None] | None = None,
     ) -> RunningSend:
-        """Run `run_job` for the job in a daemon thread, unless it runs here already."""
+        """Run `run_job` for the job in a daemon thread, unless it runs here already.
+
+        `before` runs first in that thread (slow preparation the page need not wait for).
+        """
         with self._lock:
             current = self._sends.get(job_id)
             if current is not None and not current.finished:
@@ -425,6 +429,8 @@ class SendRegistry:
 
         def work() -> None:
             try:
+                if before is not None:
+                    before()
                 with client_factory() as client:
                     send.result = run_job(
                         journal,
