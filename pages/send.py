@@ -25,7 +25,6 @@ from seen_core.receivers import payloads
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
 from seen_core.sending import AlreadySent, plan_send
 from seen_core.session import (
-    PROBLEMS_COLUMN,
     SANDBOX_TARGET,
     ExtraChoice,
     MappingMemory,
@@ -49,7 +48,7 @@ from seen_core.session import (
     send_plan,
     with_table,
 )
-from seen_core.sheets import Sheet, SheetError, list_sheets, read_sheet
+from seen_core.sheets import Sheet, SheetError, read_sheet
 
 ss = st.session_state
 journal: Journal = ss["_journal"]
@@ -65,11 +64,6 @@ SANDBOX_RATE, SEEN_RATE = 50.0, 10.0  # requests per second; SEEN's own limit is
 @st.cache_data(scope="session", max_size="512MB", show_spinner="Reading the file…")
 def parse(name: str, data: bytes, sheet: str | None, header_row: int | None) -> Sheet:
     return read_sheet(name, data, sheet=sheet, header_row=header_row)
-
-
-@st.cache_data(scope="session", max_size="64MB", show_spinner=False)
-def sheets_of(name: str, data: bytes) -> list[str]:
-    return list_sheets(name, data)
 
 
 def secrets() -> dict:
@@ -123,8 +117,8 @@ def read_file(source: tuple[str, bytes]) -> Sheet | None:
     name, data = source
     source_id = ss.get("source_id", 0)
     try:
-        names = sheets_of(name, data)
         picked = parse(name, data, None, None)
+        names = picked.sheet_names
         if ss.get("_sheet_for") != source_id:
             ss["_sheet_for"] = source_id
             ss["sheet_pick"] = picked.sheet_name
@@ -134,7 +128,7 @@ def read_file(source: tuple[str, bytes]) -> Sheet | None:
         left, right, _ = st.columns([2, 2, 3])
         if len(names) > 1:
             left.selectbox("Sheet", names, key="sheet_pick", persist_state="session")
-        detected = parse(name, data, chosen, None)
+        detected = picked if chosen == picked.sheet_name else parse(name, data, chosen, None)
         if ss.get("_header_for") != (source_id, chosen):
             ss["_header_for"] = (source_id, chosen)
             ss["header_row"] = detected.header_row
@@ -291,8 +285,8 @@ def choose_mapping(sheet: Sheet, campaign: str) -> Mapping | None:
         return shown
 
     fields: dict[str, str | None] = {}
-    boxes = st.columns(len(FIELDS))
-    for box, field in zip(boxes, FIELDS, strict=True):
+    boxes = [*st.columns(3), *st.columns(3)]
+    for box, field in zip(boxes, FIELDS, strict=False):
         fields[field.name] = box.selectbox(
             f"{field.label}{' *' if field.required else ''}",
             [None, *columns],
@@ -394,12 +388,13 @@ def check_and_fix(sheet: Sheet, mapping: Mapping) -> CheckResult:
         st.caption("Fix a cell by double-clicking it; the row is checked again at once.")
         key = f"fix_editor_{ss.get('fix_version', 0)}"
         ss["fix_editor_key"] = key
+        problems_column = view.columns[0]
         st.data_editor(
             view,
             key=key,
-            disabled=[PROBLEMS_COLUMN],
+            disabled=[problems_column],
             num_rows="fixed",
-            column_config={PROBLEMS_COLUMN: st.column_config.TextColumn(width="large")},
+            column_config={problems_column: st.column_config.TextColumn(width="large")},
         )
         pending = (ss.get(key) or {}).get("edited_rows", {})
         if pending:
@@ -439,20 +434,20 @@ def is_running(job_id: int | None) -> bool:
 
 
 def client_factory(target: str, campaign: str):
-    """A function making the client for the send, or a sentence saying why there is none."""
+    """(A function making the send's client, its base URL), or a sentence saying why not."""
     if target == SANDBOX_TARGET:
         url = sandbox.url
-        return lambda: SeenClient(url, DEFAULT_TOKEN)
+        return (lambda: SeenClient(url, DEFAULT_TOKEN)), url
     found = find_token(campaign, secrets(), environment())
     token = found.token if found else (ss.get("seen_token") or "").strip()
     if not token:
         return "Enter the SEEN token for this campaign, or configure it (see Help)."
-    url = (ss.get("base_url") or "").strip()
     try:
-        SeenClient(url, token).close()  # refuses a bad address or token before anything is planned
+        with SeenClient((ss.get("base_url") or "").strip(), token) as client:
+            url = client.base_url  # a bad address or token is refused before anything is planned
     except ValueError as error:
         return str(error)
-    return lambda: SeenClient(url, token)
+    return (lambda: SeenClient(url, token)), url
 
 
 def start_send(sheet: Sheet, mapping: Mapping, campaign: str, region: str) -> None:
@@ -463,11 +458,12 @@ def start_send(sheet: Sheet, mapping: Mapping, campaign: str, region: str) -> No
             return
         ss["send_error"] = None
         target_choice = ss.get("target", SANDBOX_TARGET)
-        factory = client_factory(target_choice, campaign)
-        if isinstance(factory, str):
-            ss["send_error"] = factory
+        made = client_factory(target_choice, campaign)
+        if isinstance(made, str):
+            ss["send_error"] = made
             return
-        target = SANDBOX_TARGET if target_choice == SANDBOX_TARGET else factory().base_url
+        factory, url = made
+        target = SANDBOX_TARGET if target_choice == SANDBOX_TARGET else url
         receivers, invalid = send_plan(ss["master"], mapping, ss["check"], region)
         try:
             job_id = plan_send(

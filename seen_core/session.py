@@ -162,13 +162,17 @@ def fix_view(table: pd.DataFrame, result: CheckResult, show_all: bool = False) -
     """The rows for the fix editor (those with problems, or all), with a Problems column.
 
     The index stays the spreadsheet row numbers, so an edit at a position maps back to its row.
+    The Problems column comes first; its name is made unique if the sheet has a Problems column.
     """
     rows = table.index if show_all else [r for r in table.index if r in result.by_row]
     view = table.loc[rows].copy()
     sheet_errors = "; ".join(p.message for p in result.sheet_problems if p.severity == "error")
+    label = PROBLEMS_COLUMN
+    while label in view.columns:
+        label = f"{label} (SEEN Sender)" if label == PROBLEMS_COLUMN else f"{label}*"
     view.insert(
         0,
-        PROBLEMS_COLUMN,
+        label,
         [result.messages(row) or (sheet_errors if result.blocked else "") for row in view.index],
     )
     return view
@@ -180,8 +184,8 @@ def apply_edits(
     """The table with the editor's edits ({position: {column: value}}) and the rows that changed.
 
     Positions are those of the view the editor showed; cells that did not really change, and
-    edits of the Problems column or unknown columns, are ignored. The table is not copied when
-    nothing changed.
+    edits of columns the table does not have (the Problems column), are ignored. The table is
+    not copied when nothing changed.
     """
     labels = list(view_index)
     changes: list[tuple[int, str, str]] = []
@@ -191,7 +195,7 @@ def apply_edits(
             continue
         row = labels[position]
         for column, value in cells.items():
-            if column == PROBLEMS_COLUMN or column not in table.columns:
+            if column not in table.columns:  # the Problems column, or a stale edit
                 continue
             text = "" if value is None else str(value)
             if table.at[row, column] != text:

@@ -271,3 +271,29 @@ def test_history_resumes_an_unfinished_send_and_deletes_one(app, seen_data_dir):
     at.button(key=f"history_delete_{job_id}").click().run()
     assert journal.jobs() == []
     assert any("Nothing has been sent yet" in i.value for i in at.info)
+
+
+def test_a_saved_mapping_file_can_be_loaded(app):
+    at = upload(app, "kunder.xlsx", messy_workbook())
+    mapping = (
+        '{"first_name": "Fornavn", "last_name": null, "email": "E-post", "phone": null,'
+        ' "customer_id": "Kundenr", "extra_args": {"gender": "Kjønn"}}'
+    )
+    at.file_uploader(key="mapping_upload").set_value(
+        ("autumn-mapping.json", mapping.encode(), "application/json")
+    ).run()
+    assert not at.exception
+    assert at.selectbox(key="map_phone").value is None
+    assert at.selectbox(key="map_last_name").value is None
+    extras = at.data_editor(key=at.session_state["extras_editor_key"]).value
+    sent = extras[extras["Send"]]
+    assert dict(zip(sent["extra_args key"], sent["Column"], strict=True)) == {"gender": "Kjønn"}
+    assert any("autumn-mapping.json" in i.value for i in at.info)
+
+
+def test_a_mapping_file_that_is_not_json_is_refused_in_one_sentence(app):
+    at = upload(app, "kunder.xlsx", messy_workbook())
+    at.file_uploader(key="mapping_upload").set_value(("m.json", b"{oops", "application/json"))
+    at.run()
+    assert not at.exception
+    assert any("is not a mapping file" in e.value for e in at.error)

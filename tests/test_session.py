@@ -233,3 +233,21 @@ def test_a_send_runs_once_in_a_thread_and_its_report_marks_each_row(tmp_path, me
     assert rows.cell(5, status).value == "created"
     assert {rows.cell(r, status).value for r in (6, 7, 9, 10, 11, 12)} == {"invalid"}
     assert rows.cell(5, 2).value == "Ola"
+
+
+def test_a_sheet_with_its_own_problems_column_keeps_it_editable():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {"Fornavn": ["", "Ola"], "Problems": ["old note", ""], "Mobil": ["45860321", "45860322"]},
+        index=pd.Index([2, 3], name="row"),
+        dtype=object,
+    )
+    mapping = suggest(list(table.columns))
+    result = check_sheet(table, mapping, OPTIONS)
+    view = fix_view(table, result)
+    assert list(view.columns) == ["Problems (SEEN Sender)", "Fornavn", "Problems", "Mobil"]
+    edits = {0: {"Problems (SEEN Sender)": "x", "Problems": "new note", "Fornavn": "Kari"}}
+    edited, changed = apply_edits(table, view.index, edits)
+    assert changed == [2]
+    assert edited.loc[2].tolist() == ["Kari", "new note", "45860321"]
