@@ -483,7 +483,11 @@ def start_send(sheet: Sheet, mapping: Mapping, campaign: str, region: str) -> No
         except JobBusy as error:
             ss["send_error"] = str(error)
             return
+        # Each send is asked for afresh: no forcing or confirmation carries over to the next.
         ss["already_sent"] = None
+        ss["resend_force"] = False
+        ss["force_send"] = False
+        ss["confirm_send"] = False
         MappingMemory().save(campaign, mapping)
         kept, store = with_table(sheet, ss["master"]), SheetStore()
         rate = SANDBOX_RATE if target == SANDBOX_TARGET else SEEN_RATE

@@ -135,6 +135,9 @@ def test_a_second_send_of_the_same_file_asks_first(app):
     at.button(key="send").click().run()
     wait_for_send(at)
     assert len(Journal(default_path()).jobs()) == 2
+    at.button(key="send").click().run()  # forcing once does not force the next send
+    assert any("already sent" in w.value for w in at.warning)
+    assert len(Journal(default_path()).jobs()) == 2
 
 
 def test_failed_rows_come_back_to_be_fixed_and_sent_again(app):
