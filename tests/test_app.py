@@ -115,6 +115,13 @@ def test_the_send_button_is_disabled_while_a_send_runs_and_cancel_reaches_it(app
         assert at.button(key="cancel_send")
         with pytest.raises(Exception, match="disabled"):
             at.button(key="send").click()
+        # A reload (a new session) finds the running send by the job id in the address.
+        reloaded = AppTest.from_file(APP, default_timeout=30)
+        reloaded.secrets["seen"] = {"base_url": "http://127.0.0.1:9"}
+        reloaded.query_params["job"] = str(at.session_state["job_id"])
+        reloaded.run()
+        assert "Sending…" in reloaded.get("progress")[0].proto.text
+        assert reloaded.button(key="cancel_send")
         at.button(key="cancel_send").click().run()
         assert at.session_state["_registry"].get(at.session_state["job_id"]).cancel.is_set()
     finally:
@@ -300,3 +307,26 @@ def test_a_mapping_file_that_is_not_json_is_refused_in_one_sentence(app):
     at.run()
     assert not at.exception
     assert any("is not a mapping file" in e.value for e in at.error)
+
+
+def widgets(node) -> list:
+    from streamlit.testing.v1.element_tree import Widget
+
+    found = [node] if isinstance(node, Widget) else []
+    for child in getattr(node, "children", {}).values():
+        found += widgets(child)
+    return found
+
+
+def test_every_widget_has_a_key(app):
+    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="keys")
+    at.radio(key="target").set_value("seen").run()
+    at.radio(key="target").set_value("sandbox").run()
+    at.button(key="send").click().run()
+    wait_for_send(at)
+    found = widgets(at._tree)
+    for page in PAGES[1:]:
+        at.switch_page(page).run()
+        found += widgets(at._tree)
+    assert len(found) > 15
+    assert [type(w).__name__ for w in found if not w.key] == []
