@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from pathlib import Path
 
@@ -146,6 +147,10 @@ def read_file(source: tuple[str, bytes]) -> Sheet | None:
         )
     except SheetError as error:
         st.error(str(error))
+        return None
+    except Exception:  # a reader's bug must still read as one sentence, not a traceback
+        logging.getLogger(__name__).exception("Reading %s failed", name)
+        st.error(f"'{name}' could not be read; save it again from Excel and upload it again.")
         return None
     where = f"sheet '{sheet.sheet_name}', " if sheet.sheet_name else ""
     blank = f"; {sheet.blank_rows} blank rows skipped" if sheet.blank_rows else ""
@@ -584,7 +589,9 @@ def results(job_id: int) -> None:
         return
     st.subheader(f"Results of send #{job.id} to campaign '{job.campaign}'")
     if job.stop_reason:
-        st.error(f"The send stopped: {job.stop_reason}")
+        resume = " What was not sent can be sent later with Resume on the History page."
+        tell = st.warning if job.state == "cancelled" else st.error
+        tell(f"The send stopped: {job.stop_reason}{resume}")
     counts = job.counts
     shown = ["created", "rejected", "invalid", "failed", "unknown", "not_sent"]
     cells = st.columns(len(shown))
@@ -610,12 +617,26 @@ def results(job_id: int) -> None:
         on_click="ignore",
     )
     again = sum(counts.get(s, 0) for s in ("invalid", "rejected", "failed", "unknown", "not_sent"))
-    if again and ss.get("master") is not None:
+    if not again:
+        return
+    outcomes = journal.outcomes(job_id)
+    if ss.get("master") is not None:
         third.button(
             f"Fix and send the {again} failed {'row' if again == 1 else 'rows'} again",
             key="resend_failed",
             on_click=resend_failed,
-            args=(journal.outcomes(job_id),),
+            args=(outcomes,),
+        )
+    with st.expander(f"The {again} {'row' if again == 1 else 'rows'} not created, and why"):
+        left_out = [
+            (row, status, message)
+            for row, (status, message) in outcomes.items()
+            if status != "created"
+        ]
+        st.dataframe(
+            pd.DataFrame(left_out, columns=["Row", "Status", "Message"]),
+            hide_index=True,
+            key="not_created_table",
         )
 
 

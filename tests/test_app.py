@@ -67,6 +67,8 @@ def test_the_whole_flow_from_messy_workbook_to_annotated_report(app):
     at = upload(app, "kunder.xlsx", messy_workbook())
     assert not at.exception
     assert not at.error
+    assert at.selectbox(key="sheet_pick").value == "Mottakere"  # not the notes sheet before it
+    assert at.number_input(key="header_row").value == 4  # under the title rows
     # The suggested mapping is pre-filled and marked.
     assert at.selectbox(key="map_first_name").value == "Fornavn"
     assert at.selectbox(key="map_phone").value == "Mobil"
