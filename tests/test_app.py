@@ -332,3 +332,17 @@ def test_every_widget_has_a_key(app):
         found += widgets(at._tree)
     assert len(found) > 15
     assert [type(w).__name__ for w in found if not w.key] == []
+
+
+def test_a_refused_token_stops_the_send_and_says_so(app):
+    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="wrong-token")
+    sandbox = at.session_state["_sandbox"]
+    at.secrets["seen"] = {"base_url": sandbox.url, "campaigns": {"wrong-token": "not-the-token"}}
+    at.radio(key="target").set_value("seen").run()
+    at.checkbox(key="confirm_send").check().run()
+    at.button(key="send").click().run()
+    wait_for_send(at)
+    assert any("SEEN refused the token" in e.value for e in at.error)
+    assert metrics(at)["Not sent"] == "1"
+    assert sandbox.received("wrong-token") == []
+    assert "not-the-token" not in all_text(at)
