@@ -88,6 +88,8 @@ def bump(name: str) -> None:
 def use_demo() -> None:
     ss["source"] = (DEMO_FILE.name, DEMO_FILE.read_bytes())
     bump("source_id")
+    if not (ss.get("campaign") or "").strip():
+        ss["campaign"] = "demo-campaign"  # so a newcomer can send to the sandbox at once
 
 
 def choose_source() -> tuple[str, bytes] | None:

@@ -201,11 +201,16 @@ def test_an_illegal_extra_args_key_blocks_the_check(app):
     assert not at.metric  # nothing is checked until the key is fixed
 
 
-def test_the_demo_file_loads_with_its_deliberate_problems(app):
-    at = app.text_input(key="campaign").set_value("demo").run()
-    at.button(key="demo").click().run()
+def test_the_demo_file_loads_with_its_deliberate_problems_and_sends(app):
+    at = app.button(key="demo").click().run()
     assert not at.exception
     assert metrics(at) == {"Rows": "10", "Ready to send": "5", "Invalid": "5", "Warnings": "0"}
+    problems = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+    assert problems["Row"].tolist() == [6, 7, 9, 10, 11]
+    assert at.text_input(key="campaign").value == "demo-campaign"
+    at.button(key="send").click().run()
+    wait_for_send(at)
+    assert metrics(at)["Created"] == "5"
 
 
 def test_the_mapping_is_remembered_for_the_campaign(app):
