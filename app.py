@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seen_core.journal import Journal, default_path
+from seen_core.journal import Journal, default_path, retention_days
 from seen_core.sandbox import Sandbox
 from seen_core.session import SendRegistry
 
@@ -19,7 +19,10 @@ def local_sandbox() -> Sandbox:
 
 @st.cache_resource(show_spinner=False)
 def open_journal(path: str) -> Journal:
-    return Journal(path)
+    """The send journal, once per server process; sends past their retention go first."""
+    journal = Journal(path)
+    journal.purge(retention_days())
+    return journal
 
 
 @st.cache_resource(show_spinner=False)

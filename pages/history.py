@@ -23,7 +23,7 @@ ss = st.session_state
 journal: Journal = ss["_journal"]
 registry: SendRegistry = ss["_registry"]
 sandbox: Sandbox = ss["_sandbox"]
-sheets = SheetStore()
+sheets = SheetStore(journal)
 RESUMABLE = (PENDING, INTERRUPTED, CANCELLED, STOPPED)
 
 
@@ -58,7 +58,6 @@ def delete(job_id: int) -> None:
     except JobBusy as error:
         ss["history_error"] = str(error)
         return
-    sheets.delete(job_id)
     if ss.get("job_id") == job_id:
         ss["job_id"] = None
 

@@ -496,7 +496,7 @@ def start_send(sheet: Sheet, mapping: Mapping, campaign: str, region: str) -> No
         ss["force_send"] = False
         ss["confirm_send"] = False
         MappingMemory().save(campaign, mapping)
-        kept, store = with_table(sheet, ss["master"]), SheetStore()
+        kept, store = with_table(sheet, ss["master"]), SheetStore(journal)
         rate = SANDBOX_RATE if target == SANDBOX_TARGET else SEEN_RATE
         registry.start(
             journal, job_id, factory, campaign, rate=rate, before=lambda: store.save(job_id, kept)
@@ -599,7 +599,7 @@ def results(job_id: int) -> None:
     cells = st.columns(len(shown))
     for cell, status in zip(cells, shown, strict=True):
         cell.metric(status.replace("_", " ").capitalize(), f"{counts.get(status, 0):,}")
-    sheets = SheetStore()
+    sheets = SheetStore(journal)
     left, right, third = st.columns(3)
     left.download_button(
         "Download the annotated workbook",

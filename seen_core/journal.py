@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS receivers (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS receivers_in_flight ON receivers (job_id, batch_id)
     WHERE batch_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS kept_sheets (
+    job_id INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+);
 """
 # receivers.batch_id is set while the row's request is in flight: set before the request,
 # cleared with its answer. receivers.maybe_stored: an earlier request carrying the row may
@@ -131,6 +135,14 @@ class Sendable:
     @property
     def payload(self) -> dict:
         return json.loads(self.payload_json)
+
+
+def retention_days() -> int:
+    """How long sends (and the people in them) are kept: $SEEN_RETENTION_DAYS, else 30."""
+    try:
+        return max(1, int(os.environ.get("SEEN_RETENTION_DAYS", "30")))
+    except ValueError:
+        return 30
 
 
 def default_path() -> Path:
@@ -234,6 +246,8 @@ class Journal:
             self.path.chmod(0o600)
         self._db.execute("PRAGMA busy_timeout = 30000")
         self._db.execute("PRAGMA journal_mode = WAL")
+        # A deleted or purged send's people are overwritten on disk, not left in free pages.
+        self._db.execute("PRAGMA secure_delete = ON")
         # FULL: a committed "in flight" mark must survive a power cut, or a row could be sent twice.
         self._db.execute("PRAGMA synchronous = FULL")
         self._durable = True
@@ -437,7 +451,25 @@ class Journal:
         for job_id in ids:
             db.execute("DELETE FROM receivers WHERE job_id = ?", (job_id,))
             db.execute("DELETE FROM batches WHERE job_id = ?", (job_id,))
+            db.execute("DELETE FROM kept_sheets WHERE job_id = ?", (job_id,))
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    def keep_sheet(self, job_id: int, data: bytes) -> None:
+        """Keep the app's sheet of a send (opaque bytes) with the send, for its report later.
+
+        It goes when the send is deleted or purged, like every other trace of its people.
+        """
+        with self._write(durable=False) as db:
+            db.execute(
+                "INSERT OR REPLACE INTO kept_sheets (job_id, data) VALUES (?, ?)", (job_id, data)
+            )
+
+    def kept_sheet(self, job_id: int) -> bytes | None:
+        with self._lock:
+            found = self._db.execute(
+                "SELECT data FROM kept_sheets WHERE job_id = ?", (job_id,)
+            ).fetchone()
+        return None if found is None else bytes(found[0])
 
     # --- what sending needs ------------------------------------------------------------------
 

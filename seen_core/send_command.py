@@ -24,7 +24,7 @@ from seen_core.cli import (
     write_bytes,
 )
 from seen_core.client import Secret, SeenClient
-from seen_core.journal import JobBusy, Journal, default_path
+from seen_core.journal import JobBusy, Journal, default_path, retention_days
 from seen_core.receivers import payloads
 from seen_core.report import count_statuses, workbook_bytes
 from seen_core.sending import AlreadySent, NothingToResume, Progress, SendResult, plan_send, run_job
@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
             f"Set {TOKEN_VARIABLE} to the campaign's SEEN token; it is never taken as an argument."
         )
     journal = Journal(Path(args.journal) if args.journal else default_path())
+    journal.purge(retention_days())
     try:
         job_id = plan_send(
             journal,

@@ -304,16 +304,13 @@ def base_url(secrets: Mapping[str, Any], env: Mapping[str, str]) -> str:
 
 
 class SheetStore:
-    """The (edited) sheet of each send, so History can build its report after a restart."""
+    """The (edited) sheet of each send, kept in the journal so History can build its report
+    after a restart, and deleted or purged with the send."""
 
-    def __init__(self, folder: Path | None = None) -> None:
-        self.folder = (folder or data_dir()) / "sheets"
-
-    def _path(self, job_id: int) -> Path:
-        return self.folder / f"send-{int(job_id)}.json.gz"
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
 
     def save(self, job_id: int, sheet: Sheet) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         data = {
             "file_name": sheet.file_name,
             "sha256": sheet.sha256,
@@ -325,15 +322,15 @@ class SheetStore:
                 for row, *values in sheet.table[list(sheet.columns)].itertuples(name=None)
             ],
         }
-        path = self._path(job_id)
-        with gzip.open(path, "wt", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False)
-        path.chmod(0o600)  # it holds people's names and addresses
+        packed = gzip.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), 6)
+        self.journal.keep_sheet(job_id, packed)
 
     def load(self, job_id: int) -> Sheet | None:
+        packed = self.journal.kept_sheet(job_id)
+        if packed is None:
+            return None
         try:
-            with gzip.open(self._path(job_id), "rt", encoding="utf-8") as source:
-                data = json.load(source)
+            data = json.loads(gzip.decompress(packed))
         except (OSError, ValueError):
             return None
         columns = data["columns"]
@@ -353,9 +350,6 @@ class SheetStore:
             columns=columns,
             table=table,
         )
-
-    def delete(self, job_id: int) -> None:
-        self._path(job_id).unlink(missing_ok=True)
 
 
 def outcome_sheet(file_name: str, outcomes: Mapping[int, tuple[str, str]]) -> Sheet:

@@ -91,7 +91,7 @@ def test_the_whole_flow_from_messy_workbook_to_annotated_report(app):
     assert [r["first_name"] for r in sandbox.received("autumn")][-2:] == ["Ola", "Kari"]
 
     journal = Journal(default_path())
-    book = openpyxl.load_workbook(io.BytesIO(report_workbook(journal, job_id, SheetStore())))
+    book = openpyxl.load_workbook(io.BytesIO(report_workbook(journal, job_id, SheetStore(journal))))
     sheet = book.worksheets[0]
     status = [c.value for c in sheet[4]].index("SEEN status") + 1
     assert {r: sheet.cell(r, status).value for r in (5, 6, 7, 9, 10, 11, 12)} == {
@@ -351,3 +351,25 @@ def test_a_refused_token_stops_the_send_and_says_so(app):
     assert metrics(at)["Not sent"] == "1"
     assert sandbox.received("wrong-token") == []
     assert "not-the-token" not in all_text(at)
+
+
+def test_the_app_purges_sends_older_than_the_retention(seen_data_dir, monkeypatch):
+    from datetime import timedelta
+
+    from seen_core import journal as journal_module
+
+    real_now = journal_module._now()
+    monkeypatch.setattr(journal_module, "_now", lambda: real_now - timedelta(days=31))
+    with Journal(default_path()) as old:
+        job_id = old.create_job(
+            file_name="old.xlsx", file_sha256="0" * 64, campaign="autumn", target="sandbox",
+            batch_size=10, receivers=[(2, {"first_name": "Gammel"})], invalid={},
+        )  # fmt: skip
+        old.release(old.claim(job_id), "finished")
+    monkeypatch.setattr(journal_module, "_now", lambda: real_now)
+
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("pages/history.py").run()
+    assert not at.exception
+    assert at.session_state["_journal"].jobs() == []

@@ -159,3 +159,25 @@ def test_the_token_never_appears_in_output_report_or_journal(tmp_path, seen, mes
     assert any(f.name.startswith("journal") for f in data_files)
     for path in data_files:
         assert TOKEN.encode() not in path.read_bytes(), path.name
+
+
+def test_a_send_purges_sends_older_than_the_retention(tmp_path, seen, messy, monkeypatch):
+    from datetime import timedelta
+
+    from seen_core import journal as journal_module
+
+    data = tmp_path / "data"
+    data.mkdir()
+    real_now = journal_module._now()
+    monkeypatch.setattr(journal_module, "_now", lambda: real_now - timedelta(days=31))
+    with journal_module.Journal(data / "journal.sqlite3") as old:
+        job_id = old.create_job(
+            file_name="old.xlsx", file_sha256="0" * 64, campaign=CAMPAIGN, target=seen.url,
+            batch_size=10, receivers=[(2, {"first_name": "Gammel"})], invalid={},
+        )  # fmt: skip
+        old.release(old.claim(job_id), "finished")
+    monkeypatch.undo()
+
+    assert _send(tmp_path, seen, messy).returncode == 1
+    with journal_module.Journal(data / "journal.sqlite3") as journal:
+        assert [j.file_name for j in journal.jobs()] == ["kunder.xlsx"]

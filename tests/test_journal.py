@@ -117,6 +117,27 @@ def test_delete_job_forgets_it_and_its_rows(journal: Journal) -> None:
         journal.job(gone)
 
 
+def test_a_kept_sheet_goes_with_its_send_when_deleted_or_purged(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deleted, purged = _job(journal), _job(journal)
+    for job_id in (deleted, purged):
+        journal.keep_sheet(job_id, b"Kari Nordmann, +4745860321")
+        journal.release(journal.claim(job_id), "finished")
+    assert journal.kept_sheet(deleted) == b"Kari Nordmann, +4745860321"
+
+    journal.delete_job(deleted)
+    assert journal.kept_sheet(deleted) is None
+    real_now = journal_module._now()
+    monkeypatch.setattr(journal_module, "_now", lambda: real_now + timedelta(days=31))
+    assert journal.purge(older_than_days=30) == 1
+    assert journal.kept_sheet(purged) is None
+    journal.close()
+    assert b"Kari Nordmann" not in b"".join(
+        p.read_bytes() for p in journal.path.parent.iterdir() if p.name.startswith("journal")
+    )
+
+
 def test_delete_job_is_refused_while_it_is_being_sent(journal: Journal) -> None:
     job_id = _job(journal)
     claim = journal.claim(job_id)

@@ -213,7 +213,7 @@ def test_a_send_runs_once_in_a_thread_and_its_report_marks_each_row(tmp_path, me
         receivers=receivers,
         invalid=invalid,
     )
-    SheetStore(tmp_path).save(job_id, sheet)
+    SheetStore(journal).save(job_id, sheet)
     registry = SendRegistry()
     with Sandbox(latency=0.2) as sandbox:
         first = registry.start(
@@ -226,7 +226,7 @@ def test_a_send_runs_once_in_a_thread_and_its_report_marks_each_row(tmp_path, me
         first.thread.join(timeout=20)
         assert first.finished and first.error is None
         assert len(sandbox.received("spring")) == 1
-    data = report_workbook(journal, job_id, SheetStore(tmp_path))
+    data = report_workbook(journal, job_id, SheetStore(journal))
     rows = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     header = [c.value for c in rows[4]]
     status = header.index("SEEN status") + 1
