@@ -26,6 +26,7 @@ from seen_core.receivers import payloads
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
 from seen_core.sending import AlreadySent, plan_send
 from seen_core.session import (
+    RESEND_STATUSES,
     SANDBOX_TARGET,
     ExtraChoice,
     MappingMemory,
@@ -618,13 +619,13 @@ def results(job_id: int) -> None:
         key="report_csv",
         on_click="ignore",
     )
-    again = sum(counts.get(s, 0) for s in ("invalid", "rejected", "failed", "unknown", "not_sent"))
+    again = sum(counts.get(s, 0) for s in RESEND_STATUSES)
     if not again:
         return
     outcomes = journal.outcomes(job_id)
     if ss.get("master") is not None:
         third.button(
-            f"Fix and send the {again} failed {'row' if again == 1 else 'rows'} again",
+            f"Fix and send the {again} {'row' if again == 1 else 'rows'} not created",
             key="resend_failed",
             on_click=resend_failed,
             args=(outcomes,),
