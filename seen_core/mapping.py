@@ -340,33 +340,33 @@ def mapping_problems(mapping: Mapping, columns: Iterable[str]) -> list[Problem]:
             )
         else:
             seen[column] = target
-    keys: set[str] = set()
+    taken: dict[str, str] = {}
     for key, column in mapping.extra_args.items():
-        if not KEY_PATTERN.fullmatch(key):
-            problems.append(
-                Problem(
-                    None,
-                    column,
-                    key,
-                    "extra_key_invalid",
-                    "error",
-                    f"The extra_args key '{key}' may only hold A-Z, a-z, 0-9 and _; "
-                    f"try '{extra_key(key)}'.",
-                )
-            )
-        elif key.casefold() in keys or key in FIELD_NAMES:
-            problems.append(
-                Problem(
-                    None,
-                    column,
-                    key,
-                    "extra_key_invalid",
-                    "error",
-                    f"The extra_args key '{key}' is used twice.",
-                )
-            )
-        keys.add(key.casefold())
+        why = key_problem(key, taken)
+        if why:
+            problems.append(Problem(None, column, key, "extra_key_invalid", "error", why))
+        taken.setdefault(key.casefold(), column)
     return problems
+
+
+def key_problem(key: str, taken: dict[str, str] | None = None) -> str | None:
+    """Why `key` cannot be an extra_args key, in one sentence, or None when it can.
+
+    `taken` maps the keys already used (casefolded) to their columns.
+    """
+    if not key:
+        return "The extra_args key is empty."
+    if not KEY_PATTERN.fullmatch(key):
+        return (
+            f"The extra_args key '{key}' may only hold A-Z, a-z, 0-9 and _; try '{extra_key(key)}'."
+        )
+    if key in FIELD_NAMES:
+        return f"'{key}' is a SEEN field name; pick another extra_args key."
+    if taken and key.casefold() in taken:
+        return (
+            f"The extra_args key '{key}' is already used for the column '{taken[key.casefold()]}'."
+        )
+    return None
 
 
 def load_mapping(path: str | Path) -> Mapping:

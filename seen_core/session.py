@@ -24,7 +24,7 @@ import pandas as pd
 from seen_core.checks import CheckOptions, CheckResult, recheck
 from seen_core.client import Secret, SeenClient
 from seen_core.journal import Journal, default_path
-from seen_core.mapping import FIELD_NAMES, KEY_PATTERN, extra_key
+from seen_core.mapping import FIELD_NAMES, extra_key, key_problem
 from seen_core.mapping import Mapping as FieldMapping
 from seen_core.receivers import payloads
 from seen_core.sending import Progress, SendResult, run_job
@@ -95,16 +95,9 @@ def key_errors(choices: Iterable[ExtraChoice]) -> dict[str, str]:
         if not choice.include:
             continue
         key = choice.key.strip()
-        if not key:
-            errors[choice.column] = "The key is empty."
-        elif not KEY_PATTERN.fullmatch(key):
-            errors[choice.column] = (
-                f"'{key}' may only hold A-Z, a-z, 0-9 and _; try '{extra_key(key)}'."
-            )
-        elif key in FIELD_NAMES:
-            errors[choice.column] = f"'{key}' is a SEEN field name; pick another key."
-        elif key.casefold() in taken:
-            errors[choice.column] = f"'{key}' is already the key of '{taken[key.casefold()]}'."
+        why = key_problem(key, taken)
+        if why:
+            errors[choice.column] = why
         else:
             taken[key.casefold()] = choice.column
     return errors
