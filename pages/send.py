@@ -619,28 +619,33 @@ def results(job_id: int) -> None:
         key="report_csv",
         on_click="ignore",
     )
-    again = sum(counts.get(s, 0) for s in RESEND_STATUSES)
-    if not again:
-        return
+    if counts.get("unknown"):
+        st.warning(
+            f"{counts['unknown']:,} {'row' if counts['unknown'] == 1 else 'rows'} got no answer "
+            "from SEEN and have no customer ID, so SEEN may have created them: check them in "
+            "SEEN before sending them again. They are not sent again from here."
+        )
     outcomes = journal.outcomes(job_id)
-    if ss.get("master") is not None:
+    again = sum(counts.get(s, 0) for s in RESEND_STATUSES)
+    if again and ss.get("master") is not None:
         third.button(
             f"Fix and send the {again} {'row' if again == 1 else 'rows'} not created",
             key="resend_failed",
             on_click=resend_failed,
             args=(outcomes,),
         )
-    with st.expander(f"The {again} {'row' if again == 1 else 'rows'} not created, and why"):
-        left_out = [
-            (row, status, message)
-            for row, (status, message) in outcomes.items()
-            if status != "created"
-        ]
-        st.dataframe(
-            pd.DataFrame(left_out, columns=["Row", "Status", "Message"]),
-            hide_index=True,
-            key="not_created_table",
-        )
+    left_out = [
+        (row, status, message) for row, (status, message) in outcomes.items() if status != "created"
+    ]
+    if left_out:
+        with st.expander(
+            f"The {len(left_out)} {'row' if len(left_out) == 1 else 'rows'} not created, and why"
+        ):
+            st.dataframe(
+                pd.DataFrame(left_out, columns=["Row", "Status", "Message"]),
+                hide_index=True,
+                key="not_created_table",
+            )
 
 
 def job_panel() -> None:

@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.seen.io"
 SANDBOX_TARGET = "sandbox"  # the journal's target for sends to the local stand-in
 PROBLEMS_COLUMN = "Problems"  # the read-only column the fix editor adds
-# Statuses of rows that "Fix and send the failed rows again" takes back.
-RESEND_STATUSES = ("invalid", "rejected", "failed", "unknown", "not_sent")
+# Statuses of rows that "Fix and send again" takes back. Not `unknown`: SEEN may have created
+# those (no answer came, and without a customer ID a retry cannot be made safe), so sending them
+# again could create someone twice; the user checks them in SEEN first.
+RESEND_STATUSES = ("invalid", "rejected", "failed", "not_sent")
 _SLUG = re.compile(r"[A-Za-z0-9_-]+")
 
 

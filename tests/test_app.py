@@ -373,3 +373,18 @@ def test_the_app_purges_sends_older_than_the_retention(seen_data_dir, monkeypatc
     at.switch_page("pages/history.py").run()
     assert not at.exception
     assert at.session_state["_journal"].jobs() == []
+
+
+def test_rows_seen_may_have_created_are_flagged_and_not_offered_again(app):
+    from builders import csv_bytes
+
+    people = csv_bytes([["First name", "Email"], ["Anna", "anna@example.com"], ["Bo", "bo@x.no"]])
+    at = upload(app, "people.csv", people, campaign="lost-answer")
+    at.session_state["_sandbox"].inject("drop_after")  # stored, but the answer is lost
+    at.button(key="send").click().run()
+    wait_for_send(at)
+
+    assert metrics(at)["Unknown"] == "2"
+    assert len(at.session_state["_sandbox"].received("lost-answer")) == 2  # sent once only
+    assert any("may have created them" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "resend_failed"]

@@ -120,6 +120,12 @@ def test_rows_to_send_again_are_those_not_created(messy):
     assert rows_to_send_again(sheet.table, outcomes) == [6, 7, 9]
 
 
+def test_rows_seen_may_have_created_are_not_sent_again(messy):
+    sheet, _, _ = messy
+    outcomes = {5: ("unknown", "No answer from SEEN"), 6: ("failed", "503"), 7: ("created", "")}
+    assert rows_to_send_again(sheet.table, outcomes) == [6]
+
+
 # --- mapping choices -----------------------------------------------------------------------------
 
 
