@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import python_calamine
 
+from seen_core.bulk import gc_paused
+
 WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".ods")
 FILE_TYPES = (".csv", ".txt", *WORKBOOK_TYPES)
 DELIMITERS = (",", ";", "\t", "|")
@@ -297,17 +299,15 @@ def _table(grid: list[list[str]], header_index: int) -> tuple[list[str], pd.Data
         width = max(width, max(len(r) for r in body))
     # Drop trailing columns that have neither a header nor any data.
     used = [bool(header[i].strip()) if i < len(header) else False for i in range(width)]
-    for row in body:
-        for i, cell in enumerate(row):
-            if not used[i] and cell.strip():
-                used[i] = True
+    for i in [i for i in range(width) if not used[i]]:  # usually none: every column has a header
+        used[i] = any(len(row) > i and row[i].strip() for row in body)
     while width and not used[width - 1]:
         width -= 1
     columns = unique_headers([*header[:width], *[""] * (width - len(header))])
     rows, numbers, blank = [], [], 0
     first_number = header_index + 2  # spreadsheet rows count from 1, and the header is one of them
     for offset, row in enumerate(body):
-        if not any(c.strip() for c in row):
+        if not "".join(row).strip():
             blank += 1
             continue
         if len(row) != width:
@@ -371,6 +371,11 @@ def read_sheet(
 
     `header_row` is the spreadsheet row number (1-based) of the header, to override detection.
     """
+    with gc_paused():
+        return _read_sheet(file_name, data, sheet, header_row)
+
+
+def _read_sheet(file_name: str, data: bytes, sheet: str | None, header_row: int | None) -> Sheet:
     kind = _check_type(file_name, data)
     sha256 = hashlib.sha256(data).hexdigest()
     if kind == "csv":

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from seen_core.contact import (
     _fast_phone,
+    _national_number,
     email_valid,
     phone_e164,
     slow_email_valid,
@@ -34,23 +35,34 @@ def test_phone_numbers_as_a_campaign_manager_types_them(text, region, expected):
     assert phone_e164(text, region) == expected
 
 
-def test_the_fast_path_serves_a_crm_export_of_bare_national_numbers():
-    assert _fast_phone("45860321", "NO") == "+4745860321"
+def test_the_fast_paths_serve_a_crm_export_of_bare_national_numbers():
+    code, pattern = _national_number("NO")
+    assert (code, bool(pattern.fullmatch("45860321"))) == ("+47", True)
     assert _fast_phone("+46701234567", "NO") == "+46701234567"
 
 
-def test_phone_fast_path_agrees_with_phonenumbers_on_many_numbers():
+def test_digits_of_other_scripts_are_read_as_the_library_reads_them():
+    assert phone_e164("٤٥٨٦٠٣٢١", "NO") == slow_phone_e164("٤٥٨٦٠٣٢١", "NO") == "+4745860321"
+
+
+REGIONS_WIDE = [*REGIONS, "CA", "IT", "AU", "BR", "IN", "CN", "RU", "FR", "AR", "MX"]
+
+
+def test_phone_fast_paths_agree_with_phonenumbers_on_many_numbers():
     rng = random.Random(7)
-    checked = 0
-    for region in REGIONS:
-        for _ in range(3000):
+    national_hits = plus_hits = 0
+    for region in REGIONS_WIDE:
+        national = _national_number(region)
+        for _ in range(2000):
             digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 15)))
             for text in (digits, "+" + digits, digits[:3] + " " + digits[3:]):
-                fast = _fast_phone(text, region)
-                if fast is not None:
-                    checked += 1
-                    assert fast == slow_phone_e164(text, region), (text, region)
-    assert checked > 1000  # the fast path really was exercised
+                phone_e164.cache_clear()
+                assert phone_e164(text, region) == slow_phone_e164(text, region), (text, region)
+            if national is not None and national[1].fullmatch(digits):
+                national_hits += 1
+            if _fast_phone("+" + digits, region) is not None:
+                plus_hits += 1
+    assert national_hits > 1000 and plus_hits > 500  # the fast paths really were exercised
 
 
 @settings(max_examples=400, deadline=None)
