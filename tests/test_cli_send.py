@@ -181,3 +181,32 @@ def test_a_send_purges_sends_older_than_the_retention(tmp_path, seen, messy, mon
     assert _send(tmp_path, seen, messy).returncode == 1
     with journal_module.Journal(data / "journal.sqlite3") as journal:
         assert [j.file_name for j in journal.jobs()] == ["kunder.xlsx"]
+
+
+def test_a_progress_bar_goes_to_stderr_only_when_it_is_a_terminal(tmp_path, seen, messy):
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "seen_core", "send", str(messy), "--campaign", CAMPAIGN,
+             "--base-url", seen.url, "--rate", "0"],
+            cwd=ROOT, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=follower, timeout=60,
+        )  # fmt: skip
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once all is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 1
+    assert b"[" in shown and b"1/1" in shown and b"created 1" in shown
+    assert b"created 1" not in done.stdout.split(b"\n")[0]  # the bar is not in the output
+    piped = _send(tmp_path, seen, messy, "--force")
+    assert "1/1" not in piped.stderr
