@@ -48,6 +48,7 @@ from seen_core.session import (
     report_workbook,
     rows_to_send_again,
     send_plan,
+    send_rate,
     with_table,
 )
 from seen_core.sheets import Sheet, SheetError, read_sheet
@@ -60,7 +61,6 @@ DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo-receivers.xl
 FILE_TYPES = ["csv", "xlsx", "xlsm", "xls", "ods"]
 NOT_MAPPED = "— not mapped —"
 SANDBOX_LABEL = "Sandbox (local stand-in — nothing reaches SEEN)"
-SANDBOX_RATE, SEEN_RATE = 50.0, 10.0  # requests per second; SEEN's own limit is 100 per 10 s
 
 
 @st.cache_data(scope="session", max_size="512MB", show_spinner="Reading the file…")
@@ -498,7 +498,7 @@ def start_send(sheet: Sheet, mapping: Mapping, campaign: str, region: str) -> No
         ss["confirm_send"] = False
         MappingMemory().save(campaign, mapping)
         kept, store = with_table(sheet, ss["master"]), SheetStore(journal)
-        rate = SANDBOX_RATE if target == SANDBOX_TARGET else SEEN_RATE
+        rate = send_rate(target)
         registry.start(
             journal, job_id, factory, campaign, rate=rate, before=lambda: store.save(job_id, kept)
         )

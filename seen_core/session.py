@@ -42,6 +42,12 @@ RESEND_STATUSES = ("invalid", "rejected", "failed", "not_sent")
 _SLUG = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def send_rate(target: str) -> float:
+    """Requests per second for a send: SEEN's documented limit is 100 per 10 s, and the client
+    keeps well under it; the local sandbox has no limit worth keeping to."""
+    return 50.0 if target == SANDBOX_TARGET else 10.0
+
+
 def data_dir() -> Path:
     """The app's data folder: where the journal lives ($SEEN_DATA_DIR or the user's data dir)."""
     return default_path().parent
