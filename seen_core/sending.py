@@ -209,7 +209,17 @@ def _failed_attempt(
 ) -> Verdict:
     if batch.attempt >= max_attempts:
         message = f"Gave up after {batch.attempt} attempts: {answer.message}"
-        return Verdict(outcomes={row: (FAILED, message) for row in batch.rows})
+        # A row an earlier attempt may have stored is not known to have failed.
+        maybe = (
+            f"No usable answer from SEEN in {batch.attempt} attempts; "
+            "check whether this receiver was created."
+        )
+        return Verdict(
+            outcomes={
+                row: (UNKNOWN, maybe) if row in batch.maybe_stored else (FAILED, message)
+                for row in batch.rows
+            }
+        )
     delay = min(MAX_WAIT, backoff(batch.attempt))
     return Verdict(again=(replace(batch, attempt=batch.attempt + 1, delay=delay),))
 

@@ -134,6 +134,23 @@ def test_server_error_retries_with_backoff_then_fails() -> None:
     }
 
 
+def test_giving_up_on_rows_seen_may_have_stored_leaves_them_unknown_not_failed() -> None:
+    answer = _answer(AnswerKind.SERVER_ERROR, 500, maybe_stored=True, message="HTTP 500.")
+    verdict = _judge(
+        Batch((2, 3), attempt=3, maybe_stored=frozenset({2})), answer, with_customer_id={2, 3}
+    )
+    assert verdict.outcomes[2][0] == "unknown"
+    assert verdict.outcomes[3][0] == "unknown"  # this attempt may have stored it too
+
+    plain = _answer(AnswerKind.SERVER_ERROR, 503, message="HTTP 503.")
+    verdict = _judge(Batch((2, 3), attempt=3, maybe_stored=frozenset({2})), plain)
+    assert verdict.outcomes == {
+        2: ("unknown", "No usable answer from SEEN in 3 attempts; check whether this "
+            "receiver was created."),
+        3: ("failed", "Gave up after 3 attempts: HTTP 503."),
+    }  # fmt: skip
+
+
 def test_lost_answer_makes_rows_without_customer_id_unknown_and_retries_the_others_apart() -> None:
     answer = _answer(AnswerKind.NO_ANSWER, maybe_stored=True)
     verdict = _judge(Batch((2, 3, 4)), answer, with_customer_id={2, 4})
