@@ -108,22 +108,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"Set {TOKEN_VARIABLE} to the campaign's SEEN token; it is never taken as an argument."
         )
+    try:
+        # The client checks the address and the token before anything is journalled.
+        client = SeenClient(base_url, Secret(token))
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     journal = Journal(Path(args.journal) if args.journal else default_path())
     journal.purge(retention_days())
     try:
-        job_id = plan_send(
-            journal,
-            file_name=sheet.file_name,
-            file_sha256=sheet.sha256,
-            campaign=args.campaign,
-            target=base_url,
-            batch_size=args.batch_size,
-            receivers=receivers,
-            invalid=invalid,
-            resume=args.resume,
-            force=args.force,
-        )
-        with SeenClient(base_url, Secret(token)) as client:
+        with client:
+            job_id = plan_send(
+                journal,
+                file_name=sheet.file_name,
+                file_sha256=sheet.sha256,
+                campaign=args.campaign,
+                target=client.base_url,
+                batch_size=args.batch_size,
+                receivers=receivers,
+                invalid=invalid,
+                resume=args.resume,
+                force=args.force,
+            )
             sent = run_job(
                 journal,
                 job_id,

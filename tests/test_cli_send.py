@@ -210,3 +210,14 @@ def test_a_progress_bar_goes_to_stderr_only_when_it_is_a_terminal(tmp_path, seen
     assert b"created 1" not in done.stdout.split(b"\n")[0]  # the bar is not in the output
     piped = _send(tmp_path, seen, messy, "--force")
     assert "1/1" not in piped.stderr
+
+
+def test_a_base_url_with_a_login_is_refused_before_anything_is_journalled(tmp_path, messy):
+    done = subprocess.run(
+        [sys.executable, "-m", "seen_core", "send", str(messy), "--campaign", CAMPAIGN,
+         "--base-url", "http://user:hemmelig@127.0.0.1:9"],
+        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "hemmelig" not in done.stderr
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
