@@ -681,6 +681,25 @@ def job_panel() -> None:
     progress()
 
 
+def follow(job_id: int) -> None:
+    ss["job_id"] = job_id
+    st.query_params["job"] = str(job_id)
+
+
+def running_elsewhere() -> None:
+    """Sends running on this server that this page does not follow (a reload during the Send
+    click, another tab): offered, so a send is never lost from sight nor started twice."""
+    for send in registry.running():
+        if send.job_id == current_job():
+            continue
+        try:
+            job = journal.job(send.job_id)
+        except KeyError:
+            continue
+        st.info(f"Send #{job.id} of {job.file_name} to campaign '{job.campaign}' is running now.")
+        st.button(f"Follow send #{job.id}", key=f"follow_{job.id}", on_click=follow, args=(job.id,))
+
+
 def attach_from_link() -> None:
     """After a reload, the job id in the address finds the send again."""
     if "job_id" in ss:
@@ -694,6 +713,7 @@ def attach_from_link() -> None:
 
 st.title("Send receivers to a SEEN campaign")
 attach_from_link()
+running_elsewhere()
 st.header("1. Campaign and sheet", divider="gray")
 campaign = (
     st.text_input(

@@ -388,3 +388,24 @@ def test_rows_seen_may_have_created_are_flagged_and_not_offered_again(app):
     assert len(at.session_state["_sandbox"].received("lost-answer")) == 2  # sent once only
     assert any("may have created them" in w.value for w in at.warning)
     assert not [b for b in at.button if b.key == "resend_failed"]
+
+
+def test_a_new_tab_sees_a_running_send_and_can_follow_it(app):
+    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="elsewhere")
+    sandbox = at.session_state["_sandbox"]
+    usual = sandbox.latency
+    sandbox.latency = 1.0  # long enough for the other tab to look while it runs
+    try:
+        at.button(key="send").click().run()
+        job_id = at.session_state["job_id"]
+        other = AppTest.from_file(APP, default_timeout=30)  # a new tab: no link to the send
+        other.secrets["seen"] = {"base_url": "http://127.0.0.1:9"}
+        other.run()
+        assert any(f"Send #{job_id} of kunder.xlsx" in i.value for i in other.info)
+        other.button(key=f"follow_{job_id}").click().run()
+        assert other.session_state["job_id"] == job_id
+    finally:
+        sandbox.latency = usual
+    wait_for_send(at)
+    other.run()
+    assert metrics(other)["Created"] == "1"
