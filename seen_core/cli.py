@@ -79,7 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--token", default=None, help="token it accepts (default: sandbox-token)")
     sandbox.add_argument(
-        "--campaign", action="append", metavar="SLUG", help="campaign that exists (default: any)"
+        "--campaign",
+        action="extend",
+        nargs="+",
+        metavar="SLUG",
+        help="campaigns that exist (default: any slug)",
     )
     sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     return parser

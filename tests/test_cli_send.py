@@ -221,3 +221,41 @@ def test_a_base_url_with_a_login_is_refused_before_anything_is_journalled(tmp_pa
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "hemmelig" not in done.stderr
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
+
+
+def test_the_sandbox_command_serves_its_campaigns_until_ctrl_c(tmp_path):
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "seen_core", "sandbox", "--port", str(port), "--token", TOKEN,
+         "--campaign", "alpha", "beta"],
+        cwd=ROOT, env=_env(tmp_path, None), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert f"http://127.0.0.1:{port}" in server.stdout.readline()
+
+        def post(campaign: str) -> int:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/v1/campaigns/{campaign}/receivers/",
+                data=b'[{"first_name": "Kari"}]',
+                headers={"Authorization": f"Token {TOKEN}", "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return answer.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        assert post("beta") == 201
+        assert post("gamma") == 404
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=20)
+    assert server.returncode == 0
+    assert "Traceback" not in stderr
