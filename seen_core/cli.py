@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -267,3 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seen_core: stopped.", file=sys.stderr)
         return EXIT_STOPPED
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`): not an error worth a traceback. Point stdout
+        # at nothing so the interpreter's own last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ROWS

@@ -284,3 +284,19 @@ def test_report_keeps_the_excel_row_numbers_of_the_messy_workbook(messy: Path, t
     assert sheet.cell(row=7, column=status).value == "invalid"
     assert "per@@example" in sheet.cell(row=7, column=status + 1).value
     assert "row 5" in sheet.cell(row=9, column=status + 1).value
+
+
+def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path: Path):
+    from builders import big_workbook
+
+    people = tmp_path / "people.xlsx"
+    people.write_bytes(big_workbook(3000))
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    done = subprocess.run(
+        [sys.executable, "-m", "seen_core", "validate", str(people), "--json"],
+        cwd=ROOT, stdout=reader.stdin, stderr=subprocess.PIPE, text=True, timeout=60,
+    )  # fmt: skip
+    reader.stdin.close()
+    assert reader.stdout.read() == b'{\n  "rows"'
+    reader.wait()
+    assert "Traceback" not in done.stderr
