@@ -31,13 +31,13 @@ def validate(data: bytes) -> None:
     check_sheet(sheet.table, suggest(sheet.columns))
 
 
-def child(code: str) -> tuple[float, float]:
-    """Wall seconds and peak MB of a fresh interpreter running `code`."""
+def child(*args: str) -> tuple[float, float]:
+    """Wall seconds and peak MB of a fresh interpreter run with these arguments."""
     import time
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, *args], check=False, cwd=ROOT, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return wall, max(peak, before) / 1024
@@ -52,19 +52,15 @@ def main() -> None:
 
     # Whole commands in fresh interpreters: startup and imports count, as a user sees it.
     cli_walls, bare_walls = [], []
-    for _ in range(3):
-        bare_walls.append(child(
-            "import python_calamine as c; "
-            f"c.CalamineWorkbook.from_path({str(path)!r}).get_sheet_by_index(0).to_python()"
-        )[0])  # fmt: skip
-        cli_walls.append(child(
-            f"import sys; sys.argv=['seen_core','validate',{str(path)!r}]; "
-            "from seen_core.cli import main; main()"
-        )[0])  # fmt: skip
-    _, peak = child(
-        f"import sys; sys.argv=['seen_core','validate',{str(path)!r}]; "
-        "from seen_core.cli import main; main()"
+    bare_code = (
+        "import python_calamine as c; "
+        f"c.CalamineWorkbook.from_path({str(path)!r}).get_sheet_by_index(0).to_python()"
     )
+    command = ("-m", "seen_core", "validate", str(path))
+    for _ in range(5):
+        bare_walls.append(child("-c", bare_code)[0])
+        cli_walls.append(child(*command)[0])
+    _, peak = child(*command)
 
     sheet = read_sheet("people.xlsx", data)
     mapping = suggest(sheet.columns)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urlsplit
@@ -222,6 +221,8 @@ def _image_rules(
                 to_fetch.setdefault(value, []).append((row, column, key))
     if not to_fetch:
         return
+    from concurrent.futures import ThreadPoolExecutor  # only for online image checks
+
     with ThreadPoolExecutor(max_workers=8) as pool:
         verdicts = dict(
             zip(
