@@ -498,9 +498,14 @@ def start_send(sheet: Sheet, mapping: Mapping, campaign: str, region: str) -> No
         ss["confirm_send"] = False
         MappingMemory().save(campaign, mapping)
         kept, store = with_table(sheet, ss["master"]), SheetStore(journal)
-        rate = send_rate(target)
+        problems = ss["check"].problems
         registry.start(
-            journal, job_id, factory, campaign, rate=rate, before=lambda: store.save(job_id, kept)
+            journal,
+            job_id,
+            factory,
+            campaign,
+            rate=send_rate(target),
+            before=lambda: store.save(job_id, kept, problems),
         )
         ss["job_id"] = job_id
         st.query_params["job"] = str(job_id)

@@ -26,6 +26,7 @@ from seen_core.client import Secret, SeenClient
 from seen_core.journal import Journal, default_path
 from seen_core.mapping import FIELD_NAMES, extra_key, key_problem
 from seen_core.mapping import Mapping as FieldMapping
+from seen_core.problems import Problem
 from seen_core.receivers import payloads
 from seen_core.sending import Progress, SendResult, run_job
 from seen_core.sheets import Sheet
@@ -311,7 +312,8 @@ class SheetStore:
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 
-    def save(self, job_id: int, sheet: Sheet) -> None:
+    def save(self, job_id: int, sheet: Sheet, problems: Iterable[Problem] = ()) -> None:
+        """Keep the sheet as sent, and the problems its check found, for the send's report."""
         data = {
             "file_name": sheet.file_name,
             "sha256": sheet.sha256,
@@ -322,11 +324,16 @@ class SheetStore:
                 [int(row), *values]
                 for row, *values in sheet.table[list(sheet.columns)].itertuples(name=None)
             ],
+            "problems": [p.as_dict() for p in problems],
         }
         packed = gzip.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), 6)
         self.journal.keep_sheet(job_id, packed)
 
     def load(self, job_id: int) -> Sheet | None:
+        kept = self.load_with_problems(job_id)
+        return None if kept is None else kept[0]
+
+    def load_with_problems(self, job_id: int) -> tuple[Sheet, list[Problem]] | None:
         packed = self.journal.kept_sheet(job_id)
         if packed is None:
             return None
@@ -334,6 +341,7 @@ class SheetStore:
             data = json.loads(gzip.decompress(packed))
         except (OSError, ValueError):
             return None
+        problems = [Problem(**p) for p in data.get("problems", ())]
         columns = data["columns"]
         rows = data["rows"]
         table = pd.DataFrame(
@@ -342,7 +350,7 @@ class SheetStore:
             index=pd.Index([r[0] for r in rows], name="row"),
             dtype=object,
         )
-        return Sheet(
+        sheet = Sheet(
             file_name=data["file_name"],
             sha256=data["sha256"],
             sheet_names=[],
@@ -351,6 +359,7 @@ class SheetStore:
             columns=columns,
             table=table,
         )
+        return sheet, problems
 
 
 def outcome_sheet(file_name: str, outcomes: Mapping[int, tuple[str, str]]) -> Sheet:
@@ -479,18 +488,23 @@ def send_summary(journal: Journal, job_id: int) -> dict[str, object]:
 
 def report_sheet(journal: Journal, job_id: int, sheets: SheetStore) -> Sheet:
     """The sheet a send's report is built on: the one kept at send time, else row numbers."""
-    sheet = sheets.load(job_id)
-    if sheet is None:
-        sheet = outcome_sheet(journal.job(job_id).file_name, journal.outcomes(job_id))
-    return sheet
+    return _kept(journal, job_id, sheets)[0]
+
+
+def _kept(journal: Journal, job_id: int, sheets: SheetStore) -> tuple[Sheet, list[Problem]]:
+    kept = sheets.load_with_problems(job_id)
+    if kept is None:
+        return outcome_sheet(journal.job(job_id).file_name, journal.outcomes(job_id)), []
+    return kept
 
 
 def report_workbook(journal: Journal, job_id: int, sheets: SheetStore) -> bytes:
-    """The annotated XLSX of a send: the user's rows with SEEN status and message, and a Summary."""
+    """The annotated XLSX of a send: the user's rows with SEEN status and message, a Summary,
+    and the problems the check found before the send."""
     from seen_core.report import workbook_bytes
 
-    sheet = report_sheet(journal, job_id, sheets)
-    return workbook_bytes(sheet, journal.outcomes(job_id), (), send_summary(journal, job_id))
+    sheet, problems = _kept(journal, job_id, sheets)
+    return workbook_bytes(sheet, journal.outcomes(job_id), problems, send_summary(journal, job_id))
 
 
 def report_csv(journal: Journal, job_id: int, sheets: SheetStore) -> bytes:

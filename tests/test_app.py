@@ -105,6 +105,9 @@ def test_the_whole_flow_from_messy_workbook_to_annotated_report(app):
     }
     assert sheet.cell(6, 2).value == "Kari"  # the report holds the fixed cell
     assert "Summary" in book.sheetnames
+    found = [(r[0], r[3]) for r in book["Problems"].iter_rows(min_row=2, values_only=True)]
+    assert (7, "email_invalid") in found and (9, "customer_id_duplicate") in found
+    assert (6, "first_name_missing") not in found  # fixed before the send
 
 
 def test_the_send_button_is_disabled_while_a_send_runs_and_cancel_reaches_it(app):
