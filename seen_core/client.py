@@ -159,11 +159,6 @@ class SeenClient:
 
     def post_receivers(self, campaign: str, receivers: list[dict]) -> Answer:
         """POST one batch of receivers to the campaign and say what SEEN answered."""
-        if not isinstance(campaign, str) or not _SLUG.fullmatch(campaign):
-            raise ValueError(
-                f"The campaign {campaign!r} is not a SEEN campaign slug "
-                "(only letters, digits, '-' and '_')."
-            )
         if not receivers:
             raise ValueError("There are no receivers to send.")
         try:
@@ -171,6 +166,17 @@ class SeenClient:
             body = json.dumps(receivers, ensure_ascii=False, allow_nan=False).encode("utf-8")
         except ValueError as exc:
             raise ValueError(f"A receiver holds a value JSON cannot carry: {exc}") from None
+        return self.post_json(campaign, body, len(receivers))
+
+    def post_json(self, campaign: str, body: bytes, count: int) -> Answer:
+        """POST a batch already encoded as a JSON array of `count` receivers."""
+        if not isinstance(campaign, str) or not _SLUG.fullmatch(campaign):
+            raise ValueError(
+                f"The campaign {campaign!r} is not a SEEN campaign slug "
+                "(only letters, digits, '-' and '_')."
+            )
+        if count < 1:
+            raise ValueError("There are no receivers to send.")
         url = f"{self.base_url}/v1/campaigns/{campaign}/receivers/"
         started = time.monotonic()
         try:
@@ -185,12 +191,12 @@ class SeenClient:
         except requests.RequestException as exc:
             answer = self._no_answer(exc)
         else:
-            answer = _answer_from_response(response, len(receivers))
+            answer = _answer_from_response(response, count)
         answer = _scrubbed(answer, self._token.reveal())
         log.debug(
             "POST campaign %s: %d receivers -> %s (%s) in %.3f s",
             campaign,
-            len(receivers),
+            count,
             answer.kind,
             answer.status,
             time.monotonic() - started,

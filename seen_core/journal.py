@@ -9,7 +9,7 @@ import socket
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -128,13 +128,8 @@ class Sendable:
     """A row still to be sent, as stored when the job was created."""
 
     row: int
-    payload_json: str  # decoded only when its batch goes out, by the thread sending it
     maybe_stored: bool
     has_customer_id: bool
-
-    @property
-    def payload(self) -> dict:
-        return json.loads(self.payload_json)
 
 
 def retention_days() -> int:
@@ -328,7 +323,8 @@ class Journal:
                     (
                         job_id,
                         row,
-                        json.dumps(payload, ensure_ascii=False),
+                        # allow_nan=False: NaN is not JSON; SEEN would refuse the request.
+                        json.dumps(payload, ensure_ascii=False, allow_nan=False),
                         int(bool(payload.get("customer_id"))),
                         READY,
                     )
@@ -546,14 +542,27 @@ class Journal:
         """Rows still to send, in file order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT row, payload, maybe_stored, has_customer_id FROM receivers"
+                "SELECT row, maybe_stored, has_customer_id FROM receivers"
                 " WHERE job_id = ? AND status = ? AND batch_id IS NULL ORDER BY row",
                 (job_id, READY),
             ).fetchall()
-        return [
-            Sendable(row, payload, bool(stored), bool(customer_id))
-            for row, payload, stored, customer_id in rows
-        ]
+        return [Sendable(row, bool(stored), bool(customer_id)) for row, stored, customer_id in rows]
+
+    def payload_json(self, job_id: int, rows: Sequence[int]) -> list[str]:
+        """The receivers of these rows as stored (JSON text), in the order asked for: read by
+        the thread sending their batch, so a large send starts at once."""
+        found: dict[int, str] = {}
+        with self._lock:
+            for start in range(0, len(rows), 500):  # well under SQLite's parameter limit
+                part = list(rows[start : start + 500])
+                marks = ",".join("?" * len(part))
+                found.update(
+                    self._db.execute(
+                        f"SELECT row, payload FROM receivers WHERE job_id = ? AND row IN ({marks})",
+                        (job_id, *part),
+                    ).fetchall()
+                )
+        return [found[row] for row in rows]
 
     def mark_in_flight(self, claim: Claim, rows: Iterable[int], attempt: int) -> int:
         """Record, before the request goes out, that these rows are being sent. Returns its id."""

@@ -399,7 +399,6 @@ class _Run:
         self.cancelled = False
 
         sendable = journal.sendable(claim.job_id)
-        self.sendable = {s.row: s for s in sendable}
         self.with_customer_id = frozenset(s.row for s in sendable if s.has_customer_id)
         self.maybe_stored = frozenset(s.row for s in sendable if s.maybe_stored)
         self.fresh: deque[int] = deque(s.row for s in sendable)  # never sent in this run
@@ -469,12 +468,14 @@ class _Run:
         if self.halt.is_set():
             return None  # never went out: its rows stay ready
         batch_id = self.journal.mark_in_flight(self.claim, batch.rows, batch.attempt)
-        receivers = [self.sendable[row].payload for row in batch.rows]
+        # Each receiver's JSON as the journal keeps it, joined into the array: never decoded
+        # and encoded again on the way out.
+        texts = self.journal.payload_json(self.claim.job_id, batch.rows)
+        body = f"[{','.join(texts)}]".encode()
         try:
-            answer = self.client.post_receivers(self.campaign, receivers)
+            answer = self.client.post_json(self.campaign, body, len(batch.rows))
         except ValueError as exc:
-            # Refused before anything went out (a value JSON cannot carry): as SEEN's own
-            # refusal of the whole request, so halving finds the receiver at fault.
+            # Refused before anything went out: as SEEN's own refusal of the whole request.
             answer = Answer(AnswerKind.BAD_REQUEST, None, None, str(exc))
         return batch_id, answer
 

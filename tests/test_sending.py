@@ -457,7 +457,7 @@ class _BlockingClient:
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def post_receivers(self, campaign: str, receivers: list[dict]) -> Answer:
+    def post_json(self, campaign: str, body: bytes, count: int) -> Answer:
         self.entered.set()
         self.release.wait(10)
         return Answer(AnswerKind.CREATED, 201, None, "created")
