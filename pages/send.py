@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from seen_core.checks import CheckOptions, CheckResult, check_sheet
-from seen_core.client import SeenClient
+from seen_core.client import SeenClient, campaign_problem
 from seen_core.journal import JobBusy, Journal
 from seen_core.mapping import (
     FIELD_NAMES,
@@ -35,7 +35,6 @@ from seen_core.session import (
     any_token,
     base_url,
     build_mapping,
-    campaign_problem,
     commit_edits,
     environment,
     extra_choices,

@@ -28,7 +28,20 @@ __all__ = ["Answer", "AnswerKind", "Secret", "SeenClient"]
 log = logging.getLogger(__name__)
 
 # Django's slug rule (ASCII letters, digits, '-' and '_'); anything else cannot name a campaign.
-_SLUG = re.compile(r"[A-Za-z0-9_-]+")
+DEFAULT_BASE_URL = "https://api.seen.io"  # SEEN's API, as its docs give it
+CAMPAIGN_SLUG = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def campaign_problem(slug: str) -> str | None:
+    """Why a campaign slug cannot be used, in one sentence, or None when it can."""
+    slug = slug.strip()
+    if not slug:
+        return "Enter the campaign's slug: the last part of its address in SEEN."
+    if not CAMPAIGN_SLUG.fullmatch(slug):
+        return f"'{slug}' is not a campaign slug: use only letters, digits, - and _."
+    return None
+
+
 # Printable ASCII without spaces: anything else would be refused by http.client with an
 # exception that quotes the header value, i.e. the token.
 _TOKEN_CHARS = re.compile(r"[!-~]+")
@@ -170,7 +183,7 @@ class SeenClient:
 
     def post_json(self, campaign: str, body: bytes, count: int) -> Answer:
         """POST a batch already encoded as a JSON array of `count` receivers."""
-        if not isinstance(campaign, str) or not _SLUG.fullmatch(campaign):
+        if not isinstance(campaign, str) or not CAMPAIGN_SLUG.fullmatch(campaign):
             raise ValueError(
                 f"The campaign {campaign!r} is not a SEEN campaign slug "
                 "(only letters, digits, '-' and '_')."

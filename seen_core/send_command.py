@@ -23,24 +23,21 @@ from seen_core.cli import (
     read_input,
     write_bytes,
 )
-from seen_core.client import Secret, SeenClient
+from seen_core.client import DEFAULT_BASE_URL, Secret, SeenClient, campaign_problem
 from seen_core.journal import JobBusy, Journal, default_path, retention_days
 from seen_core.receivers import payloads
 from seen_core.report import count_statuses, workbook_bytes
 from seen_core.sending import AlreadySent, NothingToResume, Progress, SendResult, plan_send, run_job
 from seen_core.sheets import Sheet
 
-DEFAULT_BASE_URL = "https://api.seen.io"
 TOKEN_VARIABLE = "SEEN_API_TOKEN"
-CAMPAIGN_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 SUMMARY_STATUSES = ("created", "rejected", "invalid", "failed", "unknown", "not_sent")
 
 
 def _check_arguments(args: argparse.Namespace) -> str:
-    if not CAMPAIGN_PATTERN.fullmatch(args.campaign):
-        raise UsageError(
-            f"'{args.campaign}' is not a campaign slug: use letters, digits, - and _ only."
-        )
+    problem = campaign_problem(args.campaign)
+    if problem:
+        raise UsageError(problem)
     if not 1 <= args.batch_size <= 1000:
         raise UsageError("--batch-size must be between 1 and 1000.")
     if args.rate < 0:

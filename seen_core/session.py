@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from seen_core.checks import CheckOptions, CheckResult, recheck
-from seen_core.client import Secret, SeenClient
+from seen_core.client import DEFAULT_BASE_URL, Secret, SeenClient, campaign_problem
 from seen_core.journal import Journal, default_path
 from seen_core.mapping import FIELD_NAMES, extra_key, key_problem
 from seen_core.mapping import Mapping as FieldMapping
@@ -33,14 +33,12 @@ from seen_core.sheets import Sheet
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.seen.io"
 SANDBOX_TARGET = "sandbox"  # the journal's target for sends to the local stand-in
 PROBLEMS_COLUMN = "Problems"  # the read-only column the fix editor adds
 # Statuses of rows that "Fix and send again" takes back. Not `unknown`: SEEN may have created
 # those (no answer came, and without a customer ID a retry cannot be made safe), so sending them
 # again could create someone twice; the user checks them in SEEN first.
 RESEND_STATUSES = ("invalid", "rejected", "failed", "not_sent")
-_SLUG = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def send_rate(target: str) -> float:
@@ -55,16 +53,6 @@ def data_dir() -> Path:
 
 
 # --- campaign slugs ------------------------------------------------------------------------------
-
-
-def campaign_problem(slug: str) -> str | None:
-    """Why a campaign slug cannot be used, in one sentence, or None when it can."""
-    slug = slug.strip()
-    if not slug:
-        return "Enter the campaign's slug: the last part of its address in SEEN."
-    if not _SLUG.fullmatch(slug):
-        return f"'{slug}' is not a campaign slug: use only letters, digits, - and _."
-    return None
 
 
 # --- the Map step --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from seen_core.client import Answer, AnswerKind, Secret, SeenClient
+from seen_core.client import Answer, AnswerKind, Secret, SeenClient, campaign_problem
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
 
 CAMPAIGN = "spring-campaign"
@@ -475,3 +475,17 @@ def test_empty_batch_and_nan_are_refused_before_sending(
 def test_base_url_must_be_http_or_https(base_url: str) -> None:
     with pytest.raises(ValueError, match="http"):
         SeenClient(base_url, DEFAULT_TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("slug", "problem"),
+    [
+        ("spring-campaign_2", None),
+        ("", "Enter the campaign's slug"),
+        ("vår kampanje", "is not a campaign slug"),
+        ("a/b", "is not a campaign slug"),
+    ],
+)
+def test_a_campaign_slug_is_letters_digits_dash_and_underscore(slug, problem):
+    found = campaign_problem(slug)
+    assert found is None if problem is None else problem in found
