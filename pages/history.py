@@ -17,6 +17,7 @@ from seen_core.session import (
     report_csv,
     report_name,
     report_workbook,
+    send_rate,
 )
 
 ss = st.session_state
@@ -49,7 +50,9 @@ def resume(job: JobInfo) -> None:
         ss["history_error"] = str(error)
         return
     ss["history_error"] = None
-    registry.start(journal, job.id, lambda: SeenClient(url, token), job.campaign)
+    registry.start(
+        journal, job.id, lambda: SeenClient(url, token), job.campaign, rate=send_rate(job.target)
+    )
 
 
 def delete(job_id: int) -> None:
@@ -63,24 +66,23 @@ def delete(job_id: int) -> None:
 
 
 st.title("History")
-jobs = journal.jobs()
-running = any(not s.finished for s in registry.running())
 
 
-@st.fragment(run_every=1.0 if running else None)
+@st.fragment(run_every=1.0 if registry.running() else None)
 def history() -> None:
     if ss.get("history_error"):
         st.error(ss["history_error"])
+    jobs = journal.jobs()
     if not jobs:
         st.info("Nothing has been sent yet.")
         return
-    if any(j.target != SANDBOX_TARGET and j.state in RESUMABLE for j in journal.jobs()):
+    if any(j.target != SANDBOX_TARGET and j.state in RESUMABLE for j in jobs):
         st.text_input(
             "SEEN token (only needed to resume a send to SEEN without a configured token)",
             type="password",
             key="history_token",
         )
-    for job in journal.jobs():
+    for job in jobs:
         send = registry.get(job.id)
         active = send is not None and not send.finished
         where = "Sandbox" if job.target == SANDBOX_TARGET else f"SEEN ({job.target})"
