@@ -274,3 +274,13 @@ def test_default_path_falls_back_to_the_user_data_dir(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert default_path() == tmp_path / "xdg" / ".seen-sender" / "journal.sqlite3"
     assert (tmp_path / "xdg" / ".seen-sender").is_dir()
+
+
+def test_a_receiver_json_cannot_carry_is_refused_when_the_send_is_planned(journal: Journal) -> None:
+    nan = {"first_name": "Kari", "extra_args": {"score": float("nan")}}
+    with pytest.raises(ValueError):
+        journal.create_job(
+            file_name="people.xlsx", file_sha256="n" * 64, campaign="spring", target="sandbox",
+            batch_size=10, receivers=[(2, nan)], invalid={},
+        )  # fmt: skip
+    assert journal.jobs() == []  # nothing half-written
