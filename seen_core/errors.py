@@ -1,0 +1,35 @@
+"""The one exception tree of SEEN Sender: what stops a run, each with one sentence for the user.
+
+Problems in the data are not exceptions (see `problems.Problem`); only what stops reading,
+checking, sending or the journal is. `str(error)` is always a sentence a campaign manager can
+read; it never holds the SEEN token.
+"""
+
+from __future__ import annotations
+
+
+class SeenSenderError(Exception):
+    """Root of every error SEEN Sender raises on purpose."""
+
+
+class InputError(SeenSenderError, ValueError):
+    """The user's file, mapping or options cannot be used (CLI exit 2)."""
+
+
+class ConfigurationError(SeenSenderError, ValueError):
+    """The SEEN address, token or target is missing or not allowed (CLI exit 2)."""
+
+
+class SendError(SeenSenderError):
+    """A send cannot start or go on (already sent, nothing to resume, busy elsewhere)."""
+
+
+class JournalError(SeenSenderError):
+    """The journal cannot be used: damaged, unreadable, or it has no such send or draft."""
+
+
+class NotFound(JournalError, KeyError):
+    """No send or draft with that id (or not one this user may see)."""
+
+    def __str__(self) -> str:  # KeyError would quote the sentence
+        return str(self.args[0]) if self.args else "Not found."
