@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seen_core.checks import CheckOptions, CheckResult, check_sheet
+from seen_core.errors import InputError
 from seen_core.mapping import Mapping, MappingError, load_mapping, suggest
 from seen_core.receivers import payloads
 from seen_core.sheets import Sheet, SheetError, read_path
@@ -18,7 +19,7 @@ from seen_core.sheets import Sheet, SheetError, read_path
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad input from the user: one sentence, exit code 2."""
 
 

@@ -15,24 +15,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from seen_core.errors import NotFound, SendError
+from seen_core.statuses import END_STATES as _END
+from seen_core.statuses import JobState, Status
+
 # Statuses of a row (DESIGN §4). `ready` rows may be sent; the others are outcomes.
-READY = "ready"
-CREATED = "created"
-REJECTED = "rejected"
-INVALID = "invalid"
-FAILED = "failed"
-UNKNOWN = "unknown"
-NOT_SENT = "not_sent"
-STATUSES = (CREATED, REJECTED, INVALID, FAILED, UNKNOWN, NOT_SENT, READY)
+READY = Status.READY
+CREATED = Status.CREATED
+REJECTED = Status.REJECTED
+INVALID = Status.INVALID
+FAILED = Status.FAILED
+UNKNOWN = Status.UNKNOWN
+NOT_SENT = Status.NOT_SENT
+STATUSES = tuple(Status)
 
 # States of a job as stored; "interrupted" is derived (running, but its owner is gone).
-PENDING = "pending"
-RUNNING = "running"
-FINISHED = "finished"
-STOPPED = "stopped"
-CANCELLED = "cancelled"
-INTERRUPTED = "interrupted"
-END_STATES = (FINISHED, STOPPED, CANCELLED)
+PENDING = JobState.PENDING
+RUNNING = JobState.RUNNING
+FINISHED = JobState.FINISHED
+STOPPED = JobState.STOPPED
+CANCELLED = JobState.CANCELLED
+INTERRUPTED = JobState.INTERRUPTED
+END_STATES = _END
 
 LOST_ANSWER_MESSAGE = "No answer from SEEN; check whether this receiver was created."
 
@@ -96,7 +100,7 @@ _live_claims: set[str] = set()
 _live_lock = threading.Lock()
 
 
-class JobBusy(RuntimeError):
+class JobBusy(SendError):
     """The job is being sent by another process or thread."""
 
 
@@ -344,7 +348,7 @@ class Journal:
     def job(self, job_id: int) -> JobInfo:
         found = self._select_jobs("WHERE id = ?", (job_id,))
         if not found:
-            raise KeyError(f"There is no send #{job_id} in the journal.")
+            raise NotFound(f"There is no send #{job_id} in the journal.")
         return found[0]
 
     def jobs_for(self, file_sha256: str, campaign: str, target: str) -> list[JobInfo]:
@@ -477,7 +481,7 @@ class Journal:
                 "SELECT owner, heartbeat_at FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
             if job is None:
-                raise KeyError(f"There is no send #{job_id} in the journal.")
+                raise NotFound(f"There is no send #{job_id} in the journal.")
             if _owner_alive(job["owner"], job["heartbeat_at"]):
                 raise JobBusy(f"Send #{job_id} is already being sent.")
             now = _iso(_now())

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from seen_core.errors import InputError
 from seen_core.problems import Problem
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_]+")
 FUZZY_CUTOFF = 0.82  # close enough for "Telefonnr" ~ "telefonnummer", far from unrelated words
 
 
-class MappingError(ValueError):
+class MappingError(InputError):
     """A mapping file or mapping cannot be used; the message is one sentence for the user."""
 
 

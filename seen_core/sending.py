@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from seen_core.client import Answer, AnswerKind, SeenClient
+from seen_core.errors import SendError
 from seen_core.journal import (
     CANCELLED,
     CREATED,
@@ -39,7 +40,7 @@ MAX_WAIT = 120.0  # longest single wait (Retry-After or back-off), in seconds
 DONE_STATUSES = (CREATED, REJECTED, FAILED, UNKNOWN)
 
 
-class AlreadySent(Exception):
+class AlreadySent(SendError):
     """This file was already sent (wholly or in part) to the same campaign and target."""
 
     def __init__(self, message: str, job: JobInfo) -> None:
@@ -47,7 +48,7 @@ class AlreadySent(Exception):
         self.job = job
 
 
-class NothingToResume(Exception):
+class NothingToResume(SendError):
     """There is no unfinished send of this file to this campaign and target."""
 
 

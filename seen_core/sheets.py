@@ -17,6 +17,7 @@ import pandas as pd
 import python_calamine
 
 from seen_core.bulk import gc_paused
+from seen_core.errors import InputError
 
 WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".ods")
 FILE_TYPES = (".csv", ".txt", *WORKBOOK_TYPES)
@@ -28,7 +29,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # XLS, and also password-protected XLSX
 
 
-class SheetError(ValueError):
+class SheetError(InputError):
     """The file cannot be read; the message is one sentence for the user."""
 
 
