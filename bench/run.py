@@ -1,15 +1,17 @@
-"""Every benchmark in one run: .venv/bin/python bench/run.py [validate] [send] [browser]"""
+"""Every benchmark in one run: .venv/bin/python bench/run.py [validate|recheck|send|browser]"""
 
 from __future__ import annotations
 
 import sys
 
 import bench_browser
+import bench_recheck
 import bench_send
 import bench_validate
 
 BENCHMARKS = {
     "validate": bench_validate.main,
+    "recheck": bench_recheck.main,
     "send": bench_send.main,
     "browser": bench_browser.main,
 }
