@@ -1,0 +1,344 @@
+"""Fixes to the sheet as undoable Changes: cell edits, and bulk fixes previewed before applying.
+
+A bulk fix never touches the table: it returns the `Change` it would make, so the page can say
+"changes 1,234 rows" first; `apply_change` makes it and `undo_change` takes it back. The table
+is text cells ("" when empty), its index the spreadsheet's row numbers, its columns the user's
+headers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from seen_core.checks import CheckResult
+from seen_core.contact import phone_e164
+from seen_core.countries import region_from_text
+from seen_core.errors import InputError
+from seen_core.mapping import Mapping
+
+__all__ = [
+    "CellEdit",
+    "Change",
+    "apply_change",
+    "find_replace",
+    "leave_out_invalid",
+    "leave_out_preview",
+    "phones_from_country_column",
+    "split_full_name",
+    "trim",
+    "undo_change",
+    "unknown_countries",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CellEdit:
+    """One cell changed: its spreadsheet row number, column header, and text before and after."""
+
+    row: int
+    column: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One undoable step: a cell fix in the grid, or one bulk fix.
+
+    `new_columns` are columns the change adds to the table (a split into a 'Last name' column
+    the sheet did not have); undoing it removes them again.
+    """
+
+    label: str  # "Find 'gmial.com' → 'gmail.com' in E-post"
+    edits: tuple[CellEdit, ...]
+    new_columns: tuple[str, ...] = ()
+
+    @cached_property
+    def rows(self) -> int:
+        """How many distinct rows it changes."""
+        return len({edit.row for edit in self.edits})
+
+    @cached_property
+    def changed_rows(self) -> list[int]:
+        """The rows it changes, in the order of its edits: what `checks.recheck` needs."""
+        return list(dict.fromkeys(edit.row for edit in self.edits))
+
+
+def _column_missing(column: str) -> InputError:
+    return InputError(f"The sheet has no column '{column}'.")
+
+
+def _write(table: pd.DataFrame, edits: Iterable[CellEdit], new: bool, add: Sequence[str]) -> None:
+    """Write each edit's new (or old) text into `table`, a column at a time."""
+    by_column: dict[str, tuple[list[int], list[str]]] = {}
+    for edit in edits:
+        rows, values = by_column.setdefault(edit.column, ([], []))
+        rows.append(edit.row)
+        values.append(edit.new if new else edit.old)
+    for column in add:
+        if column not in table.columns:
+            table[column] = pd.Series("", index=table.index, dtype=object)  # as sheets reads
+    for column, (rows, values) in by_column.items():
+        if column not in table.columns:
+            raise _column_missing(column)
+        positions = table.index.get_indexer(rows)
+        if (positions < 0).any():
+            missing = rows[int((positions < 0).argmax())]
+            raise InputError(f"The sheet has no row {missing}.")
+        before = table[column]
+        cells = before.to_numpy(dtype=object, copy=True)
+        cells[positions] = values
+        table[column] = pd.Series(cells, index=table.index, dtype=before.dtype, copy=False)
+
+
+def apply_change(table: pd.DataFrame, change: Change) -> pd.DataFrame:
+    """A copy of the table with the change made (and the columns it adds added)."""
+    out = table.copy()
+    _write(out, change.edits, new=True, add=change.new_columns)
+    return out
+
+
+def undo_change(table: pd.DataFrame, change: Change) -> pd.DataFrame:
+    """A copy of the table with the change taken back (and the columns it added removed)."""
+    out = table.copy()
+    _write(out, change.edits, new=False, add=())
+    added = [c for c in change.new_columns if c in out.columns]
+    return out.drop(columns=added) if added else out
+
+
+def _diff(column: str, old: pd.Series, new: pd.Series) -> tuple[CellEdit, ...]:
+    """The cells where `new` differs from `old`, as edits of one column."""
+    changed = (old != new).to_numpy()
+    if not changed.any():
+        return ()
+    rows = old.index[changed].tolist()
+    olds = old.to_numpy(dtype=object)[changed].tolist()
+    news = new.to_numpy(dtype=object)[changed].tolist()
+    return tuple(map(CellEdit, rows, [column] * len(rows), olds, news))
+
+
+def _text(table: pd.DataFrame, column: str) -> pd.Series:
+    if column not in table.columns:
+        raise _column_missing(column)
+    return table[column].astype(object)
+
+
+# --- find and replace ---------------------------------------------------------------------------
+
+
+def find_replace(
+    table: pd.DataFrame,
+    column: str,
+    find: str,
+    replace: str,
+    *,
+    whole_cell: bool = False,
+    match_case: bool = True,
+) -> Change:
+    """Replace plain text (not a pattern) in one column: every occurrence inside a cell, or with
+    `whole_cell` only cells that are exactly `find` (spaces around it ignored). A whole-cell
+    find of "" fills the empty cells."""
+    old = _text(table, column)
+    if whole_cell:
+        label = (
+            f"Fill empty cells in {column} with '{replace}'"
+            if not find.strip()
+            else f"Replace cells '{find}' with '{replace}' in {column}"
+        )
+        stripped, target = old.str.strip(), find.strip()
+        if not match_case:
+            stripped, target = stripped.str.casefold(), target.casefold()
+        hits = stripped == target
+        new = old.where(~hits, replace)
+    else:
+        label = (
+            f"Remove '{find}' from {column}"
+            if not replace
+            else f"Find '{find}' → '{replace}' in {column}"
+        )
+        if not find:
+            return Change(label, ())
+        if match_case:
+            new = old.str.replace(find, replace, regex=False)
+        else:
+            literal = replace.replace("\\", "\\\\")  # a backslash in `replace` is only text
+            new = old.str.replace(re.escape(find), literal, regex=True, flags=re.IGNORECASE)
+    return Change(label, _diff(column, old, new))
+
+
+# --- trim ---------------------------------------------------------------------------------------
+
+# Spaces at either end, including the invisible ones CRM exports carry (no-break, zero-width,
+# a stray byte-order mark); inside a cell only no-break spaces become plain ones.
+_EDGES = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
+_NO_BREAK = re.compile(r"[\u00a0\u2007\u202f]")
+
+
+def trim(table: pd.DataFrame, columns: Sequence[str]) -> Change:
+    """Remove spaces before and after the text of each cell in these columns, and turn no-break
+    spaces into plain ones. Spaces between words are kept as they are."""
+    edits: list[CellEdit] = []
+    for column in columns:
+        old = _text(table, column)
+        new = old.str.replace(_EDGES, "", regex=True).str.replace(_NO_BREAK, " ", regex=True)
+        edits.extend(_diff(column, old, new))
+    where = columns[0] if len(columns) == 1 else f"{len(columns)} columns"
+    return Change(f"Trim spaces in {where}", tuple(edits))
+
+
+# --- phone numbers with a country column ---------------------------------------------------------
+
+
+def phones_from_country_column(
+    table: pd.DataFrame,
+    phone_column: str,
+    country_column: str | None,
+    default_region: str = "NO",
+) -> Change:
+    """Write each phone number with its country code (+4745860321), reading a number without
+    one in the country its row's country cell names ('Norge', 'SE', '+45', …), or in
+    `default_region` where that cell is empty or not understood (or `country_column` is None).
+    Numbers that are still not valid are left as they are."""
+    phones = _text(table, phone_column)
+    if country_column is None:
+        regions = [default_region] * len(phones)
+        label = f"Write the phone numbers in {phone_column} with their country code"
+    else:
+        countries = _text(table, country_column)
+        known = {value: region_from_text(value) or default_region for value in countries.unique()}
+        regions = countries.map(known).tolist()
+        label = f"Write the phone numbers in {phone_column} with the country in {country_column}"
+    rows = phones.index.tolist()
+    edits = []
+    for row, phone, region in zip(rows, phones.tolist(), regions, strict=True):
+        if not phone:
+            continue
+        written = phone_e164(phone, region)
+        if written is not None and written != phone:
+            edits.append(CellEdit(row, phone_column, phone, written))
+    return Change(label, tuple(edits))
+
+
+def unknown_countries(table: pd.DataFrame, country_column: str) -> list[str]:
+    """The distinct non-empty values of a country column that name no country we know."""
+    values = _text(table, country_column).unique()
+    return [v for v in values if v.strip() and region_from_text(v) is None]
+
+
+# --- split a full name --------------------------------------------------------------------------
+
+# Lowercase words that belong to the last name: "Hilma af Klint", "Ludwig van Beethoven".
+_PARTICLES = frozenset({"af", "av", "van", "von", "der", "den", "de", "del", "della", "di",
+                        "da", "du", "la", "le", "zu", "ten", "ter", "dos", "das"})  # fmt: skip
+
+
+def _split(name: str) -> tuple[str, str] | None:
+    """(first, last) for a full name; last is "" for one word; None for an empty cell."""
+    name = " ".join(name.split())
+    if not name:
+        return None
+    last, comma, first = name.partition(",")
+    if comma and last.strip() and first.strip():  # "Nordmann, Kari"
+        return first.strip(), last.strip()
+    words = name.replace(",", " ").split()
+    if len(words) == 1:
+        return words[0], ""
+    cut = len(words) - 1
+    while cut > 1 and words[cut - 1] in _PARTICLES:
+        cut -= 1
+    return " ".join(words[:cut]), " ".join(words[cut:])
+
+
+def split_full_name(
+    table: pd.DataFrame, full_name_column: str, first_column: str, last_column: str
+) -> Change:
+    """Split a full-name column into first and last name: 'Kari Nordmann' → 'Kari' +
+    'Nordmann'; 'Ola Jakob Nordmann' → 'Ola Jakob' + 'Nordmann'; 'Nordmann, Kari' → 'Kari' +
+    'Nordmann'; a single word goes to the first name and leaves the last name as it is.
+
+    The full-name column must exist. The first- and last-name columns need not: a column the
+    sheet does not have is added by `apply_change` (empty where nothing is written) and
+    removed again by `undo_change`. Rows with an empty full name are left as they are.
+    """
+    full = _text(table, full_name_column)
+    added = tuple(dict.fromkeys(c for c in (first_column, last_column) if c not in table.columns))
+    empty = pd.Series("", index=table.index, dtype=object)
+    firsts = table[first_column].astype(object) if first_column in table.columns else empty
+    lasts = table[last_column].astype(object) if last_column in table.columns else empty
+    edits = []
+    for row, name, first_now, last_now in zip(
+        full.index.tolist(), full.tolist(), firsts.tolist(), lasts.tolist(), strict=True
+    ):
+        parts = _split(name)
+        if parts is None:
+            continue
+        first, last = parts
+        if first != first_now:
+            edits.append(CellEdit(row, first_column, first_now, first))
+        if last and last != last_now:
+            edits.append(CellEdit(row, last_column, last_now, last))
+    label = f"Split {full_name_column} into {first_column} and {last_column}"
+    return Change(label, tuple(edits), added)
+
+
+# --- leave out the invalid phone or e-mail -------------------------------------------------------
+
+_OTHER = {"phone": "email", "email": "phone"}
+_LEAVE_OUT = {
+    "phone": "Leave out invalid phone numbers where the e-mail is valid",
+    "email": "Leave out invalid e-mail addresses where the phone number is valid",
+}
+
+
+def leave_out_preview(
+    table: pd.DataFrame, result: CheckResult, field: str, mapping: Mapping
+) -> tuple[Change, int]:
+    """Blank the invalid phone (field="phone") or e-mail ("email") of each row that can still
+    be reached the other way: its e-mail (or phone) is present and valid. Returns the change
+    and how many rows with an invalid value are left alone because they cannot be reached
+    otherwise (no e-mail, or one that is not valid either).
+
+    Other problems of a row (a missing first name, a repeated customer ID) do not matter here:
+    the invalid value is unusable either way, and the row becomes ready once they are fixed.
+    """
+    if field not in _OTHER:
+        raise InputError(f"Only an invalid phone or e-mail can be left out, not '{field}'.")
+    other = _OTHER[field]
+    column = mapping.fields.get(field)
+    other_column = mapping.fields.get(other)
+    label = _LEAVE_OUT[field]
+    if column is None:
+        return Change(label, ()), 0
+    cells = _text(table, column)
+    others = _text(table, other_column) if other_column is not None else None
+    invalid_code, other_invalid = f"{field}_invalid", f"{other}_invalid"
+    edits = []
+    left_alone = 0
+    for row, problems in result.by_row.items():
+        codes = {p.code for p in problems}
+        if invalid_code not in codes or row not in cells.index:
+            continue
+        reachable = (
+            others is not None
+            and other_invalid not in codes
+            and row in others.index
+            and bool(others.at[row].strip())
+        )
+        if reachable:
+            edits.append(CellEdit(row, column, cells.at[row], ""))
+        else:
+            left_alone += 1
+    edits.sort(key=lambda edit: cells.index.get_loc(edit.row))
+    return Change(label, tuple(edits)), left_alone
+
+
+def leave_out_invalid(
+    table: pd.DataFrame, result: CheckResult, field: str, mapping: Mapping
+) -> Change:
+    """The change of `leave_out_preview`, without the count of rows left alone."""
+    return leave_out_preview(table, result, field, mapping)[0]
