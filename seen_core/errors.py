@@ -33,3 +33,22 @@ class NotFound(JournalError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the sentence
         return str(self.args[0]) if self.args else "Not found."
+
+
+class AlreadySent(SendError):
+    """This file was already sent, wholly or in part, to the same target (refused unless forced).
+
+    `job` is the earlier send (a `journal.JobInfo`).
+    """
+
+    def __init__(self, message: str, job: object) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class NothingToResume(SendError):
+    """There is no unfinished send of this file to this target."""
+
+
+class JobBusy(SendError):
+    """The send is being sent right now by another process, thread or user."""

@@ -1,4 +1,7 @@
-"""SQLite journal of sends: jobs, their receivers, each batch before it is sent and its outcome."""
+"""SQLite journal: drafts, sends, their receivers, each batch before it is sent and its outcome.
+
+The schema and its versions are described in docs/ARCHITECTURE.md ("The journal").
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from seen_core.errors import NotFound, SendError
+from seen_core.errors import AlreadySent, JobBusy, JournalError, NotFound, NothingToResume
 from seen_core.statuses import END_STATES as _END
 from seen_core.statuses import JobState, Status
 
@@ -44,6 +47,8 @@ LOST_ANSWER_MESSAGE = "No answer from SEEN; check whether this receiver was crea
 # this long is taken as dead. Far above the longest wait between two writes (timeouts, back-off).
 STALE_CLAIM_SECONDS = 600.0
 
+# Version 1: the journal as SEEN Sender 0.1 wrote it (no user_version set). Applied with
+# IF NOT EXISTS, so it is also the upgrade of such a journal.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -90,6 +95,43 @@ CREATE TABLE IF NOT EXISTS kept_sheets (
     data BLOB NOT NULL
 );
 """
+# Each later version: statements that take a journal of the version before to this one.
+_MIGRATIONS: dict[int, str] = {
+    # 2: sends and drafts have a user; a send may come from a draft; saved mappings per user.
+    2: """
+ALTER TABLE jobs ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN draft_id TEXT;
+CREATE INDEX jobs_by_user ON jobs (user_id);
+CREATE INDEX jobs_by_draft ON jobs (draft_id);
+CREATE TABLE drafts (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    source BLOB NOT NULL,
+    settings TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX drafts_by_user ON drafts (user_id, updated_at);
+CREATE TABLE draft_changes (
+    draft_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    edits TEXT NOT NULL,
+    PRIMARY KEY (draft_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE saved_mappings (
+    user_id TEXT NOT NULL,
+    target TEXT NOT NULL,
+    mapping TEXT NOT NULL,
+    PRIMARY KEY (user_id, target)
+) WITHOUT ROWID;
+""",
+}
+SCHEMA_VERSION = max(_MIGRATIONS)
+
 # receivers.batch_id is set while the row's request is in flight: set before the request,
 # cleared with its answer. receivers.maybe_stored: an earlier request carrying the row may
 # have been stored by SEEN although no usable answer came back.
@@ -98,10 +140,6 @@ CREATE TABLE IF NOT EXISTS kept_sheets (
 # left by an earlier process that had the same pid (pid 1 in a restarted container).
 _live_claims: set[str] = set()
 _live_lock = threading.Lock()
-
-
-class JobBusy(SendError):
-    """The job is being sent by another process or thread."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +155,8 @@ class JobInfo:
     state: str
     stop_reason: str
     counts: dict[str, int]
+    user_id: str = ""
+    draft_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -243,7 +283,21 @@ class Journal:
         if new_file and sys.platform != "win32":
             # It holds people's names, e-mails and phones: readable by its owner only.
             self.path.chmod(0o600)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise JournalError(
+                f"The journal {self.path.name} is damaged ({error}); move it aside to start a new "
+                "one, or restore it from a backup."
+            ) from None
+
+    def _open(self) -> None:
         self._db.execute("PRAGMA busy_timeout = 30000")
+        # A truncated or overwritten file must be found here, not half-way through a send.
+        verdict = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            raise sqlite3.DatabaseError(str(verdict))
         self._db.execute("PRAGMA journal_mode = WAL")
         # A deleted or purged send's people are overwritten on disk, not left in free pages.
         self._db.execute("PRAGMA secure_delete = ON")
@@ -251,10 +305,21 @@ class Journal:
         self._db.execute("PRAGMA synchronous = FULL")
         self._durable = True
         with self._write() as db:
-            # executescript would commit on its own; run the statements inside our transaction.
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"it was written by a newer SEEN Sender (schema {version})"
+                )
+            # executescript would commit on its own; run the statements inside our transaction,
+            # so an upgrade is all or nothing.
+            steps = [] if version >= 1 else [_SCHEMA]
+            steps += [_MIGRATIONS[v] for v in sorted(_MIGRATIONS) if v > max(version, 1)]
+            for script in steps:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -309,41 +374,161 @@ class Journal:
         batch_size: int,
         receivers: list[tuple[int, dict]],
         invalid: dict[int, str],
+        user_id: str = "",
+        draft_id: str | None = None,
     ) -> int:
         """Store a new send with every payload (so it can resume without the file)."""
         if batch_size < 1:
             raise ValueError("The batch size must be at least 1.")
         with self._write() as db:
-            cursor = db.execute(
-                "INSERT INTO jobs (file_name, file_sha256, campaign, target, batch_size,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (file_name, file_sha256, campaign, target, batch_size, _iso(_now())),
+            return self._insert_job(
+                db,
+                file_name,
+                file_sha256,
+                campaign,
+                target,
+                batch_size,
+                receivers,
+                invalid,
+                user_id,
+                draft_id,
             )
-            job_id = int(cursor.lastrowid or 0)
-            db.executemany(
-                "INSERT INTO receivers (job_id, row, payload, has_customer_id, status)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    (
-                        job_id,
-                        row,
-                        # allow_nan=False: NaN is not JSON; SEEN would refuse the request.
-                        json.dumps(payload, ensure_ascii=False, allow_nan=False),
-                        int(bool(payload.get("customer_id"))),
-                        READY,
+
+    def plan_job(
+        self,
+        *,
+        file_name: str,
+        file_sha256: str,
+        campaign: str,
+        target: str,
+        batch_size: int,
+        receivers: list[tuple[int, dict]],
+        invalid: dict[int, str],
+        resume: bool = False,
+        force: bool = False,
+        user_id: str = "",
+        draft_id: str | None = None,
+    ) -> int:
+        """The send to run: the unfinished one (resume), else a new one unless this was sent.
+
+        The look for earlier sends of the file to this campaign and target and the creation of
+        the new send are one write transaction, so two tabs, two users or two shells starting
+        the same send at the same moment cannot both create one (docs/ARCHITECTURE.md).
+        A draft's own earlier sends do not count as a repeat: the draft leaves out the rows
+        SEEN holds, so sending its other rows again sends no one twice.
+        """
+        if batch_size < 1:
+            raise ValueError("The batch size must be at least 1.")
+        with self._write() as db:
+            earlier = self._select_jobs(
+                "WHERE file_sha256 = ? AND campaign = ? AND target = ?",
+                (file_sha256, campaign, target),
+                db,
+            )
+            if resume:
+                for job in earlier:  # newest first
+                    if job.state != FINISHED and (draft_id is None or job.draft_id == draft_id):
+                        return job.id
+                raise NothingToResume(
+                    f"There is no unfinished send of {file_name} to {_target_words(campaign)} "
+                    f"on {target}."
+                )
+            running = [job for job in earlier if job.state == RUNNING]
+            if running:
+                raise JobBusy(f"Send #{running[0].id} of {file_name} is being sent right now.")
+            mine = [j for j in earlier if draft_id is not None and j.draft_id == draft_id]
+            others = [j for j in earlier if j not in mine]
+            for job in mine:
+                if job.state != FINISHED and self._reached_seen(db, job.id):
+                    raise AlreadySent(
+                        f"Send #{job.id} of this draft stopped before it finished; resume it "
+                        "first, so no row is sent twice.",
+                        job,
                     )
-                    for row, payload in receivers
-                ),
+            if others and not force:
+                job = others[0]
+                if job.state != FINISHED and not self._reached_seen(db, job.id):
+                    # Nothing of it reached SEEN (a refused token, a send never started):
+                    # carrying on with it is the same as starting afresh.
+                    return job.id
+                raise AlreadySent(
+                    f"{file_name} was already sent, wholly or in part, to "
+                    f"{_target_words(campaign)} on {target} (send #{job.id} of "
+                    f"{_when(job.created_at)}, {job.counts[CREATED]} created); resume that "
+                    "send, or choose to send the whole file again.",
+                    job,
+                )
+            return self._insert_job(
+                db,
+                file_name,
+                file_sha256,
+                campaign,
+                target,
+                batch_size,
+                receivers,
+                invalid,
+                user_id,
+                draft_id,
             )
-            db.executemany(
-                "INSERT INTO receivers (job_id, row, status, message) VALUES (?, ?, ?, ?)",
-                ((job_id, row, INVALID, message) for row, message in invalid.items()),
-            )
+
+    @staticmethod
+    def _insert_job(
+        db: sqlite3.Connection,
+        file_name: str,
+        file_sha256: str,
+        campaign: str,
+        target: str,
+        batch_size: int,
+        receivers: list[tuple[int, dict]],
+        invalid: dict[int, str],
+        user_id: str,
+        draft_id: str | None,
+    ) -> int:
+        cursor = db.execute(
+            "INSERT INTO jobs (file_name, file_sha256, campaign, target, batch_size,"
+            " created_at, user_id, draft_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                file_name,
+                file_sha256,
+                campaign,
+                target,
+                batch_size,
+                _iso(_now()),
+                user_id,
+                draft_id,
+            ),
+        )
+        job_id = int(cursor.lastrowid or 0)
+        db.executemany(
+            "INSERT INTO receivers (job_id, row, payload, has_customer_id, status)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                (
+                    job_id,
+                    row,
+                    # allow_nan=False: NaN is not JSON; SEEN would refuse the request.
+                    json.dumps(payload, ensure_ascii=False, allow_nan=False),
+                    int(bool(payload.get("customer_id"))),
+                    READY,
+                )
+                for row, payload in receivers
+            ),
+        )
+        db.executemany(
+            "INSERT INTO receivers (job_id, row, status, message) VALUES (?, ?, ?, ?)",
+            ((job_id, row, INVALID, message) for row, message in invalid.items()),
+        )
         return job_id
 
-    def jobs(self) -> list[JobInfo]:
-        """Every send, newest first."""
-        return self._select_jobs("", ())
+    def jobs(self, user_id: str | None = None) -> list[JobInfo]:
+        """Every send (of one user, when given), newest first."""
+        if user_id is None:
+            return self._select_jobs("", ())
+        return self._select_jobs("WHERE user_id = ?", (user_id,))
+
+    def draft_jobs(self, draft_id: str) -> list[JobInfo]:
+        """The sends made from a draft, oldest first."""
+        return self._select_jobs("WHERE draft_id = ?", (draft_id,))[::-1]
 
     def job(self, job_id: int) -> JobInfo:
         found = self._select_jobs("WHERE id = ?", (job_id,))
@@ -358,19 +543,27 @@ class Journal:
             (file_sha256, campaign, target),
         )
 
-    def _select_jobs(self, where: str, params: tuple) -> list[JobInfo]:
+    def _select_jobs(
+        self, where: str, params: tuple, db: sqlite3.Connection | None = None
+    ) -> list[JobInfo]:
+        if db is not None:  # inside a transaction the caller holds
+            return self._jobs_in(db, where, params)
         with self._read() as db:
-            jobs = db.execute(f"SELECT * FROM jobs {where} ORDER BY id DESC", params).fetchall()
-            ids = [job["id"] for job in jobs]
-            counts: dict[int, dict[str, int]] = {i: dict.fromkeys(STATUSES, 0) for i in ids}
-            if ids:
-                marks = ",".join("?" * len(ids))
-                for job_id, status, n in db.execute(
-                    f"SELECT job_id, status, count(*) FROM receivers WHERE job_id IN ({marks})"
-                    " GROUP BY job_id, status",
-                    ids,
-                ):
-                    counts[job_id][status] = n
+            return self._jobs_in(db, where, params)
+
+    @staticmethod
+    def _jobs_in(db: sqlite3.Connection, where: str, params: tuple) -> list[JobInfo]:
+        jobs = db.execute(f"SELECT * FROM jobs {where} ORDER BY id DESC", params).fetchall()
+        ids = [job["id"] for job in jobs]
+        counts: dict[int, dict[str, int]] = {i: dict.fromkeys(STATUSES, 0) for i in ids}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for job_id, status, n in db.execute(
+                f"SELECT job_id, status, count(*) FROM receivers WHERE job_id IN ({marks})"
+                " GROUP BY job_id, status",
+                ids,
+            ):
+                counts[job_id][status] = n
         return [
             JobInfo(
                 id=job["id"],
@@ -384,6 +577,8 @@ class Journal:
                 state=_visible_state(job["state"], job["owner"], job["heartbeat_at"]),
                 stop_reason=job["stop_reason"],
                 counts=counts[job["id"]],
+                user_id=job["user_id"],
+                draft_id=job["draft_id"],
             )
             for job in jobs
         ]
@@ -400,11 +595,15 @@ class Journal:
     def reached_seen(self, job_id: int) -> bool:
         """Whether any row of the job is, or may be, stored by SEEN (or was judged by it)."""
         with self._lock:
-            found = self._db.execute(
-                "SELECT 1 FROM receivers WHERE job_id = ? AND (status IN (?, ?, ?) "
-                "OR maybe_stored = 1 OR batch_id IS NOT NULL) LIMIT 1",
-                (job_id, CREATED, REJECTED, UNKNOWN),
-            ).fetchone()
+            return self._reached_seen(self._db, job_id)
+
+    @staticmethod
+    def _reached_seen(db: sqlite3.Connection, job_id: int) -> bool:
+        found = db.execute(
+            "SELECT 1 FROM receivers WHERE job_id = ? AND (status IN (?, ?, ?) "
+            "OR maybe_stored = 1 OR batch_id IS NOT NULL) LIMIT 1",
+            (job_id, CREATED, REJECTED, UNKNOWN),
+        ).fetchone()
         return found is not None
 
     def counts(self, job_id: int) -> dict[str, int]:
@@ -634,6 +833,19 @@ class Journal:
                 " AND batch_id IS NULL",
                 (NOT_SENT, claim.job_id, READY),
             ).rowcount
+
+
+def _when(iso: str) -> str:
+    """`2026-11-27T21:21:53+00:00` → `2026-11-27 21:21 UTC`, as people read it."""
+    return f"{iso[:10]} {iso[11:16]} UTC"
+
+
+def _target_words(key: str) -> str:
+    """`spring` → campaign 'spring'; `workspace/ws-1` → workspace 'ws-1'."""
+    kind, _, ident = key.partition("/")
+    if ident and kind in ("workspace", "project"):
+        return f"{kind} '{ident}'"
+    return f"campaign '{key}'"
 
 
 def _visible_state(state: str, owner: str | None, heartbeat_at: str | None) -> str:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from seen_core.client import Answer, AnswerKind, SeenClient
-from seen_core.errors import SendError
+from seen_core.errors import AlreadySent, NothingToResume  # noqa: F401  (re-exported)
 from seen_core.journal import (
     CANCELLED,
     CREATED,
@@ -24,8 +24,6 @@ from seen_core.journal import (
     STOPPED,
     UNKNOWN,
     Claim,
-    JobBusy,
-    JobInfo,
     Journal,
 )
 
@@ -38,18 +36,6 @@ CANCELLED_BY_USER = "Cancelled by the user."
 THROTTLE_GRACE = 10
 MAX_WAIT = 120.0  # longest single wait (Retry-After or back-off), in seconds
 DONE_STATUSES = (CREATED, REJECTED, FAILED, UNKNOWN)
-
-
-class AlreadySent(SendError):
-    """This file was already sent (wholly or in part) to the same campaign and target."""
-
-    def __init__(self, message: str, job: JobInfo) -> None:
-        super().__init__(message)
-        self.job = job
-
-
-class NothingToResume(SendError):
-    """There is no unfinished send of this file to this campaign and target."""
 
 
 @dataclass(frozen=True)
@@ -240,32 +226,13 @@ def plan_send(
     invalid: dict[int, str],
     resume: bool = False,
     force: bool = False,
+    user_id: str = "",
+    draft_id: str | None = None,
 ) -> int:
-    """The job to run: the unfinished one (resume), else a new one unless this was sent."""
-    earlier = journal.jobs_for(file_sha256, campaign, target)
-    if resume:
-        for job in earlier:  # newest first
-            if job.state != FINISHED:
-                return job.id
-        raise NothingToResume(
-            f"There is no unfinished send of {file_name} to campaign '{campaign}' on {target}."
-        )
-    if earlier and not force:
-        job = earlier[0]
-        if job.state != FINISHED and not journal.reached_seen(job.id):
-            # Nothing of it reached SEEN (a refused token, a send never started): carrying on
-            # with it is the same as starting afresh, and keeps one job in the history.
-            return job.id
-        raise AlreadySent(
-            f"{file_name} was already sent, wholly or in part, to campaign '{campaign}' on "
-            f"{target} (send #{job.id} of {_when(job.created_at)}, {job.counts[CREATED]} created); "
-            "resume that send, or force a new one to send it again.",
-            job,
-        )
-    running = [job for job in earlier if job.state == "running"]
-    if running:
-        raise JobBusy(f"Send #{running[0].id} of {file_name} is being sent right now.")
-    return journal.create_job(
+    """The job to run: the unfinished one (resume), else a new one unless this was sent.
+
+    One journal transaction decides and creates (see `Journal.plan_job`)."""
+    return journal.plan_job(
         file_name=file_name,
         file_sha256=file_sha256,
         campaign=campaign,
@@ -273,12 +240,11 @@ def plan_send(
         batch_size=batch_size,
         receivers=receivers,
         invalid=invalid,
+        resume=resume,
+        force=force,
+        user_id=user_id,
+        draft_id=draft_id,
     )
-
-
-def _when(iso: str) -> str:
-    """`2026-11-27T21:21:53+00:00` → `2026-11-27 21:21 UTC`, as people read it."""
-    return f"{iso[:10]} {iso[11:16]} UTC"
 
 
 # --- running -------------------------------------------------------------------------------------
