@@ -10,11 +10,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 from builders import HEADER, clean_workbook, csv_bytes, messy_workbook
+from cli_runner import Done, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str | Path) -> Done:
+    return run_cli(*args)
+
+
+def run_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The real `python -m seen_core`, for what only a process shows (exit codes, os._exit)."""
     return subprocess.run(
         [sys.executable, "-m", "seen_core", *map(str, args)],
         cwd=ROOT,

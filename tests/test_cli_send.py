@@ -16,6 +16,7 @@ import pytest
 
 from seen_core.sandbox import Sandbox
 from tests.builders import big_workbook, messy_workbook
+from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGN = "spring-campaign"
@@ -37,10 +38,10 @@ def _env(tmp_path: Path, token: str | None = TOKEN) -> dict[str, str]:
 
 
 def _send(tmp_path: Path, sandbox: Sandbox, file: Path, *extra: str, token: str | None = TOKEN):
-    return subprocess.run(
-        [sys.executable, "-m", "seen_core", "send", str(file), "--campaign", CAMPAIGN,
-         "--base-url", sandbox.url, "--rate", "0", *extra],
-        cwd=ROOT, env=_env(tmp_path, token), capture_output=True, text=True, timeout=120,
+    env = {k: v for k, v in _env(tmp_path, token).items() if k.startswith("SEEN_")}
+    return run_cli(
+        "send", file, "--campaign", CAMPAIGN, "--base-url", sandbox.url, "--rate", "0", *extra,
+        env=env,
     )  # fmt: skip
 
 

@@ -1,0 +1,49 @@
+"""`python -m seen_core`: the command line, one module per command (contract: docs/CLI.md).
+
+Options become typed values at the edge (`options.py`); each command drives `seen_core.flow`
+and only prints. Exit codes: 0 all good, 1 some rows not created, 2 bad usage or an unreadable
+file or journal, 3 the send was stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+
+from seen_core.cli import inspect, links, sandbox, send, validate
+from seen_core.cli.options import EXIT_STOPPED, EXIT_USAGE, say_error
+from seen_core.errors import SeenSenderError
+
+COMMANDS = (inspect, validate, send, links, sandbox)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m seen_core",
+        description="Check a spreadsheet of people and send them to SEEN as receivers.",
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands).set_defaults(run=command.run)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SeenSenderError as error:
+        say_error(str(error))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        say_error("stopped.")
+        return EXIT_STOPPED
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`): not an error worth a traceback. Point stdout
+        # at nothing so the interpreter's own last flush cannot fail again.
+        with contextlib.suppress(OSError, ValueError):  # in process, stdout may be no file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

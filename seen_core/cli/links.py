@@ -1,0 +1,55 @@
+"""`links FILE (--workspace ID | --project ID)`: each created person's video link, from SEEN."""
+
+from __future__ import annotations
+
+import argparse
+
+from seen_core import flow
+from seen_core.cli import options as o
+from seen_core.errors import InputError
+
+
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = commands.add_parser("links", help="fetch the video links of a 2.0 send")
+    p.add_argument("file", metavar="FILE", help="the file that was sent")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--workspace", metavar="ID", help="the SEEN API 2.0 workspace")
+    group.add_argument("--project", metavar="ID", help="the SEEN API 2.0 project")
+    p.add_argument("--base-url", default=None, metavar="URL", help="SEEN API base URL")
+    p.add_argument("--journal", metavar="DB", help="journal file (default: in SEEN_DATA_DIR)")
+    p.add_argument("--report", metavar="OUT.xlsx", help="write the annotated sheet with links")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    target = o.target_key(args)
+    token = o.token_from_environment(args.base_url)
+    connection = flow.connect(target, token.base_url, token.value)
+    journal = flow.open_journal(args.journal)
+    job = flow.latest_send_of(journal, args.file, target, connection.base_url)
+    if job is None:
+        raise InputError(f"{args.file} has not been sent to {flow.target_label(target)} yet.")
+    found = flow.fetch_links(journal, job.id, connection)
+    rows = [
+        {
+            "row": row,
+            "id": video.id,
+            "player": video.player,
+            "thumbnail": video.thumbnail,
+            "email_thumbnail": video.email_thumbnail,
+        }
+        for row, video in sorted(found.items())
+    ]
+    if args.report:
+        o.write_private(args.report, flow.send_report_bytes(journal, job.id, args.report))
+    if args.json:
+        o.print_json({"rows": rows})
+    else:
+        ready = sum(1 for r in rows if r["player"])
+        print(f"{ready} of {len(rows)} created people have a video link.")
+        for r in rows:
+            print(o.printable(f"  row {r['row']:<7} {r['player'] or 'not ready yet'}"))
+        if args.report:
+            print(o.printable(f"Report written to {args.report}"))
+    return o.EXIT_OK if all(r["player"] for r in rows) else o.EXIT_ROWS

@@ -1,0 +1,162 @@
+"""Options shared by the commands, turned into typed values at the edge, and how we print."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from seen_core import flow
+from seen_core.checks import CheckOptions
+from seen_core.errors import ConfigurationError, InputError
+from seen_core.mapping import Mapping, load_mapping
+from seen_core.sheets import Sheet
+
+EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
+TOKEN_VARIABLE = "SEEN_API_TOKEN"
+
+
+def say_error(message: str) -> None:
+    print(f"seen_core: {printable(message)}", file=sys.stderr)
+
+
+def printable(text: object) -> str:
+    """Text from a file, safe for a terminal: control characters shown, never obeyed."""
+    from seen_core.safe_text import for_terminal
+
+    return for_terminal(str(text))
+
+
+# --- the sheet ---------------------------------------------------------------------------------
+
+
+def add_sheet_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="CSV, XLSX, XLSM, XLS or ODS file")
+    p.add_argument("--sheet", metavar="NAME", help="sheet to read (default: the one with people)")
+    p.add_argument(
+        "--header-row", type=int, metavar="N", help="spreadsheet row of the header (default: found)"
+    )
+
+
+def read_sheet(args: argparse.Namespace) -> Sheet:
+    if args.header_row is not None and args.header_row < 1:
+        raise InputError("--header-row counts from 1, as rows do in a spreadsheet.")
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"There is no file {path}.") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder, not a file.") from None
+    except OSError as error:
+        raise InputError(f"{path} could not be read: {error.strerror}.") from None
+    return flow.read(path.name, data, sheet=args.sheet, header_row=args.header_row)
+
+
+def where(sheet: Sheet) -> str:
+    place = f"sheet '{sheet.sheet_name}', " if sheet.sheet_name else ""
+    return printable(
+        f"{sheet.file_name}: {place}header on row {sheet.header_row}, {sheet.rows} rows"
+    )
+
+
+# --- the target --------------------------------------------------------------------------------
+
+
+def add_target_options(p: argparse.ArgumentParser, *, required: bool) -> None:
+    group = p.add_mutually_exclusive_group(required=required)
+    group.add_argument("--campaign", metavar="SLUG", help="a SEEN campaign (v1) by its slug")
+    group.add_argument("--workspace", metavar="ID", help="a SEEN API 2.0 workspace by its id")
+    group.add_argument("--project", metavar="ID", help="a SEEN API 2.0 project by its id")
+
+
+def target_key(args: argparse.Namespace) -> str:
+    """The target's key (`spring`, `workspace/ws-1`, `project/p-9`), or "" when none is named."""
+    from seen_core.targets import target_from_key
+
+    if getattr(args, "workspace", None):
+        key = f"workspace/{args.workspace.strip()}"
+    elif getattr(args, "project", None):
+        key = f"project/{args.project.strip()}"
+    elif getattr(args, "campaign", None) is not None:
+        key = args.campaign.strip()
+    else:
+        return ""
+    try:
+        target_from_key(key)  # checks the slug or id
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    return key
+
+
+# --- the check ---------------------------------------------------------------------------------
+
+
+def add_check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mapping", metavar="M.json", help="mapping file (default: the suggestion)")
+    p.add_argument("--region", default="NO", help="country for numbers without +country code")
+    p.add_argument(
+        "--no-delivery",
+        action="store_true",
+        help="SEEN does not deliver the films: a row without phone or e-mail is only a warning",
+    )
+
+
+def mapping(args: argparse.Namespace, sheet: Sheet) -> Mapping:
+    return load_mapping(args.mapping) if args.mapping else flow.mapping_for(sheet)
+
+
+def checked(args: argparse.Namespace, target: str) -> flow.Checked:
+    """The file named on the command line, read, mapped and checked for the target."""
+    sheet = read_sheet(args)
+    return flow.check(sheet, mapping(args, sheet), check_options(args, target), target=target)
+
+
+def check_options(args: argparse.Namespace, target: str = "") -> CheckOptions:
+    import phonenumbers
+
+    region = args.region.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InputError(f"--region {args.region} is not a country code such as NO, SE or DK.")
+    return flow.check_options(
+        region=region,
+        delivery=not args.no_delivery,
+        check_images=getattr(args, "check_images", False),
+        target=target,
+    )
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def print_json(data: object) -> None:
+    from seen_core.jsonout import write_json
+
+    sys.stdout.flush()
+    write_json(data, sys.stdout)
+
+
+def write_private(path: str | Path, data: bytes) -> None:
+    """A report holds people's data: written readable by its owner only."""
+    from seen_core.limits import write_private as write
+
+    write(Path(path), data)
+
+
+@dataclass(frozen=True)
+class Token:
+    """Where the send's token and address come from (never an argument: it would show in ps)."""
+
+    value: str
+    base_url: str | None
+
+
+def token_from_environment(base_url_option: str | None) -> Token:
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise ConfigurationError(
+            f"Set {TOKEN_VARIABLE} to your SEEN token; it is never taken as an argument."
+        )
+    return Token(token, base_url_option or os.environ.get("SEEN_BASE_URL") or None)

@@ -1,0 +1,52 @@
+"""`validate FILE`: every rule on every row; problems, the payloads, and the annotated sheet."""
+
+from __future__ import annotations
+
+import argparse
+
+from seen_core import flow
+from seen_core.cli import options as o
+
+
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = commands.add_parser("validate", help="check every row against SEEN's rules")
+    o.add_sheet_options(p)
+    o.add_check_options(p)
+    o.add_target_options(p, required=False)
+    p.add_argument("--check-images", action="store_true", help="fetch image URLs")
+    p.add_argument("--report", metavar="OUT.xlsx", help="write the annotated sheet")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    target = o.target_key(args)
+    checked = o.checked(args, target)
+    sheet = checked.sheet
+    if args.report:
+        o.write_private(args.report, flow.report_bytes(checked, args.report))
+    counts = checked.result.counts
+    if args.json:
+        o.print_json(
+            {
+                "rows": counts["rows"],
+                "valid": counts["valid"],
+                "invalid": counts["invalid"],
+                "warnings": counts["warnings"],
+                "problems": [p.as_dict() for p in checked.problems],
+                "receivers": [
+                    {"row": row, "payload": payload} for row, payload in checked.receivers()
+                ],
+            }
+        )
+    else:
+        print(o.where(sheet))
+        print(
+            f"{counts['valid']} ready, {counts['invalid']} invalid, {counts['warnings']} warnings"
+        )
+        for p in checked.problems:
+            place = f"row {p.row}" if p.row is not None else "sheet"
+            print(o.printable(f"  {place:<9} {p.column or '':<14} {p.code:<22} {p.message}"))
+        if args.report:
+            print(o.printable(f"Report written to {args.report}"))
+    return o.EXIT_ROWS if counts["invalid"] else o.EXIT_OK

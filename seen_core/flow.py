@@ -1,0 +1,415 @@
+"""The one flow under the app and the command line: read → map → check → plan a send → send.
+
+Each front end only gathers input and shows output; every step's wiring is here, once. See
+docs/ARCHITECTURE.md ("The flow").
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import pandas as pd
+
+from seen_core import checks
+from seen_core.checks import CheckOptions, CheckResult
+from seen_core.client import Secret, SeenClient
+from seen_core.errors import ConfigurationError, InputError
+from seen_core.journal import Journal
+from seen_core.mapping import Mapping as FieldMapping
+from seen_core.mapping import suggest
+from seen_core.problems import Problem
+from seen_core.receivers import payloads
+from seen_core.sending import Progress, SendResult, run_job
+from seen_core.sheets import Sheet, read_sheet
+from seen_core.statuses import JobState, Status
+
+ALREADY_EXISTS = "A receiver with this ID already exists."
+
+
+def read(
+    file_name: str,
+    data: bytes,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    isolated: bool = False,
+) -> Sheet:
+    """The sheet of people in a file. `isolated` parses in a child process with limits, so a
+    hostile file ends that parse and not the server (the app uses it for uploads)."""
+    if header_row is not None and header_row < 1:
+        raise InputError("The header row counts from 1, as rows do in a spreadsheet.")
+    if isolated:
+        from seen_core.sheets import read_sheet_isolated
+
+        return read_sheet_isolated(file_name, data, sheet=sheet, header_row=header_row)
+    return read_sheet(file_name, data, sheet=sheet, header_row=header_row)
+
+
+def mapping_for(sheet: Sheet, chosen: Mapping | None = None) -> FieldMapping:
+    """The mapping in use: the one chosen (a mapping file's form), else the suggestion."""
+    if chosen is None:
+        return suggest(sheet.columns)
+    return FieldMapping.from_dict(chosen)
+
+
+# --- rows SEEN already holds -----------------------------------------------------------------
+
+
+def is_held(status: str, message: str) -> bool:
+    """Whether SEEN holds this row: created, or refused only because its ID exists already."""
+    if status == Status.CREATED:
+        return True
+    return status == Status.REJECTED and message.strip() in (
+        ALREADY_EXISTS,
+        f"customer_id: {ALREADY_EXISTS}",
+    )
+
+
+def latest_outcomes(journal: Journal, draft_id: str) -> dict[int, tuple[str, str]]:
+    """Each row's latest outcome across the draft's sends; a row SEEN holds stays held."""
+    latest: dict[int, tuple[str, str]] = {}
+    for job in journal.draft_jobs(draft_id):  # oldest first
+        for row, (status, message) in journal.outcomes(job.id).items():
+            before = latest.get(row)
+            if before is not None and is_held(*before):
+                continue
+            latest[row] = (status, message)
+    return latest
+
+
+def held_rows(outcomes: Mapping[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    return {row: outcome for row, outcome in outcomes.items() if is_held(*outcome)}
+
+
+# --- checking --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A sheet with its changes, checked as a whole for one target.
+
+    `held` are rows SEEN holds from earlier sends of the same draft: they are checked with
+    every other row (so a duplicate of a created person is found) but never sent again.
+    """
+
+    sheet: Sheet
+    table: pd.DataFrame
+    mapping: FieldMapping
+    options: CheckOptions
+    result: CheckResult
+    target: str = ""
+    held: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+    shape: Callable[[dict], dict] | None = None
+
+    @cached_property
+    def ready_rows(self) -> list[int]:
+        return [row for row in self.result.valid_rows if row not in self.held]
+
+    @cached_property
+    def invalid(self) -> dict[int, str]:
+        """Row → why it cannot be sent, for every row that needs fixing."""
+        sheet_errors = "; ".join(
+            p.message for p in self.result.sheet_problems if p.severity == "error"
+        )
+        return {
+            row: self.result.messages(row) or sheet_errors
+            for row in self.result.rows
+            if row in self.result.invalid_rows and row not in self.held
+        }
+
+    def receivers(self) -> list[tuple[int, dict]]:
+        """(row, payload) exactly as they will be sent, in file order."""
+        if self.result.blocked:
+            return []
+        found = payloads(self.table, self.mapping, self.options.region, self.ready_rows)
+        if self.shape is None:
+            return found
+        return [(row, self.shape(payload)) for row, payload in found]
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        rows = len(self.result.rows)
+        attention = len(self.invalid)
+        return {
+            "rows": rows,
+            "ready": 0 if self.result.blocked else len(self.ready_rows),
+            "attention": attention,
+            "held": len(self.held),
+            "warnings": sum(1 for p in self.result.problems if p.severity == "warning"),
+        }
+
+    def outcomes(self) -> dict[int, tuple[str, str]]:
+        """Before the next send: each row's standing (held rows keep their outcome)."""
+        invalid = self.invalid
+        out: dict[int, tuple[str, str]] = {}
+        for row in self.result.rows:
+            if row in self.held:
+                out[row] = self.held[row]
+            elif row in invalid:
+                out[row] = (Status.INVALID, invalid[row])
+            else:
+                warnings = "; ".join(
+                    p.message for p in self.result.by_row.get(row, ()) if p.severity == "warning"
+                )
+                out[row] = (Status.READY, warnings)
+        return out
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.result.problems
+
+
+def check(
+    sheet: Sheet,
+    mapping: FieldMapping,
+    options: CheckOptions | None = None,
+    *,
+    table: pd.DataFrame | None = None,
+    target: str = "",
+    held: Mapping[int, tuple[str, str]] | None = None,
+) -> Checked:
+    """Every rule on every row of the sheet (with its changes, when `table` is given)."""
+    options = options or CheckOptions()
+    table = sheet.table if table is None else table
+    held = dict(held or {})
+    result = _without_held(checks.check_sheet(table, mapping, options), table, mapping, held)
+    return Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
+
+
+def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) -> Checked:
+    """The same check after a change to some rows: only those rows are checked again, with the
+    duplicate rule over all rows."""
+    changed = list(changed_rows)
+    if list(table.columns) != list(checked.table.columns):
+        return check(
+            checked.sheet,
+            checked.mapping,
+            checked.options,
+            table=table,
+            target=checked.target,
+            held=checked.held,
+        )
+    result = checks.recheck(checked.result, table, checked.mapping, changed, checked.options)
+    result = _without_held(result, table, checked.mapping, checked.held)
+    return replace(checked, table=table, result=result)
+
+
+def _without_held(
+    result: CheckResult,
+    table: pd.DataFrame,
+    mapping: FieldMapping,
+    held: Mapping[int, tuple[str, str]],
+) -> CheckResult:
+    """Held rows carry no problems of their own; a row repeating a held row's customer ID is
+    the one flagged, whichever comes first in the sheet."""
+    if not held:
+        return result
+    column = mapping.fields.get("customer_id")
+    duplicates = {r: p for r, p in result.duplicates.items() if r not in held}
+    if column is not None and column in table.columns:
+        ids = table[column].astype(str).str.strip()
+        held_ids: dict[str, int] = {}
+        for row in held:
+            if row in ids.index and ids.at[row]:
+                held_ids.setdefault(ids.at[row], row)
+        for row, value in ids.items():
+            if row in held or row in duplicates or not value or value not in held_ids:
+                continue
+            duplicates[row] = Problem(
+                int(row),
+                column,
+                "customer_id",
+                "customer_id_duplicate",
+                "error",
+                f"Customer ID '{value}' was already sent to SEEN from row {held_ids[value]}.",
+            )
+    row_rules = {r: found for r, found in result.row_rules.items() if r not in held}
+    return CheckResult(result.rows, result.sheet_problems, row_rules, duplicates)
+
+
+def _shaper(target: str) -> Callable[[dict], dict] | None:
+    """How the target wants each receiver (2.0 flattens it); None: as `receivers` builds it."""
+    if not target:
+        return None
+    try:
+        from seen_core.targets import target_from_key
+    except ImportError:  # pragma: no cover - targets arrive with SEEN API 2.0
+        return None
+    return target_from_key(target).shape
+
+
+def check_options(
+    *, region: str = "NO", delivery: bool = True, check_images: bool = False, target: str = ""
+) -> CheckOptions:
+    """The check's options for a target (SEEN API 2.0 requires an id on every row)."""
+    return CheckOptions(
+        region=region, delivery=delivery, check_images=check_images, id_required=is_data(target)
+    )
+
+
+def is_data(target: str) -> bool:
+    """Whether the target is a SEEN API 2.0 workspace or project (not a v1 campaign)."""
+    return target.startswith(("workspace/", "project/"))
+
+
+def target_label(target: str) -> str:
+    """`campaign 'spring'`, `workspace 'ws-1'`, `project 'p-9'`."""
+    kind, _, ident = target.partition("/")
+    if ident and kind in ("workspace", "project"):
+        return f"{kind} '{ident}'"
+    return f"campaign '{target}'"
+
+
+def count_statuses(outcomes: Mapping[int, tuple[str, str]]) -> dict[Status, int]:
+    """Rows per status, every status present (0 when none)."""
+    counts = dict.fromkeys(Status, 0)
+    for status, _message in outcomes.values():
+        counts[Status(status)] += 1
+    return counts
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where a send goes: the target, SEEN's address and the token (never shown)."""
+
+    target: str
+    base_url: str
+    token: Secret = field(repr=False)
+    sandbox: bool = False
+
+    def client(self) -> SeenClient:
+        return SeenClient(self.base_url, self.token)
+
+    @property
+    def rate(self) -> float:
+        """Requests per second: the sandbox has no limit worth keeping to; SEEN's own limits
+        are kept by the sender's pacer (v1 10/s and 1,000/h; 2.0 100 per 10 s)."""
+        return 50.0 if self.sandbox else 10.0
+
+
+def connect(
+    target: str, base_url: str | None, token: str | Secret, *, sandbox: bool = False
+) -> Connection:
+    """Check the address and the token before anything is journalled."""
+    if not target:
+        raise InputError("Choose a campaign, workspace or project to send to.")
+    address = (base_url or default_base_url(target)).strip().rstrip("/")
+    secret = token if isinstance(token, Secret) else Secret(token)
+    try:
+        SeenClient(address, secret).close()
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+    return Connection(target, address, secret, sandbox)
+
+
+def default_base_url(target: str) -> str:
+    from seen_core.client import DEFAULT_BASE_URL
+
+    return DEFAULT_BASE_URL
+
+
+def open_journal(path: str | None = None) -> Journal:
+    """The journal (`--journal`, else the data folder's), purged of what is past retention."""
+    from pathlib import Path
+
+    from seen_core.journal import default_path, retention_days
+
+    journal = Journal(Path(path) if path else default_path())
+    purge(journal, retention_days())
+    return journal
+
+
+def purge(journal: Journal, days: int) -> None:
+    """Sends and drafts past the retention go, with the people in them."""
+    from seen_core.drafts import DraftStore
+
+    journal.purge(days)
+    DraftStore(journal).purge(days)
+
+
+def plan(
+    journal: Journal,
+    checked: Checked,
+    *,
+    base_url: str,
+    batch_size: int = 100,
+    resume: bool = False,
+    force: bool = False,
+    user_id: str = "",
+    draft_id: str | None = None,
+) -> int:
+    """The send to run (one journal transaction decides and creates it); see `plan_job`."""
+    return journal.plan_job(
+        file_name=checked.sheet.file_name,
+        file_sha256=checked.sheet.sha256,
+        campaign=checked.target,
+        target=base_url,
+        batch_size=batch_size,
+        receivers=checked.receivers(),
+        invalid=checked.invalid,
+        resume=resume,
+        force=force,
+        user_id=user_id,
+        draft_id=draft_id,
+    )
+
+
+def send(
+    journal: Journal,
+    job_id: int,
+    connection: Connection,
+    *,
+    rate: float | None = None,
+    max_in_flight: int = 4,
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> SendResult:
+    """Send every row of the send still to send; safe to call again after any interruption."""
+    with connection.client() as client:
+        return run_job(
+            journal,
+            job_id,
+            client,
+            connection.target,
+            rate=connection.rate if rate is None else rate,
+            max_in_flight=max_in_flight,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
+
+
+def outcomes_after(sent: SendResult) -> dict[int, tuple[str, str]]:
+    """A send's outcomes, with the reason it stopped on the rows it did not send."""
+    if sent.state == JobState.FINISHED or not sent.stop_reason:
+        return dict(sent.outcomes)
+    return {
+        row: (status, message or (sent.stop_reason if status == Status.NOT_SENT else ""))
+        for row, (status, message) in sent.outcomes.items()
+    }
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def report_bytes(
+    checked: Checked,
+    out_name: str,
+    *,
+    outcomes: Mapping[int, tuple[str, str]] | None = None,
+    summary: Mapping[str, object] | None = None,
+) -> bytes:
+    """The annotated sheet as XLSX (or CSV when `out_name` ends in .csv)."""
+    from seen_core import report
+
+    outcomes = checked.outcomes() if outcomes is None else outcomes
+    sheet = replace(checked.sheet, table=checked.table, columns=list(checked.table.columns))
+    if str(out_name).lower().endswith(".csv"):
+        return report.csv_bytes(sheet, outcomes)
+    facts = {"File": checked.sheet.file_name, "Target": target_label(checked.target)}
+    return report.workbook_bytes(sheet, outcomes, checked.problems, {**facts, **(summary or {})})
