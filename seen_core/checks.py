@@ -40,6 +40,9 @@ class CheckOptions:
     delivery: bool = True  # SEEN delivers the films, so each receiver needs a phone or e-mail
     check_images: bool = False  # fetch image URLs (no redirect, no auth, type, size)
     image_timeout: float = 5.0
+    # SEEN API 2.0: the customer ID is sent as the person's required `id`, so it must be mapped
+    # and filled on every row, and no property may be called `id`.
+    id_required: bool = False
 
 
 # --- single values, each parsed once per distinct value ----------------------------------------
@@ -189,6 +192,14 @@ def _row_rules(
                 Problem(row, None, None, "no_contact", contact_severity,
                         "Neither phone nor e-mail: SEEN cannot deliver the film.")
             )  # fmt: skip
+    id_column = col("customer_id")
+    if options.id_required and id_column:
+        for row, value in zip(numbers, _column(table, id_column, rows), strict=True):
+            if not value.strip():
+                found.setdefault(row, []).append(
+                    Problem(row, id_column, "customer_id", "customer_id_missing", "error",
+                            "The customer ID is empty; SEEN API 2.0 needs it as the person's id.")
+                )  # fmt: skip
     _image_rules(table, mapping, options, numbers, rows, found)
     return found
 
@@ -263,9 +274,15 @@ def _duplicates(table: pd.DataFrame, mapping: Mapping) -> dict[int, Problem]:
     return found
 
 
-def _sheet_problems(table: pd.DataFrame, mapping: Mapping) -> list[Problem]:
+def _sheet_problems(table: pd.DataFrame, mapping: Mapping, options: CheckOptions) -> list[Problem]:
     problems = mapping_problems(mapping, table.columns)
-    if "customer_id" not in mapping.fields:
+    if "customer_id" not in mapping.fields and options.id_required:
+        problems.append(
+            Problem(None, None, "customer_id", "customer_id_missing", "error",
+                    "No customer ID column is mapped: SEEN API 2.0 needs one as each "
+                    "person's id.")
+        )  # fmt: skip
+    elif "customer_id" not in mapping.fields:
         problems.append(
             Problem(
                 None,
@@ -277,6 +294,11 @@ def _sheet_problems(table: pd.DataFrame, mapping: Mapping) -> list[Problem]:
                 "and SEEN's callbacks cannot be matched to your rows.",
             )
         )
+    if options.id_required and "id" in mapping.extra_args:
+        problems.append(
+            Problem(None, mapping.extra_args["id"], "id", "extra_key_invalid", "error",
+                    "'id' is SEEN API 2.0's field for the customer ID; pick another key.")
+        )  # fmt: skip
     return problems
 
 
@@ -290,7 +312,7 @@ def check_sheet(
 
 
 def _check_sheet(table: pd.DataFrame, mapping: Mapping, options: CheckOptions) -> CheckResult:
-    sheet = _sheet_problems(table, mapping)
+    sheet = _sheet_problems(table, mapping, options)
     if any(p.code in ("column_not_found",) for p in sheet):
         # The rules cannot read a column that is not there; the mapping problem says it all.
         return CheckResult(table.index.tolist(), sheet, {})

@@ -94,6 +94,15 @@ CREATE TABLE IF NOT EXISTS kept_sheets (
     job_id INTEGER PRIMARY KEY,
     data BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS videos (
+    job_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    player TEXT,
+    thumbnail TEXT,
+    email_thumbnail TEXT,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (job_id, row)
+) WITHOUT ROWID;
 """
 # Each later version: statements that take a journal of the version before to this one.
 _MIGRATIONS: dict[int, str] = {
@@ -833,6 +842,57 @@ class Journal:
                 " AND batch_id IS NULL",
                 (NOT_SENT, claim.job_id, READY),
             ).rowcount
+
+    # --- SEEN API 2.0: ids and video links ---------------------------------------------------
+
+    def mark_identified(self, job_id: int) -> None:
+        """Mark the rows of a 2.0 send, which carry their customer ID as `id`, as having one:
+        after a lost answer they are then looked up and sent again, never left `unknown`."""
+        with self._write(durable=False) as db:
+            db.execute(
+                "UPDATE receivers SET has_customer_id = 1 WHERE job_id = ?"
+                " AND has_customer_id = 0 AND payload IS NOT NULL"
+                " AND coalesce(json_extract(payload, '$.id'), '') != ''",
+                (job_id,),
+            )
+
+    def save_videos(
+        self, job_id: int, videos: dict[int, tuple[str | None, str | None, str | None]]
+    ) -> None:
+        """Keep rows' video links as SEEN gave them: row → (player, thumbnail, e-mail
+        thumbnail), None where SEEN has none yet. They go when the send is deleted or purged."""
+        with self._write(durable=False) as db:
+            # A journal made before video links gets their table now; a trigger takes them
+            # with their send, as `_delete` does the send's other rows.
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS videos (job_id INTEGER NOT NULL, row INTEGER NOT NULL,"
+                " player TEXT, thumbnail TEXT, email_thumbnail TEXT, fetched_at TEXT NOT NULL,"
+                " PRIMARY KEY (job_id, row)) WITHOUT ROWID"
+            )
+            db.execute(
+                "CREATE TRIGGER IF NOT EXISTS videos_go_with_their_send AFTER DELETE ON jobs"
+                " BEGIN DELETE FROM videos WHERE job_id = OLD.id; END"
+            )
+            now = _iso(_now())
+            db.executemany(
+                "INSERT OR REPLACE INTO videos"
+                " (job_id, row, player, thumbnail, email_thumbnail, fetched_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                ((job_id, row, *links, now) for row, links in videos.items()),
+            )
+
+    def videos(self, job_id: int) -> dict[int, tuple[str | None, str | None, str | None]]:
+        """Row → (player, thumbnail, e-mail thumbnail) as last fetched, in row order."""
+        with self._lock:
+            try:
+                found = self._db.execute(
+                    "SELECT row, player, thumbnail, email_thumbnail FROM videos"
+                    " WHERE job_id = ? ORDER BY row",
+                    (job_id,),
+                ).fetchall()
+            except sqlite3.OperationalError:  # a journal from before video links: none yet
+                return {}
+        return {row: (player, thumbnail, email) for row, player, thumbnail, email in found}
 
 
 def _when(iso: str) -> str:

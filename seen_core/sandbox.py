@@ -1,8 +1,10 @@
-"""A local SEEN stand-in: a real HTTP server on 127.0.0.1 that answers like SEEN's v1 API."""
+"""A local SEEN stand-in: a real HTTP server on 127.0.0.1 that answers like SEEN's v1 API and
+SEEN API 2.0 (Create, List and Retrieve, with made-up video links that work while it runs)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import json
 import math
@@ -17,15 +19,21 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 __all__ = ["DEFAULT_TOKEN", "FAULTS", "Sandbox"]
 
 DEFAULT_TOKEN = "sandbox-token"
-FAULTS = ("503", "500", "drop_before", "drop_after", "timeout_after")
+FAULTS = ("503", "500", "429", "drop_before", "drop_after", "timeout_after")
 
 _RECEIVERS_PATH = re.compile(r"/v1/campaigns/([^/]+)/receivers/")
 _INSPECT_PATH = re.compile(r"/_sandbox/campaigns/([^/]+)/receivers/")
+# SEEN API 2.0: Create and List on …/data, Retrieve on …/data/{id} (the id percent-encoded).
+_DATA_PATH = re.compile(r"/v1/(workspace|project)s/([^/]+)/data")
+_ITEM_PATH = re.compile(r"/v1/(workspace|project)s/([^/]+)/data/([^/]+)")
+_PLAYER_PATH = re.compile(r"/_sandbox/players/([0-9a-f]{20})")
+_THUMBNAIL_PATH = re.compile(r"/_sandbox/thumbnails/([0-9a-f]{20})(-email)?\.png")
+_DATA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SLUG = re.compile(r"[A-Za-z0-9_-]+")
 _PHONE = re.compile(r"\+[1-9]\d{6,14}")
 _SPACE = re.compile(r"\s")
@@ -43,10 +51,28 @@ _REQUIRED = "This field is required."
 _NULL = "This field may not be null."
 _BLANK = "This field may not be blank."
 _DUPLICATE = "A receiver with this ID already exists."
+_LIST_LIMIT = 100  # List's page size when none is asked for
+# An 8×8 grey PNG: the made-up thumbnail of every made-up film.
+_THUMBNAIL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000080000000808020000004b6d29"
+    "dc0000000f4944415478da63d88203300c2d0900bfd4870190e83e8b00000000"
+    "49454e44ae426082"
+)
+_PLAYER_PAGE = (
+    b"<!doctype html><meta charset=utf-8><title>SEEN sandbox film</title>"
+    b"<p>This is where SEEN would play this person's film. The sandbox made this link up; "
+    b"nothing was sent to SEEN.</p>"
+)
 
 
 class Sandbox:
-    """SEEN's `POST /v1/campaigns/{slug}/receivers/` on loopback, with knobs for bad days."""
+    """SEEN's `POST /v1/campaigns/{slug}/receivers/` and 2.0's `/v1/workspaces/{id}/data`
+    (and `/v1/projects/{id}/data`) on loopback, with knobs for bad days.
+
+    `campaigns`, `workspaces`, `projects`: the ones that exist (None: any well-formed one).
+    `video_wait`: the first N looks at a 2.0 person show no video yet; `videos_not_ready`: that
+    share of people (chosen by their id) have none until `finish_videos()`.
+    """
 
     def __init__(
         self,
@@ -55,14 +81,20 @@ class Sandbox:
         port: int = 0,
         token: str = DEFAULT_TOKEN,
         campaigns: Iterable[str] | None = None,
+        workspaces: Iterable[str] | None = None,
+        projects: Iterable[str] | None = None,
         latency: float = 0.0,
         rate_limit: tuple[int, float] | None = None,
         max_batch: int = 1000,
         max_body_bytes: int = 1_000_000,
         hang_seconds: float = 3.0,
+        video_wait: int = 0,
+        videos_not_ready: float = 0.0,
     ) -> None:
         if not token:
             raise ValueError("The sandbox needs a token.")
+        if not 0.0 <= videos_not_ready <= 1.0:
+            raise ValueError("videos_not_ready is a share of people, from 0 to 1.")
         self.host = host
         self.port = port
         self.latency = latency
@@ -73,6 +105,17 @@ class Sandbox:
         self._token = token
         # None: every well-formed slug exists, as the app needs; a set: only these exist.
         self._known = None if campaigns is None else set(campaigns)
+        self._known_data: dict[str, set[str] | None] = {
+            "workspace": None if workspaces is None else set(workspaces),
+            "project": None if projects is None else set(projects),
+        }
+        self.video_wait = video_wait
+        self.videos_not_ready = videos_not_ready
+        # 2.0: target key (`workspace/ws-1`) → person id → {"values", "looks", "token"}.
+        self._people: dict[str, dict[str, dict[str, Any]]] = {}
+        self._tokens: set[str] = set()
+        self._videos_finished = False
+        self._lookups: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._stores: dict[str, list[dict[str, Any]]] = {}
         self._customer_ids: dict[str, set[str]] = {}
@@ -162,8 +205,8 @@ class Sandbox:
     # -- knobs and inspection --------------------------------------------------------------
 
     def inject(self, *faults: str) -> None:
-        """Queue faults; each POST takes the next one: 503, 500, drop_before, drop_after,
-        timeout_after."""
+        """Queue faults; each POST (v1 or 2.0) takes the next one: 503, 500, 429, drop_before,
+        drop_after (stored, then the connection drops), timeout_after (stored, then it hangs)."""
         unknown = [f for f in faults if f not in FAULTS]
         if unknown:
             raise ValueError(f"Unknown fault {unknown[0]!r}; choose from {', '.join(FAULTS)}.")
@@ -181,9 +224,36 @@ class Sandbox:
 
     @property
     def requests_log(self) -> list[tuple[str, int, int]]:
-        """(campaign, receivers in the request, status answered or 0 when none) per POST."""
+        """(campaign or 2.0 target key, people in the request, status answered or 0 when none)
+        per POST."""
         with self._lock:
             return list(self._log)
+
+    @property
+    def lookups_log(self) -> list[tuple[str, int]]:
+        """(2.0 target key, status answered) per List or Retrieve."""
+        with self._lock:
+            return list(self._lookups)
+
+    def people(self, target_key: str) -> list[dict[str, Any]]:
+        """The people a 2.0 workspace or project holds (`workspace/ws-1`), in the order they were
+        first created, each `{"id", "values"}` (copies)."""
+        with self._lock:
+            held = self._people.get(target_key, {})
+            return [
+                {"id": person_id, "values": json.loads(json.dumps(person["values"]))}
+                for person_id, person in held.items()
+            ]
+
+    def data_targets(self) -> dict[str, int]:
+        """2.0 target key → how many people it holds."""
+        with self._lock:
+            return {key: len(held) for key, held in sorted(self._people.items())}
+
+    def finish_videos(self) -> None:
+        """Every person's video is ready from now on (after `videos_not_ready`)."""
+        with self._lock:
+            self._videos_finished = True
 
     def reset(self) -> None:
         """Forget every stored receiver, logged request, queued fault and rate-limit count."""
@@ -192,6 +262,14 @@ class Sandbox:
             self._customer_ids = {slug: set() for slug in self._known or ()}
             self._next_id = 1
             self._log = []
+            self._people = {
+                f"{kind}/{name}": {}
+                for kind, known in self._known_data.items()
+                for name in sorted(known or ())
+            }
+            self._tokens = set()
+            self._videos_finished = False
+            self._lookups = []
             self._faults.clear()
             self._recent.clear()
 
@@ -272,6 +350,123 @@ class Sandbox:
             self._stores.setdefault(campaign, []).extend(created)
             taken.update(in_batch)
             return 201, created
+
+    # -- SEEN API 2.0 ------------------------------------------------------------------------
+
+    def _bearer_error(self, header: str | None) -> str | None:
+        """Why a 2.0 request's Authorization is refused, or None when it is `Bearer <token>`."""
+        parts = (header or "").split()
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            return "Missing or malformed bearer token."
+        if not hmac.compare_digest(parts[1].encode(), self._token.encode()):
+            return "Invalid bearer token."
+        return None
+
+    def _data_target_exists(self, kind: str, name: str) -> bool:
+        if not _DATA_ID.fullmatch(name):
+            return False
+        known = self._known_data[kind]
+        with self._lock:
+            if known is None:
+                self._people.setdefault(f"{kind}/{name}", {})
+                return True
+            return name in known
+
+    def _lookup(self, key: str, status: int) -> None:
+        with self._lock:
+            self._lookups.append((key, status))
+
+    def _store_person(self, key: str, person: dict[str, Any]) -> dict[str, Any]:
+        """Create the person, or update the one with that id: same id, same person."""
+        person_id = person["id"]
+        values = {name: value for name, value in person.items() if name != "id"}
+        with self._lock:
+            held = self._people.setdefault(key, {})
+            if person_id in held:
+                held[person_id]["values"].update(values)
+            else:
+                token = hashlib.sha256(f"{key}\0{person_id}".encode()).hexdigest()[:20]
+                held[person_id] = {"values": values, "looks": 0, "token": token}
+                self._tokens.add(token)
+            return self._item(key, person_id, look=False)
+
+    def _item(self, key: str, person_id: str, *, look: bool = True) -> dict[str, Any]:
+        """A person as List and Retrieve show them; a look counts towards `video_wait`.
+        Call with the lock held."""
+        person = self._people[key][person_id]
+        if look:
+            person["looks"] += 1
+        token = person["token"]
+        held_back = int(token[:8], 16) / 0xFFFFFFFF < self.videos_not_ready
+        ready = person["looks"] > self.video_wait and (self._videos_finished or not held_back)
+        base = self.url
+        output: dict[str, Any] = {"id": f"jo-{token}", "players": [], "motions": []}
+        output["webhook"] = None
+        if ready:
+            output["players"] = [{"id": f"pl-{token}", "link": f"{base}/_sandbox/players/{token}"}]
+            output["motions"] = [
+                {
+                    "id": f"mo-{token}",
+                    "thumbnail": f"{base}/_sandbox/thumbnails/{token}.png",
+                    "emailThumbnail": f"{base}/_sandbox/thumbnails/{token}-email.png",
+                }
+            ]
+        return {
+            "id": person_id,
+            "values": json.loads(json.dumps(person["values"])),
+            "journeyOutputs": [output],
+        }
+
+    def _retrieve(self, key: str, person_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            if person_id not in self._people.get(key, {}):
+                return None
+            return self._item(key, person_id)
+
+    def _list(self, key: str, query: str | None, limit: int, offset: int) -> dict[str, Any]:
+        field, _, wanted = (query or "").partition(":")
+        with self._lock:
+            held = self._people.get(key, {})
+            matching = [
+                person_id
+                for person_id, person in held.items()
+                if not query
+                or (field == "id" and person_id == wanted)
+                or (field in person["values"] and str(person["values"][field]) == wanted)
+            ]
+            page = matching[offset : offset + limit]
+            return {"count": len(matching), "data": [self._item(key, p) for p in page]}
+
+    def _has_token(self, token: str) -> bool:
+        with self._lock:
+            return token in self._tokens
+
+
+def _validate_person(item: Any) -> str | None:
+    """Why a 2.0 Create body is refused, or None. 2.0 documents no error bodies; these are
+    the sandbox's own."""
+    if isinstance(item, list):
+        return "Arrays are not supported: send one object per request."
+    if not isinstance(item, dict):
+        return "The body must be one JSON object."
+    person_id = item.get("id")
+    if not isinstance(person_id, str) or not person_id.strip():
+        return "The field 'id' is required and must be a non-empty string."
+    for name, value in item.items():
+        if not _EXTRA_KEY.fullmatch(name):
+            return f"The property '{name}' may only hold the letters A-Z, a-z, digits and _."
+        if value is not None and (
+            isinstance(value, dict | list) or not isinstance(value, str | int | float | bool)
+        ):
+            return f"The property '{name}' must be a string, number or boolean."
+        if isinstance(value, str) and "\x00" in value:
+            return f"The property '{name}' holds a null character."
+    email, phone = item.get("email"), item.get("phone")
+    if email not in (None, "") and not (isinstance(email, str) and _is_email(email.strip())):
+        return "The property 'email' is not a valid email address."
+    if phone not in (None, "") and not (isinstance(phone, str) and _PHONE.fullmatch(phone)):
+        return "The property 'phone' is not a valid phone number in E.164 format."
+    return None
 
 
 def _validate(item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -390,10 +585,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._arrived = time.monotonic()
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
         if path == "/_sandbox/":
             # Counts only, no personal data: readable without the token.
-            self._answer(200, {"campaigns": self.sandbox.campaigns()})
+            overview = {"campaigns": self.sandbox.campaigns()}
+            data_targets = self.sandbox.data_targets()
+            for kind in ("workspace", "project"):
+                held = {
+                    k.partition("/")[2]: n for k, n in data_targets.items() if k.startswith(kind)
+                }
+                if held or self.sandbox._known_data[kind]:
+                    overview[f"{kind}s"] = held
+            self._answer(200, overview)
+            return
+        item = _ITEM_PATH.fullmatch(path)
+        if item:
+            self._data_get(*item.groups())
+            return
+        listing = _DATA_PATH.fullmatch(path)
+        if listing:
+            self._data_get(*listing.groups(), None, parse_qs(parts.query))
+            return
+        if self._made_up_video(path):
             return
         match = _INSPECT_PATH.fullmatch(path)
         if match:
@@ -413,8 +627,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         sandbox = self.sandbox
         self._arrived = time.monotonic()
-        match = _RECEIVERS_PATH.fullmatch(urlsplit(self.path).path)
+        path = urlsplit(self.path).path
+        match = _RECEIVERS_PATH.fullmatch(path)
+        data_match = _DATA_PATH.fullmatch(path)
         campaign = match.group(1) if match else ""
+        if data_match:
+            campaign = "/".join(data_match.groups())  # the 2.0 target's key, for the log
         body = self._read_body()
         if body is None:
             return
@@ -423,7 +641,7 @@ class _Handler(BaseHTTPRequestHandler):
             parse_error = None
         except (UnicodeDecodeError, ValueError) as exc:
             data, parse_error = None, f"JSON parse error - {exc}"
-        count = len(data) if isinstance(data, list) else 0
+        count = len(data) if isinstance(data, list) else 1 if isinstance(data, dict) else 0
         fault = sandbox._next_fault()
         if fault == "drop_before":
             self._drop(campaign, count)
@@ -438,7 +656,17 @@ class _Handler(BaseHTTPRequestHandler):
             sandbox._record(campaign, count, status)  # before answering: a client may look next
             self._answer(status, {"detail": detail})
             return
-        status, payload, headers = self._receivers(match, campaign, body, data, parse_error)
+        if fault == "429":
+            sandbox._record(campaign, count, 429)
+            detail = "Request was throttled. Expected available in 1 seconds."
+            self._answer(429, {"detail": detail}, {"Retry-After": "1"})
+            return
+        if data_match:
+            status, payload, headers = self._data_create(
+                *data_match.groups(), body, data, parse_error
+            )
+        else:
+            status, payload, headers = self._receivers(match, campaign, body, data, parse_error)
         if fault == "drop_after":
             self._drop(campaign, count)
             return
@@ -491,6 +719,83 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload = sandbox._store(campaign, data)
         return status, payload, {}
 
+    def _data_create(
+        self, kind: str, name: str, body: bytes, data: Any, parse_error: str | None
+    ) -> tuple[int, Any, dict[str, str]]:
+        """2.0 Create: (status, payload, extra headers)."""
+        sandbox = self.sandbox
+        auth_error = sandbox._bearer_error(self.headers.get("Authorization"))
+        if auth_error:
+            return 401, {"message": auth_error}, {"WWW-Authenticate": "Bearer"}
+        wait = sandbox._throttle()
+        if wait is not None:
+            return 429, {"message": "Too many requests."}, {"Retry-After": str(wait)}
+        if not sandbox._data_target_exists(kind, name):
+            return 404, {"message": f"{kind.capitalize()} not found."}, {}
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            return 415, {"message": f"Unsupported content type '{content_type}'."}, {}
+        if len(body) > sandbox.max_body_bytes:
+            return 413, {"message": "Request entity too large."}, {}
+        if parse_error is not None:
+            return 400, {"message": parse_error}, {}
+        problem = _validate_person(data)
+        if problem:
+            return 400, {"message": problem}, {}
+        return 201, sandbox._store_person(f"{kind}/{name}", data), {}
+
+    def _data_get(
+        self, kind: str, name: str, person_id: str | None, query: dict[str, list[str]] | None = None
+    ) -> None:
+        """2.0 Retrieve (`person_id`) or List (`query`)."""
+        sandbox = self.sandbox
+        key = f"{kind}/{name}"
+        auth_error = sandbox._bearer_error(self.headers.get("Authorization"))
+        if auth_error:
+            sandbox._lookup(key, 401)
+            self._answer(401, {"message": auth_error}, {"WWW-Authenticate": "Bearer"})
+            return
+        wait = sandbox._throttle()
+        if wait is not None:
+            sandbox._lookup(key, 429)
+            self._answer(429, {"message": "Too many requests."}, {"Retry-After": str(wait)})
+            return
+        if not sandbox._data_target_exists(kind, name):
+            sandbox._lookup(key, 404)
+            self._answer(404, {"message": f"{kind.capitalize()} not found."})
+            return
+        if person_id is not None:
+            found = sandbox._retrieve(key, unquote(person_id))
+            status, payload = (200, found) if found else (404, {"message": "Not found."})
+        else:
+            query = query or {}
+            try:
+                limit = int(query.get("limit", [_LIST_LIMIT])[0])
+                offset = int(query.get("offset", [0])[0])
+                if limit < 0 or offset < 0:
+                    raise ValueError
+            except ValueError:
+                status, payload = 400, {"message": "limit and offset must be whole numbers."}
+            else:
+                status, payload = 200, sandbox._list(key, query.get("q", [None])[0], limit, offset)
+        sandbox._lookup(key, status)
+        self._answer(status, payload)
+
+    def _made_up_video(self, path: str) -> bool:
+        """Serve a made-up player page or thumbnail; False when the path is neither."""
+        player = _PLAYER_PATH.fullmatch(path)
+        thumbnail = _THUMBNAIL_PATH.fullmatch(path)
+        token = (player or thumbnail).group(1) if player or thumbnail else None
+        if token is None:
+            return False
+        if not self.sandbox._has_token(token):
+            self._answer(404, {"detail": "Not found."})
+        elif player:
+            self._answer_bytes(200, _PLAYER_PAGE, "text/html; charset=utf-8")
+        else:
+            self._answer_bytes(200, _THUMBNAIL, "image/png")
+        return True
+
     def _drop(self, campaign: str, count: int) -> None:
         """Hang up without a word, as a proxy or a crashing server would."""
         self.sandbox._record(campaign, count, 0)
@@ -533,9 +838,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self._answer_bytes(status, body, "application/json", headers)
+
+    def _answer_bytes(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self._wait_latency()
         self.send_response(status, HTTPStatus(status).phrase)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)

@@ -1,17 +1,25 @@
-"""Send a journalled job to SEEN: batches, pacing, retries, stop, cancel and resume (DESIGN §4)."""
+"""Send a journalled job to SEEN: requests, pacing, retries, stop, cancel and resume.
+
+The same run serves every target: v1 campaigns get batches, 2.0 workspaces and projects one
+person per request; the target says how a request is shaped and what its answer means, and the
+pure `judge` (v1) and `judge_one` (2.0) turn each answer into outcomes and what to send next.
+See docs/ARCHITECTURE.md for the send semantics.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from seen_core.client import Answer, AnswerKind, SeenClient
-from seen_core.errors import AlreadySent, NothingToResume  # noqa: F401  (re-exported)
+from seen_core.errors import AlreadySent, InputError, NothingToResume, SendError
 from seen_core.journal import (
     CANCELLED,
     CREATED,
@@ -26,6 +34,23 @@ from seen_core.journal import (
     Claim,
     Journal,
 )
+from seen_core.targets import Target, target_from_key
+
+__all__ = [
+    "CREATED_EARLIER",
+    "AlreadySent",
+    "Batch",
+    "NothingToResume",
+    "Pacer",
+    "Progress",
+    "SendResult",
+    "Verdict",
+    "error_text",
+    "judge",
+    "judge_one",
+    "plan_send",
+    "run_job",
+]
 
 ALREADY_EXISTS = "A receiver with this ID already exists."
 CREATED_EARLIER = "Created by an earlier attempt whose answer was lost."
@@ -36,6 +61,9 @@ CANCELLED_BY_USER = "Cancelled by the user."
 THROTTLE_GRACE = 10
 MAX_WAIT = 120.0  # longest single wait (Retry-After or back-off), in seconds
 DONE_STATUSES = (CREATED, REJECTED, FAILED, UNKNOWN)
+# Requests reach SEEN a little after they leave the pacer, and not all equally late (a journal
+# write, a thread switch): a rate window is kept this much wider than SEEN's, to stay under it.
+WINDOW_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
@@ -57,7 +85,7 @@ class SendResult:
     outcomes: dict[int, tuple[str, str]]
 
 
-# --- pure logic: one batch and its answer → outcomes and what to send next ---------------------
+# --- pure logic: one request and its answer → outcomes and what to send next -------------------
 
 
 @dataclass(frozen=True)
@@ -69,6 +97,8 @@ class Batch:
     throttled: int = 0  # 429s so far
     maybe_stored: frozenset[int] = frozenset()  # rows an earlier request may have stored
     delay: float = 0.0  # seconds to wait before sending
+    confirm: bool = False  # 2.0: ask Retrieve whether SEEN holds the row before sending it again
+    lookups: int = 0  # 2.0: Retrieves about the row that got no usable answer
 
     def part(self, rows: Iterable[int], **changes: object) -> Batch:
         rows = tuple(rows)
@@ -119,12 +149,12 @@ def judge(
     batch: Batch,
     answer: Answer,
     *,
-    campaign: str,
+    campaign: str | Target,
     with_customer_id: Collection[int],
     max_attempts: int,
     backoff: Callable[[int], float],
 ) -> Verdict:
-    """Turn one request's answer into row outcomes and the batches to send again."""
+    """v1: turn one batch's answer into row outcomes and the batches to send again."""
     kind = answer.kind
     rows = batch.rows
     if kind is AnswerKind.CREATED:
@@ -132,8 +162,9 @@ def judge(
 
     if kind is AnswerKind.TOKEN_REFUSED:
         return Verdict(stop=TOKEN_REFUSED)
-    if kind is AnswerKind.CAMPAIGN_NOT_FOUND:
-        return Verdict(stop=f"Campaign '{campaign}' was not found.")
+    if kind is AnswerKind.TARGET_NOT_FOUND:
+        target = campaign if isinstance(campaign, Target) else target_from_key(campaign)
+        return Verdict(stop=target.not_found)
 
     if kind is AnswerKind.REJECTED and answer.errors and len(answer.errors) == len(rows):
         outcomes: dict[int, tuple[str, str]] = {}
@@ -163,9 +194,7 @@ def judge(
         return Verdict(outcomes={rows[0]: (REJECTED, answer.message)})
 
     if kind is AnswerKind.THROTTLED and batch.throttled < THROTTLE_GRACE:
-        wait_s = answer.retry_after if answer.retry_after is not None else backoff(batch.attempt)
-        retry = batch.part(rows, throttled=batch.throttled + 1, delay=min(MAX_WAIT, wait_s))
-        return Verdict(again=(retry,))
+        return Verdict(again=(_after_throttle(batch, answer, backoff),))
 
     if kind is AnswerKind.UNEXPECTED and not answer.maybe_stored:
         # 415, 3xx and the like do not change on a retry.
@@ -189,6 +218,74 @@ def judge(
     rest = replace(rest, maybe_stored=rest.maybe_stored | maybe)
     verdict = _failed_attempt(rest, answer, max_attempts, backoff)
     return replace(verdict, outcomes={**outcomes, **verdict.outcomes}, maybe_stored=maybe)
+
+
+def judge_one(
+    batch: Batch,
+    answer: Answer,
+    *,
+    target: Target,
+    max_attempts: int,
+    backoff: Callable[[int], float],
+) -> Verdict:
+    """2.0: turn the answer about one person — to a create, or to a Retrieve when `batch.confirm`
+    — into their outcome or the next request about them.
+
+    A lost answer is never guessed at: Retrieve asks SEEN whether it holds the person (found:
+    created; absent: send again), so the row ends `unknown` only when Retrieve cannot answer.
+    """
+    (row,) = batch.rows
+    kind = answer.kind
+    if kind is AnswerKind.TOKEN_REFUSED:
+        return Verdict(stop=TOKEN_REFUSED)
+    if kind is AnswerKind.THROTTLED and batch.throttled < THROTTLE_GRACE:
+        return Verdict(again=(_after_throttle(batch, answer, backoff),))
+
+    if batch.confirm:
+        if kind is AnswerKind.FOUND:
+            return Verdict(outcomes={row: (CREATED, CREATED_EARLIER)})
+        if kind is AnswerKind.ABSENT:
+            if batch.attempt > max_attempts:
+                message = f"Gave up after {max_attempts} attempts; SEEN did not store this person."
+                return Verdict(outcomes={row: (FAILED, message)})
+            # Known not stored: an ordinary send again, with nothing left to confirm.
+            return Verdict(again=(replace(batch, confirm=False, maybe_stored=frozenset()),))
+        lookups = batch.lookups + 1
+        if lookups >= max_attempts:
+            message = (
+                f"SEEN could not say in {lookups} attempts whether it holds this person "
+                f"({answer.message.rstrip('.')}); look them up in SEEN."
+            )
+            return Verdict(outcomes={row: (UNKNOWN, message)})
+        delay = min(MAX_WAIT, backoff(lookups))
+        return Verdict(again=(replace(batch, lookups=lookups, delay=delay),))
+
+    if kind is AnswerKind.CREATED:
+        return Verdict(outcomes={row: (CREATED, "")})
+    if kind is AnswerKind.TARGET_NOT_FOUND:
+        return Verdict(stop=target.not_found)
+    if kind in (AnswerKind.REJECTED, AnswerKind.BAD_REQUEST, AnswerKind.TOO_LARGE):
+        return Verdict(outcomes={row: (REJECTED, answer.message)})
+    if answer.maybe_stored:
+        # Ask before sending again; the failed create counts as an attempt.
+        delay = min(MAX_WAIT, backoff(batch.attempt))
+        confirm = replace(
+            batch,
+            attempt=batch.attempt + 1,
+            delay=delay,
+            confirm=True,
+            maybe_stored=frozenset({row}),
+        )
+        return Verdict(again=(confirm,), maybe_stored=frozenset({row}))
+    if kind is AnswerKind.UNEXPECTED:
+        return Verdict(outcomes={row: (FAILED, answer.message)})
+    # 503, a connection that never opened, endless 429: nothing was stored; try again later.
+    return _failed_attempt(batch, answer, max_attempts, backoff)
+
+
+def _after_throttle(batch: Batch, answer: Answer, backoff: Callable[[int], float]) -> Batch:
+    wait_s = answer.retry_after if answer.retry_after is not None else backoff(batch.attempt)
+    return replace(batch, throttled=batch.throttled + 1, delay=min(MAX_WAIT, wait_s))
 
 
 def _failed_attempt(
@@ -219,7 +316,7 @@ def plan_send(
     *,
     file_name: str,
     file_sha256: str,
-    campaign: str,
+    campaign: str | Target,
     target: str,
     batch_size: int,
     receivers: list[tuple[int, dict]],
@@ -231,43 +328,95 @@ def plan_send(
 ) -> int:
     """The job to run: the unfinished one (resume), else a new one unless this was sent.
 
-    One journal transaction decides and creates (see `Journal.plan_job`)."""
-    return journal.plan_job(
+    `campaign` is the target's key (a v1 slug, `workspace/<id>`, `project/<id>`) or the target;
+    `target` the base URL (or `sandbox`); `receivers` the v1 payloads `receivers.payload` makes,
+    shaped here for the target and journalled exactly as they will be sent. One journal
+    transaction decides and creates (see `Journal.plan_job`).
+    """
+    where = campaign if isinstance(campaign, Target) else target_from_key(campaign)
+    shaped = [(row, where.shape(payload)) for row, payload in receivers]
+    if where.confirms_by_retrieve:
+        missing = [row for row, payload in shaped if where.person_id(payload) is None]
+        if missing:
+            raise InputError(
+                f"Row {missing[0]} has no customer ID, which SEEN API 2.0 needs as the "
+                f"person's id ({len(missing)} rows without one)."
+            )
+    job_id = journal.plan_job(
         file_name=file_name,
         file_sha256=file_sha256,
-        campaign=campaign,
+        campaign=where.key,
         target=target,
         batch_size=batch_size,
-        receivers=receivers,
+        receivers=shaped,
         invalid=invalid,
         resume=resume,
         force=force,
         user_id=user_id,
         draft_id=draft_id,
     )
+    if where.confirms_by_retrieve:
+        # The journal marks rows with a customer_id as safe to send again after a lost
+        # answer; a 2.0 row carries it as `id`.
+        journal.mark_identified(job_id)
+    return job_id
+
+
+# --- pacing --------------------------------------------------------------------------------------
+
+
+class Pacer:
+    """Lets requests start at most `rate` per second and never more than `limit` in any
+    `seconds` (each of `windows`, sliding), across the request threads; `hold` pauses all.
+
+    A thread waits for its turn holding the pacer, and the start is stamped when it leaves, so
+    the windows count real starts, not planned ones.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        pause: Callable[[float], None],
+        windows: Sequence[tuple[int, float]] = (),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        halted: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._windows = [(limit, seconds * (1 + WINDOW_MARGIN)) for limit, seconds in windows]
+        self._starts: deque[float] = deque(maxlen=max((n for n, _ in windows), default=1))
+        self._not_before = -math.inf
+        self._lock = threading.Lock()
+        self._pause = pause
+        self._clock = clock
+        self._halted = halted
+
+    def hold(self, seconds: float) -> None:
+        """No request starts for `seconds` from now (SEEN asked us to slow down)."""
+        with self._lock:
+            self._not_before = max(self._not_before, self._clock() + seconds)
+
+    def _slot(self) -> float:
+        slot = self._not_before
+        if self._starts:
+            slot = max(slot, self._starts[-1] + self._interval)
+        for limit, seconds in self._windows:
+            if len(self._starts) >= limit:
+                slot = max(slot, self._starts[-limit] + seconds)
+        return slot
+
+    def wait_turn(self) -> None:
+        with self._lock:
+            while True:
+                now = self._clock()
+                slot = self._slot()
+                if slot <= now or self._halted():
+                    break
+                self._pause(slot - now)
+            self._starts.append(now)
 
 
 # --- running -------------------------------------------------------------------------------------
-
-
-class _Pacer:
-    """Spaces the starts of requests at least 1/rate apart, across the worker threads."""
-
-    def __init__(self, rate: float, pause: Callable[[float], None]) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-        self._pause = pause
-
-    def wait_turn(self) -> None:
-        if not self._interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            self._pause(slot - now)
 
 
 def _count_done(counts: dict[str, int]) -> int:
@@ -282,20 +431,30 @@ def run_job(
     journal: Journal,
     job_id: int,
     client: SeenClient,
-    campaign: str,
+    campaign: str | Target,
     *,
-    rate: float = 10.0,
+    rate: float | None = None,
+    windows: Sequence[tuple[int, float]] | None = None,
     max_in_flight: int = 4,
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     max_attempts: int = 6,
     backoff: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> SendResult:
-    """Send every row of the job still to send; safe to call again after any interruption."""
+    """Send every row of the job still to send; safe to call again after any interruption.
+
+    `campaign` is the job's target key (or the target). Pacing defaults to the target's own
+    (`Target.pacing`): `rate` requests per second (0: as fast as SEEN answers) and `windows` of
+    (requests, seconds) never to exceed; `()` lifts the windows.
+    """
+    target = campaign if isinstance(campaign, Target) else target_from_key(campaign)
     job = journal.job(job_id)
-    if job.campaign != campaign:
-        raise ValueError(f"Send #{job_id} is for campaign '{job.campaign}', not '{campaign}'.")
+    if job.campaign != target.key:
+        raise SendError(f"Send #{job_id} went to {_label_of(job.campaign)}, not {target.label}.")
+    if target.confirms_by_retrieve:
+        journal.mark_identified(job_id)  # a job planned before it knew: every 2.0 row has an id
     claim = journal.claim(job_id)  # raises JobBusy when someone else is sending it
     state, stop_reason = STOPPED, "Sending was interrupted before it finished."
     try:
@@ -304,15 +463,17 @@ def run_job(
             journal,
             claim,
             client,
-            campaign,
+            target,
             batch_size=job.batch_size,
-            rate=rate,
+            rate=target.pacing.rate if rate is None else rate,
+            windows=target.pacing.windows if windows is None else tuple(windows),
             max_in_flight=max(1, max_in_flight),
             on_progress=on_progress,
             cancel=cancel,
             max_attempts=max(1, max_attempts),
             backoff=full_jitter(backoff),
             sleep=sleep,
+            clock=clock,
         ).run()
     finally:
         journal.release(claim, state, stop_reason)
@@ -325,6 +486,13 @@ def run_job(
     )
 
 
+def _label_of(key: str) -> str:
+    try:
+        return target_from_key(key).label
+    except ValueError:
+        return f"'{key}'"
+
+
 class _Run:
     """One run of a claimed job: a few request threads that each take the next batch, send
     it and settle its answer, so no hand-off through another thread slows each request."""
@@ -334,31 +502,34 @@ class _Run:
         journal: Journal,
         claim: Claim,
         client: SeenClient,
-        campaign: str,
+        target: Target,
         *,
         batch_size: int,
         rate: float,
+        windows: Sequence[tuple[int, float]],
         max_in_flight: int,
         on_progress: Callable[[Progress], None] | None,
         cancel: threading.Event | None,
         max_attempts: int,
         backoff: Callable[[int], float],
         sleep: Callable[[float], None],
+        clock: Callable[[], float],
     ) -> None:
         self.journal = journal
         self.claim = claim
         self.client = client
-        self.campaign = campaign
-        self.batch_size = batch_size
+        self.target = target
+        self.batch_size = max(1, min(batch_size, target.max_batch))
         self.max_in_flight = max_in_flight
         self.on_progress = on_progress
         self.cancel = cancel
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.sleep = sleep
+        self.clock = clock
         # Set when the send stops or is cancelled: waiting requests give up their turn.
         self.halt = threading.Event()
-        self.pacer = _Pacer(rate, self._pause)
+        self.pacer = Pacer(rate, self._pause, windows, clock=clock, halted=self.halt.is_set)
         # Guards the queues, counts and stop state below; waited on by idle request threads.
         self.state = threading.Condition()
         self.busy = 0  # batches taken and not yet settled
@@ -389,7 +560,13 @@ class _Run:
         if not self.fresh:
             return None
         rows = [self.fresh.popleft() for _ in range(min(self.batch_size, len(self.fresh)))]
-        return Batch(tuple(rows), maybe_stored=self.maybe_stored.intersection(rows))
+        maybe = self.maybe_stored.intersection(rows)
+        # 2.0: a row an earlier run may have stored is looked up before it is sent again.
+        return Batch(tuple(rows), maybe_stored=maybe, confirm=bool(maybe and self.confirms))
+
+    @property
+    def confirms(self) -> bool:
+        return self.target.confirms_by_retrieve
 
     def _take(self) -> Batch | None:
         """The next batch to send, waiting while others may still queue retries; None: done."""
@@ -429,18 +606,21 @@ class _Run:
             raise
 
     def _send(self, batch: Batch) -> tuple[int, Answer] | None:
-        """Wait our turn, journal the batch, then post it; None if the send halted meanwhile."""
+        """Wait our turn, journal the batch, then send it; None if the send halted meanwhile."""
         self._pause(batch.delay)
         self.pacer.wait_turn()
         if self.halt.is_set():
             return None  # never went out: its rows stay ready
         batch_id = self.journal.mark_in_flight(self.claim, batch.rows, batch.attempt)
-        # Each receiver's JSON as the journal keeps it, joined into the array: never decoded
-        # and encoded again on the way out.
+        # Each person's JSON as the journal keeps it: never decoded and encoded again on the
+        # way out.
         texts = self.journal.payload_json(self.claim.job_id, batch.rows)
-        body = f"[{','.join(texts)}]".encode()
         try:
-            answer = self.client.post_json(self.campaign, body, len(batch.rows))
+            if batch.confirm:
+                person_id = self.target.person_id(json.loads(texts[0])) or ""
+                answer = self.client.retrieve(self.target, person_id)
+            else:
+                answer = self.client.create(self.target, self.target.body(texts), len(batch.rows))
         except ValueError as exc:
             # Refused before anything went out: as SEEN's own refusal of the whole request.
             answer = Answer(AnswerKind.BAD_REQUEST, None, None, str(exc))
@@ -465,16 +645,30 @@ class _Run:
         self._report(stop_reason or "Sending finished.")
         return state, stop_reason
 
-    def _settle(self, batch: Batch, batch_id: int, answer: Answer) -> None:
-        """Record one answer, queue what must go again, and stop the send if SEEN said so."""
-        verdict = judge(
+    def _judge(self, batch: Batch, answer: Answer) -> Verdict:
+        if self.target.max_batch == 1:
+            return judge_one(
+                batch,
+                answer,
+                target=self.target,
+                max_attempts=self.max_attempts,
+                backoff=self.backoff,
+            )
+        return judge(
             batch,
             answer,
-            campaign=self.campaign,
+            campaign=self.target,
             with_customer_id=self.with_customer_id,
             max_attempts=self.max_attempts,
             backoff=self.backoff,
         )
+
+    def _settle(self, batch: Batch, batch_id: int, answer: Answer) -> None:
+        """Record one answer, queue what must go again, and stop the send if SEEN said so."""
+        verdict = self._judge(batch, answer)
+        if answer.kind is AnswerKind.THROTTLED and verdict.again:
+            # Every request thread waits, not only this one: SEEN counts them all.
+            self.pacer.hold(verdict.again[0].delay)
         self.journal.record_answer(
             self.claim,
             batch_id,

@@ -1,4 +1,9 @@
-"""SeenClient turns every answer SEEN can give, and every network failure, into a typed Answer."""
+"""SeenClient turns every answer SEEN can give, and every network failure, into a typed Answer.
+
+Most answers come from the sandbox over real HTTP or from a scripted transport (no network); a
+real socket only where the socket itself is the point: reused connections, a redirect, an answer
+broken off mid-body, a timeout.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +24,23 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from seen_core.client import Answer, AnswerKind, Secret, SeenClient, campaign_problem
+from seen_core.client import (
+    Answer,
+    AnswerKind,
+    NoAnswer,
+    Request,
+    RequestsTransport,
+    Response,
+    Secret,
+    SeenClient,
+    campaign_problem,
+)
+from seen_core.errors import ConfigurationError
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
+from seen_core.targets import Campaign, Project, Workspace
 
 CAMPAIGN = "spring-campaign"
+WORKSPACE = Workspace("ws-1")
 
 
 @pytest.fixture
@@ -31,27 +49,57 @@ def client(sandbox: Sandbox) -> Iterator[SeenClient]:
         yield seen
 
 
-# -- a server with canned answers, for shapes the sandbox never gives ---------------------
+# -- a scripted transport: answers without a network -----------------------------------------
 
 
 @dataclass
-class Canned:
-    """Answers queued as (status, headers, body) or a function writing raw bytes."""
+class Scripted:
+    """A transport that answers from a queue (a Response, or an exception to raise)."""
 
-    url: str = ""
-    answers: deque[tuple[int, dict[str, str], bytes] | Callable[[Any], None]] = field(
-        default_factory=deque
-    )
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    answers: deque[Response | Exception] = field(default_factory=deque)
+    requests: list[Request] = field(default_factory=list)
 
     def answer(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.answers.append((status, {"Content-Type": "application/json"} | (headers or {}), raw))
+        self.answers.append(
+            Response(status, raw, {"Content-Type": "application/json"} | (headers or {}))
+        )
+
+    def __call__(self, request: Request) -> Response:
+        self.requests.append(request)
+        answer = self.answers.popleft()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 @pytest.fixture
-def canned() -> Iterator[Canned]:
-    state = Canned()
+def scripted() -> Scripted:
+    return Scripted()
+
+
+def post_one(transport: Scripted, target: object = CAMPAIGN) -> Answer:
+    with SeenClient("https://api.seen.io", DEFAULT_TOKEN, transport=transport) as seen:
+        person = (
+            {"first_name": "Kari"} if target == CAMPAIGN else {"id": "k1", "first_name": "Kari"}
+        )
+        return seen.post_receivers(target, [person])  # type: ignore[arg-type]
+
+
+# -- a real socket, for what only a socket shows ------------------------------------------------
+
+
+@dataclass
+class Raw:
+    """A loopback HTTP server answering from a queue of functions that write to the handler."""
+
+    url: str = ""
+    answers: deque[Callable[[BaseHTTPRequestHandler], None]] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _raw_server() -> Iterator[Raw]:
+    state = Raw()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -59,27 +107,14 @@ def canned() -> Iterator[Canned]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        def _any(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.requests.append(
-                {
-                    "path": self.path,
-                    "headers": dict(self.headers),
-                    "body": body,
-                    "port": self.client_address[1],
-                }
+                {"path": self.path, "headers": dict(self.headers), "port": self.client_address[1]}
             )
-            answer = state.answers.popleft()
-            if callable(answer):
-                answer(self)
-                return
-            status, headers, raw = answer
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+            state.answers.popleft()(self)
+
+        do_POST = do_GET = _any
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -92,9 +127,19 @@ def canned() -> Iterator[Canned]:
     thread.join()
 
 
-def post_one(url: str, **kwargs: Any) -> Answer:
-    with SeenClient(url, DEFAULT_TOKEN, **kwargs) as seen:
-        return seen.post_receivers(CAMPAIGN, [{"first_name": "Kari"}])
+raw = pytest.fixture(_raw_server)
+elsewhere = pytest.fixture(_raw_server)
+
+
+def plain(status: int, headers: dict[str, str] | None = None) -> Callable[[Any], None]:
+    def write(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    return write
 
 
 # -- answers from the sandbox -------------------------------------------------------------
@@ -204,10 +249,11 @@ def test_injected_faults_map_to_kind_and_maybe_stored(
     assert client.post_receivers(CAMPAIGN, [{"first_name": "Ola"}]).kind is AnswerKind.CREATED
 
 
-def test_read_timeout_is_no_answer_that_may_be_stored() -> None:
+def test_read_timeout_is_no_answer_that_may_be_stored() -> None:  # a real socket: a timeout
     with Sandbox(campaigns={CAMPAIGN}, hang_seconds=5) as hanging:
         hanging.inject("timeout_after")
-        answer = post_one(hanging.url, read_timeout=0.2)
+        with SeenClient(hanging.url, DEFAULT_TOKEN, read_timeout=0.2) as seen:
+            answer = seen.post_receivers(CAMPAIGN, [{"first_name": "Kari"}])
 
         assert (answer.kind, answer.status) == (AnswerKind.NO_ANSWER, None)
         assert answer.maybe_stored
@@ -220,7 +266,8 @@ def test_refused_connection_is_no_answer_that_stored_nothing() -> None:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
 
-        answer = post_one(f"http://127.0.0.1:{port}", connect_timeout=1)
+        with SeenClient(f"http://127.0.0.1:{port}", DEFAULT_TOKEN, connect_timeout=1) as seen:
+            answer = seen.post_receivers(CAMPAIGN, [{"first_name": "Kari"}])
 
     assert (answer.kind, answer.status, answer.maybe_stored) == (AnswerKind.NO_ANSWER, None, False)
     assert "refused" in answer.message
@@ -244,29 +291,151 @@ def test_several_threads_can_share_one_client(client: SeenClient, sandbox: Sandb
     assert len(sandbox.received(CAMPAIGN)) == 20
 
 
-# -- answers only a canned server gives ---------------------------------------------------
+# -- SEEN API 2.0 against the sandbox ----------------------------------------------------------
 
 
-def test_request_has_seens_path_headers_and_utf8_json_body(canned: Canned) -> None:
-    canned.answer(201, [{"id": 1}])
-    with SeenClient(canned.url + "/", DEFAULT_TOKEN) as seen:
-        seen.post_receivers(CAMPAIGN, [{"first_name": "Bjørn"}])
+def test_a_person_is_created_as_one_flat_object_and_can_be_retrieved_and_listed(
+    client: SeenClient, sandbox: Sandbox
+) -> None:
+    person = {"id": "k1", "first_name": "Kari", "phone": "+4791234567", "kjonn": "K"}
 
-    sent = canned.requests[0]
-    assert sent["path"] == f"/v1/campaigns/{CAMPAIGN}/receivers/"
-    assert sent["headers"]["Authorization"] == f"Token {DEFAULT_TOKEN}"
-    assert sent["headers"]["Content-Type"] == "application/json; charset=utf-8"
-    assert json.loads(sent["body"].decode("utf-8")) == [{"first_name": "Bjørn"}]
+    created = client.post_receivers(WORKSPACE, [person])
+    found = client.retrieve(WORKSPACE, "k1")
+    listed = client.list(WORKSPACE, query="phone:+4791234567", limit=10)
+
+    assert (created.kind, created.status) == (AnswerKind.CREATED, 201)
+    assert sandbox.people("workspace/ws-1") == [
+        {"id": "k1", "values": {"first_name": "Kari", "phone": "+4791234567", "kjonn": "K"}}
+    ]
+    assert (found.kind, found.data["id"]) == (AnswerKind.FOUND, "k1")
+    assert found.data["journeyOutputs"][0]["players"][0]["link"].startswith(sandbox.url)
+    assert listed.kind is AnswerKind.FOUND
+    assert [item["id"] for item in listed.data["data"]] == ["k1"]
 
 
-def test_connections_are_reused_between_requests(canned: Canned) -> None:
-    canned.answer(201, [])
-    canned.answer(201, [])
-    with SeenClient(canned.url, DEFAULT_TOKEN) as seen:
-        seen.post_receivers(CAMPAIGN, [{"first_name": "A"}])
-        seen.post_receivers(CAMPAIGN, [{"first_name": "B"}])
+def test_retrieve_of_someone_never_sent_is_absent(client: SeenClient) -> None:
+    assert client.retrieve(WORKSPACE, "nobody").kind is AnswerKind.ABSENT
 
-    assert canned.requests[0]["port"] == canned.requests[1]["port"]
+
+def test_an_id_with_a_slash_or_spaces_is_looked_up_as_that_id(client: SeenClient) -> None:
+    client.post_receivers(WORKSPACE, [{"id": "K 12/3", "first_name": "Kari"}])
+
+    assert client.retrieve(WORKSPACE, "K 12/3").data["id"] == "K 12/3"
+    assert client.retrieve(WORKSPACE, "K 12").kind is AnswerKind.ABSENT
+
+
+def test_2_0_wrong_token_is_refused_and_an_unknown_workspace_is_not_found() -> None:
+    with Sandbox(workspaces={"ws-1"}) as known:
+        with SeenClient(known.url, "not-the-token") as wrong:
+            refused = wrong.post_receivers(WORKSPACE, [{"id": "k1", "first_name": "A"}])
+        with SeenClient(known.url, DEFAULT_TOKEN) as seen:
+            missing = seen.post_receivers(Workspace("ws-9"), [{"id": "k1", "first_name": "A"}])
+
+    assert (refused.kind, refused.status) == (AnswerKind.TOKEN_REFUSED, 401)
+    assert "not-the-token" not in refused.message
+    assert (missing.kind, missing.message) == (
+        AnswerKind.TARGET_NOT_FOUND,
+        "Workspace 'ws-9' was not found.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "path", "scheme"),
+    [
+        (Campaign(CAMPAIGN), f"/v1/campaigns/{CAMPAIGN}/receivers/", "Token"),
+        (Workspace("ws-1"), "/v1/workspaces/ws-1/data", "Bearer"),
+        (Project("p-7"), "/v1/projects/p-7/data", "Bearer"),
+    ],
+)
+def test_each_target_gets_its_path_auth_scheme_and_body_shape(
+    scripted: Scripted, target: object, path: str, scheme: str
+) -> None:
+    scripted.answer(201, {})
+    with SeenClient("https://seen.example", DEFAULT_TOKEN, transport=scripted) as seen:
+        seen.post_receivers(target, [{"id": "k1", "first_name": "Bjørn"}])  # type: ignore[arg-type]
+
+    sent = scripted.requests[0]
+    assert sent.url == f"https://seen.example{path}"
+    assert sent.headers["Authorization"] == f"{scheme} {DEFAULT_TOKEN}"
+    body = json.loads(sent.body.decode("utf-8"))
+    # v1 takes an array of receivers; 2.0 one object per request.
+    assert body == ({"id": "k1", "first_name": "Bjørn"} if scheme == "Bearer" else [body[0]])
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "maybe_stored"),
+    [
+        (201, AnswerKind.CREATED, False),
+        (401, AnswerKind.TOKEN_REFUSED, False),
+        (403, AnswerKind.TOKEN_REFUSED, False),
+        (404, AnswerKind.TARGET_NOT_FOUND, False),
+        (429, AnswerKind.THROTTLED, False),
+        (400, AnswerKind.REJECTED, False),
+        (413, AnswerKind.REJECTED, False),
+        (422, AnswerKind.REJECTED, False),
+        (500, AnswerKind.SERVER_ERROR, True),
+        (503, AnswerKind.SERVER_ERROR, False),
+        (200, AnswerKind.UNEXPECTED, True),  # a success other than 201: Retrieve will tell
+        (301, AnswerKind.UNEXPECTED, False),
+    ],
+)
+def test_2_0_create_answers_map_to_their_kind(
+    scripted: Scripted, status: int, kind: AnswerKind, maybe_stored: bool
+) -> None:
+    scripted.answer(status, {"message": "Something."})
+
+    answer = post_one(scripted, WORKSPACE)
+
+    assert (answer.kind, answer.status, answer.maybe_stored) == (kind, status, maybe_stored)
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ({"message": "Property 'email' is invalid."}, "Property 'email' is invalid."),
+        ({"errors": [{"field": "email"}]}, '{"errors": [{"field": "email"}]}'),
+        (b"<h1>Bad\n  Request</h1>", "<h1>Bad Request</h1>"),
+        (b"", "no reason given."),
+    ],
+)
+def test_2_0_rejection_shows_seens_answer_as_text_whatever_its_shape(
+    scripted: Scripted, body: object, shown: str
+) -> None:
+    scripted.answer(400, body)
+
+    answer = post_one(scripted, WORKSPACE)
+
+    assert answer.kind is AnswerKind.REJECTED
+    assert answer.message == f"SEEN refused this person (HTTP 400): {shown}"
+
+
+def test_2_0_retrieve_answers_map_to_their_kind(scripted: Scripted) -> None:
+    scripted.answer(200, {"id": "k1", "journeyOutputs": []})
+    scripted.answer(404, {"message": "Not found."})
+    scripted.answer(403, {"message": "Forbidden."})
+    scripted.answer(429, {}, {"Retry-After": "3"})
+    scripted.answer(502, b"Bad gateway")
+    scripted.answer(200, b"not json")
+    scripted.answers.append(NoAnswer("The connection broke.", maybe_stored=True))
+    with SeenClient("https://next.seen.io", DEFAULT_TOKEN, transport=scripted) as seen:
+        answers = [seen.retrieve(WORKSPACE, "k1") for _ in range(7)]
+
+    assert [a.kind for a in answers] == [
+        AnswerKind.FOUND,
+        AnswerKind.ABSENT,
+        AnswerKind.TOKEN_REFUSED,
+        AnswerKind.THROTTLED,
+        AnswerKind.SERVER_ERROR,
+        AnswerKind.UNEXPECTED,
+        AnswerKind.NO_ANSWER,
+    ]
+    assert answers[0].data == {"id": "k1", "journeyOutputs": []}
+    assert answers[3].retry_after == 3
+    assert scripted.requests[0].method == "GET"
+    assert scripted.requests[0].url == "https://next.seen.io/v1/workspaces/ws-1/data/k1"
+
+
+# -- answers only a scripted transport gives -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -280,34 +449,34 @@ def test_connections_are_reused_between_requests(canned: Canned) -> None:
     ],
 )
 def test_other_statuses_map_to_their_kind(
-    canned: Canned, status: int, kind: AnswerKind, maybe_stored: bool
+    scripted: Scripted, status: int, kind: AnswerKind, maybe_stored: bool
 ) -> None:
-    canned.answer(status, {"detail": "Something."})
+    scripted.answer(status, {"detail": "Something."})
 
-    answer = post_one(canned.url)
+    answer = post_one(scripted)
 
     assert (answer.kind, answer.status, answer.maybe_stored) == (kind, status, maybe_stored)
 
 
-def test_400_object_concerns_the_whole_request(canned: Canned) -> None:
-    canned.answer(400, {"non_field_errors": ['Expected a list of items but got type "dict".']})
+def test_400_object_concerns_the_whole_request(scripted: Scripted) -> None:
+    scripted.answer(400, {"non_field_errors": ['Expected a list of items but got type "dict".']})
 
-    answer = post_one(canned.url)
+    answer = post_one(scripted)
 
     assert (answer.kind, answer.errors) == (AnswerKind.BAD_REQUEST, None)
     assert "Expected a list of items" in answer.message
 
 
-def test_400_that_is_not_json_or_has_the_wrong_count_is_unexpected(canned: Canned) -> None:
-    canned.answer(400, b"<h1>Bad Request</h1>", {"Content-Type": "text/html"})
-    canned.answer(400, [{}, {}])  # two entries for one receiver
+def test_400_that_is_not_json_or_has_the_wrong_count_is_unexpected(scripted: Scripted) -> None:
+    scripted.answer(400, b"<h1>Bad Request</h1>", {"Content-Type": "text/html"})
+    scripted.answer(400, [{}, {}])  # two entries for one receiver
 
-    assert post_one(canned.url).kind is AnswerKind.UNEXPECTED
-    assert post_one(canned.url).kind is AnswerKind.UNEXPECTED
+    assert post_one(scripted).kind is AnswerKind.UNEXPECTED
+    assert post_one(scripted).kind is AnswerKind.UNEXPECTED
 
 
-def test_drf_error_shapes_are_normalised_to_lists_of_messages(canned: Canned) -> None:
-    canned.answer(
+def test_drf_error_shapes_are_normalised_to_lists_of_messages(scripted: Scripted) -> None:
+    scripted.answer(
         400,
         [
             {
@@ -318,7 +487,7 @@ def test_drf_error_shapes_are_normalised_to_lists_of_messages(canned: Canned) ->
         ],
     )
 
-    answer = post_one(canned.url)
+    answer = post_one(scripted)
 
     assert answer.errors == [
         {
@@ -330,31 +499,74 @@ def test_drf_error_shapes_are_normalised_to_lists_of_messages(canned: Canned) ->
     ]
 
 
-def test_retry_after_as_an_http_date_is_read_as_seconds_from_now(canned: Canned) -> None:
+def test_retry_after_as_an_http_date_is_read_as_seconds_from_now(scripted: Scripted) -> None:
     later = datetime.now(UTC) + timedelta(seconds=120)
-    canned.answer(
-        429, {"detail": "Slow down."}, {"Retry-After": format_datetime(later, usegmt=True)}
+    scripted.answer(
+        429, {"detail": "Slow down."}, {"retry-after": format_datetime(later, usegmt=True)}
     )
-    canned.answer(429, {"detail": "Slow down."}, {"Retry-After": "soon"})
+    scripted.answer(429, {"detail": "Slow down."}, {"Retry-After": "soon"})
 
-    dated = post_one(canned.url)
-    garbled = post_one(canned.url)
+    dated = post_one(scripted)
+    garbled = post_one(scripted)
 
     assert dated.retry_after is not None
     assert 60 < dated.retry_after <= 120
     assert (garbled.kind, garbled.retry_after) == (AnswerKind.THROTTLED, None)
 
 
-def test_redirect_is_not_followed(canned: Canned) -> None:
-    canned.answer(301, b"", {"Location": "/elsewhere/"})
+def test_a_transport_that_gets_no_answer_gives_a_no_answer(scripted: Scripted) -> None:
+    scripted.answers.append(NoAnswer("Nothing came back.", maybe_stored=True))
 
-    answer = post_one(canned.url)
+    answer = post_one(scripted)
 
-    assert (answer.kind, answer.status) == (AnswerKind.UNEXPECTED, 301)
-    assert len(canned.requests) == 1
+    assert (answer.kind, answer.status, answer.message) == (
+        AnswerKind.NO_ANSWER,
+        None,
+        "Nothing came back.",
+    )
+    assert answer.maybe_stored
 
 
-def test_answer_broken_off_mid_body_is_no_answer_that_may_be_stored(canned: Canned) -> None:
+# -- what needs a real socket ------------------------------------------------------------------
+
+
+def test_request_has_seens_path_headers_and_utf8_json_body(raw: Raw) -> None:
+    raw.answers.append(plain(201))
+    with SeenClient(raw.url + "/", DEFAULT_TOKEN) as seen:
+        seen.post_receivers(CAMPAIGN, [{"first_name": "Bjørn"}])
+
+    sent = raw.requests[0]
+    assert sent["path"] == f"/v1/campaigns/{CAMPAIGN}/receivers/"
+    assert sent["headers"]["Authorization"] == f"Token {DEFAULT_TOKEN}"
+    assert sent["headers"]["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_connections_are_reused_between_requests(raw: Raw) -> None:
+    raw.answers.extend([plain(201), plain(201)])
+    with SeenClient(raw.url, DEFAULT_TOKEN) as seen:
+        seen.post_receivers(CAMPAIGN, [{"first_name": "A"}])
+        seen.post_receivers(CAMPAIGN, [{"first_name": "B"}])
+
+    assert raw.requests[0]["port"] == raw.requests[1]["port"]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_so_the_token_goes_nowhere_else(
+    raw: Raw, elsewhere: Raw, status: int
+) -> None:
+    raw.answers.append(plain(status, {"Location": f"{elsewhere.url}/steal/"}))
+    raw.answers.append(plain(status, {"Location": f"{elsewhere.url}/steal/"}))
+    with SeenClient(raw.url, DEFAULT_TOKEN) as seen:
+        created = seen.post_receivers(CAMPAIGN, [{"first_name": "A"}])
+        looked_up = seen.retrieve(WORKSPACE, "k1")
+
+    assert (created.kind, created.status) == (AnswerKind.UNEXPECTED, status)
+    assert (looked_up.kind, looked_up.status) == (AnswerKind.UNEXPECTED, status)
+    assert len(raw.requests) == 2
+    assert elsewhere.requests == []
+
+
+def test_answer_broken_off_mid_body_is_no_answer_that_may_be_stored(raw: Raw) -> None:
     def broken_chunks(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(201)
         handler.send_header("Transfer-Encoding", "chunked")
@@ -362,9 +574,10 @@ def test_answer_broken_off_mid_body_is_no_answer_that_may_be_stored(canned: Cann
         handler.wfile.write(b'40\r\n[{"id": 1')  # promises 64 bytes, then hangs up
         handler.close_connection = True
 
-    canned.answers.append(broken_chunks)
+    raw.answers.append(broken_chunks)
 
-    answer = post_one(canned.url)
+    with SeenClient(raw.url, DEFAULT_TOKEN) as seen:
+        answer = seen.post_receivers(CAMPAIGN, [{"first_name": "A"}])
 
     assert (answer.kind, answer.maybe_stored) == (AnswerKind.NO_ANSWER, True)
 
@@ -373,14 +586,43 @@ def test_answer_broken_off_mid_body_is_no_answer_that_may_be_stored(canned: Cann
 
 
 def test_connect_timeout_means_nothing_was_sent() -> None:
-    client = SeenClient("http://127.0.0.1:9", DEFAULT_TOKEN)
+    transport = RequestsTransport("http://127.0.0.1:9")
     cause = urllib3.exceptions.MaxRetryError(
         None, "/", urllib3.exceptions.ConnectTimeoutError(None, "timed out")
     )
 
-    answer = client._no_answer(requests.ConnectTimeout(cause))
+    failure = transport.no_answer(requests.ConnectTimeout(cause))
 
-    assert (answer.kind, answer.maybe_stored) == (AnswerKind.NO_ANSWER, False)
+    assert not failure.maybe_stored
+    assert "timed out" in str(failure)
+
+
+# -- where the token may go ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://api.seen.io", "http://10.0.0.5:8765", "http://seen.example.com/"],
+)
+def test_plain_http_is_refused_for_any_address_but_this_machine(base_url: str) -> None:
+    with pytest.raises(ConfigurationError, match="https://"):
+        SeenClient(base_url, DEFAULT_TOKEN)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://127.0.0.1:8765", "http://localhost:8765", "http://127.0.0.2", "http://[::1]:8765",
+     "https://api.seen.io", "https://next.seen.io"],
+)  # fmt: skip
+def test_https_anywhere_and_plain_http_on_this_machine_are_accepted(base_url: str) -> None:
+    assert SeenClient(base_url, DEFAULT_TOKEN).base_url == base_url
+
+
+def test_a_request_handed_to_a_transport_does_not_show_its_token() -> None:
+    request = Request("POST", "https://x", {"Authorization": f"Bearer {DEFAULT_TOKEN}"}, b"{}")
+
+    assert DEFAULT_TOKEN not in repr(request)
+    assert DEFAULT_TOKEN not in str(request)
 
 
 # -- the token stays secret ---------------------------------------------------------------
@@ -421,20 +663,27 @@ def test_token_never_shows_in_messages_or_log_lines(
     assert DEFAULT_TOKEN not in caplog.text
 
 
-def test_token_echoed_by_the_server_is_scrubbed(canned: Canned) -> None:
-    canned.answer(401, {"detail": f"Token {DEFAULT_TOKEN} is unknown."})
-    canned.answer(400, [{"first_name": [f"Got {DEFAULT_TOKEN}."]}])
+def test_token_echoed_by_the_server_is_scrubbed(scripted: Scripted) -> None:
+    scripted.answer(401, {"detail": f"Token {DEFAULT_TOKEN} is unknown."})
+    scripted.answer(400, [{"first_name": [f"Got {DEFAULT_TOKEN}."]}])
+    scripted.answer(400, {"message": f"Bearer {DEFAULT_TOKEN} may not create."})
+    scripted.answer(200, {"id": "k1", "values": {"note": f"echo {DEFAULT_TOKEN}"}})
 
-    refused = post_one(canned.url)
-    rejected = post_one(canned.url)
+    refused = post_one(scripted)
+    rejected = post_one(scripted)
+    rejected_2_0 = post_one(scripted, WORKSPACE)
+    with SeenClient("https://next.seen.io", DEFAULT_TOKEN, transport=scripted) as seen:
+        found = seen.retrieve(WORKSPACE, "k1")
 
     assert DEFAULT_TOKEN not in refused.message
     assert "***" in refused.message
     assert DEFAULT_TOKEN not in json.dumps(rejected.errors)
+    assert DEFAULT_TOKEN not in rejected_2_0.message
+    assert found.data == {"id": "k1", "values": {"note": "echo ***"}}
 
 
 def test_malformed_token_is_refused_without_quoting_it() -> None:
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(ConfigurationError) as raised:
         SeenClient("http://127.0.0.1:9", "abc def")
 
     assert "abc def" not in str(raised.value)
@@ -473,7 +722,7 @@ def test_empty_batch_and_nan_are_refused_before_sending(
 
 @pytest.mark.parametrize("base_url", ["api.seen.io", "ftp://api.seen.io", "https://"])
 def test_base_url_must_be_http_or_https(base_url: str) -> None:
-    with pytest.raises(ValueError, match="http"):
+    with pytest.raises(ConfigurationError, match="http"):
         SeenClient(base_url, DEFAULT_TOKEN)
 
 

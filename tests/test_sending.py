@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -22,9 +23,9 @@ from seen_core.sending import (
     AlreadySent,
     Batch,
     NothingToResume,
+    Pacer,
     Progress,
     SendResult,
-    _Pacer,
     error_text,
     judge,
     plan_send,
@@ -177,18 +178,70 @@ def test_unexpected_answer_fails_at_once_unless_it_may_have_stored() -> None:
     assert verdict.again[0].rows == (2,)
 
 
-def test_pacer_spaces_request_starts_by_the_rate() -> None:
-    waits: list[float] = []
-    pacer = _Pacer(10.0, waits.append)  # the recorded waits stand in for the clock
-    for _ in range(4):
-        pacer.wait_turn()
-    assert waits == pytest.approx([0.1, 0.2, 0.3], abs=0.05)
+class FakeClock:
+    """Time that moves only when something sleeps: pacing is tested without waiting."""
 
-    unpaced: list[float] = []
-    pacer = _Pacer(0, unpaced.append)
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += max(0.0, seconds)
+
+
+def _most_in_any_window(starts: list[float], seconds: float) -> int:
+    """The most requests that started within any `seconds` (half-open windows)."""
+    starts = sorted(starts)
+    most, first = 0, 0
+    for last, started in enumerate(starts):
+        while started - starts[first] >= seconds:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def test_pacer_spaces_request_starts_by_the_rate() -> None:
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock.sleep, clock=clock)
+    starts = []
     for _ in range(4):
         pacer.wait_turn()
-    assert unpaced == []
+        starts.append(clock())
+    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [0.1] * 3
+
+    unpaced = FakeClock()
+    pacer = Pacer(0, unpaced.sleep, clock=unpaced)
+    for _ in range(4):
+        pacer.wait_turn()
+    assert unpaced() == 1000.0
+
+
+def test_pacer_keeps_every_sliding_window_even_when_told_a_faster_rate() -> None:
+    clock = FakeClock()
+    pacer = Pacer(50.0, clock.sleep, ((100, 10.0), (1000, 3600.0)), clock=clock)
+    starts = []
+    for _ in range(1250):
+        pacer.wait_turn()
+        starts.append(clock())
+
+    assert _most_in_any_window(starts, 10.0) == 100
+    assert _most_in_any_window(starts, 3600.0) == 1000
+    # 50 a second inside each window: the window, not an average rate, holds them back.
+    assert starts[99] - starts[0] == pytest.approx(99 / 50)
+
+
+def test_pacer_hold_makes_every_request_wait() -> None:
+    clock = FakeClock()
+    pacer = Pacer(0, clock.sleep, clock=clock)
+    pacer.wait_turn()
+    pacer.hold(5.0)
+    pacer.wait_turn()
+    assert clock() == pytest.approx(1005.0)
 
 
 # --- against the sandbox -----------------------------------------------------------------------
@@ -457,7 +510,7 @@ class _BlockingClient:
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def post_json(self, campaign: str, body: bytes, count: int) -> Answer:
+    def create(self, target: object, body: bytes, count: int) -> Answer:
         self.entered.set()
         self.release.wait(10)
         return Answer(AnswerKind.CREATED, 201, None, "created")
