@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -10,12 +13,18 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 
-from seen_core.client import Answer, AnswerKind, SeenClient
+from seen_core.checks import CheckOptions, check_sheet
+from seen_core.client import Answer, AnswerKind, Request, Response, SeenClient
+from seen_core.errors import InputError
 from seen_core.journal import LOST_ANSWER_MESSAGE, JobBusy, Journal
+from seen_core.mapping import Mapping, suggest
+from seen_core.receivers import payloads
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
 from seen_core.sending import (
     CREATED_EARLIER,
@@ -28,9 +37,12 @@ from seen_core.sending import (
     SendResult,
     error_text,
     judge,
+    judge_one,
     plan_send,
     run_job,
 )
+from seen_core.sheets import read_sheet
+from seen_core.targets import Project, Workspace
 
 CAMPAIGN = "spring-campaign"
 EXISTS = "A receiver with this ID already exists."
@@ -643,3 +655,348 @@ def test_a_killed_send_resumes_and_stores_every_receiver_once(journal: Journal) 
                 assert stored[f"Person{row}"] == 1
         with_id = [row for row, payload in people if "customer_id" in payload]
         assert all(result.outcomes[row][0] == "created" for row in with_id)
+
+
+# --- SEEN API 2.0: one person per request, a lost answer looked up with Retrieve ----------------
+
+WORKSPACE = Workspace("ws-1")
+
+
+def _judge_one(batch: Batch, answer: Answer, *, max_attempts: int = 3):
+    return judge_one(
+        batch, answer, target=WORKSPACE, max_attempts=max_attempts, backoff=lambda n: float(n)
+    )
+
+
+def test_2_0_created_and_rejected_settle_the_row_with_seens_answer() -> None:
+    assert _judge_one(Batch((2,)), _answer(AnswerKind.CREATED, 201)).outcomes == {
+        2: ("created", "")
+    }
+    refused = _answer(AnswerKind.REJECTED, 422, message="SEEN refused this person (HTTP 422): x")
+    assert _judge_one(Batch((2,)), refused).outcomes == {
+        2: ("rejected", "SEEN refused this person (HTTP 422): x")
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "stop"),
+    [
+        (AnswerKind.TOKEN_REFUSED, "SEEN refused the token."),
+        (AnswerKind.TARGET_NOT_FOUND, "Workspace 'ws-1' was not found."),
+    ],
+)
+def test_2_0_refused_token_and_unknown_workspace_stop_the_send(kind: AnswerKind, stop: str) -> None:
+    verdict = _judge_one(Batch((2,)), _answer(kind, 401))
+    assert (verdict.stop, verdict.outcomes, verdict.again) == (stop, {}, ())
+
+
+def test_2_0_lost_answer_is_looked_up_before_the_person_is_sent_again() -> None:
+    lost = _answer(AnswerKind.NO_ANSWER, maybe_stored=True)
+    verdict = _judge_one(Batch((2,)), lost)
+    (look,) = verdict.again
+    assert (look.confirm, look.attempt, look.delay, look.maybe_stored) == (True, 2, 1.0, {2})
+    assert verdict.maybe_stored == {2}
+    assert verdict.outcomes == {}
+
+    found = _judge_one(look, _answer(AnswerKind.FOUND, 200, data={"id": "c2"}))
+    assert found.outcomes == {2: ("created", CREATED_EARLIER)}
+
+    absent = _judge_one(look, _answer(AnswerKind.ABSENT, 404))
+    (resend,) = absent.again
+    assert (resend.confirm, resend.attempt, resend.maybe_stored) == (False, 2, frozenset())
+
+
+def test_2_0_row_is_unknown_only_when_retrieve_cannot_answer() -> None:
+    look = Batch((2,), attempt=2, confirm=True, maybe_stored=frozenset({2}))
+    broken = _answer(AnswerKind.SERVER_ERROR, 502, message="SEEN had a server error (HTTP 502).")
+    verdict = _judge_one(look, broken)
+    (again,) = verdict.again
+    assert (again.confirm, again.lookups, again.attempt) == (True, 1, 2)
+
+    last = replace(look, lookups=2)
+    status, message = _judge_one(last, broken).outcomes[2]
+    assert status == "unknown"
+    assert "could not say in 3 attempts whether it holds this person" in message
+
+
+def test_2_0_person_surely_not_stored_is_failed_after_the_last_attempt() -> None:
+    turned_away = _answer(AnswerKind.SERVER_ERROR, 503, message="HTTP 503.")
+    assert _judge_one(Batch((2,)), turned_away).again[0].attempt == 2
+    assert _judge_one(Batch((2,), attempt=3), turned_away).outcomes == {
+        2: ("failed", "Gave up after 3 attempts: HTTP 503.")
+    }
+    # A lost last attempt is looked up: absent then means failed, not unknown.
+    look = Batch((2,), attempt=4, confirm=True, maybe_stored=frozenset({2}))
+    assert _judge_one(look, _answer(AnswerKind.ABSENT, 404)).outcomes[2][0] == "failed"
+
+
+def test_2_0_throttled_waits_retry_after_without_using_an_attempt() -> None:
+    verdict = _judge_one(Batch((2,)), _answer(AnswerKind.THROTTLED, 429, retry_after=4.0))
+    (again,) = verdict.again
+    assert (again.attempt, again.throttled, again.delay, again.confirm) == (1, 1, 4.0, False)
+
+
+def _send_2_0(
+    journal: Journal,
+    base_url: str,
+    people: list[tuple[int, dict]],
+    *,
+    target: object = WORKSPACE,
+    token: str = DEFAULT_TOKEN,
+    transport: object = None,
+    **options: object,
+) -> SendResult:
+    job_id = plan_send(
+        journal,
+        file_name="people.xlsx",
+        file_sha256="a" * 64,
+        campaign=target.key,  # type: ignore[attr-defined]
+        target=base_url,
+        batch_size=100,
+        receivers=people,
+        invalid={},
+        force=True,
+    )
+    options = {"sleep": _no_wait, "backoff": 0.01, "windows": (), "rate": 0, **options}
+    with SeenClient(base_url, token, transport=transport, read_timeout=0.5) as client:
+        return run_job(journal, job_id, client, target.key, **options)  # type: ignore[attr-defined]
+
+
+def _messy_export() -> bytes:
+    """A CRM export: title row, numbers stored as numbers, phones without a country code,
+    spaces, an invalid e-mail, a repeated and a missing customer number."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Kunder")
+    sheet.write_string(0, 0, "Eksport fra CRM")
+    header = ["Kundenr", "Fornavn", "Etternavn", "E-post", "Mobil", "Kjønn", "Poeng"]
+    rows = [
+        [1001, " Ola ", "Nordmann", "ola@example.no", 45860321, "M", 12],
+        [1002, "Kari", "Hansen", "", "+47 458 60 322", "K", 7.5],
+        [1003, "Per", "Berg", "per@@example", 45860323, "M", 3],  # invalid e-mail
+        [1001, "Nils", "Ås", "nils@example.no", 45860324, "M", 0],  # repeated customer number
+        ["", "Eva", "Lie", "eva@example.no", "", "K", 2],  # no customer number
+        [1006, "Åse", "Øren", " ase@example.no ", "0047 45860326", "K", 1],
+    ]
+    for column, name in enumerate(header):
+        sheet.write_string(2, column, name)
+    for index, cells in enumerate(rows):
+        for column, value in enumerate(cells):
+            if isinstance(value, int | float):
+                sheet.write_number(3 + index, column, value)
+            elif value:
+                sheet.write_string(3 + index, column, value)
+    book.close()
+    return buffer.getvalue()
+
+
+def test_a_messy_sheet_sent_to_a_workspace_stores_each_valid_person_once_and_flat(
+    journal: Journal, sandbox: Sandbox
+) -> None:
+    sheet = read_sheet("kunder.xlsx", _messy_export())
+    mapping = suggest(sheet.columns)
+    checked = check_sheet(sheet.table, mapping, CheckOptions(id_required=True))
+    people = payloads(sheet.table, mapping, "NO", checked.valid_rows)
+
+    result = _send_2_0(journal, sandbox.url, people, rate=None, windows=None)
+
+    assert result.state == "finished"
+    assert [(p.row, p.code) for p in checked.problems if p.severity == "error"] == [
+        (6, "email_invalid"),
+        (7, "customer_id_duplicate"),
+        (8, "customer_id_missing"),
+    ]
+    assert {row: status for row, (status, _) in result.outcomes.items()} == dict.fromkeys(
+        [4, 5, 9], "created"
+    )
+    assert sorted(sandbox.people("workspace/ws-1"), key=lambda person: person["id"]) == [
+        {"id": "1001", "values": {"first_name": "Ola", "last_name": "Nordmann",
+         "email": "ola@example.no", "phone": "+4745860321", "kjonn": "M", "poeng": "12"}},
+        {"id": "1002", "values": {"first_name": "Kari", "last_name": "Hansen",
+         "phone": "+4745860322", "kjonn": "K", "poeng": "7.5"}},
+        {"id": "1006", "values": {"first_name": "Åse", "last_name": "Øren",
+         "email": "ase@example.no", "phone": "+4745860326", "kjonn": "K", "poeng": "1"}},
+    ]  # fmt: skip
+    # One create per person (Bearer auth: the sandbox takes nothing else on 2.0), as journalled.
+    assert [entry for entry in sandbox.requests_log] == [("workspace/ws-1", 1, 201)] * 3
+    (first,) = journal.payload_json(result.job_id, [4])
+    assert json.loads(first)["id"] == "1001"
+
+
+def test_2_0_rules_make_a_missing_customer_id_column_an_error_and_id_a_reserved_key() -> None:
+    sheet = read_sheet("kunder.xlsx", _messy_export())
+    mapping = suggest(sheet.columns)
+    without_id = Mapping({k: v for k, v in mapping.fields.items() if k != "customer_id"},
+                         {**mapping.extra_args, "id": "Kundenr"})  # fmt: skip
+
+    v1 = check_sheet(sheet.table, without_id)
+    v2 = check_sheet(sheet.table, without_id, CheckOptions(id_required=True))
+
+    assert [(p.code, p.severity) for p in v1.sheet_problems] == [("customer_id_missing", "warning")]
+    assert [(p.code, p.severity) for p in v2.sheet_problems] == [
+        ("customer_id_missing", "error"),
+        ("extra_key_invalid", "error"),
+    ]
+    assert v2.valid_rows == []
+
+
+def test_5xx_429_and_dropped_connections_in_one_send_end_with_everyone_stored_once(
+    journal: Journal,
+) -> None:
+    with Sandbox(workspaces={"ws-1"}, hang_seconds=1.0) as sandbox:
+        sandbox.inject("500", "429", "drop_before", "drop_after", "timeout_after", "503", "500")
+
+        result = _send_2_0(journal, sandbox.url, _people(range(2, 14)), max_in_flight=1)
+
+        assert result.state == "finished"
+        assert {status for status, _ in result.outcomes.values()} == {"created"}
+        stored = [person["id"] for person in sandbox.people("workspace/ws-1")]
+        assert sorted(stored) == sorted(f"c{row}" for row in range(2, 14))  # each once
+        # Every lost answer was looked up, and both answers Retrieve gives were met.
+        lookups = [status for _, status in sandbox.lookups_log]
+        assert lookups.count(200) >= 2  # drop_after and timeout_after: SEEN had stored them
+        assert lookups.count(404) >= 2  # 500 and drop_before: sent again after the look
+        assert result.counts["unknown"] == 0
+
+
+def test_2_0_wrong_token_stops_at_once_and_nothing_is_stored(journal: Journal) -> None:
+    with Sandbox(workspaces={"ws-1"}) as sandbox:
+        result = _send_2_0(journal, sandbox.url, _people(range(2, 32)), token="wrong-token")
+
+        assert (result.state, result.stop_reason) == ("stopped", "SEEN refused the token.")
+        assert result.counts["not_sent"] == 30
+        assert sandbox.people("workspace/ws-1") == []
+        assert len(sandbox.requests_log) <= 4  # only what was already in flight
+
+
+def test_an_unknown_workspace_stops_at_once(journal: Journal) -> None:
+    with Sandbox(workspaces={"ws-1"}) as sandbox:
+        result = _send_2_0(journal, sandbox.url, _people(range(2, 32)), target=Workspace("ws-9"))
+
+        assert (result.state, result.stop_reason) == ("stopped", "Workspace 'ws-9' was not found.")
+        assert result.counts["not_sent"] >= 26
+        assert sandbox.data_targets() == {"workspace/ws-1": 0}
+
+
+def test_a_project_target_reaches_the_projects_path(journal: Journal, sandbox: Sandbox) -> None:
+    result = _send_2_0(journal, sandbox.url, _people(range(2, 5)), target=Project("p-1"))
+
+    assert result.counts["created"] == 3
+    assert sorted(p["id"] for p in sandbox.people("project/p-1")) == ["c2", "c3", "c4"]
+    assert sandbox.people("workspace/p-1") == []
+
+
+def test_a_250_row_send_never_exceeds_100_requests_in_any_10_seconds(journal: Journal) -> None:
+    clock = FakeClock()
+    starts: list[float] = []
+
+    def seen(request: Request) -> Response:
+        starts.append(clock())
+        return Response(201, b"{}")
+
+    result = _send_2_0(
+        journal,
+        "https://next.seen.io",
+        _people(range(2, 252)),
+        transport=seen,
+        rate=50.0,  # told to go faster than 2.0 allows: the window still holds
+        windows=None,
+        sleep=clock.sleep,
+        clock=clock,
+        max_in_flight=1,
+    )
+
+    assert result.counts["created"] == 250
+    assert len(starts) == 250
+    assert _most_in_any_window(starts, 10.0) <= 100
+    assert starts[-1] - starts[0] < 30  # paced, not crawling: three windows' worth
+
+
+def test_2_0_sends_several_people_at_once(journal: Journal) -> None:
+    in_flight, most = 0, 0
+    lock = threading.Lock()
+    both = threading.Barrier(2, timeout=5)
+
+    def seen(request: Request) -> Response:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both.wait()
+        with lock:
+            in_flight -= 1
+        return Response(201, b"{}")
+
+    result = _send_2_0(journal, "https://next.seen.io", _people(range(2, 10)), transport=seen)
+
+    assert result.counts["created"] == 8
+    assert most >= 2
+
+
+def test_2_0_send_resumed_after_a_crash_looks_up_the_rows_that_were_in_flight(
+    journal: Journal, sandbox: Sandbox
+) -> None:
+    people = _people(range(2, 6))
+    job_id = plan_send(
+        journal,
+        file_name="people.xlsx",
+        file_sha256="b" * 64,
+        campaign=WORKSPACE.key,
+        target=sandbox.url,
+        batch_size=100,
+        receivers=people,
+        invalid={},
+    )
+    # A crash while rows 2 and 3 were in flight, after SEEN had stored row 2.
+    claim = journal.claim(job_id)
+    journal.mark_in_flight(claim, [2], attempt=1)
+    journal.mark_in_flight(claim, [3], attempt=1)
+    journal.release(claim, "stopped", "Killed.")
+    with SeenClient(sandbox.url, DEFAULT_TOKEN) as client:
+        client.post_receivers(WORKSPACE, [{"id": "c2", "first_name": "Person2"}])
+        resumed = plan_send(
+            journal,
+            file_name="people.xlsx",
+            file_sha256="b" * 64,
+            campaign=WORKSPACE.key,
+            target=sandbox.url,
+            batch_size=100,
+            receivers=people,
+            invalid={},
+            resume=True,
+        )
+        result = run_job(journal, resumed, client, WORKSPACE.key, rate=0, sleep=_no_wait)
+
+    assert resumed == job_id
+    assert result.outcomes == {
+        2: ("created", CREATED_EARLIER),
+        3: ("created", ""),
+        4: ("created", ""),
+        5: ("created", ""),
+    }
+    assert sorted(status for _, status in sandbox.lookups_log) == [200, 404]
+    assert sorted(p["id"] for p in sandbox.people("workspace/ws-1")) == ["c2", "c3", "c4", "c5"]
+
+
+def test_2_0_refuses_an_accidental_repeat_and_a_person_without_an_id(journal: Journal) -> None:
+    spec = {
+        "file_name": "people.xlsx",
+        "file_sha256": "9" * 64,
+        "campaign": WORKSPACE.key,
+        "target": "sandbox",
+        "batch_size": 100,
+        "invalid": {},
+    }
+    first = plan_send(journal, **spec, receivers=_people(range(2, 4)))
+    journal.release(journal.claim(first), "finished")
+
+    with pytest.raises(AlreadySent):
+        plan_send(journal, **spec, receivers=_people(range(2, 4)))
+    with pytest.raises(InputError, match="Row 3 has no customer ID"):
+        plan_send(journal, **spec, receivers=_people(range(2, 4), without_customer_id={3}),
+                  force=True)  # fmt: skip
+    # Another target is another send.
+    assert plan_send(
+        journal, **{**spec, "campaign": "project/ws-1"}, receivers=_people(range(2, 4))
+    )
