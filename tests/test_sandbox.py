@@ -1,4 +1,4 @@
-"""The sandbox answers like SEEN's v1 receivers endpoint, over real HTTP on 127.0.0.1."""
+"""The sandbox answers like SEEN's v1 receivers endpoint and SEEN API 2.0, over real HTTP."""
 
 from __future__ import annotations
 
@@ -392,3 +392,177 @@ def test_sandbox_listens_on_loopback_only_and_frees_its_port() -> None:
 
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect(("127.0.0.1", port))
+
+
+# -- SEEN API 2.0: Create, List, Retrieve ---------------------------------------------------------
+
+DATA = "/v1/workspaces/ws-1/data"
+BEARER = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+
+
+def create(sandbox: Sandbox, person: Any, path: str = DATA) -> tuple[int, Any]:
+    status, payload, _ = request(sandbox, "POST", path, person, BEARER | JSON)
+    return status, payload
+
+
+def look(sandbox: Sandbox, path: str) -> tuple[int, Any]:
+    status, payload, _ = request(sandbox, "GET", path, headers=BEARER)
+    return status, payload
+
+
+def test_2_0_same_id_is_the_same_person_updated_never_duplicated(sandbox: Sandbox) -> None:
+    assert create(sandbox, {"id": "k1", "first_name": "Kari", "kjonn": "K"})[0] == 201
+    status, item = create(sandbox, {"id": "k1", "first_name": "Kari", "email": "kari@example.no"})
+
+    assert status == 201
+    assert item["id"] == "k1"
+    assert sandbox.people("workspace/ws-1") == [
+        {"id": "k1", "values": {"first_name": "Kari", "kjonn": "K", "email": "kari@example.no"}}
+    ]
+
+
+def test_2_0_retrieve_shows_the_documented_shape_with_links_that_work(sandbox: Sandbox) -> None:
+    create(sandbox, {"id": "k 1/2", "first_name": "Kari"})
+
+    status, item = look(sandbox, f"{DATA}/k%201%2F2")
+
+    assert status == 200
+    assert (item["id"], item["values"]) == ("k 1/2", {"first_name": "Kari"})
+    (output,) = item["journeyOutputs"]
+    player, motion = output["players"][0]["link"], output["motions"][0]
+    for url, kind in [
+        (player, "text/html; charset=utf-8"),
+        (motion["thumbnail"], "image/png"),
+        (motion["emailThumbnail"], "image/png"),
+    ]:
+        assert url.startswith(sandbox.url)
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+        connection.request("GET", parts.path)
+        answer = connection.getresponse()
+        assert (answer.status, answer.getheader("Content-Type")) == (200, kind)
+        assert answer.read()
+        connection.close()
+    assert look(sandbox, f"{DATA}/nobody")[0] == 404
+    made_up = "/_sandbox/players/" + "0" * 20
+    assert request(sandbox, "GET", made_up)[0] == 404  # only links it gave out
+
+
+def test_2_0_list_filters_by_a_field_and_pages(sandbox: Sandbox) -> None:
+    for n, city in enumerate(["Oslo", "Bergen", "Oslo", "Oslo"]):
+        create(sandbox, {"id": f"k{n}", "first_name": f"P{n}", "city": city})
+
+    status, page = look(sandbox, f"{DATA}?q=city:Oslo&limit=2&offset=1")
+    by_id = look(sandbox, f"{DATA}?q=id:k1")[1]
+
+    assert status == 200
+    assert page["count"] == 3
+    assert [item["id"] for item in page["data"]] == ["k2", "k3"]
+    assert [item["id"] for item in by_id["data"]] == ["k1"]
+    assert look(sandbox, f"{DATA}?limit=x")[0] == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ([{"id": "k1", "first_name": "A"}], "Arrays are not supported"),
+        ({"first_name": "A"}, "'id' is required"),
+        ({"id": 7, "first_name": "A"}, "'id' is required"),
+        ({"id": "k1", "email": "not-an-address"}, "'email' is not a valid"),
+        ({"id": "k1", "phone": "45860321"}, "'phone' is not a valid"),
+        ({"id": "k1", "kjønn": "K"}, "'kjønn' may only hold"),
+        ({"id": "k1", "extra": {"nested": 1}}, "'extra' must be a string"),
+    ],
+)
+def test_2_0_create_refuses_what_2_0_cannot_take(sandbox: Sandbox, body: Any, reason: str) -> None:
+    status, payload = create(sandbox, body)
+
+    assert status == 400
+    assert reason in payload["message"]
+    assert sandbox.people("workspace/ws-1") == []
+
+
+def test_2_0_needs_a_bearer_token_and_v1_keeps_its_own_scheme(sandbox: Sandbox) -> None:
+    person = {"id": "k1", "first_name": "A"}
+    assert request(sandbox, "POST", DATA, person, JSON)[0] == 401
+    assert request(sandbox, "POST", DATA, person, AUTH | JSON)[0] == 401  # `Token`, not Bearer
+    wrong = {"Authorization": "Bearer nope"} | JSON
+    status, _payload, response = request(sandbox, "POST", DATA, person, wrong)
+    assert (status, response.getheader("WWW-Authenticate")) == (401, "Bearer")
+    assert look(sandbox, f"{DATA}/k1")[0] == 404  # nothing was stored
+    assert request(sandbox, "GET", f"{DATA}/k1")[0] == 401
+    # v1 is unchanged: a Bearer token is not its scheme.
+    assert request(sandbox, "POST", RECEIVERS, [{"first_name": "A"}], BEARER | JSON)[0] == 401
+
+
+def test_2_0_serves_only_the_workspaces_and_projects_it_is_given() -> None:
+    person = {"id": "k1", "first_name": "A"}
+    with Sandbox(workspaces={"ws-1"}, projects={"p-1"}) as strict:
+        assert create(strict, person)[0] == 201
+        assert create(strict, person, "/v1/projects/p-1/data")[0] == 201
+        assert create(strict, person, "/v1/workspaces/ws-2/data") == (
+            404,
+            {"message": "Workspace not found."},
+        )
+        assert look(strict, "/v1/projects/p-2/data/k1")[0] == 404
+        assert strict.data_targets() == {"project/p-1": 1, "workspace/ws-1": 1}
+    with Sandbox() as open_sandbox:
+        assert create(open_sandbox, person, "/v1/projects/any-1/data")[0] == 201
+        _status, overview, _ = request(open_sandbox, "GET", "/_sandbox/")
+        assert overview == {"campaigns": {}, "projects": {"any-1": 1}}
+
+
+def test_2_0_video_can_be_not_ready_yet_for_the_first_look_or_for_a_share() -> None:
+    def links(sandbox: Sandbox, person_id: str) -> list[str]:
+        item = look(sandbox, f"{DATA}/{person_id}")[1]
+        return [p["link"] for p in item["journeyOutputs"][0]["players"]]
+
+    with Sandbox(video_wait=1) as waiting:
+        create(waiting, {"id": "k1", "first_name": "A"})
+        assert links(waiting, "k1") == []
+        assert len(links(waiting, "k1")) == 1
+
+    with Sandbox(videos_not_ready=1.0) as held:
+        create(held, {"id": "k1", "first_name": "A"})
+        assert links(held, "k1") == []
+        assert links(held, "k1") == []
+        held.finish_videos()
+        assert len(links(held, "k1")) == 1
+
+
+@pytest.mark.parametrize(("fault", "status", "stored"), [("500", 500, 0), ("429", 429, 0)])
+def test_2_0_injected_faults_answer_and_store_nothing(
+    sandbox: Sandbox, fault: str, status: int, stored: int
+) -> None:
+    sandbox.inject(fault)
+
+    answered, _payload, response = request(sandbox, "POST", DATA, {"id": "k1"}, BEARER | JSON)
+
+    assert answered == status
+    if fault == "429":
+        assert response.getheader("Retry-After") == "1"
+    assert len(sandbox.people("workspace/ws-1")) == stored
+    assert sandbox.requests_log == [("workspace/ws-1", 1, status)]
+
+
+@pytest.mark.parametrize(("fault", "stored"), [("drop_before", 0), ("drop_after", 1)])
+def test_2_0_dropped_connections_before_and_after_storing(
+    sandbox: Sandbox, fault: str, stored: int
+) -> None:
+    sandbox.inject(fault)
+
+    with pytest.raises(http.client.RemoteDisconnected):
+        create(sandbox, {"id": "k1", "first_name": "A"})
+
+    assert len(sandbox.people("workspace/ws-1")) == stored
+    assert sandbox.requests_log == [("workspace/ws-1", 1, 0)]
+
+
+def test_2_0_rate_limit_counts_creates_and_lookups() -> None:
+    with Sandbox(rate_limit=(2, 30.0)) as limited:
+        assert create(limited, {"id": "k1", "first_name": "A"})[0] == 201
+        assert look(limited, f"{DATA}/k1")[0] == 200
+        status, _payload, response = request(limited, "GET", f"{DATA}/k1", headers=BEARER)
+
+        assert status == 429
+        assert 1 <= int(response.getheader("Retry-After")) <= 30
