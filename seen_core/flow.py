@@ -6,6 +6,8 @@ docs/ARCHITECTURE.md ("The flow").
 
 from __future__ import annotations
 
+import gzip
+import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,7 +19,8 @@ from seen_core import checks
 from seen_core.checks import CheckOptions, CheckResult
 from seen_core.client import Secret, SeenClient
 from seen_core.errors import ConfigurationError, InputError
-from seen_core.journal import Journal
+from seen_core.journal import JobInfo, Journal
+from seen_core.links import LinksResult, Video
 from seen_core.mapping import Mapping as FieldMapping
 from seen_core.mapping import suggest
 from seen_core.problems import Problem
@@ -81,7 +84,13 @@ def latest_outcomes(journal: Journal, draft_id: str) -> dict[int, tuple[str, str
 
 
 def held_rows(outcomes: Mapping[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
-    return {row: outcome for row, outcome in outcomes.items() if is_held(*outcome)}
+    """Rows never to send again: SEEN holds them, or may (`unknown`: the user looks them up
+    in SEEN first, since sending again could create the person twice)."""
+    return {
+        row: outcome
+        for row, outcome in outcomes.items()
+        if is_held(*outcome) or outcome[0] == Status.UNKNOWN
+    }
 
 
 # --- checking --------------------------------------------------------------------------------
@@ -250,6 +259,18 @@ def check_options(
     )
 
 
+def target_problem(target: str) -> str | None:
+    """Why a target key cannot be used (a bad slug or id), in one sentence, or None."""
+    from seen_core.targets import campaign_problem, id_problem
+
+    kind, slash, ident = target.partition("/")
+    if not slash:
+        return campaign_problem(target)
+    if kind not in ("workspace", "project"):
+        return f"'{target}' names no SEEN campaign, workspace or project."
+    return id_problem(kind, ident)
+
+
 def is_data(target: str) -> bool:
     """Whether the target is a SEEN API 2.0 workspace or project (not a v1 campaign)."""
     return target.startswith(("workspace/", "project/"))
@@ -287,10 +308,15 @@ class Connection:
         return SeenClient(self.base_url, self.token)
 
     @property
-    def rate(self) -> float:
-        """Requests per second: the sandbox has no limit worth keeping to; SEEN's own limits
-        are kept by the sender's pacer (v1 10/s and 1,000/h; 2.0 100 per 10 s)."""
-        return 50.0 if self.sandbox else 10.0
+    def journal_target(self) -> str:
+        """The address the journal keeps: the sandbox by name, since its port changes."""
+        return SANDBOX if self.sandbox else self.base_url
+
+    @property
+    def pacing(self) -> dict[str, object]:
+        """The sandbox has no limit worth keeping to; to SEEN, the target's own pacing (v1:
+        10 requests/s and 1,000 an hour; 2.0: 100 per 10 s) applies."""
+        return {"rate": 50.0, "windows": ()} if self.sandbox else {}
 
 
 def connect(
@@ -309,9 +335,10 @@ def connect(
 
 
 def default_base_url(target: str) -> str:
-    from seen_core.client import DEFAULT_BASE_URL
+    """SEEN's own address for the target's API."""
+    from seen_core.targets import target_from_key
 
-    return DEFAULT_BASE_URL
+    return target_from_key(target).default_base_url
 
 
 def open_journal(path: str | None = None) -> Journal:
@@ -336,8 +363,8 @@ def purge(journal: Journal, days: int) -> None:
 def plan(
     journal: Journal,
     checked: Checked,
+    connection: Connection,
     *,
-    base_url: str,
     batch_size: int = 100,
     resume: bool = False,
     force: bool = False,
@@ -349,7 +376,7 @@ def plan(
         file_name=checked.sheet.file_name,
         file_sha256=checked.sheet.sha256,
         campaign=checked.target,
-        target=base_url,
+        target=connection.journal_target,
         batch_size=batch_size,
         receivers=checked.receivers(),
         invalid=checked.invalid,
@@ -371,16 +398,19 @@ def send(
     cancel: threading.Event | None = None,
 ) -> SendResult:
     """Send every row of the send still to send; safe to call again after any interruption."""
+    pacing = dict(connection.pacing)
+    if rate is not None:
+        pacing["rate"] = rate
     with connection.client() as client:
         return run_job(
             journal,
             job_id,
             client,
             connection.target,
-            rate=connection.rate if rate is None else rate,
             max_in_flight=max_in_flight,
             on_progress=on_progress,
             cancel=cancel,
+            **pacing,
         )
 
 
@@ -413,3 +443,143 @@ def report_bytes(
         return report.csv_bytes(sheet, outcomes)
     facts = {"File": checked.sheet.file_name, "Target": target_label(checked.target)}
     return report.workbook_bytes(sheet, outcomes, checked.problems, {**facts, **(summary or {})})
+
+
+# --- each send's own sheet, and reports of a send ------------------------------------------------
+
+SANDBOX = "sandbox"  # the journal's address for sends to the app's local stand-in
+
+
+def keep_send_sheet(journal: Journal, job_id: int, checked: Checked) -> None:
+    """Keep the sheet as sent, and the problems its check found, with the send: its own
+    report can then be made after a restart, and it goes when the send is deleted or purged."""
+    table = checked.table
+    data = {
+        "file_name": checked.sheet.file_name,
+        "sha256": checked.sheet.sha256,
+        "sheet_name": checked.sheet.sheet_name,
+        "header_row": checked.sheet.header_row,
+        "columns": [str(c) for c in table.columns],
+        "rows": [[int(row), *values] for row, *values in table.itertuples(name=None)],
+        "problems": [p.as_dict() for p in checked.problems],
+    }
+    packed = gzip.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), 6)
+    journal.keep_sheet(job_id, packed)
+
+
+def kept_send_sheet(journal: Journal, job_id: int) -> tuple[Sheet, list[Problem]]:
+    """The sheet kept with a send, else a sheet of its row numbers only."""
+    packed = journal.kept_sheet(job_id)
+    data = None
+    if packed is not None:
+        try:
+            data = json.loads(gzip.decompress(packed))
+        except (OSError, ValueError):
+            data = None
+    if data is None:
+        rows = list(journal.outcomes(job_id))
+        table = pd.DataFrame(
+            {"Row": [str(r) for r in rows]}, index=pd.Index(rows, name="row"), dtype=object
+        )
+        return Sheet(journal.job(job_id).file_name, "", [], None, 1, ["Row"], table), []
+    table = pd.DataFrame(
+        [r[1:] for r in data["rows"]],
+        columns=data["columns"],
+        index=pd.Index([r[0] for r in data["rows"]], name="row"),
+        dtype=object,
+    )
+    sheet = Sheet(
+        data["file_name"], data["sha256"], [], data["sheet_name"], data["header_row"],
+        data["columns"], table,
+    )  # fmt: skip
+    return sheet, [Problem(**p) for p in data.get("problems", ())]
+
+
+def send_report_bytes(journal: Journal, job_id: int, out_name: str) -> bytes:
+    """One send's own report: its sheet as sent, with that send's outcomes."""
+    sheet, problems = kept_send_sheet(journal, job_id)
+    job = journal.job(job_id)
+    checked = Checked(sheet, sheet.table, FieldMapping({}, {}), CheckOptions(), _empty(sheet))
+    checked = replace(checked, target=job.campaign)
+    summary = {
+        "Send": f"#{job.id}, {job.state}",
+        "Sent to": "the sandbox" if job.target == SANDBOX else f"SEEN ({job.target})",
+        "Started": job.created_at,
+    }
+    return report_bytes(
+        replace(checked, result=CheckResult(list(sheet.table.index), problems, {})),
+        out_name,
+        outcomes=journal.outcomes(job_id),
+        summary=summary,
+    )
+
+
+def _empty(sheet: Sheet) -> CheckResult:
+    return CheckResult(list(sheet.table.index), [], {})
+
+
+def reconnect(
+    journal: Journal,
+    job: JobInfo,
+    secrets: Mapping[str, object],
+    sandbox_url: str,
+    typed_token: str = "",
+) -> Connection:
+    """The connection to carry on an earlier send: the same address, with the token
+    configured for that address, or one typed for it."""
+    import os
+
+    from seen_core.tokens import configured
+
+    if job.target == SANDBOX:
+        from seen_core.sandbox import DEFAULT_TOKEN
+
+        return connect(job.campaign, sandbox_url, DEFAULT_TOKEN, sandbox=True)
+    found = configured(job.campaign, secrets, dict(os.environ))
+    if found is not None and found.base_url == job.target:
+        return connect(job.campaign, job.target, found.token)
+    if typed_token.strip():
+        return connect(job.campaign, job.target, typed_token)
+    raise ConfigurationError(
+        f"Enter the SEEN token for {target_label(job.campaign)} at {job.target} to carry on."
+    )
+
+
+# --- video links (SEEN API 2.0) ----------------------------------------------------------------
+
+
+def fetch_links(
+    journal: Journal,
+    job_id: int,
+    connection: Connection,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> LinksResult:
+    """Ask SEEN for the films of a 2.0 send's created rows, paced like a send, and keep them."""
+    from seen_core.links import fetch_links as fetch
+
+    with connection.client() as client:
+        return fetch(
+            journal, job_id, client, on_progress=on_progress, cancel=cancel, **connection.pacing
+        )
+
+
+def stored_links(journal: Journal, job_id: int) -> dict[int, Video]:
+    """Row → the links last fetched for a send (empty: looked up, not ready then)."""
+    from seen_core.links import stored_links as stored
+
+    return stored(journal, job_id)
+
+
+def latest_send_of(journal: Journal, file: str, target: str, base_url: str) -> JobInfo | None:
+    """The newest send of a file (by its content) to a target at an address."""
+    import hashlib
+    from pathlib import Path
+
+    try:
+        digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    except OSError as error:
+        raise InputError(f"{file} could not be read: {error.strerror}.") from None
+    found = journal.jobs_for(digest, target, base_url.rstrip("/"))
+    return found[0] if found else None

@@ -391,3 +391,56 @@ def mapping_json(mapping: Mapping) -> str:
 
 def save_mapping(mapping: Mapping, path: str | Path) -> None:
     Path(path).write_text(mapping_json(mapping), encoding="utf-8")
+
+
+# --- the Map step: the other columns, as personal fields for the film ---------------------------
+
+
+@dataclass(frozen=True)
+class ExtraChoice:
+    """A column that is not a SEEN field: whether it is sent as a personal field, under what key."""
+
+    column: str
+    include: bool
+    key: str
+
+
+def extra_choices(
+    columns: Iterable[str], fields: dict[str, str | None], start: Mapping
+) -> list[ExtraChoice]:
+    """The personal-field rows for every column not chosen for a SEEN field, in sheet order.
+
+    A column the starting mapping sends is included under its key; any other one (say, a
+    column just taken off a SEEN field) starts left out, under a suggested key.
+    """
+    used = {c for c in fields.values() if c}
+    by_column = {column: key for key, column in start.extra_args.items()}
+    return [
+        ExtraChoice(column, column in by_column, by_column.get(column) or extra_key(column))
+        for column in columns
+        if column not in used
+    ]
+
+
+def key_errors(choices: Iterable[ExtraChoice]) -> dict[str, str]:
+    """Column → why its key is refused (only for included columns)."""
+    errors: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for choice in choices:
+        if not choice.include:
+            continue
+        key = choice.key.strip()
+        why = key_problem(key, taken)
+        if why:
+            errors[choice.column] = why
+        else:
+            taken[key.casefold()] = choice.column
+    return errors
+
+
+def build_mapping(fields: dict[str, str | None], choices: Iterable[ExtraChoice]) -> Mapping:
+    """The mapping the user chose: SEEN field → column, and included key → column."""
+    return Mapping(
+        {name: fields[name] for name in FIELD_NAMES if fields.get(name)},
+        {c.key.strip(): c.column for c in choices if c.include},
+    )

@@ -30,26 +30,24 @@ def run(args: argparse.Namespace) -> int:
     job = flow.latest_send_of(journal, args.file, target, connection.base_url)
     if job is None:
         raise InputError(f"{args.file} has not been sent to {flow.target_label(target)} yet.")
-    found = flow.fetch_links(journal, job.id, connection)
-    rows = [
-        {
-            "row": row,
-            "id": video.id,
-            "player": video.player,
-            "thumbnail": video.thumbnail,
-            "email_thumbnail": video.email_thumbnail,
-        }
-        for row, video in sorted(found.items())
-    ]
+    try:
+        found = flow.fetch_links(journal, job.id, connection)
+    finally:
+        journal.close()
+    rows = found.as_json()["rows"]
+    if found.stop_reason:
+        o.say_error(f"Fetching stopped: {found.stop_reason}")
     if args.report:
-        o.write_private(args.report, flow.send_report_bytes(journal, job.id, args.report))
+        with flow.open_journal(args.journal) as reopened:
+            o.write_private(args.report, flow.send_report_bytes(reopened, job.id, args.report))
     if args.json:
         o.print_json({"rows": rows})
     else:
-        ready = sum(1 for r in rows if r["player"])
-        print(f"{ready} of {len(rows)} created people have a video link.")
+        print(f"{len(found.with_video)} of {len(rows)} created people have a video link.")
         for r in rows:
             print(o.printable(f"  row {r['row']:<7} {r['player'] or 'not ready yet'}"))
         if args.report:
             print(o.printable(f"Report written to {args.report}"))
-    return o.EXIT_OK if all(r["player"] for r in rows) else o.EXIT_ROWS
+    if found.stop_reason:
+        return o.EXIT_STOPPED
+    return o.EXIT_OK if found.complete else o.EXIT_ROWS

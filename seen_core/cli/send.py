@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             job_id = flow.plan(
                 journal,
                 checked,
-                base_url=connection.base_url,
+                connection,
                 batch_size=args.batch_size,
                 resume=args.resume,
                 force=args.force,

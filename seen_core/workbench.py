@@ -1,0 +1,302 @@
+"""The app's one typed state: a draft, its file read, its changes applied, checked, its sends.
+
+Streamlit-free, so every rule the pages rely on is tested here. A `Work` is rebuilt from the
+journal on a reload, in a new tab or after a restart (`Work.open`), and kept in the browser
+session between reruns so that nothing is read or checked twice. See docs/ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+
+import pandas as pd
+
+from seen_core import flow
+from seen_core.checks import CheckOptions
+from seen_core.drafts import Draft, DraftStore, SavedMappings, Settings, Step, User
+from seen_core.errors import InputError
+from seen_core.fixes import CellEdit, Change, apply_change, undo_change
+from seen_core.journal import JobInfo, Journal
+from seen_core.mapping import Mapping as FieldMapping
+from seen_core.mapping import suggest
+from seen_core.sheets import Sheet
+from seen_core.statuses import Status
+
+
+class Work:
+    """One draft being worked on by one user."""
+
+    def __init__(self, journal: Journal, user: User, draft: Draft, source: bytes) -> None:
+        self.journal = journal
+        self.user = user
+        self.store = DraftStore(journal)
+        self.draft = draft
+        self.source = source
+        self._sheets: dict[tuple[str | None, int | None], Sheet] = {}
+        self._table: tuple[tuple, pd.DataFrame] | None = None
+        self._checked: tuple[tuple, flow.Checked] | None = None
+
+    # --- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        journal: Journal,
+        user: User,
+        file_name: str,
+        data: bytes,
+        *,
+        target: str = "",
+        destination: str = "sandbox",
+        isolated: bool = True,
+    ) -> Work:
+        """A new draft for an uploaded file; a file that cannot be read makes no draft."""
+        sheet = flow.read(file_name, data, isolated=isolated)
+        settings = Settings(
+            step=Step.UPLOAD,
+            target=target,
+            destination=destination,
+            sheet_name=sheet.sheet_name,
+            header_row=sheet.header_row,
+        )
+        draft = DraftStore(journal).create(user, file_name, data, settings)
+        work = cls(journal, user, draft, data)
+        work._sheets[(sheet.sheet_name, sheet.header_row)] = sheet
+        work._sheets[(None, None)] = sheet
+        return work
+
+    @classmethod
+    def open(cls, journal: Journal, user: User, draft_id: str) -> Work:
+        """The draft as it was left (NotFound when it is not this user's)."""
+        store = DraftStore(journal)
+        draft = store.get(user, draft_id)
+        return cls(journal, user, draft, store.source(user, draft_id))
+
+    @property
+    def settings(self) -> Settings:
+        return self.draft.settings
+
+    def update(self, **changes: object) -> None:
+        """Store changed choices (target, sheet, header row, mapping, region, step…)."""
+        self.draft = self.store.update_settings(self.user, self.draft, **changes)
+
+    def go(self, step: Step) -> None:
+        self.update(step=step)
+
+    # --- the sheet -------------------------------------------------------------------------
+
+    def sheet(self, isolated: bool = True) -> Sheet:
+        """The chosen sheet from the chosen header row, as read from the file."""
+        key = (self.settings.sheet_name, self.settings.header_row)
+        if key not in self._sheets:
+            self._sheets[key] = flow.read(
+                self.draft.file_name,
+                self.source,
+                sheet=self.settings.sheet_name,
+                header_row=self.settings.header_row,
+                isolated=isolated,
+            )
+        return self._sheets[key]
+
+    def choose_sheet(self, sheet_name: str | None) -> None:
+        """Another sheet of the workbook; its header row is found again."""
+        if sheet_name == self.settings.sheet_name:
+            return
+        found = flow.read(self.draft.file_name, self.source, sheet=sheet_name, isolated=True)
+        self._sheets[(sheet_name, found.header_row)] = found
+        self.update(sheet_name=sheet_name, header_row=found.header_row, mapping=None)
+
+    def choose_header_row(self, header_row: int) -> None:
+        if header_row != self.settings.header_row:
+            self.update(header_row=int(header_row), mapping=None)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The sheet's cells with every change of the draft applied."""
+        sheet = self.sheet()
+        key = (id(sheet), len(self.draft.changes))
+        if self._table is None or self._table[0] != key:
+            table = sheet.table
+            for change in self.draft.changes:
+                table = apply_change(table, change)
+            self._table = (key, table)
+        return self._table[1]
+
+    # --- the mapping and the check ----------------------------------------------------------
+
+    @property
+    def mapping(self) -> FieldMapping:
+        """The chosen mapping; else the one this user last used for the target, when it fits
+        this sheet; else the suggestion."""
+        if self.settings.mapping is not None:
+            return FieldMapping.from_dict(self.settings.mapping)
+        saved = self.saved_mapping()
+        return saved if saved is not None else suggest(self.sheet().columns)
+
+    def saved_mapping(self) -> FieldMapping | None:
+        if not self.settings.target:
+            return None
+        found = SavedMappings(self.journal).load(self.user, self.settings.target)
+        if found is None:
+            return None
+        try:
+            mapping = FieldMapping.from_dict(found)
+        except InputError:
+            return None
+        columns = set(self.table.columns)
+        return mapping if all(c in columns for c in mapping.mapped_columns()) else None
+
+    def choose_mapping(self, mapping: FieldMapping) -> None:
+        self.update(mapping=mapping.to_dict())
+        if self.settings.target:
+            SavedMappings(self.journal).save(self.user, self.settings.target, mapping.to_dict())
+
+    @property
+    def options(self) -> CheckOptions:
+        return flow.check_options(
+            region=self.settings.region,
+            delivery=self.settings.delivery,
+            target=self.settings.target,
+        )
+
+    def sends(self) -> list[JobInfo]:
+        """The sends made from this draft, oldest first."""
+        return self.journal.draft_jobs(self.draft.id)
+
+    def sent_outcomes(self) -> dict[int, tuple[str, str]]:
+        """Each row's latest outcome across the draft's sends (rows never sent are absent)."""
+        return flow.latest_outcomes(self.journal, self.draft.id)
+
+    def checked(self) -> flow.Checked:
+        """The whole sheet checked for the target, rows SEEN holds left out of the next send."""
+        sends = self.sends()
+        key = (
+            id(self.sheet()),
+            json.dumps(self.mapping.to_dict(), sort_keys=True),
+            self.options,
+            self.settings.target,
+            tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
+        )
+        table = self.table
+        if self._checked is not None and self._checked[0] == key:
+            checked = self._checked[1]
+            if checked.table is not table:  # a change was applied without a re-check
+                checked = flow.check(
+                    self.sheet(), self.mapping, self.options, table=table,
+                    target=self.settings.target, held=checked.held,
+                )  # fmt: skip
+                self._checked = (key, checked)
+            return checked
+        held = flow.held_rows(self.sent_outcomes()) if sends else {}
+        checked = flow.check(
+            self.sheet(),
+            self.mapping,
+            self.options,
+            table=table,
+            target=self.settings.target,
+            held=held,
+        )
+        self._checked = (key, checked)
+        return checked
+
+    # --- changes ---------------------------------------------------------------------------
+
+    def apply(self, change: Change) -> flow.Checked:
+        """Keep a change with the draft and re-check only the rows it touches."""
+        if not change.edits and not change.new_columns:
+            return self.checked()
+        before = self.checked()
+        self.store.add_change(self.user, self.draft.id, change)
+        self._advance(apply_change(self.table, change), change, before)
+        return self.checked()
+
+    def undo(self) -> Change | None:
+        """Take the last change back; None when there is nothing to undo."""
+        before = self.checked()
+        change = self.store.undo(self.user, self.draft.id)
+        if change is None:
+            return None
+        table = undo_change(self.table, change)
+        self.draft = replace(self.draft, changes=self.draft.changes[:-1])
+        self._settle(table, change, before)
+        return change
+
+    def _advance(self, table: pd.DataFrame, change: Change, before: flow.Checked) -> None:
+        self.draft = replace(self.draft, changes=(*self.draft.changes, change))
+        self._settle(table, change, before)
+
+    def _settle(self, table: pd.DataFrame, change: Change, before: flow.Checked) -> None:
+        sheet = self.sheet()
+        self._table = ((id(sheet), len(self.draft.changes)), table)
+        if self._checked is not None:
+            key, _ = self._checked
+            self._checked = (key, flow.recheck(before, table, change.changed_rows))
+
+    def edit_cells(self, edits: Mapping[tuple[int, str], str], label: str = "") -> Change:
+        """Cells typed in the grid: {(row, column): new text}. Unchanged cells are ignored."""
+        table = self.table
+        cells = tuple(
+            CellEdit(int(row), column, str(table.at[row, column]), "" if new is None else str(new))
+            for (row, column), new in edits.items()
+            if column in table.columns
+            and row in table.index
+            and str(table.at[row, column]) != ("" if new is None else str(new))
+        )
+        if not cells:
+            return Change(label or "Nothing", ())
+        if not label:
+            first = cells[0]
+            label = (
+                f"Row {first.row}, {first.column}: '{first.old}' → '{first.new}'"
+                if len(cells) == 1
+                else f"{len(cells)} cells in {len({c.row for c in cells})} rows"
+            )
+        change = Change(label, cells)
+        self.apply(change)
+        return change
+
+    def original(self) -> dict[tuple[int, str], str]:
+        """(row, column) → the text the file held, for every cell the draft changed."""
+        first: dict[tuple[int, str], str] = {}
+        for change in self.draft.changes:
+            for edit in change.edits:
+                first.setdefault((edit.row, edit.column), edit.old)
+        table = self.table
+        return {
+            place: old
+            for place, old in first.items()
+            if place[1] in table.columns and table.at[place] != old
+        }
+
+    # --- outcomes --------------------------------------------------------------------------
+
+    def outcomes(self) -> dict[int, tuple[str, str]]:
+        """Each row's standing now: its latest send outcome where it was sent and not fixed
+        since, else what the check says (ready or needs fixing)."""
+        checked = self.checked()
+        now = checked.outcomes()
+        for row, (status, message) in self.sent_outcomes().items():
+            if row not in now:
+                continue
+            if flow.is_held(status, message) or (
+                status != Status.INVALID and now[row][0] == Status.READY
+            ):
+                now[row] = (status, message)
+        return now
+
+    def can_send(self) -> int:
+        """How many rows the next send would send."""
+        return len(self.checked().ready_rows)
+
+    # --- reports -----------------------------------------------------------------------------
+
+    def report(self, kind: str = "xlsx") -> bytes:
+        """The draft's report: every row with its latest outcome across all the draft's sends."""
+        return flow.report_bytes(self.checked(), f"report.{kind}", outcomes=self.outcomes())
+
+    def report_name(self, suffix: str) -> str:
+        """`kunder-seen.xlsx` for `kunder.csv`."""
+        stem = self.draft.file_name.rsplit(".", 1)[0] or "receivers"
+        return f"{stem}-seen{suffix}"

@@ -1,0 +1,169 @@
+"""Drafts in the journal: restored exactly, private to their user, undoable, purged; the journal
+upgraded from 0.1 and refused when damaged."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from builders import messy_workbook
+
+from seen_core import drafts as drafts_module
+from seen_core.drafts import DraftStore, SavedMappings, Settings, Step, User
+from seen_core.errors import InputError, JournalError, NotFound
+from seen_core.fixes import CellEdit, Change
+from seen_core.journal import SCHEMA_VERSION, Journal
+
+ALICE = User("alice@example.no", "Alice")
+BOB = User("bob@example.no", "Bob")
+ADMIN = User("it@example.no", "IT", is_admin=True)
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "journal.sqlite3"
+
+
+def _draft(journal: Journal, user: User = ALICE):
+    store = DraftStore(journal)
+    settings = Settings(step=Step.CHECK, target="spring", sheet_name="Mottakere", header_row=4)
+    return store, store.create(user, "kunder.xlsx", messy_workbook(), settings)
+
+
+def test_a_draft_comes_back_exactly_after_a_restart(path):
+    with Journal(path) as journal:
+        store, draft = _draft(journal)
+        store.update_settings(ALICE, draft, region="SE", mapping={"first_name": "Fornavn"})
+        store.add_change(
+            ALICE, draft.id, Change("Fornavn on row 6", (CellEdit(6, "Fornavn", "", "Kari"),))
+        )
+
+    with Journal(path) as journal:  # a new process: only the file is left
+        store = DraftStore(journal)
+        again = store.get(ALICE, draft.id)
+        assert again.settings.step is Step.CHECK
+        assert (again.settings.region, again.settings.mapping) == ("SE", {"first_name": "Fornavn"})
+        assert again.settings.header_row == 4 and again.settings.sheet_name == "Mottakere"
+        assert [c.label for c in again.changes] == ["Fornavn on row 6"]
+        assert again.changes[0].edits == (CellEdit(6, "Fornavn", "", "Kari"),)
+        assert store.source(ALICE, draft.id) == messy_workbook()
+
+
+def test_another_users_draft_cannot_be_seen_or_touched_but_an_admin_can(path):
+    with Journal(path) as journal:
+        store, draft = _draft(journal)
+        with pytest.raises(NotFound):
+            store.get(BOB, draft.id)
+        with pytest.raises(NotFound):
+            store.source(BOB, draft.id)
+        with pytest.raises(NotFound):
+            store.rename(BOB, draft.id, "mine now")
+        with pytest.raises(NotFound):
+            store.delete(BOB, draft.id)
+        assert store.drafts(BOB) == []
+        assert [d.id for d in store.drafts(ALICE)] == [draft.id]
+        assert [d.id for d in store.drafts(ADMIN)] == [draft.id]
+        assert store.get(ADMIN, draft.id).name == "kunder.xlsx"
+
+
+def test_changes_are_undone_one_at_a_time(path):
+    with Journal(path) as journal:
+        store, draft = _draft(journal)
+        for n in (1, 2):
+            store.add_change(
+                ALICE, draft.id, Change(f"fix {n}", (CellEdit(5, "Fornavn", "", str(n)),))
+            )
+        assert store.undo(ALICE, draft.id).label == "fix 2"
+        assert [c.label for c in store.get(ALICE, draft.id).changes] == ["fix 1"]
+        assert store.undo(ALICE, draft.id).label == "fix 1"
+        assert store.undo(ALICE, draft.id) is None
+
+
+def test_a_draft_can_be_renamed_and_deleted(path):
+    with Journal(path) as journal:
+        store, draft = _draft(journal)
+        store.rename(ALICE, draft.id, "  Høstkampanje   kunder ")
+        assert store.get(ALICE, draft.id).name == "Høstkampanje kunder"
+        with pytest.raises(InputError):
+            store.rename(ALICE, draft.id, "   ")
+        store.delete(ALICE, draft.id)
+        with pytest.raises(NotFound):
+            store.get(ALICE, draft.id)
+
+
+def test_drafts_past_the_retention_are_purged_with_their_file(path, monkeypatch):
+    with Journal(path) as journal:
+        store, old = _draft(journal)
+        later = drafts_module._now()
+        monkeypatch.setattr(drafts_module, "_now", lambda: "2026-01-01T00:00:00+00:00")
+        store.rename(ALICE, old.id, "old")  # last changed long ago
+        monkeypatch.setattr(drafts_module, "_now", lambda: later)
+        _, fresh = _draft(journal)
+        assert store.purge(30) == 1
+        assert [d.id for d in store.drafts(ALICE)] == [fresh.id]
+        with journal.reading() as db:
+            assert db.execute("SELECT count(*) FROM drafts").fetchone()[0] == 1
+
+
+def test_saved_mappings_belong_to_their_user(path):
+    with Journal(path) as journal:
+        saved = SavedMappings(journal)
+        saved.save(ALICE, "spring", {"first_name": "Fornavn"})
+        assert saved.load(ALICE, "spring") == {"first_name": "Fornavn"}
+        assert saved.load(BOB, "spring") is None
+
+
+def test_a_journal_of_version_0_1_is_upgraded_and_keeps_its_history(path):
+    legacy = sqlite3.connect(path)
+    legacy.executescript(
+        """
+        CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, file_name TEXT NOT NULL,
+            file_sha256 TEXT NOT NULL, campaign TEXT NOT NULL, target TEXT NOT NULL,
+            batch_size INTEGER NOT NULL, created_at TEXT NOT NULL, finished_at TEXT,
+            state TEXT NOT NULL DEFAULT 'pending', stop_reason TEXT NOT NULL DEFAULT '',
+            owner TEXT, heartbeat_at TEXT);
+        CREATE TABLE receivers (job_id INTEGER NOT NULL, row INTEGER NOT NULL, payload TEXT,
+            has_customer_id INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,
+            batch_id INTEGER, maybe_stored INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (job_id, row)) WITHOUT ROWID;
+        INSERT INTO jobs (file_name, file_sha256, campaign, target, batch_size, created_at, state)
+            VALUES ('gammel.xlsx', 'abc', 'spring', 'sandbox', 100, '2026-11-01T10:00:00+00:00',
+                    'finished');
+        INSERT INTO receivers (job_id, row, payload, status) VALUES (1, 2, '{}', 'created');
+        """
+    )
+    legacy.commit()
+    legacy.close()
+
+    with Journal(path) as journal:
+        jobs = journal.jobs()
+        assert [(j.file_name, j.user_id, j.counts["created"]) for j in jobs] == [
+            ("gammel.xlsx", "", 1)
+        ]
+        with journal.reading() as db:
+            assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        _draft(journal)  # the new tables are there
+
+
+def test_a_damaged_journal_is_one_sentence(path):
+    with Journal(path) as journal:
+        _draft(journal)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(JournalError) as refused:
+        Journal(path)
+    message = str(refused.value)
+    assert "damaged" in message and "\n" not in message
+
+
+def test_a_journal_from_a_newer_version_is_refused(path):
+    with Journal(path):
+        pass
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(JournalError, match="newer"):
+        Journal(path)
