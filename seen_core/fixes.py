@@ -175,8 +175,9 @@ def find_replace(
 
 # Spaces at either end, including the invisible ones CRM exports carry (no-break, zero-width,
 # a stray byte-order mark); inside a cell only no-break spaces become plain ones.
-_EDGES = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
-_NO_BREAK = re.compile(r"[\u00a0\u2007\u202f]")
+_EDGES = "".join(c for c in map(chr, range(0x3000 + 1)) if c.isspace()) + "\u200b\ufeff"
+_NO_BREAK = str.maketrans(dict.fromkeys("\u00a0\u2007\u202f", " "))
+_HAS_NO_BREAK = re.compile("[\u00a0\u2007\u202f]")
 
 
 def trim(table: pd.DataFrame, columns: Sequence[str]) -> Change:
@@ -184,9 +185,15 @@ def trim(table: pd.DataFrame, columns: Sequence[str]) -> Change:
     spaces into plain ones. Spaces between words are kept as they are."""
     edits: list[CellEdit] = []
     for column in columns:
-        old = _text(table, column)
-        new = old.str.replace(_EDGES, "", regex=True).str.replace(_NO_BREAK, " ", regex=True)
-        edits.extend(_diff(column, old, new))
+        values = _text(table, column).tolist()
+        # Most columns hold no no-break space at all: one search over the column says so.
+        no_break = _HAS_NO_BREAK.search("\n".join(values)) is not None
+        for row, value in zip(table.index.tolist(), values, strict=True):
+            if not value or (value[0] not in _EDGES and value[-1] not in _EDGES and not no_break):
+                continue
+            new = value.strip(_EDGES).translate(_NO_BREAK) if no_break else value.strip(_EDGES)
+            if new != value:
+                edits.append(CellEdit(row, column, value, new))
     where = columns[0] if len(columns) == 1 else f"{len(columns)} columns"
     return Change(f"Trim spaces in {where}", tuple(edits))
 
@@ -218,6 +225,9 @@ def phones_from_country_column(
     for row, phone, region in zip(rows, phones.tolist(), regions, strict=True):
         if not phone:
             continue
+        if phone.lstrip().startswith("+"):
+            # Its own country code decides, so read it as the check did: a cache hit.
+            region = default_region
         written = phone_e164(phone, region)
         if written is not None and written != phone:
             edits.append(CellEdit(row, phone_column, phone, written))
@@ -239,15 +249,14 @@ _PARTICLES = frozenset({"af", "av", "van", "von", "der", "den", "de", "del", "de
 
 def _split(name: str) -> tuple[str, str] | None:
     """(first, last) for a full name; last is "" for one word; None for an empty cell."""
-    name = " ".join(name.split())
-    if not name:
-        return None
-    last, comma, first = name.partition(",")
-    if comma and last.strip() and first.strip():  # "Nordmann, Kari"
-        return first.strip(), last.strip()
-    words = name.replace(",", " ").split()
-    if len(words) == 1:
-        return words[0], ""
+    words = name.split()
+    if "," in name:
+        last, _, first = " ".join(words).partition(",")
+        if last.strip() and first.strip():  # "Nordmann, Kari"
+            return first.strip(), last.strip()
+        words = name.replace(",", " ").split()
+    if len(words) < 2:
+        return (words[0], "") if words else None
     cut = len(words) - 1
     while cut > 1 and words[cut - 1] in _PARTICLES:
         cut -= 1
@@ -314,26 +323,27 @@ def leave_out_preview(
     label = _LEAVE_OUT[field]
     if column is None:
         return Change(label, ()), 0
-    cells = _text(table, column)
-    others = _text(table, other_column) if other_column is not None else None
+    cells = dict(zip(table.index.tolist(), _text(table, column).tolist(), strict=True))
+    others = (
+        dict(zip(table.index.tolist(), _text(table, other_column).tolist(), strict=True))
+        if other_column is not None
+        else {}
+    )
     invalid_code, other_invalid = f"{field}_invalid", f"{other}_invalid"
+    by_row = result.by_row
     edits = []
     left_alone = 0
-    for row, problems in result.by_row.items():
-        codes = {p.code for p in problems}
-        if invalid_code not in codes or row not in cells.index:
+    for row in cells:  # in the sheet's order
+        problems = by_row.get(row)
+        if not problems:
             continue
-        reachable = (
-            others is not None
-            and other_invalid not in codes
-            and row in others.index
-            and bool(others.at[row].strip())
-        )
-        if reachable:
-            edits.append(CellEdit(row, column, cells.at[row], ""))
+        codes = {p.code for p in problems}
+        if invalid_code not in codes:
+            continue
+        if other_invalid not in codes and others.get(row, "").strip():
+            edits.append(CellEdit(row, column, cells[row], ""))
         else:
             left_alone += 1
-    edits.sort(key=lambda edit: cells.index.get_loc(edit.row))
     return Change(label, tuple(edits)), left_alone
 
 
