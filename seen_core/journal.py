@@ -5,6 +5,7 @@ The schema and its versions are described in docs/ARCHITECTURE.md ("The journal"
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -94,19 +95,11 @@ CREATE TABLE IF NOT EXISTS kept_sheets (
     job_id INTEGER PRIMARY KEY,
     data BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS videos (
-    job_id INTEGER NOT NULL,
-    row INTEGER NOT NULL,
-    player TEXT,
-    thumbnail TEXT,
-    email_thumbnail TEXT,
-    fetched_at TEXT NOT NULL,
-    PRIMARY KEY (job_id, row)
-) WITHOUT ROWID;
 """
 # Each later version: statements that take a journal of the version before to this one.
 _MIGRATIONS: dict[int, str] = {
-    # 2: sends and drafts have a user; a send may come from a draft; saved mappings per user.
+    # 2: sends and drafts have a user; a send may come from a draft; saved mappings per user;
+    # 2.0 sends keep each person's video links.
     2: """
 ALTER TABLE jobs ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN draft_id TEXT;
@@ -130,6 +123,15 @@ CREATE TABLE draft_changes (
     label TEXT NOT NULL,
     edits TEXT NOT NULL,
     PRIMARY KEY (draft_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE videos (
+    job_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    player TEXT,
+    thumbnail TEXT,
+    email_thumbnail TEXT,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (job_id, row)
 ) WITHOUT ROWID;
 CREATE TABLE saved_mappings (
     user_id TEXT NOT NULL,
@@ -360,6 +362,14 @@ class Journal:
                 yield self._db
             finally:
                 self._db.execute("COMMIT")
+
+    def writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A write transaction for the other tables of the journal's database (drafts)."""
+        return self._write()
+
+    def reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A read transaction: several queries see one snapshot."""
+        return self._read()
 
     def close(self) -> None:
         with self._lock:
