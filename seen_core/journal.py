@@ -670,6 +670,7 @@ class Journal:
             db.execute("DELETE FROM receivers WHERE job_id = ?", (job_id,))
             db.execute("DELETE FROM batches WHERE job_id = ?", (job_id,))
             db.execute("DELETE FROM kept_sheets WHERE job_id = ?", (job_id,))
+            db.execute("DELETE FROM videos WHERE job_id = ?", (job_id,))
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
     def keep_sheet(self, job_id: int, data: bytes) -> None:
@@ -872,17 +873,6 @@ class Journal:
         """Keep rows' video links as SEEN gave them: row → (player, thumbnail, e-mail
         thumbnail), None where SEEN has none yet. They go when the send is deleted or purged."""
         with self._write(durable=False) as db:
-            # A journal made before video links gets their table now; a trigger takes them
-            # with their send, as `_delete` does the send's other rows.
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS videos (job_id INTEGER NOT NULL, row INTEGER NOT NULL,"
-                " player TEXT, thumbnail TEXT, email_thumbnail TEXT, fetched_at TEXT NOT NULL,"
-                " PRIMARY KEY (job_id, row)) WITHOUT ROWID"
-            )
-            db.execute(
-                "CREATE TRIGGER IF NOT EXISTS videos_go_with_their_send AFTER DELETE ON jobs"
-                " BEGIN DELETE FROM videos WHERE job_id = OLD.id; END"
-            )
             now = _iso(_now())
             db.executemany(
                 "INSERT OR REPLACE INTO videos"
@@ -894,14 +884,11 @@ class Journal:
     def videos(self, job_id: int) -> dict[int, tuple[str | None, str | None, str | None]]:
         """Row → (player, thumbnail, e-mail thumbnail) as last fetched, in row order."""
         with self._lock:
-            try:
-                found = self._db.execute(
-                    "SELECT row, player, thumbnail, email_thumbnail FROM videos"
-                    " WHERE job_id = ? ORDER BY row",
-                    (job_id,),
-                ).fetchall()
-            except sqlite3.OperationalError:  # a journal from before video links: none yet
-                return {}
+            found = self._db.execute(
+                "SELECT row, player, thumbnail, email_thumbnail FROM videos"
+                " WHERE job_id = ? ORDER BY row",
+                (job_id,),
+            ).fetchall()
         return {row: (player, thumbnail, email) for row, player, thumbnail, email in found}
 
 
