@@ -15,6 +15,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from seen_core.bulk import gc_paused
 from seen_core.checks import CheckResult
 from seen_core.contact import phone_e164
 from seen_core.countries import region_from_text
@@ -96,6 +97,7 @@ def _write(table: pd.DataFrame, edits: Iterable[CellEdit], new: bool, add: Seque
         table[column] = pd.Series(cells, index=table.index, dtype=before.dtype, copy=False)
 
 
+@gc_paused()  # 100k edits are 100k objects and no cycles
 def apply_change(table: pd.DataFrame, change: Change) -> pd.DataFrame:
     """A copy of the table with the change made (and the columns it adds added)."""
     out = table.copy()
@@ -103,6 +105,7 @@ def apply_change(table: pd.DataFrame, change: Change) -> pd.DataFrame:
     return out
 
 
+@gc_paused()
 def undo_change(table: pd.DataFrame, change: Change) -> pd.DataFrame:
     """A copy of the table with the change taken back (and the columns it added removed)."""
     out = table.copy()
@@ -131,6 +134,7 @@ def _text(table: pd.DataFrame, column: str) -> pd.Series:
 # --- find and replace ---------------------------------------------------------------------------
 
 
+@gc_paused()
 def find_replace(
     table: pd.DataFrame,
     column: str,
@@ -180,6 +184,7 @@ _NO_BREAK = str.maketrans(dict.fromkeys("\u00a0\u2007\u202f", " "))
 _HAS_NO_BREAK = re.compile("[\u00a0\u2007\u202f]")
 
 
+@gc_paused()
 def trim(table: pd.DataFrame, columns: Sequence[str]) -> Change:
     """Remove spaces before and after the text of each cell in these columns, and turn no-break
     spaces into plain ones. Spaces between words are kept as they are."""
@@ -201,6 +206,7 @@ def trim(table: pd.DataFrame, columns: Sequence[str]) -> Change:
 # --- phone numbers with a country column ---------------------------------------------------------
 
 
+@gc_paused()
 def phones_from_country_column(
     table: pd.DataFrame,
     phone_column: str,
@@ -263,6 +269,7 @@ def _split(name: str) -> tuple[str, str] | None:
     return " ".join(words[:cut]), " ".join(words[cut:])
 
 
+@gc_paused()
 def split_full_name(
     table: pd.DataFrame, full_name_column: str, first_column: str, last_column: str
 ) -> Change:
@@ -304,6 +311,7 @@ _LEAVE_OUT = {
 }
 
 
+@gc_paused()
 def leave_out_preview(
     table: pd.DataFrame, result: CheckResult, field: str, mapping: Mapping
 ) -> tuple[Change, int]:
