@@ -216,7 +216,8 @@ def phones_from_country_column(
     """Write each phone number with its country code (+4745860321), reading a number without
     one in the country its row's country cell names ('Norge', 'SE', '+45', …), or in
     `default_region` where that cell is empty or not understood (or `country_column` is None).
-    Numbers that are still not valid are left as they are."""
+    Numbers that are still not valid are left as they are. Pass the region the sheet was
+    checked with as `default_region`: the numbers the check parsed are not parsed again."""
     phones = _text(table, phone_column)
     if country_column is None:
         regions = [default_region] * len(phones)
@@ -229,12 +230,12 @@ def phones_from_country_column(
     rows = phones.index.tolist()
     edits = []
     for row, phone, region in zip(rows, phones.tolist(), regions, strict=True):
-        if not phone:
+        text = phone.strip()  # as the check reads it, so numbers it parsed are cache hits
+        if not text:
             continue
-        if phone.lstrip().startswith("+"):
-            # Its own country code decides, so read it as the check did: a cache hit.
+        if text.startswith("+"):  # its own country code decides, whatever the row's country
             region = default_region
-        written = phone_e164(phone, region)
+        written = phone_e164(text, region)
         if written is not None and written != phone:
             edits.append(CellEdit(row, phone_column, phone, written))
     return Change(label, tuple(edits))
