@@ -16,6 +16,10 @@ class InputError(SeenSenderError, ValueError):
     """The user's file, mapping or options cannot be used (CLI exit 2)."""
 
 
+class SheetError(InputError):
+    """The user's file cannot be read: damaged, unsupported, or beyond an upload limit."""
+
+
 class ConfigurationError(SeenSenderError, ValueError):
     """The SEEN address, token or target is missing or not allowed (CLI exit 2)."""
 

@@ -1,4 +1,9 @@
-"""Read a receiver sheet (CSV, XLSX/XLSM, XLS, ODS) into cells of text, as the user sees them."""
+"""Read a receiver sheet (CSV, XLSX/XLSM, XLS, ODS) into cells of text, as the user sees them.
+
+Every read is held to the upload limits (`limits.Limits`). `read_sheet` parses in this process,
+for files one trusts; `read_sheet_isolated` parses in a process of its own with a memory and a
+time limit, so a file made to exhaust memory or abort its reader ends only that parse.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,36 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
 import math
+import pickle
 import re
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import python_calamine
 
 from seen_core.bulk import gc_paused
-from seen_core.errors import InputError
+from seen_core.errors import SheetError
+from seen_core.limits import (
+    LimitError,
+    Limits,
+    cell_too_long,
+    check_cell_lengths,
+    check_extent,
+    check_upload_size,
+    check_workbook,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".ods")
 FILE_TYPES = (".csv", ".txt", *WORKBOOK_TYPES)
@@ -27,10 +50,6 @@ PREVIEW_ROWS = 12
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # XLS, and also password-protected XLSX
-
-
-class SheetError(InputError):
-    """The file cannot be read; the message is one sentence for the user."""
 
 
 @dataclass
@@ -115,11 +134,12 @@ def _suffix(file_name: str) -> str:
     return Path(file_name).suffix.lower()
 
 
-def _check_type(file_name: str, data: bytes) -> str:
+def _check_type(file_name: str, data: bytes, limits: Limits) -> str:
     """Which reader to use: 'csv' or 'workbook'. Raises SheetError with one sentence."""
     suffix = _suffix(file_name)
     if not data:
         raise SheetError(f"'{file_name}' is empty.")
+    check_upload_size(file_name, len(data), limits)
     if suffix not in FILE_TYPES:
         shown = f"a {suffix} file" if suffix else "a file without an extension"
         raise SheetError(
@@ -179,10 +199,13 @@ def _looks_binary(text: str) -> bool:
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter (`,` `;` tab `|`) that splits the most lines into the same number of fields."""
-    lines = [line for line in text.splitlines()[:60] if line.strip()]
+    lines = [line for line in text[:1_000_000].splitlines()[:60] if line.strip()]
     best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
-        widths = [len(r) for r in csv.reader(lines, delimiter=delimiter)]
+        try:
+            widths = [len(r) for r in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:  # e.g. a cell over the length limit: reading the file will say so
+            continue
         widths = [w for w in widths if w > 1]
         if not widths:
             continue
@@ -193,21 +216,39 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv_grid(file_name: str, data: bytes) -> list[list[str]]:
+def _read_csv_grid(file_name: str, data: bytes, limits: Limits) -> list[list[str]]:
     text = decode_text(data)
     if _looks_binary(text):
         raise SheetError(f"'{file_name}' does not look like a CSV file: it holds binary data.")
     delimiter = sniff_delimiter(text)
+    # The csv module's field limit is the cell limit, checked in C as it reads. It is a setting
+    # of the whole process; this is the only CSV reader in SEEN Sender.
+    csv.field_size_limit(limits.cell_chars)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    grid: list[list[str]] = []
+    width, most_rows, most_columns, most_cells = 0, limits.rows, limits.columns, limits.cells
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for row in reader:  # rows, columns and cells counted as they come: memory stays bounded
+            grid.append(row)
+            if len(row) > width:
+                width = len(row)
+            if len(grid) > most_rows or width > most_columns or len(grid) * width > most_cells:
+                check_extent(f"'{file_name}'", len(grid), width, limits)
     except csv.Error as error:
+        if "field limit" in str(error):
+            raise cell_too_long(f"'{file_name}'", limits, len(grid) + 1) from None
         raise SheetError(f"'{file_name}' could not be read as CSV: {error}.") from None
+    return grid
 
 
 # --- workbooks -----------------------------------------------------------------------------------
 
 
-def _open_workbook(file_name: str, data: bytes) -> python_calamine.CalamineWorkbook:
+def _open_workbook(
+    file_name: str, data: bytes, limits: Limits, checked: bool = False
+) -> python_calamine.CalamineWorkbook:
+    if not checked:
+        check_workbook(file_name, data, limits)  # before calamine unpacks anything
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
@@ -222,10 +263,18 @@ def _open_workbook(file_name: str, data: bytes) -> python_calamine.CalamineWorkb
 
 
 def _sheet_grid(
-    workbook: python_calamine.CalamineWorkbook, file_name: str, name: str, nrows: int | None = None
+    workbook: python_calamine.CalamineWorkbook, file_name: str, name: str, limits: Limits
 ) -> list[list[object]]:
     try:
-        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+        loaded = workbook.get_sheet_by_name(name)
+    except Exception:
+        raise SheetError(f"The sheet '{name}' in '{file_name}' could not be read.") from None
+    # The extent calamine found, checked before every cell becomes a Python object.
+    if loaded.end is not None:
+        rows, columns = loaded.end[0] + 1, loaded.end[1] + 1
+        check_extent(f"The sheet '{name}' in '{file_name}'", rows, columns, limits)
+    try:
+        return loaded.to_python(skip_empty_area=False)
     except Exception:
         raise SheetError(f"The sheet '{name}' in '{file_name}' could not be read.") from None
 
@@ -293,6 +342,8 @@ def column_letter(index: int) -> str:
 
 
 def _table(grid: list[list[str]], header_index: int) -> tuple[list[str], pd.DataFrame, int]:
+    import pandas as pd  # here, so that the isolated reader (read_grid) starts without it
+
     header = grid[header_index] if header_index < len(grid) else []
     body = grid[header_index + 1 :]
     width = max([len(header), *(len(r) for r in body[:1000])], default=0)
@@ -325,23 +376,25 @@ def _table(grid: list[list[str]], header_index: int) -> tuple[list[str], pd.Data
 # --- public --------------------------------------------------------------------------------------
 
 
-def list_sheets(file_name: str, data: bytes) -> list[str]:
+def list_sheets(file_name: str, data: bytes, *, limits: Limits | None = None) -> list[str]:
     """The sheets a user could pick ([] for CSV)."""
-    if _check_type(file_name, data) == "csv":
+    limits = limits or Limits.from_env()
+    if _check_type(file_name, data, limits) == "csv":
         return []
-    return _visible_sheets(_open_workbook(file_name, data))
+    return _visible_sheets(_open_workbook(file_name, data, limits))
 
 
-def pick_sheet(file_name: str, data: bytes) -> str | None:
+def pick_sheet(file_name: str, data: bytes, *, limits: Limits | None = None) -> str | None:
     """The sheet that holds the receivers: the one whose header names the most SEEN fields."""
-    if _check_type(file_name, data) == "csv":
+    limits = limits or Limits.from_env()
+    if _check_type(file_name, data, limits) == "csv":
         return None
-    workbook = _open_workbook(file_name, data)
-    return _pick_sheet(workbook, file_name)[0]
+    workbook = _open_workbook(file_name, data, limits)
+    return _pick_sheet(workbook, file_name, limits)[0]
 
 
 def _pick_sheet(
-    workbook: python_calamine.CalamineWorkbook, file_name: str
+    workbook: python_calamine.CalamineWorkbook, file_name: str, limits: Limits
 ) -> tuple[str, list[list[object]] | None]:
     """The sheet with the most SEEN fields in its header (then the most rows), and its cells.
 
@@ -354,7 +407,7 @@ def _pick_sheet(
         return names[0], None
     best, best_grid, best_score = names[0], None, (-1, -1)
     for name in names:
-        grid = _sheet_grid(workbook, file_name, name)
+        grid = _sheet_grid(workbook, file_name, name, limits)
         if not grid:
             continue
         top = _grid_text(grid[:HEADER_SEARCH_ROWS])
@@ -366,29 +419,51 @@ def _pick_sheet(
 
 
 def read_sheet(
-    file_name: str, data: bytes, *, sheet: str | None = None, header_row: int | None = None
+    file_name: str,
+    data: bytes,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    limits: Limits | None = None,
 ) -> Sheet:
     """Read one sheet of the file as text cells, finding the header under any title rows.
 
     `header_row` is the spreadsheet row number (1-based) of the header, to override detection.
+    `limits` defaults to `Limits.from_env()`. Parses in this process: for files from others,
+    use `read_sheet_isolated`.
     """
+    limits = limits or Limits.from_env()
     with gc_paused():
-        return _read_sheet(file_name, data, sheet, header_row)
+        return _read_sheet(file_name, data, sheet, header_row, limits)
 
 
-def _read_sheet(file_name: str, data: bytes, sheet: str | None, header_row: int | None) -> Sheet:
-    kind = _check_type(file_name, data)
-    sha256 = hashlib.sha256(data).hexdigest()
+def _read_sheet(
+    file_name: str, data: bytes, sheet: str | None, header_row: int | None, limits: Limits
+) -> Sheet:
+    sheet_names, sheet_name, grid = read_grid(file_name, data, sheet, limits)
+    return _sheet_from_grid(
+        file_name, hashlib.sha256(data).hexdigest(), sheet_names, sheet_name, grid, header_row
+    )
+
+
+def read_grid(
+    file_name: str, data: bytes, sheet: str | None, limits: Limits, checked: bool = False
+) -> tuple[list[str], str | None, list[list[str]]]:
+    """(sheet names, the sheet read, its cells as text): the parse itself, without pandas.
+
+    `checked`: `check_workbook` has passed already (the isolated reader checks before it starts).
+    """
+    kind = _check_type(file_name, data, limits)
     if kind == "csv":
         sheet_names: list[str] = []
         sheet_name = None
-        grid = _read_csv_grid(file_name, data)
+        grid = _read_csv_grid(file_name, data, limits)
     else:
-        workbook = _open_workbook(file_name, data)
+        workbook = _open_workbook(file_name, data, limits, checked)
         sheet_names = _visible_sheets(workbook)
         raw = None
         if sheet is None:
-            sheet_name, raw = _pick_sheet(workbook, file_name)
+            sheet_name, raw = _pick_sheet(workbook, file_name, limits)
         elif sheet in workbook.sheet_names:
             sheet_name = sheet
         else:
@@ -396,9 +471,21 @@ def _read_sheet(file_name: str, data: bytes, sheet: str | None, header_row: int 
                 f"'{file_name}' has no sheet named '{sheet}'; it has: {', '.join(sheet_names)}."
             )
         if raw is None:
-            raw = _sheet_grid(workbook, file_name, sheet_name)
+            raw = _sheet_grid(workbook, file_name, sheet_name, limits)
         grid = _grid_text(raw)
         del raw
+        check_cell_lengths(f"The sheet '{sheet_name}' in '{file_name}'", grid, limits)
+    return sheet_names, sheet_name, grid
+
+
+def _sheet_from_grid(
+    file_name: str,
+    sha256: str,
+    sheet_names: list[str],
+    sheet_name: str | None,
+    grid: list[list[str]],
+    header_row: int | None,
+) -> Sheet:
     if not any(any(c.strip() for c in row) for row in grid):
         where = f"The sheet '{sheet_name}' in '{file_name}'" if sheet_name else f"'{file_name}'"
         raise SheetError(f"{where} has no data.")
@@ -423,11 +510,21 @@ def _read_sheet(file_name: str, data: bytes, sheet: str | None, header_row: int 
 
 
 def read_path(
-    path: str | Path, *, sheet: str | None = None, header_row: int | None = None
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    limits: Limits | None = None,
+    isolated: bool = False,
 ) -> Sheet:
-    """Read a file from disk; a missing or unreadable file is a SheetError too."""
+    """Read a file from disk; a missing, unreadable or too large file is a SheetError too.
+
+    `isolated=True` parses it as `read_sheet_isolated` does.
+    """
     path = Path(path)
+    limits = limits or Limits.from_env()
     try:
+        check_upload_size(path.name, path.stat().st_size, limits)  # before reading it at all
         data = path.read_bytes()
     except FileNotFoundError:
         raise SheetError(f"There is no file '{path}'.") from None
@@ -435,4 +532,124 @@ def read_path(
         raise SheetError(f"'{path}' is a folder, not a file.") from None
     except OSError as error:
         raise SheetError(f"'{path}' could not be read: {error.strerror}.") from None
-    return read_sheet(path.name, data, sheet=sheet, header_row=header_row)
+    read = read_sheet_isolated if isolated else read_sheet
+    return read(path.name, data, sheet=sheet, header_row=header_row, limits=limits)
+
+
+# --- parsing in a process of its own ------------------------------------------------------------
+
+_log = logging.getLogger(__name__)
+_ROOT = Path(__file__).resolve().parent.parent  # where `python -m seen_core._parse` is found
+_spare: subprocess.Popen[bytes] | None = None  # a reader started ahead, see keep_reader_ready
+_spare_lock = threading.Lock()
+_keep_spare = False
+
+
+def _start_reader() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "seen_core._parse"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=_ROOT,
+    )
+
+
+def keep_reader_ready() -> None:
+    """From now on keep one reader process started ahead, so that an upload does not wait for
+    an interpreter to start (about 0.1 s). For a long-running server such as the app."""
+    global _keep_spare, _spare
+    with _spare_lock:
+        _keep_spare = True
+        if _spare is None or _spare.poll() is not None:
+            _spare = _start_reader()
+
+
+def _take_reader() -> subprocess.Popen[bytes]:
+    global _spare
+    with _spare_lock:
+        reader, _spare = _spare, None
+        if reader is None or reader.poll() is not None:
+            reader = _start_reader()
+        if _keep_spare:
+            _spare = _start_reader()
+    return reader
+
+
+def read_sheet_isolated(
+    file_name: str,
+    data: bytes,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    limits: Limits | None = None,
+) -> Sheet:
+    """`read_sheet` with the parse in a process of its own, under a memory and a time limit.
+
+    An out-of-memory, a reader's abort or a parse past the time limit ends that process only,
+    and comes back as a SheetError of one sentence; so does everything `read_sheet` refuses.
+    The cheap checks (size, a workbook's parts and declared extent) run here first, so a
+    refused file costs no process at all. Safe to call from several threads at once.
+    """
+    limits = limits or Limits.from_env()
+    if _check_type(file_name, data, limits) == "workbook":
+        check_workbook(file_name, data, limits)
+    request = pickle.dumps((file_name, data, sheet, limits), protocol=pickle.HIGHEST_PROTOCOL)
+    reader = _take_reader()
+    try:
+        answer, _ = reader.communicate(request, timeout=limits.parse_seconds)
+    except subprocess.TimeoutExpired:
+        reader.kill()
+        reader.communicate()
+        raise _over_time(file_name, limits) from None
+    finally:
+        if reader.poll() is None:  # an exception of our own: leave no process behind
+            reader.kill()
+            reader.wait()
+    del request
+    with gc_paused():
+        outcome = _outcome(file_name, answer, reader.returncode)
+        del answer
+        kind, value = outcome
+        if kind == "grid":
+            sheet_names, sheet_name, grid = value
+            sha256 = hashlib.sha256(data).hexdigest()
+            return _sheet_from_grid(file_name, sha256, sheet_names, sheet_name, grid, header_row)
+    if kind == "error":
+        raise value
+    if kind == "memory":
+        raise LimitError(
+            f"'{file_name}' could not be read within the server's memory limit of "
+            f"{limits.parse_memory_mb:,} MB; split it into smaller files."
+        )
+    if kind == "time":
+        raise _over_time(file_name, limits)
+    raise SheetError(f"'{file_name}' could not be read; save it again from Excel and try again.")
+
+
+def _over_time(file_name: str, limits: Limits) -> LimitError:
+    return LimitError(
+        f"'{file_name}' could not be read within the server's time limit of "
+        f"{limits.parse_seconds:,} seconds; split it into smaller files."
+    )
+
+
+def _outcome(file_name: str, answer: bytes, returncode: int) -> tuple[str, object]:
+    """What the reader process sent: ("grid", (names, name, grid)) or ("error", SheetError),
+    or what its end means: ("memory", None), ("time", None) or ("broken", None)."""
+    if returncode == 0:
+        try:
+            outcome = pickle.loads(answer)
+        except Exception:
+            outcome = None
+        if outcome and (outcome[0] == "grid" or isinstance(outcome[1], SheetError)):
+            return outcome
+        if outcome and outcome[0] == "memory":
+            return outcome
+    _log.warning("Reading %r ended with exit code %s", file_name, returncode)
+    if returncode == -signal.SIGXCPU:  # its CPU-time limit, a backstop to our deadline
+        return ("time", None)
+    # An abort (SIGABRT) is how calamine fails an allocation; SIGKILL is the kernel's
+    # out-of-memory killer.
+    if returncode in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV):
+        return ("memory", None)
+    return ("broken", None)

@@ -185,3 +185,192 @@ def xls_bytes() -> bytes | None:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# --- files made to exhaust a reader: each must be refused in one sentence ------------------------
+
+
+def _zip(parts: list[tuple[str, bytes, int, int, bool]]) -> bytes:
+    """A zip of (name, data as stored, CRC-32, unpacked size, deflated?) entries, written by
+    hand so that a part can be deflated ahead (see `_deflated_repeat`)."""
+    import struct
+
+    out = io.BytesIO()
+    central = []
+    for name, stored, crc, size, deflated in parts:
+        method = 8 if deflated else 0
+        offset = out.tell()
+        encoded = name.encode()
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc,
+                              len(stored), size, len(encoded), 0))  # fmt: skip
+        out.write(encoded)
+        out.write(stored)
+        central.append(
+            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc,
+                        len(stored), size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded
+        )  # fmt: skip
+    start = out.tell()
+    for entry in central:
+        out.write(entry)
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
+                          out.tell() - start, start, 0))  # fmt: skip
+    return out.getvalue()
+
+
+def _deflated_repeat(head: bytes, chunk: bytes, times: int, tail: bytes) -> tuple[bytes, int, int]:
+    """head + chunk × times + tail, deflated in a moment however large: (data, CRC-32, size).
+
+    Each piece ends with a full flush, so the deflated chunk is the same bytes every time."""
+    import zlib
+
+    def piece(data: bytes, last: bool = False) -> bytes:
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return packer.compress(data) + packer.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+
+    crc = zlib.crc32(head)
+    for _ in range(times):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(tail, crc)
+    data = piece(head) + piece(chunk) * times + piece(tail, last=True)
+    return data, crc, len(head) + len(chunk) * times + len(tail)
+
+
+def _xlsx_parts(sheet_xml: bytes | None = None, strings_xml: bytes | None = None) -> list:
+    """The parts of a one-sheet workbook written by xlsxwriter, with the sheet or the shared
+    strings replaced."""
+    import zipfile
+    import zlib
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("Ark1").write_string(0, 0, "Fornavn")
+    book.close()
+    parts = []
+    with zipfile.ZipFile(buffer) as source:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml" and sheet_xml is not None:
+                data = sheet_xml
+            if info.filename == "xl/sharedStrings.xml" and strings_xml is not None:
+                data = strings_xml
+            packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+            parts.append(
+                (info.filename, packer.compress(data) + packer.flush(), zlib.crc32(data),
+                 len(data), True)
+            )  # fmt: skip
+    return parts
+
+
+_SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns='
+    b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+)
+
+
+def workbook_of_cells(cells: dict[str, str], dimension: str | None) -> bytes:
+    """A one-sheet XLSX of text cells by reference ({"A1": "Fornavn"}), declaring `dimension`
+    (the truth, a lie, or nothing when None), as any program could write it."""
+    declared = f'<dimension ref="{dimension}"/>'.encode() if dimension else b""
+    rows: dict[int, list[str]] = {}
+    for ref, text in cells.items():
+        number = int("".join(c for c in ref if c.isdigit()))
+        rows.setdefault(number, []).append(f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>')
+    data = "".join(f'<row r="{n}">{"".join(found)}</row>' for n, found in sorted(rows.items()))
+    sheet = _SHEET_HEAD + declared + f"<sheetData>{data}</sheetData></worksheet>".encode()
+    return _zip(_xlsx_parts(sheet_xml=sheet))
+
+
+def corner_bomb(dimension: str | None = "A1:XFD1048576") -> bytes:
+    """5 KB: one cell at A1 and one at XFD1048576; a reader building the grid wants 512 GB.
+
+    `dimension` is what the sheet declares: the truth, a lie ("A1"), or nothing (None)."""
+    return workbook_of_cells({"A1": "Fornavn", "XFD1048576": "x"}, dimension)
+
+
+def long_string_bomb(size: int = 1024**3) -> bytes:
+    """About 1 MB holding one shared string of `size` characters (1 GB by default)."""
+    strings, crc, unpacked = _deflated_repeat(
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
+        b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+        b"<si><t>",
+        b"a" * (1024 * 1024),
+        size // (1024 * 1024),
+        b"</t></si></sst>",
+    )
+    sheet = _SHEET_HEAD + (
+        b'<dimension ref="A1"/><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        b"</sheetData></worksheet>"
+    )
+    parts = [p for p in _xlsx_parts(sheet_xml=sheet) if p[0] != "xl/sharedStrings.xml"]
+    return _zip([*parts, ("xl/sharedStrings.xml", strings, crc, unpacked, True)])
+
+
+def repeated_rows_bomb(rows: int = 1_048_576, columns: int = 20) -> bytes:
+    """A small XLSX of the same row over and over, down to Excel's last row."""
+    row = b"<row>" + b'<c t="s"><v>0</v></c>' * columns + b"</row>"
+    per_chunk = 2048
+    last = column_letter_of(columns)
+    sheet, crc, unpacked = _deflated_repeat(
+        _SHEET_HEAD + f'<dimension ref="A1:{last}{rows}"/><sheetData>'.encode(),
+        row * per_chunk,
+        rows // per_chunk,
+        b"</sheetData></worksheet>",
+    )
+    strings = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
+        b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+        b"<si><t>Ola</t></si></sst>"
+    )
+    parts = [p for p in _xlsx_parts(strings_xml=strings) if p[0] != "xl/worksheets/sheet1.xml"]
+    return _zip([*parts, ("xl/worksheets/sheet1.xml", sheet, crc, unpacked, True)])
+
+
+def column_letter_of(number: int) -> str:
+    letters = ""
+    while number:
+        number, rem = divmod(number - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def ods_repeat_bomb(rows: int = 1_048_576, columns: int = 16_384) -> bytes:
+    """An ODS of a few hundred bytes whose one cell with a value is repeated across the grid."""
+    import zipfile
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Ark1">'
+        "<table:table-column/>"
+        f'<table:table-row table:number-rows-repeated="{rows}">'
+        f'<table:table-cell table:number-columns-repeated="{columns}" office:value-type="string">'
+        "<text:p>Ola</text:p></table:table-cell></table:table-row>"
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        book.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        book.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def long_cell_csv(length: int = 200_000) -> bytes:
+    """A CSV whose second line holds a cell longer than the csv module's field limit (128 KB)."""
+    return b"Fornavn,Notat\nOla," + b"x" * length + b"\nKari,kort\n"
+
+
+def too_many_rows_csv(rows: int = 1_048_577) -> bytes:
+    """A CSV with more rows than Excel holds (a header and rows - 1 people)."""
+    return b"Fornavn\n" + b"Ola\n" * (rows - 1)

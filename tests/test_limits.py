@@ -1,0 +1,192 @@
+"""Upload limits: files made to exhaust memory are refused in one sentence, and never take the
+process that reads them for others down."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from builders import (
+    corner_bomb,
+    long_cell_csv,
+    long_string_bomb,
+    messy_workbook,
+    ods_repeat_bomb,
+    repeated_rows_bomb,
+    too_many_rows_csv,
+    windows_csv,
+    workbook_of_cells,
+)
+
+from seen_core.errors import ConfigurationError, InputError
+from seen_core.limits import LimitError, Limits
+from seen_core.sheets import SheetError, read_path, read_sheet, read_sheet_isolated
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name, builder, what the sentence names
+BOMBS = {
+    "corner.xlsx": (corner_bomb, "declares a size of 1,048,576 rows × 16,384 columns"),
+    "no-dimension.xlsx": (lambda: corner_bomb(None), "limit of 10,000,000 cells"),
+    "one-string.xlsx": (long_string_bomb, "unpacks to 1,024 MB, over the limit of 500 MB"),
+    "repeated-rows.xlsx": (repeated_rows_bomb, "over the limit of 100-fold"),
+    "repeated.ods": (ods_repeat_bomb, "limit of 10,000,000 cells"),
+    "long-cell.csv": (long_cell_csv, "Row 2 of 'long-cell.csv' holds a cell of more than 32,767"),
+    "rows.csv": (too_many_rows_csv, "1,048,577 rows, over the limit of 1,048,576 rows"),
+}
+
+
+def one_sentence(text: str) -> bool:
+    return text.endswith(".") and "\n" not in text and "Traceback" not in text
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bombs")
+    paths = {}
+    for name, (build, _) in BOMBS.items():
+        paths[name] = folder / name
+        paths[name].write_bytes(build())
+    return paths
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_each_bomb_is_refused_in_one_sentence_naming_the_limit(bombs: dict[str, Path], name: str):
+    with pytest.raises(LimitError) as refused:
+        read_sheet(name, bombs[name].read_bytes())
+    assert BOMBS[name][1] in str(refused.value)
+    assert one_sentence(str(refused.value))
+    assert isinstance(refused.value, SheetError) and isinstance(refused.value, InputError)
+
+
+DRIVER = """
+import json, resource, sys
+from seen_core.sheets import SheetError, read_sheet_isolated
+messages = {}
+for path in sys.argv[1:]:
+    name = path.rsplit("/", 1)[-1]
+    try:
+        read_sheet_isolated(name, open(path, "rb").read())
+        messages[name] = None
+    except SheetError as error:
+        messages[name] = str(error)
+# VmHWM is this process's own peak; ru_maxrss would carry over its parent's (pytest's) across exec.
+own = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+readers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"messages": messages, "peak_mb": max(own, readers) // 1024}))
+"""
+
+
+def test_bombs_read_in_isolation_are_refused_and_the_caller_lives_under_1_gb(
+    bombs: dict[str, Path], tmp_path: Path
+):
+    # A workbook that lies about its size passes every check before parsing; its reader
+    # aborts (calamine asks for 512 GB) and only that reader ends.
+    liar = tmp_path / "lying.xlsx"
+    liar.write_bytes(corner_bomb("A1"))
+    files = [*map(str, bombs.values()), str(liar)]
+    run = subprocess.run(
+        [sys.executable, "-c", DRIVER, *files], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout)
+    for name, (_, names_the_limit) in BOMBS.items():
+        assert names_the_limit in found["messages"][name]
+    assert found["messages"]["lying.xlsx"] == (
+        "'lying.xlsx' could not be read within the server's memory limit of 2,048 MB; "
+        "split it into smaller files."
+    )
+    assert all(one_sentence(m) for m in found["messages"].values())
+    assert found["peak_mb"] < 1024  # the caller and every reader it started, at their peak
+
+
+def test_reading_in_isolation_gives_the_same_sheet():
+    for name, data in [("kunder.xlsx", messy_workbook()), ("kunder.csv", windows_csv())]:
+        alone, here = read_sheet_isolated(name, data), read_sheet(name, data)
+        assert alone.table.equals(here.table)
+        assert (alone.sheet_names, alone.sheet_name, alone.header_row, alone.columns) == (
+            here.sheet_names,
+            here.sheet_name,
+            here.header_row,
+            here.columns,
+        )
+        assert (alone.sha256, alone.blank_rows, alone.preview) == (
+            here.sha256,
+            here.blank_rows,
+            here.preview,
+        )
+    with pytest.raises(SheetError, match="no sheet named 'Budsjett'"):
+        read_sheet_isolated("kunder.xlsx", messy_workbook(), sheet="Budsjett")
+
+
+def test_a_parse_over_the_memory_limit_ends_only_its_reader():
+    people = b"Fornavn,Etternavn,E-post\n" + b"Ola,Nordmann,ola@example.no\n" * 300_000
+    with pytest.raises(LimitError, match="within the server's memory limit of 64 MB"):
+        read_sheet_isolated("people.csv", people, limits=Limits(parse_memory_mb=64))
+    assert read_sheet_isolated("people.csv", people).rows == 300_000
+
+
+def test_a_parse_past_the_time_limit_is_stopped():
+    with pytest.raises(LimitError, match=r"within the server's time limit of 0\.001 seconds"):
+        read_sheet_isolated("kunder.xlsx", messy_workbook(), limits=Limits(parse_seconds=0.001))
+
+
+def test_read_path_refuses_a_large_file_before_reading_it(tmp_path: Path):
+    huge = tmp_path / "kunder.csv"
+    with huge.open("wb") as file:
+        file.truncate(60 * 1024 * 1024)  # sparse: 60 MB that take no disk
+    with pytest.raises(LimitError, match=r"is 60 MB, over the limit of 50 MB for one upload\.$"):
+        read_path(huge)
+    path = tmp_path / "kunder.xlsx"
+    path.write_bytes(messy_workbook())
+    assert read_path(path, isolated=True).rows == read_path(path).rows
+
+
+def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SEEN_MAX_ROWS", "5")
+    monkeypatch.setenv("SEEN_MAX_UPLOAD_MB", "1_000")
+    assert Limits.from_env() == Limits(rows=5, upload_mb=1000)
+    with pytest.raises(LimitError, match="declares a size of 12 rows, over the limit of 5 rows"):
+        read_sheet("kunder.xlsx", messy_workbook())
+    monkeypatch.setenv("SEEN_MAX_CELLS", "lots")
+    with pytest.raises(ConfigurationError, match=r"^SEEN_MAX_CELLS must be a whole number"):
+        Limits.from_env()
+
+
+@pytest.mark.parametrize(
+    ("limits", "refusal"),
+    [
+        (Limits(columns=7), "declares a size of 8 columns, over the limit of 7 columns."),
+        (Limits(cells=50), "12 rows × 8 columns = 96 cells, over the limit of 50 cells."),
+        (Limits(cell_chars=20), "Row 2 of the sheet 'Mottakere' in 'kunder.xlsx' holds a cell"),
+        (Limits(upload_mb=0), "KB, over the limit of 0 MB for one upload."),
+    ],
+)
+def test_each_limit_can_be_lowered(limits: Limits, refusal: str):
+    with pytest.raises(LimitError) as refused:
+        read_sheet("kunder.xlsx", messy_workbook(), limits=limits)
+    assert refusal in str(refused.value)
+
+
+def test_a_cell_longer_than_excel_allows_is_refused_in_a_csv_and_a_workbook():
+    with pytest.raises(LimitError, match=r"Row 2 of 'notes\.csv' holds a cell of more than 32,767"):
+        read_sheet("notes.csv", long_cell_csv(40_000))
+    assert read_sheet("notes.csv", long_cell_csv(32_767)).table.loc[2, "Notat"] == "x" * 32_767
+
+
+@pytest.mark.parametrize("dimension", [None, "A1"])
+def test_a_sheet_that_declares_no_size_or_a_wrong_one_is_still_read(dimension: str | None):
+    cells = {"A1": "Fornavn", "B1": "Etternavn", "A3": "Ola", "B3": "Nordmann"}
+    sheet = read_sheet("small.xlsx", workbook_of_cells(cells, dimension))
+    assert sheet.columns == ["Fornavn", "Etternavn"]
+    assert sheet.table.loc[3].tolist() == ["Ola", "Nordmann"]
+    assert sheet.blank_rows == 1
+
+
+def test_the_cells_a_sheet_reaches_count_where_it_declares_no_size():
+    cells = {"A1": "Fornavn", "C20": "x"}
+    with pytest.raises(LimitError, match="has 20 rows × 3 columns = 60 cells, over the limit"):
+        read_sheet("small.xlsx", workbook_of_cells(cells, None), limits=Limits(cells=50))
