@@ -891,6 +891,27 @@ class Journal:
             ).fetchall()
         return {row: (player, thumbnail, email) for row, player, thumbnail, email in found}
 
+    def mark_sending(self, claim: Claim, rows: Iterable[int], attempt: int) -> int:
+        """`mark_in_flight` without waiting for the disk, for requests SEEN takes twice without
+        harm (2.0: the same id is the same person). A power cut may lose the mark; the row is
+        then sent again as new, which stores no one twice. Returns the request's id."""
+        rows = list(rows)
+        with self._write(durable=False) as db:
+            self._hold(db, claim)
+            batch_id = int(
+                db.execute(
+                    "INSERT INTO batches (job_id, attempt, size, sent_at) VALUES (?, ?, ?, ?)",
+                    (claim.job_id, attempt, len(rows), _iso(_now())),
+                ).lastrowid
+                or 0
+            )
+            db.executemany(
+                "UPDATE receivers SET batch_id = ?, attempts = attempts + 1"
+                " WHERE job_id = ? AND row = ?",
+                ((batch_id, claim.job_id, row) for row in rows),
+            )
+        return batch_id
+
 
 def _when(iso: str) -> str:
     """`2026-11-27T21:21:53+00:00` → `2026-11-27 21:21 UTC`, as people read it."""

@@ -112,6 +112,9 @@ class Target(ABC):
     # How a lost answer is confirmed: False — send again (v1: a customer_id makes SEEN answer
     # "already exists"); True — ask Retrieve whether SEEN holds the person (2.0).
     confirms_by_retrieve: ClassVar[bool]
+    # Whether sending a person twice stores them once (2.0: the same id is the same person), so
+    # a request need not wait for the disk before it goes out.
+    same_id_same_person: ClassVar[bool]
 
     @property
     @abstractmethod
@@ -184,6 +187,7 @@ class Campaign(Target):
     # 10 requests/s, and the partner figure of 1,000 calls an hour that v1's own page lacks.
     pacing: ClassVar[Pacing] = Pacing(10.0, ((1000, 3600.0),))
     confirms_by_retrieve: ClassVar[bool] = False
+    same_id_same_person: ClassVar[bool] = False  # a receiver without customer_id is created again
 
     def __post_init__(self) -> None:
         if not isinstance(self.slug, str) or not CAMPAIGN_SLUG.fullmatch(self.slug):
@@ -227,6 +231,7 @@ class _DataTarget(Target):
     max_batch: ClassVar[int] = 1  # "arrays are not supported"
     pacing: ClassVar[Pacing] = Pacing(10.0, ((100, 10.0),))  # 2.0's documented limit
     confirms_by_retrieve: ClassVar[bool] = True
+    same_id_same_person: ClassVar[bool] = True  # "treated as the same entity"
 
     def __post_init__(self) -> None:
         problem = id_problem(self.kind, self.id if isinstance(self.id, str) else "")
