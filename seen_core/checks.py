@@ -39,7 +39,8 @@ class CheckOptions:
     region: str = "NO"  # numbers without a country code are read in this region
     delivery: bool = True  # SEEN delivers the films, so each receiver needs a phone or e-mail
     check_images: bool = False  # fetch image URLs (no redirect, no auth, type, size)
-    image_timeout: float = 5.0
+    image_timeout: float = 10.0  # for each URL, everything included
+    image_allow_loopback: bool = False  # only for tests, whose image servers are on 127.0.0.1
     # SEEN API 2.0: the customer ID is sent as the person's required `id`, so it must be mapped
     # and filled on every row, and no property may be called `id`.
     id_required: bool = False
@@ -63,34 +64,39 @@ def image_extension_problem(value: str) -> str | None:
     return "An image URL must end in .jpg, .jpeg or .png, in lowercase."
 
 
-def check_image_online(url: str, timeout: float = 5.0) -> tuple[str, str] | None:
-    """Fetch an image URL as SEEN would: (code, message) for the first rule it breaks, else None."""
-    import requests
+def check_image_online(
+    url: str, timeout: float = 10.0, *, allow_loopback: bool = False
+) -> tuple[str, str] | None:
+    """Fetch an image URL as SEEN would: (code, message) for the first rule it breaks, else None.
+
+    Never from this server, a private network, link-local or cloud-metadata addresses (see
+    `image_fetch`), without the environment's proxy, within `timeout` seconds in all.
+    """
+    from seen_core.image_fetch import ImageNotFetched, fetch_image
 
     try:
-        with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as answer:
-            if 300 <= answer.status_code < 400:
-                return "image_url_redirect", "The image URL redirects; SEEN needs a direct link."
-            if answer.status_code in (401, 403):
-                return "image_url_auth", "The image URL needs a login; SEEN needs a public link."
-            if answer.status_code >= 400:
-                return "image_url_unreachable", f"The image URL answered {answer.status_code}."
-            kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if kind not in IMAGE_TYPES:
-                return (
-                    "image_url_type",
-                    (f"The image URL serves '{kind or 'no type'}', not JPEG or PNG."),
-                )
-            length = answer.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > IMAGE_MAX_BYTES:
-                return "image_url_too_large", "The image is larger than 2 MB."
-            size = 0
-            for chunk in answer.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > IMAGE_MAX_BYTES:
-                    return "image_url_too_large", "The image is larger than 2 MB."
-    except requests.RequestException:
-        return "image_url_unreachable", "The image URL could not be reached."
+        answer = fetch_image(
+            url,
+            seconds=timeout,
+            max_bytes=IMAGE_MAX_BYTES,
+            types=IMAGE_TYPES,
+            allow_loopback=allow_loopback,
+        )
+    except ImageNotFetched as why:
+        return "image_url_unreachable", str(why)
+    if 300 <= answer.status < 400:
+        return "image_url_redirect", "The image URL redirects; SEEN needs a direct link."
+    if answer.status in (401, 403):
+        return "image_url_auth", "The image URL needs a login; SEEN needs a public link."
+    if answer.status >= 400 or answer.status < 200:
+        return "image_url_unreachable", f"The image URL answered {answer.status}."
+    if answer.content_type not in IMAGE_TYPES:
+        return (
+            "image_url_type",
+            f"The image URL serves '{answer.content_type or 'no type'}', not JPEG or PNG.",
+        )
+    if (answer.length or 0) > IMAGE_MAX_BYTES or (answer.size or 0) > IMAGE_MAX_BYTES:
+        return "image_url_too_large", "The image is larger than 2 MB."
     return None
 
 
@@ -201,6 +207,7 @@ def _row_rules(
                             "The customer ID is empty; SEEN API 2.0 needs it as the person's id.")
                 )  # fmt: skip
     _image_rules(table, mapping, options, numbers, rows, found)
+    _text_rules(table, mapping, numbers, rows, found)
     return found
 
 
@@ -238,7 +245,12 @@ def _image_rules(
         verdicts = dict(
             zip(
                 to_fetch,
-                pool.map(lambda url: check_image_online(url, options.image_timeout), to_fetch),
+                pool.map(
+                    lambda url: check_image_online(
+                        url, options.image_timeout, allow_loopback=options.image_allow_loopback
+                    ),
+                    to_fetch,
+                ),
                 strict=True,
             )
         )
@@ -248,6 +260,43 @@ def _image_rules(
             for row, column, key in places:
                 found.setdefault(row, []).append(
                     Problem(row, column, key, *verdict[:1], "error", verdict[1])
+                )
+
+
+# C0 and C1 control characters but tab, LF and CR: SEEN's framework refuses NUL ("Null
+# characters are not allowed."), and the others are invisible and rarely meant.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {"\x00": "a NUL character"}
+
+
+def control_character_problem(value: str) -> str | None:
+    """How a value to be sent breaks the text rule, in words, or None when it does not."""
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    name = _CONTROL_NAMES.get(char, "an invisible control character")
+    return f"holds {name} (U+{ord(char):04X}), which SEEN refuses"
+
+
+def _text_rules(
+    table: pd.DataFrame,
+    mapping: Mapping,
+    numbers: list[int],
+    rows: Sequence[int] | None,
+    found: dict[int, list[Problem]],
+) -> None:
+    """text_invalid: every value to be sent, each column searched whole first (nearly always
+    clean), then row by row only where it is not."""
+    for target, column in [*mapping.fields.items(), *mapping.extra_args.items()]:
+        values = _column(table, column, rows)
+        if not _CONTROL.search("".join(values)):
+            continue
+        for row, value in zip(numbers, values, strict=True):
+            why = control_character_problem(value)
+            if why:
+                found.setdefault(row, []).append(
+                    Problem(row, column, target, "text_invalid", "error", f"'{column}' {why}.")
                 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +15,7 @@ from builders import messy_workbook
 from seen_core.checks import (
     IMAGE_MAX_BYTES,
     CheckOptions,
+    check_image_online,
     check_sheet,
     email_valid,
     phone_e164,
@@ -283,7 +286,8 @@ def test_online_image_rules_against_a_real_server(image_server: str):
         }
     )
     mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"bilde": "Bilde"})
-    result = check_sheet(table, mapping, CheckOptions(check_images=True, image_timeout=10))
+    options = CheckOptions(check_images=True, image_allow_loopback=True)
+    result = check_sheet(table, mapping, options)
     assert [(p.row, p.code) for p in result.problems if p.row is not None] == [
         (3, "image_url_redirect"),
         (4, "image_url_auth"),
@@ -318,3 +322,173 @@ def test_image_extension_rule_offline(url: str, problem: bool):
     table = _table({2: {"Fornavn": "Ola", "E-post": "o@example.no", "Bilde": url}})
     mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"bilde": "Bilde"})
     assert ((2, "image_url_extension") in _rows_codes(check_sheet(table, mapping))) is problem
+
+
+# --- image URLs that must not be fetched, proxies, one deadline -----------------------------------
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A socket on 127.0.0.1 that accepts nothing: a connection to it would be left pending."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def _was_connected_to(sock: socket.socket) -> bool:
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+def test_a_loopback_image_url_is_refused_without_being_fetched(listener: socket.socket):
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/ola.png"
+    assert check_image_online(url) == (
+        "image_url_unreachable",
+        "The image URL leads to this server's own address (127.0.0.1); it is not fetched, "
+        "and SEEN could not reach it either.",
+    )
+    table = _table({2: {"Fornavn": "Ola", "E-post": "o@example.no", "Bilde": url}})
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"bilde": "Bilde"})
+    result = check_sheet(table, mapping, CheckOptions(check_images=True))
+    assert (2, "image_url_unreachable") in _rows_codes(result)
+    assert not _was_connected_to(listener)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://localhost/a.png", "is an internal name"),
+        ("http://metadata.google.internal/computeMetadata/v1/a.png", "is an internal name"),
+        ("http://169.254.169.254/latest/meta-data/a.png", "a cloud server's metadata address"),
+        ("http://[fd00:ec2::254]/a.png", "a cloud server's metadata address"),
+        ("http://169.254.1.1/a.png", "a link-local address"),
+        ("http://10.0.0.7/a.png", "a private network address"),
+        ("http://192.168.1.1:8080/a.png", "a private network address"),
+        ("http://[::1]/a.png", "this server's own address"),
+        ("http://[::ffff:127.0.0.1]/a.png", "this server's own address (::ffff:127.0.0.1)"),
+        ("http://2130706433/a.png", "this server's own address (127.0.0.1)"),  # 127.0.0.1
+        ("http://0.0.0.0/a.png", "an unspecified address"),
+        ("http://224.0.0.1/a.png", "a multicast address"),
+        ("http://100.64.0.1/a.png", "an address outside the public internet"),
+    ],
+)
+def test_internal_and_metadata_addresses_are_refused(url: str, reason: str):
+    code, message = check_image_online(url)
+    assert code == "image_url_unreachable"
+    assert reason in message
+
+
+def test_the_host_is_looked_up_once_and_the_checked_address_is_fetched(
+    image_server: str, monkeypatch: pytest.MonkeyPatch
+):
+    # A host that answers a public look-up first and an internal one after (DNS rebinding)
+    # must be fetched from the address that was checked.
+    from seen_core import image_fetch
+
+    port = int(image_server.rsplit(":", 1)[1])
+    answers = iter(
+        [
+            [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))],
+            [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", port))],
+        ]
+    )
+    calls = []
+
+    def look_up(host, *args, **kwargs):
+        calls.append(host)
+        return next(answers)
+
+    monkeypatch.setattr(image_fetch.socket, "getaddrinfo", look_up)
+    assert check_image_online(f"http://images.example:{port}/ok.png", allow_loopback=True) is None
+    assert calls == ["images.example"]
+
+
+def test_proxy_settings_in_the_environment_are_ignored(
+    image_server: str, listener: socket.socket, monkeypatch: pytest.MonkeyPatch
+):
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert check_image_online(image_server + "/ok.png", allow_loopback=True) is None
+    assert check_image_online(image_server + "/page.png", allow_loopback=True)[0] == (
+        "image_url_type"
+    )
+    assert not _was_connected_to(listener)
+
+
+class _SlowHandler(BaseHTTPRequestHandler):
+    """Answers one byte at a time, forever: each read is quick, the answer never ends."""
+
+    def do_GET(self) -> None:
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n")
+        try:
+            while not self.server.stopping.is_set():  # type: ignore[attr-defined]
+                self.wfile.write(b"X")
+                self.wfile.flush()
+                self.server.stopping.wait(0.02)  # type: ignore[attr-defined]
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_slow_image_server_is_cut_at_the_deadline():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
+    server.stopping = threading.Event()  # type: ignore[attr-defined]
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/slow.png"
+        assert check_image_online(url, timeout=0.3, allow_loopback=True) == (
+            "image_url_unreachable",
+            "The image URL did not answer in full within 0.3 seconds.",
+        )
+    finally:
+        server.stopping.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# --- text_invalid: control characters in values to be sent --------------------------------------
+
+
+def test_control_characters_in_values_to_be_sent_are_text_invalid():
+    table = _table(
+        {
+            2: {"Fornavn": "Ola\x00", "E-post": "o@example.no", "Notat": "ok", "Intern": "\x07"},
+            3: {"Fornavn": "Kari", "E-post": "k@example.no", "Notat": "pip\x07", "Intern": ""},
+            4: {"Fornavn": "Per", "E-post": "p@example.no", "Notat": "a\tb\r\nc", "Intern": ""},
+            5: {"Fornavn": "Eva\x1b[2J", "E-post": "e@example.no", "Notat": "\x85", "Intern": ""},
+        }
+    )
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"notat": "Notat"})
+    result = check_sheet(table, mapping)
+    found = [(p.row, p.column, p.field, p.code, p.message) for p in result.problems if p.row]
+    assert found == [
+        (2, "Fornavn", "first_name", "text_invalid",
+         "'Fornavn' holds a NUL character (U+0000), which SEEN refuses."),
+        (3, "Notat", "notat", "text_invalid",
+         "'Notat' holds an invisible control character (U+0007), which SEEN refuses."),
+        (5, "Fornavn", "first_name", "text_invalid",
+         "'Fornavn' holds an invisible control character (U+001B), which SEEN refuses."),
+        (5, "Notat", "notat", "text_invalid",
+         "'Notat' holds an invisible control character (U+0085), which SEEN refuses."),
+    ]  # fmt: skip
+    assert result.valid_rows == [4]  # tab, CR and LF are allowed; the unmapped column is not sent
+
+
+def test_recheck_clears_text_invalid_once_the_cell_is_fixed():
+    table = _table({2: {"Fornavn": "Ola\x00", "E-post": "o@example.no"}})
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {})
+    result = check_sheet(table, mapping)
+    assert (2, "text_invalid") in _rows_codes(result)
+    table.loc[2, "Fornavn"] = "Ola"
+    assert recheck(result, table, mapping, [2]).valid_rows == [2]
