@@ -4,8 +4,8 @@ A spreadsheet can be small on disk and enormous once read: a zip part that unpac
 thousand-fold, a sheet that declares cells up to XFD1048576, a single string of a gigabyte.
 These checks look at a workbook's zip directory and stream the few parts that matter, before
 any reader builds the sheet in memory. What they cannot see (a workbook crafted to lie about
-itself) is stopped by the memory limit of the separate process that parses uploads; see
-`sheets.read_sheet_isolated` and docs/ARCHITECTURE.md.
+itself) is stopped by the memory limit of the separate process that parses uploads
+(`sheets.read_sheet_isolated`).
 """
 
 from __future__ import annotations
