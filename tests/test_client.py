@@ -655,6 +655,9 @@ def test_token_never_shows_in_messages_or_log_lines(
             seen.post_receivers(CAMPAIGN, [{"first_name": "C"}]),
             seen.post_receivers(CAMPAIGN, [{"first_name": ""}]),
             seen.post_receivers("autumn", [{"first_name": "D"}]),
+            seen.post_receivers(WORKSPACE, [{"id": "k1", "first_name": "E"}]),
+            seen.retrieve(WORKSPACE, "k1"),
+            seen.list(WORKSPACE, query="id:k1"),
         ]
 
     assert {a.kind for a in answers} >= {AnswerKind.SERVER_ERROR, AnswerKind.NO_ANSWER}
