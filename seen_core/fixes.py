@@ -100,7 +100,7 @@ def _write(table: pd.DataFrame, edits: Iterable[CellEdit], new: bool, add: Seque
 @gc_paused()  # 100k edits are 100k objects and no cycles
 def apply_change(table: pd.DataFrame, change: Change) -> pd.DataFrame:
     """A copy of the table with the change made (and the columns it adds added)."""
-    out = table.copy()
+    out = table.copy(deep=False)  # every column written is a new array; the rest is shared
     _write(out, change.edits, new=True, add=change.new_columns)
     return out
 
@@ -108,7 +108,7 @@ def apply_change(table: pd.DataFrame, change: Change) -> pd.DataFrame:
 @gc_paused()
 def undo_change(table: pd.DataFrame, change: Change) -> pd.DataFrame:
     """A copy of the table with the change taken back (and the columns it added removed)."""
-    out = table.copy()
+    out = table.copy(deep=False)
     _write(out, change.edits, new=False, add=())
     added = [c for c in change.new_columns if c in out.columns]
     return out.drop(columns=added) if added else out
@@ -188,17 +188,22 @@ _HAS_NO_BREAK = re.compile("[\u00a0\u2007\u202f]")
 def trim(table: pd.DataFrame, columns: Sequence[str]) -> Change:
     """Remove spaces before and after the text of each cell in these columns, and turn no-break
     spaces into plain ones. Spaces between words are kept as they are."""
+    rows = table.index.tolist()
     edits: list[CellEdit] = []
     for column in columns:
         values = _text(table, column).tolist()
         # Most columns hold no no-break space at all: one search over the column says so.
-        no_break = _HAS_NO_BREAK.search("\n".join(values)) is not None
-        for row, value in zip(table.index.tolist(), values, strict=True):
-            if not value or (value[0] not in _EDGES and value[-1] not in _EDGES and not no_break):
-                continue
-            new = value.strip(_EDGES).translate(_NO_BREAK) if no_break else value.strip(_EDGES)
-            if new != value:
-                edits.append(CellEdit(row, column, value, new))
+        if _HAS_NO_BREAK.search("\n".join(values)) is None:
+            found = [i for i, v in enumerate(values) if v and (v[0] in _EDGES or v[-1] in _EDGES)]
+            fixed = [values[i].strip(_EDGES) for i in found]
+        else:
+            found = [i for i, v in enumerate(values) if v]
+            fixed = [values[i].strip(_EDGES).translate(_NO_BREAK) for i in found]
+        edits.extend(
+            CellEdit(rows[i], column, values[i], new)
+            for i, new in zip(found, fixed, strict=True)
+            if new != values[i]
+        )
     where = columns[0] if len(columns) == 1 else f"{len(columns)} columns"
     return Change(f"Trim spaces in {where}", tuple(edits))
 
