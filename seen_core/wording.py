@@ -15,7 +15,7 @@ from seen_core.statuses import Status
 
 __all__ = ["count", "number", "phone_message", "suggest_slug", "summary_line", "transliterate"]
 
-# The letters DESIGN's keys and slugs spell out; NFKD then drops accents from the rest (é → e).
+# Letters that keys and slugs spell out in ASCII; NFKD then drops the accents of the rest (é → e).
 _TRANSLITERATE = str.maketrans(
     {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "å": "a", "Å": "A", "ö": "o", "Ö": "O",
      "ä": "a", "Ä": "A", "ü": "u", "Ü": "U", "ß": "ss", "œ": "oe", "Œ": "Oe", "ð": "d",
