@@ -10,14 +10,21 @@ to the libraries themselves. `tests/test_contact.py` checks that both paths alwa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 from functools import cache, lru_cache
+from typing import Literal
 
 import phonenumbers
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, SUPPORTED_REGIONS, PhoneMetadata
+from phonenumbers.phonemetadata import REGION_CODE_FOR_NON_GEO_ENTITY
 
 _SEPARATORS = str.maketrans("", "", " \u00a0-.()/")
-_DIGITS = re.compile(r"[0-9]{2,17}")
+_DIGITS = re.compile(r"[0-9]{3,17}")  # three digits at least: the library's "viable number"
+
+# Any type makes a number valid, so the order is only for speed: the common types first.
+_TYPES = ("mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost", "voip",
+          "personal_number", "pager", "uan", "voicemail")  # fmt: skip
 
 
 # --- phone numbers -----------------------------------------------------------------------------
@@ -26,14 +33,21 @@ _DIGITS = re.compile(r"[0-9]{2,17}")
 @lru_cache(maxsize=262_144)
 def phone_e164(text: str, region: str = "NO") -> str | None:
     """The number in E.164 (`+4745860321`), or None when it is not a valid phone number."""
-    compact = text.strip().translate(_SEPARATORS)
-    national = _national_number(region)
-    if national is not None and national[1].fullmatch(compact):
-        return national[0] + compact
-    fast = _fast_phone(compact, region)
-    if fast is not None:
-        return fast
-    return slow_phone_e164(text, region)
+    if len(text) > _MAX_INPUT:
+        return slow_phone_e164(text, region)
+    # A number stored as a number arrives as bare digits: nothing to strip.
+    compact = text if text.isascii() and text.isdigit() else text.strip().translate(_SEPARATORS)
+    bare = _bare_numbers(region)
+    if bare is not None:
+        code, valid, not_valid = bare
+        if valid.fullmatch(compact):
+            return code + compact
+        if not_valid.fullmatch(compact):
+            return None
+    decided = _fast_phone(compact, region)
+    if decided is _UNSURE:
+        return slow_phone_e164(text, region)
+    return decided
 
 
 def slow_phone_e164(text: str, region: str = "NO") -> str | None:
@@ -47,105 +61,160 @@ def slow_phone_e164(text: str, region: str = "NO") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-_Matcher = Callable[[str], bool]
+# What phonenumbers.parse does, step by step, for the one shape the fast path takes: ASCII
+# digits, perhaps after one "+", with only spaces, dots, dashes, brackets and slashes between
+# them. For that shape the library's text handling (extensions, letters, RFC 3966, leading
+# junk) changes nothing, so what is left is the part that depends on the region's metadata:
+# international prefix, country code, national prefix, possible lengths. Each step below names
+# the library function it follows.
+
+_MAX_INPUT = 250  # phonenumbers refuses longer input outright
+_MIN_NSN, _MAX_NSN = 2, 17
 
 
-def _desc_matcher(desc: object) -> _Matcher | None:
-    """`phonenumbers`' _is_number_matching_desc for one description, precompiled."""
-    pattern = getattr(desc, "national_number_pattern", None)
-    if not pattern:
-        return None
-    lengths = frozenset(getattr(desc, "possible_length", ()) or ())
-    compiled = re.compile(pattern)
-    if lengths:
-        return lambda nsn: len(nsn) in lengths and compiled.fullmatch(nsn) is not None
-    return lambda nsn: compiled.fullmatch(nsn) is not None
+class _Verdict(Enum):
+    UNSURE = "only phonenumbers can tell"
 
 
-# Any type makes a number valid, so the order is only for speed: the common types first.
-_TYPES = ("mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost", "voip",
-          "personal_number", "pager", "uan", "voicemail")  # fmt: skip
+_UNSURE = _Verdict.UNSURE
+_Fast = str | None | Literal[_Verdict.UNSURE]  # E.164 when valid, None when surely not valid
+_TOO_LONG, _USABLE, _NOT_USABLE = "too long", "usable", "not usable"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What parsing a number needs from one region's metadata, compiled once."""
+
+    country_code: int
+    idd: re.Pattern[str] | None  # international prefix
+    national_prefix: re.Pattern[str] | None  # national_prefix_for_parsing
+    general: re.Pattern[str] | None  # general_desc.national_number_pattern
+    lengths: tuple[int, ...]  # general_desc.possible_length, sorted
+    local_lengths: frozenset[int]
+
+    def viable(self, nsn: str) -> bool:
+        """_match_national_number(nsn, general_desc, False)."""
+        return self.general is not None and self.general.fullmatch(nsn) is not None
+
+    def length(self, nsn: str) -> str:
+        """_test_number_length against the general description, in three outcomes."""
+        size = len(nsn)
+        if size in self.local_lengths:
+            return _NOT_USABLE
+        if self.lengths[0] == size:
+            return _USABLE
+        if self.lengths[0] > size:
+            return _NOT_USABLE
+        if self.lengths[-1] < size:
+            return _TOO_LONG
+        return _USABLE if size in self.lengths[1:] else _NOT_USABLE
+
+    def strip_national_prefix(self, number: str) -> str:
+        """_maybe_strip_national_prefix_carrier_code, without transform rules (see _plan)."""
+        if not number or self.national_prefix is None:
+            return number
+        match = self.national_prefix.match(number)
+        if match is None:
+            return number
+        rest = number[match.end() :]
+        if self.viable(number) and not self.viable(rest):
+            return number
+        return rest
 
 
 @cache
-def _region_valid(region: str) -> tuple[re.Pattern[str] | None, _Matcher] | None:
-    """(leading-digits pattern, is-a-known-number-type) for a region, as phonenumbers decides."""
+def _plan(region: str) -> _Plan | None:
+    """The parsing plan of a region, or None where the fast path leaves it to phonenumbers:
+    unknown regions and those whose national prefix is rewritten by a transform rule."""
     metadata = PhoneMetadata.metadata_for_region(region, None)
-    if metadata is None:
+    if metadata is None or not metadata.country_code or metadata.national_prefix_transform_rule:
         return None
-    general = _desc_matcher(metadata.general_desc)
-    types = [m for m in (_desc_matcher(getattr(metadata, t, None)) for t in _TYPES) if m]
-    if general is None:
+    general = metadata.general_desc
+    lengths = tuple(general.possible_length or ()) if general is not None else ()
+    if not lengths:
         return None
-
-    def valid(nsn: str) -> bool:
-        return general(nsn) and any(m(nsn) for m in types)
-
-    leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
-    return leading, valid
-
-
-def _valid_for_country(country_code: int, nsn: str) -> bool:
-    """phonenumbers.is_valid_number for (country code, national number without leading zero)."""
-    for region in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
-        checks = _region_valid(region)
-        if checks is None:
-            continue
-        leading, valid = checks
-        if leading is not None:
-            if leading.match(nsn):
-                return valid(nsn)
-        elif valid(nsn):
-            return True
-    return False
+    pattern = general.national_number_pattern
+    return _Plan(
+        country_code=metadata.country_code,
+        idd=re.compile(metadata.international_prefix) if metadata.international_prefix else None,
+        national_prefix=(
+            re.compile(metadata.national_prefix_for_parsing)
+            if metadata.national_prefix_for_parsing
+            else None
+        ),
+        general=re.compile(pattern) if pattern else None,
+        lengths=lengths,
+        local_lengths=frozenset(general.possible_length_local_only or ()),
+    )
 
 
-@cache
-def _region_plan(region: str) -> tuple[int, str, re.Pattern[str] | None] | None:
-    """(country code, national prefix, international prefix) when the fast path can serve it."""
-    metadata = PhoneMetadata.metadata_for_region(region, None)
-    if metadata is None or not metadata.country_code:
+def _split_country_code(digits: str) -> tuple[int, str] | None:
+    """_extract_country_code: the shortest known country code the digits start with."""
+    if digits[0] == "0":
         return None
-    prefix = metadata.national_prefix_for_parsing or metadata.national_prefix or ""
-    if prefix and not prefix.isdigit():
-        return None  # a pattern of prefixes (carrier codes...): leave it to phonenumbers
-    idd = re.compile(metadata.international_prefix) if metadata.international_prefix else None
-    return metadata.country_code, prefix, idd
+    for size in range(1, min(len(digits), 3) + 1):
+        code = int(digits[:size])
+        if code in COUNTRY_CODE_TO_REGION_CODE:
+            return code, digits[size:]
+    return None
 
 
-def _fast_phone(compact: str, region: str) -> str | None:
-    """The E.164 text when surely valid, None when only the library can tell."""
-    if compact.startswith("+"):
-        digits = compact[1:]
-        if not _DIGITS.fullmatch(digits) or digits[0] == "0":
-            return None
-        for size in (1, 2, 3):
-            code = int(digits[:size])
-            if code in COUNTRY_CODE_TO_REGION_CODE:
-                break
-        else:
-            return None
-        main_region = COUNTRY_CODE_TO_REGION_CODE[code][0]
-        plan = _region_plan(main_region)
-        nsn = digits[size:]
-        if plan is None or not nsn or nsn[0] == "0" or (plan[1] and nsn.startswith(plan[1])):
-            return None
-        return f"+{digits}" if _valid_for_country(code, nsn) else None
-    if not _DIGITS.fullmatch(compact) or compact[0] == "0":
-        return None
-    plan = _region_plan(region.upper())
+def _fast_phone(compact: str, region: str) -> _Fast:
+    """E.164 text when valid, None when surely not valid, _UNSURE when only the library can tell.
+    `compact` is the text without surrounding space and separators."""
+    plus = compact.startswith("+")
+    digits = compact[1:] if plus else compact
+    if not _DIGITS.fullmatch(digits) or region not in SUPPORTED_REGIONS:
+        return _UNSURE
+    home = _plan(region)
+    if home is None:
+        return _UNSURE
+    if plus:
+        found = _split_country_code(digits)
+        if found is None:
+            return _UNSURE  # the library tries again without the "+": rare, and subtle
+        return _national(*found, None)
+    # _maybe_strip_i18n_prefix_and_normalize: an international prefix, unless a 0 follows it.
+    if home.idd is not None and (idd := home.idd.match(digits)):
+        after = digits[idd.end() :]
+        if not after or after[0] != "0":
+            if len(after) <= _MIN_NSN:
+                return None  # TOO_SHORT_AFTER_IDD
+            found = _split_country_code(after)
+            return None if found is None else _national(*found, None)  # INVALID_COUNTRY_CODE
+    # _maybe_extract_country_code: the region's own country code written without "+".
+    code = str(home.country_code)
+    if digits.startswith(code):
+        rest = home.strip_national_prefix(digits[len(code) :])
+        if (not home.viable(digits) and home.viable(rest)) or home.length(digits) == _TOO_LONG:
+            return _national(home.country_code, rest, None)
+    return _national(home.country_code, digits, home)
+
+
+def _national(code: int, number: str, plan: _Plan | None) -> _Fast:
+    """The rest of parse (national prefix, lengths) and is_valid_number, for a country code and
+    the digits after it. `plan` is the region's when no country code was written; otherwise the
+    plan of the country code's main region is used, as the library does."""
     if plan is None:
-        return None
-    code, prefix, idd = plan
-    if compact.startswith(str(code)) or (prefix and compact.startswith(prefix)):
-        return None  # country-code and national-prefix stripping: the library's subtle part
-    if idd is not None and idd.match(compact):
-        return None
-    return f"+{code}{compact}" if _valid_for_country(code, compact) else None
+        main = COUNTRY_CODE_TO_REGION_CODE[code][0]
+        plan = _plan(main) if main != REGION_CODE_FOR_NON_GEO_ENTITY else None
+        if plan is None:
+            return _UNSURE
+    if len(number) < _MIN_NSN:
+        return None  # TOO_SHORT_NSN
+    stripped = plan.strip_national_prefix(number)
+    if plan.length(stripped) != _NOT_USABLE:
+        number = stripped
+    if len(number) > _MAX_NSN:
+        return None  # TOO_LONG
+    valid = _country_valid(code)
+    if valid is None:
+        return _UNSURE
+    return f"+{code}{number}" if valid.fullmatch(number) else None
 
 
 def _valid_pattern(region: str) -> str | None:
-    """_region_valid as one regular expression for a whole national number."""
+    """_number_type_helper(nsn) != UNKNOWN for one region, as one regular expression."""
     metadata = PhoneMetadata.metadata_for_region(region, None)
     if metadata is None or not getattr(metadata.general_desc, "national_number_pattern", None):
         return None
@@ -158,41 +227,66 @@ def _valid_pattern(region: str) -> str | None:
         fits = f"(?=(?:{'|'.join(f'[0-9]{{{n}}}' for n in lengths)})$)" if lengths else ""
         return f"{fits}(?:{pattern})$"
 
-    types = [t for t in (desc(getattr(metadata, name, None)) for name in _TYPES) if t]
+    # Where mobile and fixed-line numbers share a pattern, the library tries only fixed-line.
+    names = [t for t in _TYPES if t != "mobile" or not metadata.same_mobile_and_fixed_line_pattern]
+    types = [t for t in (desc(getattr(metadata, name, None)) for name in names) if t]
     if not types:
-        return None
+        return "(?!)"  # no type of number at all: none is valid
     return f"(?={desc(metadata.general_desc)})(?:{'|'.join(types)})"
 
 
 @cache
-def _national_number(region: str) -> tuple[str, re.Pattern[str]] | None:
-    """("+CC", pattern) matching exactly the bare national numbers of a region that
-    phonenumbers reads unchanged and finds valid: the common case of a CRM export, in one
-    regex call. Everything it does not match takes the paths below."""
-    plan = _region_plan(region.upper())
-    if plan is None:
+def _country_pattern(code: int) -> str | None:
+    """is_valid_number for a country code, as one pattern over the national number: the region
+    it belongs to (by leading digits, or the first whose types accept it) decides."""
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(code, ())
+    if not regions or REGION_CODE_FOR_NON_GEO_ENTITY in regions:
         return None
-    code, prefix, idd = plan
-    # Country-code and national-prefix stripping are the library's subtle part: not ours.
-    guards = "".join(f"(?!{re.escape(p)})" for p in (str(code), prefix) if p) + "(?!0)"
-    if idd is not None:
-        guards += f"(?!(?:{idd.pattern}))"
+    if len(regions) == 1:
+        return _valid_pattern(regions[0]) or "(?!)"
     branches, earlier_leads = [], ""
-    for name in COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
+    for name in regions:
         metadata = PhoneMetadata.metadata_for_region(name, None)
-        valid = _valid_pattern(name)
-        if metadata is None or valid is None:
+        if metadata is None:
             continue
-        if metadata.leading_digits:
+        valid = _valid_pattern(name) or "(?!)"
+        if metadata.leading_digits is not None:
             # phonenumbers: the first region whose leading digits match decides alone.
             branches.append(f"{earlier_leads}(?=(?:{metadata.leading_digits})){valid}")
             earlier_leads += f"(?!(?:{metadata.leading_digits}))"
         else:
             branches.append(f"{earlier_leads}{valid}")
-    if not branches:
+    return "|".join(branches) if branches else "(?!)"
+
+
+@cache
+def _country_valid(code: int) -> re.Pattern[str] | None:
+    pattern = _country_pattern(code)
+    return None if pattern is None else re.compile(f"(?:{pattern})", re.ASCII)
+
+
+@cache
+def _bare_numbers(region: str) -> tuple[str, re.Pattern[str], re.Pattern[str]] | None:
+    """("+CC", valid, not valid): two patterns that decide, in one call each, the bare national
+    numbers of a region that phonenumbers reads unchanged, the common case of a CRM export.
+    Everything they do not match takes _fast_phone's longer way."""
+    plan = _plan(region) if region in SUPPORTED_REGIONS else None
+    if plan is None:
         return None
-    pattern = f"(?=[0-9]{{2,17}}$){guards}(?:{'|'.join(branches)})"
-    return f"+{code}", re.compile(pattern, re.ASCII)
+    pattern = _country_pattern(plan.country_code)
+    if pattern is None:
+        return None
+    # Numbers that start with the country code, an international or a national prefix are
+    # read differently by the library: those take the longer way.
+    bare = f"(?=[0-9]{{3,{_MAX_NSN}}}$)(?!{plan.country_code})(?!0)"
+    for prefix in (plan.idd, plan.national_prefix):
+        if prefix is not None:
+            bare += f"(?!(?:{prefix.pattern}))"
+    return (
+        f"+{plan.country_code}",
+        re.compile(f"{bare}(?:{pattern})", re.ASCII),
+        re.compile(f"{bare}(?!(?:{pattern})$)[0-9]+", re.ASCII),
+    )
 
 
 # --- e-mail addresses --------------------------------------------------------------------------
