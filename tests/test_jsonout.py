@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from seen_core.jsonout import dumps, write_json
+
+ROOT = Path(__file__).resolve().parent.parent
 
 RECEIVER = {"row": 2, "payload": {"first_name": "Åse", "last_name": "Øren", "extra_args": {}}}
 
