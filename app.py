@@ -1,27 +1,61 @@
-"""SEEN Sender: the Streamlit entry point — page frame, navigation and the shared resources."""
+"""SEEN Sender: the Streamlit entry point — who is signed in, the draft in hand, the step bar.
+
+Every page reads what it needs from `st.session_state` as this frame leaves it: the journal
+(None when it cannot be used), the registry of running sends, the sandbox, the user, and the
+`Work` on the draft named in the address (`?draft=`). All logic lives in `seen_core`.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+
 import streamlit as st
 
+from seen_core import flow
+from seen_core.drafts import LOCAL_USER, Step, User
+from seen_core.errors import JournalError, NotFound
 from seen_core.journal import Journal, default_path, retention_days
+from seen_core.running import SendRegistry
+from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
-from seen_core.session import SendRegistry
+from seen_core.wording import number
+from seen_core.workbench import Work
 
 st.set_page_config(page_title="SEEN Sender", page_icon=":material/movie:", layout="wide")
+ss = st.session_state
+
+STEP_PAGES = {
+    Step.UPLOAD: st.Page(
+        "pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload",
+        default=True,
+    ),
+    Step.MAP: st.Page("pages/map.py", title="Map columns", icon=":material/link:", url_path="map"),
+    Step.CHECK: st.Page(
+        "pages/check.py", title="Check and fix", icon=":material/rule:", url_path="check"
+    ),
+    Step.SEND: st.Page("pages/send.py", title="Send", icon=":material/send:", url_path="send"),
+    Step.RESULTS: st.Page(
+        "pages/results.py", title="Results", icon=":material/fact_check:", url_path="results"
+    ),
+}  # fmt: skip
+OTHER_PAGES = [
+    st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+    st.Page("pages/sandbox.py", title="Sandbox", icon=":material/science:", url_path="sandbox"),
+    st.Page("pages/help.py", title="Help", icon=":material/help:", url_path="help"),
+]
 
 
 @st.cache_resource(show_spinner=False)
 def local_sandbox() -> Sandbox:
-    """The local SEEN stand-in, one per server process; it accepts any campaign slug."""
+    """The local SEEN stand-in, one per server process; it accepts any campaign or workspace."""
     return Sandbox(campaigns=None).start()
 
 
 @st.cache_resource(show_spinner=False)
 def open_journal(path: str) -> Journal:
-    """The send journal, once per server process; sends past their retention go first."""
+    """The journal, once per server process; drafts and sends past retention go first."""
     journal = Journal(path)
-    journal.purge(retention_days())
+    flow.purge(journal, retention_days())
     return journal
 
 
@@ -31,24 +65,130 @@ def send_registry(path: str) -> SendRegistry:
     return SendRegistry()
 
 
-# Pages find the shared objects here; they are the same for every session of this process.
-journal_path = str(default_path())
-st.session_state["_sandbox"] = local_sandbox()
-st.session_state["_journal"] = open_journal(journal_path)
-st.session_state["_registry"] = send_registry(journal_path)
+def secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # no secrets file at all
+        return {}
 
-page = st.navigation(
-    [
-        st.Page(
-            "pages/send.py",
-            title="Send receivers",
-            icon=":material/upload_file:",
-            url_path="send",
-            default=True,
-        ),
-        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
-        st.Page("pages/sandbox.py", title="Sandbox", icon=":material/science:", url_path="sandbox"),
-        st.Page("pages/help.py", title="Help", icon=":material/help:", url_path="help"),
-    ]
-)
+
+def signed_in_user(config: dict) -> User:
+    """With an [auth] section users sign in (OpenID Connect); without, one local user."""
+    if not config.get("auth"):
+        return LOCAL_USER
+    if not st.user.is_logged_in:
+        st.title("SEEN Sender")
+        st.write("Sign in with your company account to see your drafts and sends.")
+        st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
+        st.stop()
+    email = str(st.user.get("email") or st.user.get("sub") or "")
+    seen = config.get("seen") if isinstance(config.get("seen"), dict) else {}
+    admins = {str(a).strip().casefold() for a in seen.get("admins", [])}
+    return User(email, str(st.user.get("name") or email), email.casefold() in admins)
+
+
+def reachable_from_elsewhere() -> bool:
+    """Whether this browser reached the app from another machine, or by a name other than
+    this machine's (nobody signs in here, so that would show these sheets to others)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(st.context.url or "").hostname or ""
+    for address in (st.context.ip_address, host):
+        if not isinstance(address, str) or not address or address == "localhost":
+            continue
+        try:
+            if not ipaddress.ip_address(address).is_loopback:
+                return True
+        except ValueError:  # a host name other than localhost
+            return True
+    return False
+
+
+def work_in_hand(journal: Journal, user: User) -> Work | None:
+    """The draft named in the address (`?draft=`), else the one this session worked on."""
+    wanted = st.query_params.get("draft")
+    work: Work | None = ss.get("work")
+    if work is not None and (work.user != user or work.journal is not journal):
+        work = None
+    if wanted and (work is None or work.draft.id != wanted):
+        try:
+            work = Work.open(journal, user, wanted)
+        except NotFound:
+            st.query_params.pop("draft", None)
+            ss["draft_missing"] = True
+            work = None
+    ss["work"] = work
+    if work is not None:
+        st.query_params["draft"] = work.draft.id  # a reload or a shared tab finds it again
+    return work
+
+
+def step_bar(work: Work | None, here: Step) -> None:
+    """The steps, always in view: where you are, and where you can go back to."""
+    reachable = {Step.UPLOAD}
+    if work is not None:
+        reachable |= {Step.MAP, Step.CHECK}
+        if work.settings.target:
+            reachable.add(Step.SEND)
+        if work.sends():
+            reachable.add(Step.RESULTS)
+    cells = st.columns(len(STEP_PAGES))
+    for index, (cell, (step, page)) in enumerate(zip(cells, STEP_PAGES.items(), strict=True)):
+        label = f"{index + 1}. {step.title}"
+        if step == here:
+            cell.markdown(f"**:blue[{label}]**")
+        else:
+            params = {"draft": work.draft.id} if work is not None else None
+            cell.page_link(page, label=label, disabled=step not in reachable, query_params=params)
+
+
+def sidebar_counts(work: Work) -> None:
+    """The sheet's counts, in view on every step."""
+    with st.sidebar:
+        st.caption(lit(f"Draft: {work.draft.name}"))
+        try:
+            counts = work.checked().counts
+        except Exception:  # the file could not be read again: the step says why
+            return
+        st.metric("Rows", number(counts["rows"]))
+        st.metric("Ready to send", number(counts["ready"]))
+        st.metric("Need attention", number(counts["attention"]))
+        if counts["held"]:
+            st.metric("Already in SEEN", number(counts["held"]))
+
+
+config = secrets()
+user = signed_in_user(config)
+ss["user"] = user
+ss["secrets"] = config
+ss["sandbox"] = local_sandbox()
+journal_path = str(default_path())
+try:
+    journal: Journal | None = open_journal(journal_path)
+except JournalError as error:
+    journal = None
+    ss["journal_error"] = str(error)
+ss["journal"] = journal
+ss["registry"] = send_registry(journal_path)
+
+page = st.navigation({"Send receivers": list(STEP_PAGES.values()), "More": OTHER_PAGES})
+if not config.get("auth") and reachable_from_elsewhere():
+    st.warning(
+        "This SEEN Sender is reachable from other machines and nobody signs in: anyone who can "
+        "reach it sees these sheets. Ask whoever runs it to set up sign-in (see Help)."
+    )
+if user.id:
+    with st.sidebar:
+        st.caption(lit(f"Signed in as {user.name}"))
+        st.button("Sign out", key="sign_out", on_click=st.logout)
+if journal is None:
+    st.error(ss["journal_error"])
+    ss["work"] = None
+else:
+    work = work_in_hand(journal, user)
+    steps = {p.title: s for s, p in STEP_PAGES.items()}
+    if page.title in steps:
+        step_bar(work, steps[page.title])
+        if work is not None:
+            sidebar_counts(work)
 page.run()

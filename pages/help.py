@@ -1,93 +1,75 @@
-"""Help: what SEEN expects of each receiver, and how to configure tokens."""
+"""Help: using SEEN Sender (the steps, SEEN's fields, every status), and setting it up."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import streamlit as st
 
 from seen_core.checks import IMAGE_EXTENSIONS
 from seen_core.mapping import FIELDS
+from seen_core.statuses import Status
+
+SETUP = Path(__file__).resolve().parent.parent / "docs" / "SETUP.md"
 
 st.title("Help")
-st.markdown(
-    "SEEN Sender turns a sheet of people into **receivers** on a SEEN campaign: upload the "
-    "sheet, map its columns to SEEN's fields, fix what the checks find, send, and download the "
-    "sheet again with a status on every row."
-)
+using, setting_up = st.tabs(["Using SEEN Sender", "Setting it up"])
 
-st.header("The fields SEEN knows", divider="gray")
-st.table(
-    {
-        "Field": [f.name for f in FIELDS],
-        "Meaning": [f.label for f in FIELDS],
-        "Required": ["yes" if f.required else "no" for f in FIELDS],
-        "What it is for": [f.help for f in FIELDS],
-        "Headers recognised (examples)": [", ".join(f.synonyms[:6]) for f in FIELDS],
-    }
-)
-st.markdown(
-    """
-- **Phone numbers** are sent in E.164: `+` country code and number, no spaces
-  (`+4745860321`). A number without a country code is read in the country chosen under
-  *Check settings* (Norway unless you change it), so `458 60 321` becomes `+4745860321`.
-- **E-mail addresses** are checked for their form only (nobody is e-mailed).
-- When SEEN delivers the films, every receiver needs a **phone number, an e-mail address or
-  both**.
-- **Customer ID** is your own ID for the person. With it, a send that lost its answer can be
-  retried safely, and SEEN's callbacks can be matched to your rows. Two rows with the same ID
-  are refused.
+with using:
+    st.markdown(
+        """
+SEEN Sender turns a sheet of people into people in SEEN, each with their own film:
+
+1. **Upload** a CSV or Excel sheet exported from your CRM (title rows above the header are fine).
+2. **Map columns**: choose the campaign (or, for SEEN API 2.0, the workspace or project), and
+   which column holds the first name, e-mail, phone and so on. Every other column can be sent
+   as a personal field for the film.
+3. **Check and fix**: every row is checked; the cell that is wrong is marked with the reason.
+   Fix cells one by one, or many at once (find and replace, trim, phone country, split names,
+   leave out an invalid phone where the e-mail works). Every fix can be undone.
+4. **Send** to the sandbox (to try) or to SEEN, with a progress bar.
+5. **Results**: what became of each row, and your own sheet back with SEEN's answer beside
+   every person. Rows not created can be fixed in the same draft and sent again.
+
+Your work is a **draft**: close the tab, come back tomorrow, and *History* opens it where you
+left it. Nobody else sees your drafts or sends.
 """
-)
-
-st.header("extra_args: the campaign's personal fields", divider="gray")
-st.markdown(
-    """
-Every column that is not one of the fields above can go to SEEN in `extra_args`, under a
-**key**. Keys may only hold the letters `A-Z a-z`, the digits `0-9` and `_`:
-write `o` for ø, `ae` for æ, `a` for å (`Kjønn` → `kjonn`, `Antall mil` → `antall_mil`).
-Each key may be used once. Use the keys your campaign's film template expects.
+    )
+    st.subheader("What each status means")
+    st.table(
+        {
+            "Status": [s.label for s in Status],
+            "What it means": [s.explanation for s in Status],
+            "What to do": [s.next_step for s in Status],
+        }
+    )
+    st.subheader("The fields SEEN knows")
+    st.table(
+        {
+            "Field": [f.label for f in FIELDS],
+            "Required": ["yes" if f.required else "no" for f in FIELDS],
+            "What it is for": [f.help for f in FIELDS],
+            "Headers recognised (examples)": [", ".join(f.synonyms[:6]) for f in FIELDS],
+        }
+    )
+    st.markdown(
+        f"""
+- **Phone numbers** are sent with their country code and no spaces (`+4745860321`). A number
+  without a country code is read in the country chosen on *Check and fix* (Norway unless you
+  change it), so `458 60 321` becomes `+4745860321`.
+- **E-mail addresses** are checked for their form only: nobody is e-mailed.
+- When SEEN delivers the films, every person needs a **phone number, an e-mail or both**.
+- **Customer ID** is your own id for the person. With it, a send that lost its answer is
+  retried safely. Two rows with the same id are refused. SEEN API 2.0 needs it on every row.
+- **Personal fields** (the other columns) go under a name of letters, digits and `_` only:
+  `Kjønn` → `kjonn`. Use the names your film template expects.
+- **Image links** must be direct links ending in
+  {", ".join(f"`{e}`" for e in IMAGE_EXTENSIONS)} (lowercase), no login or redirect, at most
+  2 MB.
+- The **sandbox** is a stand-in for SEEN inside this app: nothing reaches SEEN. Use it to try
+  a sheet; the *Sandbox* page shows the people it created from your sends.
 """
-)
+    )
 
-st.header("Image links", divider="gray")
-st.markdown(
-    f"""
-An image link (usually in `extra_args`) must be:
-- a direct link to the image, with no login and no redirect;
-- a file ending in {", ".join(f"`{e}`" for e in IMAGE_EXTENSIONS)}, in lowercase;
-- served as `image/jpg`, `image/jpeg` or `image/png`;
-- at most 2 MB.
-"""
-)
-
-st.header("Sandbox or SEEN", divider="gray")
-st.markdown(
-    """
-The **sandbox** is a stand-in for SEEN that runs inside this app. It answers as SEEN does, but
-nothing reaches SEEN: use it to try a sheet. The *Sandbox* page shows what it received.
-It is the default target until a SEEN token is configured.
-"""
-)
-
-st.header("Configuring SEEN tokens", divider="gray")
-st.markdown(
-    """
-A token is never shown, logged or written to a report. Give it to the app in one of these
-ways (the first one found wins):
-
-1. `.streamlit/secrets.toml` next to `app.py`, a token per campaign:
-   ```toml
-   [seen]
-   base_url = "https://api.seen.io"
-   token = "token used for any campaign without its own"
-
-   [seen.campaigns]
-   spring-campaign = "token for the campaign spring-campaign"
-   ```
-2. The environment: `SEEN_API_TOKEN_SPRING_CAMPAIGN` for campaign `spring-campaign`
-   (upper case, `-` as `_`), or `SEEN_API_TOKEN` for any campaign; `SEEN_BASE_URL` for the
-   address.
-3. Or type it on the send page: it is kept only for your browser session.
-
-`secrets.toml` is not committed to git; copy `.streamlit/secrets.toml.example` to start.
-"""
-)
+with setting_up:
+    st.markdown(SETUP.read_text(encoding="utf-8") if SETUP.exists() else "See docs/SETUP.md.")

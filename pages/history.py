@@ -1,130 +1,189 @@
-"""History: earlier sends, their reports, and resuming or deleting them."""
+"""History: your drafts and your sends — open, rename, resume, download, delete (after asking)."""
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
-from seen_core.client import SeenClient
-from seen_core.journal import CANCELLED, INTERRUPTED, PENDING, STOPPED, JobBusy, JobInfo, Journal
-from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
-from seen_core.session import (
-    SANDBOX_TARGET,
-    SendRegistry,
-    SheetStore,
-    find_token,
-    report_csv,
-    report_name,
-    report_workbook,
-    send_rate,
-)
+from seen_core import flow
+from seen_core.drafts import Draft, DraftStore, Step
+from seen_core.errors import ConfigurationError, JobBusy, NotFound
+from seen_core.journal import JobInfo
+from seen_core.running import SendRegistry
+from seen_core.safe_text import markdown_literal as lit
+from seen_core.statuses import JobState
+from seen_core.wording import summary_line
 
 ss = st.session_state
-journal: Journal = ss["_journal"]
-registry: SendRegistry = ss["_registry"]
-sandbox: Sandbox = ss["_sandbox"]
-sheets = SheetStore(journal)
-RESUMABLE = (PENDING, INTERRUPTED, CANCELLED, STOPPED)
+journal = ss.get("journal")
+if journal is None:
+    st.stop()
+registry: SendRegistry = ss["registry"]
+user = ss["user"]
+drafts = DraftStore(journal)
+RESUMABLE = (JobState.PENDING, JobState.INTERRUPTED, JobState.CANCELLED, JobState.STOPPED)
+STEP_PAGES = {
+    Step.UPLOAD: "pages/upload.py",
+    Step.MAP: "pages/map.py",
+    Step.CHECK: "pages/check.py",
+    Step.SEND: "pages/send.py",
+    Step.RESULTS: "pages/results.py",
+}
 
 
-def secrets() -> dict:
+def when(iso: str) -> str:
+    return f"{iso[:10]} {iso[11:16]} UTC"
+
+
+def open_draft(draft: Draft) -> None:
+    ss["goto_draft"] = draft
+
+
+def rename(draft_id: str) -> None:
     try:
-        return st.secrets.to_dict()
-    except Exception:
-        return {}
+        drafts.rename(user, draft_id, ss.get(f"name_{draft_id}") or "")
+        ss["history_error"] = None
+    except (NotFound, ValueError) as error:
+        ss["history_error"] = str(error)
+
+
+def delete_draft(draft_id: str) -> None:
+    drafts.delete(user, draft_id)
+    work = ss.get("work")
+    if work is not None and work.draft.id == draft_id:
+        ss["work"] = None
+        st.query_params.pop("draft", None)
 
 
 def resume(job: JobInfo) -> None:
-    if job.target == SANDBOX_TARGET:
-        url, token = sandbox.url, DEFAULT_TOKEN
-    else:
-        found = find_token(job.campaign, secrets(), dict(os.environ))
-        url, token = job.target, (found.token if found else (ss.get("history_token") or ""))
-        if not found and not str(token).strip():
-            ss["history_error"] = f"Enter the SEEN token for campaign '{job.campaign}' to resume."
-            return
     try:
-        SeenClient(url, token).close()
-    except ValueError as error:
+        to = flow.reconnect(
+            journal, job, ss["secrets"], ss["sandbox"].url, ss.get("history_token") or ""
+        )
+    except ConfigurationError as error:
         ss["history_error"] = str(error)
         return
     ss["history_error"] = None
-    registry.start(
-        journal, job.id, lambda: SeenClient(url, token), job.campaign, rate=send_rate(job.target)
-    )
+    registry.start(journal, job.id, to, user.id)
 
 
-def delete(job_id: int) -> None:
+def delete_job(job_id: int) -> None:
     try:
         journal.delete_job(job_id)
     except JobBusy as error:
         ss["history_error"] = str(error)
+
+
+def confirm_delete(kind: str, ident: object, action) -> None:
+    """A delete asks first: one click arms it, a second one in the same box deletes."""
+    armed = ss.get("armed_delete") == (kind, ident)
+    if not armed:
+        if st.button("Delete…", key=f"delete_{kind}_{ident}"):
+            ss["armed_delete"] = (kind, ident)
+            st.rerun()
         return
-    if ss.get("job_id") == job_id:
-        ss["job_id"] = None
+    st.warning("Delete for good, with the people in it?")
+    a, b = st.columns(2)
+    if a.button("Yes, delete", key=f"really_delete_{kind}_{ident}", type="primary"):
+        ss["armed_delete"] = None
+        action(ident)
+        st.rerun()
+    if b.button("Keep it", key=f"keep_{kind}_{ident}"):
+        ss["armed_delete"] = None
+        st.rerun()
 
 
 st.title("History")
+if ss.get("history_error"):
+    st.error(lit(ss["history_error"]))
+search = (
+    st.text_input(
+        "Search by file, campaign or workspace", key="history_search", placeholder="kunder"
+    )
+    .strip()
+    .casefold()
+)
 
-
-@st.fragment(run_every=1.0 if registry.running() else None)
-def history() -> None:
-    if ss.get("history_error"):
-        st.error(ss["history_error"])
-    jobs = journal.jobs()
-    if not jobs:
-        st.info("Nothing has been sent yet.")
-        return
-    if any(j.target != SANDBOX_TARGET and j.state in RESUMABLE for j in jobs):
-        st.text_input(
-            "SEEN token (only needed to resume a send to SEEN without a configured token)",
-            type="password",
-            key="history_token",
+st.subheader("Drafts")
+mine = [
+    d
+    for d in drafts.drafts(user)
+    if not search or search in f"{d.name} {d.file_name} {d.settings.target}".casefold()
+]
+if not mine:
+    st.caption("No drafts." if not search else "No draft matches.")
+for draft in mine:
+    with st.container(border=True):
+        target = flow.target_label(draft.settings.target) if draft.settings.target else "no target"
+        st.markdown(
+            lit(f"{draft.name} → {target}")
+            + f"  \nLast changed {when(draft.updated_at)} · at {draft.settings.step.title}"
         )
-    for job in jobs:
+        a, b, c = st.columns([1, 2, 1])
+        a.button("Open", key=f"open_{draft.id}", on_click=open_draft, args=(draft,), type="primary")
+        b.text_input(
+            "Name",
+            value=draft.name,
+            key=f"name_{draft.id}",
+            label_visibility="collapsed",
+            on_change=rename,
+            args=(draft.id,),
+        )
+        with c:
+            confirm_delete("draft", draft.id, delete_draft)
+
+st.subheader("Sends")
+jobs = journal.jobs(None if user.is_admin else user.id)
+jobs = [j for j in jobs if not search or search in f"{j.file_name} {j.campaign}".casefold()]
+if any(j.target != flow.SANDBOX and j.state in RESUMABLE for j in jobs):
+    st.text_input(
+        "SEEN token (only to resume a send to SEEN without a configured token)",
+        type="password",
+        key="history_token",
+    )
+
+
+@st.fragment(run_every=1.0 if registry.running(user.id) else None)
+def sends() -> None:
+    if not jobs:
+        st.caption("Nothing has been sent yet." if not search else "No send matches.")
+    for listed in jobs:
+        job = journal.job(listed.id)  # fresh counts on every refresh
         send = registry.get(job.id)
         active = send is not None and not send.finished
-        where = "Sandbox" if job.target == SANDBOX_TARGET else f"SEEN ({job.target})"
+        where = "the sandbox" if job.target == flow.SANDBOX else f"SEEN ({job.target})"
         with st.container(border=True):
             st.markdown(
-                f"**Send #{job.id}** · {job.file_name} → campaign **{job.campaign}** on {where}"
-                f" · {job.created_at[:16].replace('T', ' ')} UTC · *{job.state}*"
+                lit(
+                    f"Send #{job.id} · {job.file_name} → {flow.target_label(job.campaign)} "
+                    f"on {where}"
+                )
+                + f"  \n{when(job.created_at)} · {job.state} · "
+                + summary_line(job.counts)
             )
-            counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in job.counts.items() if n)
-            st.caption(counts or "no rows")
+            if active and send.progress is not None:
+                p = send.progress
+                st.progress(p.done / p.total if p.total else 0.0, text="Sending…")
             if job.stop_reason:
-                st.caption(f"Stopped: {job.stop_reason}")
-            cells = st.columns(4)
+                st.caption(lit(f"Stopped: {job.stop_reason}"))
+            cells = st.columns(3)
             cells[0].download_button(
                 "Report (XLSX)",
-                data=lambda job_id=job.id: report_workbook(journal, job_id, sheets),
-                file_name=report_name(job.file_name, job.id, ".xlsx"),
+                data=lambda job_id=job.id: flow.send_report_bytes(journal, job_id, "r.xlsx"),
+                file_name=f"seen-send-{job.id}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"history_xlsx_{job.id}",
                 on_click="ignore",
             )
-            cells[1].download_button(
-                "Report (CSV)",
-                data=lambda job_id=job.id: report_csv(journal, job_id, sheets),
-                file_name=report_name(job.file_name, job.id, ".csv"),
-                mime="text/csv",
-                key=f"history_csv_{job.id}",
-                on_click="ignore",
-            )
             if job.state in RESUMABLE and not active:
-                cells[2].button(
+                cells[1].button(
                     "Resume", key=f"history_resume_{job.id}", on_click=resume, args=(job,)
                 )
-            if active:
-                cells[2].caption("Sending now…")
-            cells[3].button(
-                "Delete",
-                key=f"history_delete_{job.id}",
-                on_click=delete,
-                args=(job.id,),
-                disabled=active,
-            )
+            if not active:
+                with cells[2]:
+                    confirm_delete("send", job.id, delete_job)
 
 
-history()
+sends()
+goto = ss.pop("goto_draft", None)
+if goto is not None:
+    st.switch_page(STEP_PAGES[goto.settings.step], query_params={"draft": goto.id})

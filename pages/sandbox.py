@@ -1,35 +1,42 @@
-"""Sandbox: what the local SEEN stand-in has received, per campaign."""
+"""Sandbox: what the local SEEN stand-in took from your sends (nothing there reaches SEEN)."""
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import streamlit as st
 
-from seen_core.sandbox import Sandbox
+from seen_core import flow
+from seen_core.safe_text import markdown_literal as lit
+from seen_core.statuses import Status
 
-sandbox: Sandbox = st.session_state["_sandbox"]
+ss = st.session_state
+journal, user = ss.get("journal"), ss["user"]
 
 st.title("Sandbox")
 st.markdown(
-    "A stand-in for SEEN that runs inside this app: it answers as SEEN does and keeps what it "
-    "received until the app restarts. **Nothing sent here reaches SEEN.**"
+    "A stand-in for SEEN that runs inside this app: it answers as SEEN does, and nothing sent "
+    "to it reaches SEEN. Below are the people it created from **your** sends."
 )
-campaigns = sandbox.campaigns()
-if not campaigns:
-    st.info("The sandbox has not received anything yet.")
+if journal is None:
+    st.stop()
+sends = [j for j in journal.jobs(None if user.is_admin else user.id) if j.target == flow.SANDBOX]
+if not sends:
+    st.info("You have not sent anything to the sandbox yet.")
+    st.stop()
+labels = {
+    j.id: f"Send #{j.id} · {j.file_name} → {flow.target_label(j.campaign)} · "
+    f"{j.counts.get(Status.CREATED, 0)} created"
+    for j in sends
+}
+job_id = st.selectbox("Send", list(labels), format_func=labels.get, key="sandbox_send")
+rows = [r for r, (s, _m) in journal.outcomes(job_id).items() if s == Status.CREATED]
+if not rows:
+    st.caption("The sandbox created nobody from this send.")
 else:
-    st.dataframe(
-        pd.DataFrame({"Campaign": list(campaigns), "Receivers": list(campaigns.values())}),
-        hide_index=True,
-        key="sandbox_campaigns",
-    )
-    campaign = st.selectbox("Campaign", list(campaigns), key="sandbox_campaign")
-    received = sandbox.received(campaign) if campaign else []
-    if received:
-        frame = pd.json_normalize(received).fillna("")
-        st.dataframe(frame, hide_index=True, key="sandbox_received")
-    else:
-        st.caption("No receivers for this campaign.")
-    if st.button("Forget everything the sandbox received", key="sandbox_reset"):
-        sandbox.reset()
-        st.rerun()
+    people = [json.loads(text) for text in journal.payload_json(job_id, rows)]
+    frame = pd.json_normalize(people).fillna("")
+    frame.insert(0, "Row", rows)
+    st.dataframe(frame, hide_index=True, key="sandbox_people")
+    st.caption(lit(f"{len(rows)} people, as the sandbox received them."))

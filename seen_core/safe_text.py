@@ -75,3 +75,14 @@ def write_private(path: str | Path, data: bytes) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+# Every ASCII punctuation character may be backslash-escaped in Markdown (CommonMark); escaped,
+# none can start a link, an image, emphasis, a heading, a list, a table or raw HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(text: str) -> str:
+    """Text from a file (a file, sheet or column name, a cell, SEEN's message) for a place that
+    renders Markdown, shown exactly as written: never a link, an image, bold or HTML."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _UNSAFE.sub(_escape, str(text)))

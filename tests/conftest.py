@@ -31,3 +31,22 @@ def seen_data_dir(tmp_path, monkeypatch):
     for name in ("SEEN_API_TOKEN", "SEEN_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def navigation_as_served(monkeypatch):
+    """Run app.py on every AppTest run, as `streamlit run` does once `st.navigation` has run.
+
+    AppTest forgets between runs that the app uses `st.navigation`; with a folder named
+    `pages/` it then runs the page's file alone (Streamlit's older multipage mode), skipping
+    the frame in app.py (sign-in, the draft, the step bar) that a real server always runs.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

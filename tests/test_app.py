@@ -1,8 +1,9 @@
-"""The Streamlit app under AppTest: every page opens, and the whole flow works end to end."""
+"""The Streamlit app under AppTest: the steps, drafts that come back, fixes, sends, safety."""
 
 from __future__ import annotations
 
-import io
+import re
+import uuid
 from pathlib import Path
 
 import openpyxl
@@ -10,27 +11,88 @@ import pytest
 from builders import messy_workbook
 from streamlit.testing.v1 import AppTest
 
+from seen_core.drafts import User
 from seen_core.journal import Journal, default_path
-from seen_core.session import SheetStore, report_workbook
+from seen_core.statuses import Status
+from seen_core.workbench import Work
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/send.py", "pages/history.py", "pages/sandbox.py", "pages/help.py"]
+PAGES = [
+    "pages/upload.py",
+    "pages/map.py",
+    "pages/check.py",
+    "pages/send.py",
+    "pages/results.py",
+    "pages/history.py",
+    "pages/sandbox.py",
+    "pages/help.py",
+]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def new_app(
+    secrets: dict | None = None, draft: str | None = None, user: str | None = None
+) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if user is not None:  # "" : nobody signed in
+        at.user = (
+            {"is_logged_in": True, "email": user, "name": user.split("@")[0]}
+            if user
+            else {"is_logged_in": False}
+        )
+    at.secrets["seen"] = (secrets or {}).get("seen", {})
+    for name, value in (secrets or {}).items():
+        if name != "seen":
+            at.secrets[name] = value
+    if draft:
+        at.query_params["draft"] = draft
+    return at.run()
 
 
 @pytest.fixture
 def app(seen_data_dir) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.secrets["seen"] = {"base_url": "http://127.0.0.1:9"}  # no token: the sandbox is the default
-    return at.run()
+    return new_app()
 
 
-def upload(at: AppTest, name: str, data: bytes, campaign: str = "autumn") -> AppTest:
-    at.text_input(key="campaign").set_value(campaign)
-    return at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+def work(at: AppTest) -> Work:
+    return at.session_state["work"]
 
 
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+def upload(at: AppTest, name: str = "kunder.xlsx", data: bytes | None = None) -> AppTest:
+    data = messy_workbook() if data is None else data
+    return at.file_uploader(key="upload").set_value((name, data, XLSX)).run()
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page says in Markdown-rendered elements, as their source text."""
+    parts = []
+    for kind in (
+        "markdown",
+        "caption",
+        "success",
+        "info",
+        "warning",
+        "error",
+        "subheader",
+        "title",
+    ):
+        parts += [e.value for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def plain(at: AppTest) -> str:
+    """What the page says, as a person reads it (Markdown escapes taken out)."""
+    return re.sub(r"\\(.)", r"\1", texts(at))
+
+
+def to_check(at: AppTest, campaign: str | None = None) -> AppTest:
+    """Upload the messy sheet, name a campaign (a new one: the app's sandbox lives as long as
+    the test process), and go on to Check and fix."""
+    campaign = campaign or f"autumn-{uuid.uuid4().hex[:8]}"
+    at = upload(at)
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value(campaign).run()
+    return at.button(key="to_check").click().run()
 
 
 def edit_cell(at: AppTest, row: int, column: str, value: str) -> AppTest:
@@ -44,371 +106,249 @@ def edit_cell(at: AppTest, row: int, column: str, value: str) -> AppTest:
     return at.run()
 
 
-def wait_for_send(at: AppTest) -> int:
-    """Wait for the app's send thread to end, then let the page show the results."""
-    job_id = at.session_state["job_id"]
-    send = at.session_state["_registry"].get(job_id)
+def sidebar_metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.sidebar.metric}
+
+
+def send_to_sandbox(at: AppTest) -> AppTest:
+    at.button(key="to_send").click().run()
+    at.button(key="send").click().run()
+    job_id = work(at).sends()[-1].id
+    send = at.session_state["registry"].get(job_id)
     send.thread.join(timeout=30)
-    assert send.finished, "the send did not finish"
-    for _ in range(5):  # the progress panel reruns the page once when it sees the end
+    assert send.finished and send.error is None
+    for _ in range(5):  # the progress panel moves on to Results when it sees the end
         at.run()
-        if any(m.label == "Created" for m in at.metric):
+        if at.title and at.title[0].value == "Results":
             break
-    return job_id
+    return at
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_opens(app, page):
+def test_every_page_opens_without_and_with_a_draft(app, page):
     app.switch_page(page).run()
     assert not app.exception
-
-
-def test_the_whole_flow_from_messy_workbook_to_annotated_report(app):
-    at = upload(app, "kunder.xlsx", messy_workbook())
+    at = upload(new_app())
+    at.switch_page(page).run()
     assert not at.exception
-    assert not at.error
+
+
+def test_the_whole_flow_from_messy_workbook_to_results(app):
+    at = upload(app)
+    assert not at.exception and not at.error
     assert at.selectbox(key="sheet_pick").value == "Mottakere"  # not the notes sheet before it
     assert at.number_input(key="header_row").value == 4  # under the title rows
-    # The suggested mapping is pre-filled and marked.
+    at.button(key="to_map").click().run()
+    assert at.title[0].value == "Map the columns"
     assert at.selectbox(key="map_first_name").value == "Fornavn"
     assert at.selectbox(key="map_phone").value == "Mobil"
     assert "(suggested)" in at.selectbox(key="map_email").format_func("E-post")
-    assert metrics(at) == {"Rows": "7", "Ready to send": "1", "Invalid": "6", "Warnings": "0"}
+    at.text_input(key="target_name").set_value("autumn").run()
+    at.button(key="to_check").click().run()
+    assert at.title[0].value == "Check and fix"
+    assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
 
     at = edit_cell(at, 6, "Fornavn", "Kari")
     assert not at.exception
-    assert metrics(at)["Ready to send"] == "2"
-    assert 6 not in at.data_editor(key=at.session_state["fix_editor_key"]).value.index
-
-    send = at.button(key="send")
-    assert send.label == "Send 2 receivers to the sandbox"
-    send.click().run()
-    assert not at.exception
-    job_id = wait_for_send(at)
-    assert metrics(at)["Created"] == "2"
-    assert metrics(at)["Invalid"] == "5"
-    sandbox = at.session_state["_sandbox"]
-    assert [r["first_name"] for r in sandbox.received("autumn")][-2:] == ["Ola", "Kari"]
-
-    journal = Journal(default_path())
-    book = openpyxl.load_workbook(io.BytesIO(report_workbook(journal, job_id, SheetStore(journal))))
-    sheet = book.worksheets[0]
-    status = [c.value for c in sheet[4]].index("SEEN status") + 1
-    assert {r: sheet.cell(r, status).value for r in (5, 6, 7, 9, 10, 11, 12)} == {
-        5: "created",
-        6: "created",
-        7: "invalid",
-        9: "invalid",
-        10: "invalid",
-        11: "invalid",
-        12: "invalid",
-    }
-    assert sheet.cell(6, 2).value == "Kari"  # the report holds the fixed cell
-    assert "Summary" in book.sheetnames
-    found = [(r[0], r[3]) for r in book["Problems"].iter_rows(min_row=2, values_only=True)]
-    assert (7, "email_invalid") in found and (9, "customer_id_duplicate") in found
-    assert (6, "first_name_missing") not in found  # fixed before the send
+    assert sidebar_metrics(at)["Ready to send"] == "2"
+    at = send_to_sandbox(at)
+    assert at.subheader[0].value.startswith("2 created · 5 need attention")
+    assert "Needs fixing" in plain(at)  # each status explained where it appears
 
 
-def test_the_send_button_is_disabled_while_a_send_runs_and_cancel_reaches_it(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="guarded")
-    sandbox = at.session_state["_sandbox"]
-    sandbox.latency = 1.0  # the one request takes a second: the page sees the send running
-    try:
-        at.button(key="send").click().run()
-        assert at.button(key="send").disabled
-        assert at.button(key="cancel_send")
-        with pytest.raises(Exception, match="disabled"):
-            at.button(key="send").click()
-        # A reload (a new session) finds the running send by the job id in the address.
-        reloaded = AppTest.from_file(APP, default_timeout=30)
-        reloaded.secrets["seen"] = {"base_url": "http://127.0.0.1:9"}
-        reloaded.query_params["job"] = str(at.session_state["job_id"])
-        reloaded.run()
-        assert "Sending…" in reloaded.get("progress")[0].proto.text
-        assert reloaded.button(key="cancel_send")
-        at.button(key="cancel_send").click().run()
-        assert at.session_state["_registry"].get(at.session_state["job_id"]).cancel.is_set()
-    finally:
-        sandbox.latency = 0.0
-    wait_for_send(at)
-    assert not at.button(key="send").disabled
-    assert len(Journal(default_path()).jobs()) == 1
-
-
-def test_a_second_send_of_the_same_file_asks_first(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="twice")
-    at.button(key="send").click().run()
-    wait_for_send(at)
-    at.button(key="send").click().run()
-    assert any("already sent" in w.value for w in at.warning)
-    assert len(Journal(default_path()).jobs()) == 1
-    at.checkbox(key="force_send").check().run()
-    at.button(key="send").click().run()
-    wait_for_send(at)
-    assert len(Journal(default_path()).jobs()) == 2
-    at.button(key="send").click().run()  # forcing once does not force the next send
-    assert any("already sent" in w.value for w in at.warning)
-    assert len(Journal(default_path()).jobs()) == 2
-
-
-def test_failed_rows_come_back_to_be_fixed_and_sent_again(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="again")
-    at.button(key="send").click().run()
-    wait_for_send(at)
-    at.button(key="resend_failed").click().run()
-    assert metrics(at)["Rows"] == "6"
+def test_a_reload_brings_back_the_same_step_and_fixes(app):
+    at = to_check(app)
+    at = edit_cell(at, 6, "Fornavn", "Kari")
     at = edit_cell(at, 7, "E-post", "per@example.no")
-    # Row 9 repeated row 5's customer ID; without row 5 in the table it passes the checks,
-    # and SEEN (here the sandbox) refuses it because row 5 was created with that ID.
-    assert at.button(key="send").label == "Send 2 receivers to the sandbox"
-    at.button(key="send").click().run()
-    job_id = wait_for_send(at)
-    outcomes = Journal(default_path()).outcomes(job_id)
-    assert outcomes[7][0] == "created"
-    assert outcomes[9] == ("rejected", "customer_id: A receiver with this ID already exists.")
-    assert 5 not in outcomes
+    draft = work(at).draft.id
+
+    again = new_app(draft=draft)  # a new browser session on the same address
+    assert again.session_state["work"].draft.id == draft
+    again.switch_page("pages/check.py").run()
+    assert sidebar_metrics(again)["Ready to send"] == "3"
+    assert work(again).table.at[7, "E-post"] == "per@example.no"
+    assert work(again).settings.step.value == "check"
 
 
-def test_a_reload_finds_the_send_again_by_its_link(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="reload")
-    at.button(key="send").click().run()
-    job_id = wait_for_send(at)
-    reloaded = AppTest.from_file(APP, default_timeout=30)
-    reloaded.secrets["seen"] = {"base_url": "http://127.0.0.1:9"}
-    reloaded.query_params["job"] = str(job_id)
-    reloaded.run()
-    assert not reloaded.exception
-    assert metrics(reloaded)["Created"] == "1"
-
-
-def test_a_bad_file_gets_one_friendly_sentence(app):
-    at = upload(app, "kunder.xlsx", b"this is not a workbook at all")
-    assert not at.exception
-    assert len(at.error) == 1
-    assert "could not be opened" in at.error[0].value
-    assert not at.metric
-
-
-def test_an_illegal_extra_args_key_blocks_the_check(app):
-    at = upload(app, "kunder.xlsx", messy_workbook())
-    key = at.session_state["extras_editor_key"]
-    columns = at.data_editor(key=key).value["Column"].tolist()
-    at.session_state[key] = {
-        "edited_rows": {columns.index("Kjønn"): {"extra_args key": "kjønn"}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.run()
-    assert any("Kjønn" in e.value and "kjonn" in e.value for e in at.error)
-    assert not at.metric  # nothing is checked until the key is fixed
-
-
-def test_the_demo_file_loads_with_its_deliberate_problems_and_sends(app):
-    at = app.button(key="demo").click().run()
-    assert not at.exception
-    assert metrics(at) == {"Rows": "10", "Ready to send": "5", "Invalid": "5", "Warnings": "0"}
-    problems = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
-    assert problems["Row"].tolist() == [6, 7, 9, 10, 11]
-    assert at.text_input(key="campaign").value == "demo-campaign"
-    at.button(key="send").click().run()
-    wait_for_send(at)
-    assert metrics(at)["Created"] == "5"
-
-
-def test_the_mapping_is_remembered_for_the_campaign(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="remember")
+def test_the_steps_back_and_forth_keep_every_choice(app):
+    at = to_check(app, campaign="autumn")
+    at.selectbox(key="region").set_value("SE").run()
+    at.switch_page("pages/map.py").run()
+    assert at.text_input(key="target_name").value == "autumn"
     at.selectbox(key="map_last_name").set_value(None).run()
-    at.button(key="send").click().run()
-    wait_for_send(at)
-    fresh = AppTest.from_file(APP, default_timeout=30)
-    fresh.secrets["seen"] = {"base_url": "http://127.0.0.1:9"}
-    fresh = upload(fresh.run(), "kunder.xlsx", messy_workbook(), campaign="remember")
-    assert fresh.selectbox(key="map_last_name").value is None
-    assert any("remember" in i.value for i in fresh.info)
-
-
-def all_text(at: AppTest) -> str:
-    """Everything the page sends to the browser, as text."""
-    return "\n".join(str(node.proto) for node in at._tree.main.children.values()) + str(
-        [str(n.proto) for n in at.sidebar.children.values()]
-    )
-
-
-def test_a_send_to_seen_asks_for_confirmation_and_never_shows_the_token(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="real-one")
-    sandbox = at.session_state["_sandbox"]
-    # SEEN is played by the sandbox; the campaign's token comes from secrets.toml.
-    at.secrets["seen"] = {"base_url": sandbox.url, "campaigns": {"real-one": "sandbox-token"}}
-    at.radio(key="target").set_value("seen").run()
-    assert at.button(key="send").disabled  # not before the confirmation
-    assert any("secrets.toml [seen.campaigns] real-one" in c.value for c in at.caption)
-    at.checkbox(key="confirm_send").check().run()
-    assert (
-        "Yes, create 1 receiver on the SEEN campaign 'real-one'"
-        in at.checkbox(key="confirm_send").label
-    )
-    at.button(key="send").click().run()
-    job_id = wait_for_send(at)
-    assert Journal(default_path()).job(job_id).target == sandbox.url
-    assert [r["first_name"] for r in sandbox.received("real-one")] == ["Ola"]
-    assert "sandbox-token" not in all_text(at)
-    assert "sandbox-token" not in repr(at.session_state.to_dict())
-
-
-def test_history_resumes_an_unfinished_send_and_deletes_one(app, seen_data_dir):
-    from builders import messy_workbook as book
-
-    from seen_core.checks import check_sheet
-    from seen_core.mapping import suggest
-    from seen_core.sending import plan_send
-    from seen_core.session import send_plan
-    from seen_core.sheets import read_sheet
-
-    sheet = read_sheet("kunder.xlsx", book())
-    mapping = suggest(sheet.columns)
-    receivers, invalid = send_plan(sheet.table, mapping, check_sheet(sheet.table, mapping), "NO")
-    journal = Journal(default_path())
-    job_id = plan_send(
-        journal,
-        file_name=sheet.file_name,
-        file_sha256=sheet.sha256,
-        campaign="resume-me",
-        target="sandbox",
-        batch_size=100,
-        receivers=receivers,
-        invalid=invalid,
-    )
-    at = app.switch_page("pages/history.py").run()
-    assert not at.exception
-    at.button(key=f"history_resume_{job_id}").click().run()
-    send = at.session_state["_registry"].get(job_id)
-    send.thread.join(timeout=30)
-    at.run()
-    assert journal.job(job_id).state == "finished"
-    assert journal.job(job_id).counts["created"] == 1
-    assert not [b for b in at.button if b.key == f"history_resume_{job_id}"]
-    at.button(key=f"history_delete_{job_id}").click().run()
-    assert journal.jobs() == []
-    assert any("Nothing has been sent yet" in i.value for i in at.info)
-
-
-def test_a_saved_mapping_file_can_be_loaded(app):
-    at = upload(app, "kunder.xlsx", messy_workbook())
-    mapping = (
-        '{"first_name": "Fornavn", "last_name": null, "email": "E-post", "phone": null,'
-        ' "customer_id": "Kundenr", "extra_args": {"gender": "Kjønn"}}'
-    )
-    at.file_uploader(key="mapping_upload").set_value(
-        ("autumn-mapping.json", mapping.encode(), "application/json")
-    ).run()
-    assert not at.exception
-    assert at.selectbox(key="map_phone").value is None
+    at.switch_page("pages/upload.py").run()
+    assert at.number_input(key="header_row").value == 4
+    at.switch_page("pages/map.py").run()
     assert at.selectbox(key="map_last_name").value is None
-    extras = at.data_editor(key=at.session_state["extras_editor_key"]).value
-    sent = extras[extras["Send"]]
-    assert dict(zip(sent["extra_args key"], sent["Column"], strict=True)) == {"gender": "Kjønn"}
-    assert any("autumn-mapping.json" in i.value for i in at.info)
+    at.switch_page("pages/check.py").run()
+    assert at.selectbox(key="region").value == "SE"
 
 
-def test_a_mapping_file_that_is_not_json_is_refused_in_one_sentence(app):
-    at = upload(app, "kunder.xlsx", messy_workbook())
-    at.file_uploader(key="mapping_upload").set_value(("m.json", b"{oops", "application/json"))
-    at.run()
+def test_a_campaign_name_typed_as_words_is_offered_as_a_slug(app):
+    at = upload(app)
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value("Velkomst November 2026").run()
+    assert at.button(key="to_check").disabled
+    at.button(key="use_slug").click().run()
+    assert at.text_input(key="target_name").value == "velkomst-november-2026"
+    assert work(at).settings.target == "velkomst-november-2026"
+    assert not at.button(key="to_check").disabled
+
+
+def test_the_country_picker_finds_the_united_kingdom_by_uk(app):
+    at = to_check(app)
+    box = at.selectbox(key="region")
+    labels = [box.format_func(option) for option in box.options]
+    found = [label for label in labels if "UK" in label]
+    assert found and found[0].startswith("United Kingdom (+44)")
+    assert labels[0].startswith("Norway (+47)")
+
+
+def test_leaving_out_invalid_phones_makes_those_rows_ready_and_says_how_many(app):
+    people = [["Fornavn", "E-post", "Mobil"]] + [
+        [f"Person {n}", f"p{n}@example.no", "12345" if n % 2 else f"4745860{n:03d}"]
+        for n in range(40)
+    ]
+    from builders import csv_bytes
+
+    at = upload(app, "folk.csv", csv_bytes(people))
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value("autumn").run()
+    at.button(key="to_check").click().run()
+    assert sidebar_metrics(at)["Ready to send"] == "20"
+    at.selectbox(key="bulk_kind").set_value("leave_out").run()
+    assert at.button(key="bulk_apply").label == "Apply to 20 rows"
+    at.button(key="bulk_apply").click().run()
+    assert sidebar_metrics(at)["Ready to send"] == "40"
+    assert "20 rows changed" in plain(at)
+    at.button(key="undo").click().run()
+    assert sidebar_metrics(at)["Ready to send"] == "20"
+
+
+def test_find_and_replace_shows_its_count_before_applying(app):
+    at = to_check(app)
+    at.selectbox(key="bulk_kind").set_value("find").run()
+    at.selectbox(key="find_column").set_value("E-post").run()
+    at.text_input(key="find_text").set_value("@@").run()
+    at.text_input(key="find_replacement").set_value("@").run()
+    assert at.button(key="bulk_apply").label == "Apply to 1 row"
+    at.button(key="bulk_apply").click().run()
+    assert work(at).table.at[7, "E-post"] == "per@example"
+
+
+def test_fix_and_send_again_flags_a_duplicate_of_a_created_row(app):
+    at = to_check(app)
+    at = send_to_sandbox(at)
+    at.button(key="fix_again").click().run()
+    assert at.title[0].value == "Check and fix"
+    at = edit_cell(at, 6, "Fornavn", "Kari")
+    checked = work(at).checked()
+    assert 9 in checked.invalid and "row 5" in checked.invalid[9]  # ID 100 was created on row 5
+    assert checked.ready_rows == [6]
+    at = send_to_sandbox(at)
+    sandbox = at.session_state["sandbox"]
+    ids = [r["customer_id"] for r in sandbox.received("autumn")]
+    assert sorted(ids) == ["100", "101"]
+    outcomes = work(at).outcomes()
+    assert outcomes[5][0] == Status.CREATED and outcomes[6][0] == Status.CREATED
+    book = openpyxl.load_workbook(__import__("io").BytesIO(work(at).report("xlsx")))
+    assert book is not None
+
+
+def test_a_file_name_is_never_rendered_as_markdown(app):
+    name = "Kunder ![b](http://127.0.0.1:9/beacon.png) **fet**.xlsx"
+    at = upload(app, name)
+    shown = texts(at)
+    assert r"Kunder \!\[b\]\(http\:\/\/127\.0\.0\.1\:9\/beacon\.png\)" in shown
+    assert "![b](" not in shown and "**fet**" not in shown
+    at.switch_page("pages/history.py").run()
+    assert "![b](" not in texts(at)
+
+
+def test_a_typed_address_is_never_sent_the_servers_token(seen_data_dir):
+    secrets = {"seen": {"campaigns": {"autumn": "server-token"}}}
+    at = to_check(new_app(secrets), campaign="autumn")
+    at.switch_page("pages/map.py").run()
+    at.radio(key="destination").set_value("seen").run()
+    at.switch_page("pages/send.py").run()
+    # With a token configured, there is no address to type: it goes to SEEN's own address only.
+    assert not [t for t in at.text_input if t.key == "seen_address"]
+    assert "server-token" not in texts(at)
+    assert "https://api.seen.io" in plain(at)
+
+
+def test_a_send_to_seen_asks_for_confirmation_and_a_typed_token(app):
+    at = to_check(app)
+    at.switch_page("pages/map.py").run()
+    at.radio(key="destination").set_value("seen").run()
+    at.switch_page("pages/send.py").run()
+    assert at.button(key="send").disabled
+    at.text_input(key="seen_address").set_value("http://127.0.0.1:9").run()
+    at.checkbox(key="confirm_send").check().run()
+    at.button(key="send").click().run()
+    assert "token typed here" in plain(at)
+    assert work(at).sends() == []
+
+
+def test_history_deletes_only_after_asking(app):
+    at = to_check(app)
+    draft = work(at).draft.id
+    at.switch_page("pages/history.py").run()
+    at.button(key=f"delete_draft_{draft}").click().run()
+    assert "Delete for good" in plain(at)
+    at.button(key=f"keep_draft_{draft}").click().run()
+    with Journal(default_path()) as journal:
+        assert Work.open(journal, User(), draft)
+    at.button(key=f"delete_draft_{draft}").click().run()
+    at.button(key=f"really_delete_draft_{draft}").click().run()
+    assert not [b for b in at.button if b.key == f"open_{draft}"]
+
+
+def test_signed_in_users_see_only_their_own_drafts_and_links(seen_data_dir):
+    auth = {"auth": {"client_id": "seen-sender"}}
+    alice = new_app(auth, user="alice@example.no")
+    alice = to_check(alice)
+    draft = work(alice).draft.id
+    assert work(alice).draft.user_id == "alice@example.no"
+
+    bob = new_app(auth, user="bob@example.no", draft=draft)
+    assert bob.session_state["work"] is None  # Alice's link shows Bob nothing
+    bob.switch_page("pages/history.py").run()
+    assert not [b for b in bob.button if b.key == f"open_{draft}"]
+    admin = new_app(
+        {**auth, "seen": {"admins": ["it@example.no"]}}, user="it@example.no", draft=draft
+    )
+    assert admin.session_state["work"].draft.id == draft
+
+
+def test_with_sign_in_configured_nobody_gets_in_without_signing_in(seen_data_dir):
+    at = new_app({"auth": {"client_id": "seen-sender"}}, user="")
+    assert at.button(key="sign_in")
+    assert "work" not in at.session_state or at.session_state["work"] is None
+
+
+def test_a_damaged_journal_gets_a_message_and_help_still_works(seen_data_dir):
+    seen_data_dir.mkdir(parents=True, exist_ok=True)
+    (seen_data_dir / "journal.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\x07" * 4000)
+    at = new_app()
     assert not at.exception
-    assert any("is not a mapping file" in e.value for e in at.error)
-
-
-def widgets(node) -> list:
-    from streamlit.testing.v1.element_tree import Widget
-
-    found = [node] if isinstance(node, Widget) else []
-    for child in getattr(node, "children", {}).values():
-        found += widgets(child)
-    return found
+    assert "damaged" in plain(at)
+    at.switch_page("pages/help.py").run()
+    assert not at.exception
+    assert "What each status means" in plain(at)
 
 
 def test_every_widget_has_a_key(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="keys")
-    at.radio(key="target").set_value("seen").run()
-    at.radio(key="target").set_value("sandbox").run()
-    at.button(key="send").click().run()
-    wait_for_send(at)
-    found = widgets(at._tree)
-    for page in PAGES[1:]:
-        at.switch_page(page).run()
-        found += widgets(at._tree)
-    assert len(found) > 15
-    assert [type(w).__name__ for w in found if not w.key] == []
+    at = to_check(app)
+    for kind in ("button", "text_input", "selectbox", "number_input", "checkbox", "toggle"):
+        for widget in getattr(at, kind):
+            assert widget.key and not str(widget.key).startswith("$$"), (kind, widget.label)
 
 
-def test_a_refused_token_stops_the_send_and_says_so(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="wrong-token")
-    sandbox = at.session_state["_sandbox"]
-    at.secrets["seen"] = {"base_url": sandbox.url, "campaigns": {"wrong-token": "not-the-token"}}
-    at.radio(key="target").set_value("seen").run()
-    at.checkbox(key="confirm_send").check().run()
-    at.button(key="send").click().run()
-    wait_for_send(at)
-    assert any("SEEN refused the token" in e.value for e in at.error)
-    assert metrics(at)["Not sent"] == "1"
-    assert sandbox.received("wrong-token") == []
-    assert "not-the-token" not in all_text(at)
-
-
-def test_the_app_purges_sends_older_than_the_retention(seen_data_dir, monkeypatch):
-    from datetime import timedelta
-
-    from seen_core import journal as journal_module
-
-    real_now = journal_module._now()
-    monkeypatch.setattr(journal_module, "_now", lambda: real_now - timedelta(days=31))
-    with Journal(default_path()) as old:
-        job_id = old.create_job(
-            file_name="old.xlsx", file_sha256="0" * 64, campaign="autumn", target="sandbox",
-            batch_size=10, receivers=[(2, {"first_name": "Gammel"})], invalid={},
-        )  # fmt: skip
-        old.release(old.claim(job_id), "finished")
-    monkeypatch.setattr(journal_module, "_now", lambda: real_now)
-
+def test_without_sign_in_every_page_warns_when_reached_from_elsewhere(seen_data_dir):
     at = AppTest.from_file(APP, default_timeout=30)
+    at.context["url"] = "http://10.20.30.40:8501/"
     at.run()
-    at.switch_page("pages/history.py").run()
-    assert not at.exception
-    assert at.session_state["_journal"].jobs() == []
-
-
-def test_rows_seen_may_have_created_are_flagged_and_not_offered_again(app):
-    from builders import csv_bytes
-
-    people = csv_bytes([["First name", "Email"], ["Anna", "anna@example.com"], ["Bo", "bo@x.no"]])
-    at = upload(app, "people.csv", people, campaign="lost-answer")
-    at.session_state["_sandbox"].inject("drop_after")  # stored, but the answer is lost
-    at.button(key="send").click().run()
-    wait_for_send(at)
-
-    assert metrics(at)["Unknown"] == "2"
-    assert len(at.session_state["_sandbox"].received("lost-answer")) == 2  # sent once only
-    assert any("may have created them" in w.value for w in at.warning)
-    assert not [b for b in at.button if b.key == "resend_failed"]
-
-
-def test_a_new_tab_sees_a_running_send_and_can_follow_it(app):
-    at = upload(app, "kunder.xlsx", messy_workbook(), campaign="elsewhere")
-    sandbox = at.session_state["_sandbox"]
-    usual = sandbox.latency
-    sandbox.latency = 1.0  # long enough for the other tab to look while it runs
-    try:
-        at.button(key="send").click().run()
-        job_id = at.session_state["job_id"]
-        other = AppTest.from_file(APP, default_timeout=30)  # a new tab: no link to the send
-        other.secrets["seen"] = {"base_url": "http://127.0.0.1:9"}
-        other.run()
-        assert any(f"Send #{job_id} of kunder.xlsx" in i.value for i in other.info)
-        other.button(key=f"follow_{job_id}").click().run()
-        assert other.session_state["job_id"] == job_id
-    finally:
-        sandbox.latency = usual
-    wait_for_send(at)
-    other.run()
-    assert metrics(other)["Created"] == "1"
+    assert any("reachable from other machines" in w.value for w in at.warning)
+    local = new_app()
+    assert not any("reachable from other machines" in w.value for w in local.warning)

@@ -260,3 +260,33 @@ def test_the_sandbox_command_serves_its_campaigns_until_ctrl_c(tmp_path):
         _, stderr = server.communicate(timeout=20)
     assert server.returncode == 0
     assert "Traceback" not in stderr
+
+
+def test_two_sends_of_the_same_file_started_at_once_store_each_person_once(tmp_path):
+    """Two shells press Enter at the same moment: one send runs, the other is refused."""
+    people = tmp_path / "people.xlsx"
+    people.write_bytes(big_workbook(200))
+    for attempt in range(3):
+        data = tmp_path / f"data-{attempt}"
+        with Sandbox(token=TOKEN, campaigns={CAMPAIGN}, latency=0.01) as seen:
+            env = {**_env(tmp_path), "SEEN_DATA_DIR": str(data)}
+            command = [sys.executable, "-m", "seen_core", "send", str(people), "--campaign",
+                       CAMPAIGN, "--base-url", seen.url, "--rate", "0", "--json"]  # fmt: skip
+            both = [
+                subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(2)
+            ]
+            done = [(p.wait(timeout=120), *p.communicate()) for p in both]
+            stored = Counter(r["customer_id"] for r in seen.received(CAMPAIGN))
+        assert len(stored) == 200 and max(stored.values()) == 1, f"attempt {attempt}"
+        codes = sorted(code for code, _out, _err in done)
+        assert codes == [0, 2], done
+        refused = next(err for code, _out, err in done if code == 2)
+        assert "Traceback" not in refused and ("already" in refused or "being sent" in refused)

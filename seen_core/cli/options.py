@@ -140,7 +140,7 @@ def print_json(data: object) -> None:
 
 def write_private(path: str | Path, data: bytes) -> None:
     """A report holds people's data: written readable by its owner only."""
-    from seen_core.limits import write_private as write
+    from seen_core.safe_text import write_private as write
 
     write(Path(path), data)
 

@@ -1,0 +1,319 @@
+"""Step 3, Check and fix: every rule on every row, the wrong cell in sight, fixes one or many."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from seen_core import fixes
+from seen_core.countries import country_choices, label_for
+from seen_core.drafts import Step
+from seen_core.errors import InputError
+from seen_core.fixes import Change
+from seen_core.problems import describe
+from seen_core.safe_text import markdown_literal as lit
+from seen_core.wording import count, number
+from seen_core.workbench import Work
+
+ss = st.session_state
+work: Work | None = ss.get("work")
+if ss.get("journal") is None or work is None:
+    st.info("Upload a sheet first.")
+    st.page_link("pages/upload.py", label="Go to Upload")
+    st.stop()
+
+PAGE_ROWS = 500  # rows in the grid at once: fixes by hand happen here, bulk fixes above
+FIX_MARK = "⚠ "
+
+
+def seed(key: str, value: object) -> None:
+    """Show the draft's choice in a widget, unless the user is changing it right now."""
+    if key not in ss or ss.get(f"_seed_{key}") != work.draft.id:
+        ss[key] = value
+        ss[f"_seed_{key}"] = work.draft.id
+
+
+def refresh_view() -> None:
+    """Forget which rows the grid shows: it shows the rows that need attention now."""
+    ss.pop("fix_rows", None)
+    ss["fix_version"] = ss.get("fix_version", 0) + 1
+
+
+try:
+    checked = work.checked()
+except InputError as error:
+    st.error(lit(str(error)))
+    st.stop()
+result = checked.result
+table = checked.table
+
+st.title("Check and fix")
+
+# --- settings that change every row ---------------------------------------------------------
+
+choices = country_choices()
+labels = {c.region: c.label for c in choices}
+
+
+def store_settings() -> None:
+    work.update(region=ss["region"], delivery=bool(ss["delivery"]))
+    refresh_view()
+
+
+seed("region", work.settings.region)
+seed("delivery", work.settings.delivery)
+left, right = st.columns([2, 3])
+left.selectbox(
+    "Country of phone numbers written without +country code",
+    list(labels),
+    format_func=lambda r: labels.get(r, r),
+    key="region",
+    on_change=store_settings,
+    help="Type to search: a country's name, code (UK, SE) or calling code (+47).",
+)
+right.toggle(
+    "SEEN delivers the films (every person needs a phone number or an e-mail)",
+    key="delivery",
+    on_change=store_settings,
+)
+
+# --- the summary ------------------------------------------------------------------------------
+
+counts = checked.counts
+summary = [f"{count(counts['rows'], 'row')}", f"{number(counts['ready'])} ready"]
+if counts["attention"]:
+    summary.append(f"{number(counts['attention'])} need attention")
+if counts["held"]:
+    summary.append(f"{number(counts['held'])} already in SEEN")
+st.markdown(" · ".join(f"**{part}**" for part in summary))
+for problem in result.sheet_problems:
+    tell = st.error if problem.severity == "error" else st.warning
+    tell(lit(problem.message))
+
+kinds: dict[str, int] = {}
+for found in result.by_row.values():
+    for code in {p.code for p in found}:
+        kinds[code] = kinds.get(code, 0) + 1
+if kinds:
+    st.caption(
+        "Found: "
+        + " · ".join(
+            f"{describe(code).title} in {count(n, 'row')}"
+            for code, n in sorted(kinds.items(), key=lambda kv: -kv[1])
+        )
+    )
+
+# --- undo -------------------------------------------------------------------------------------
+
+
+def undo() -> None:
+    change = work.undo()
+    ss["fix_note"] = None if change is None else f"Undone: {change.label}."
+    refresh_view()
+
+
+if work.draft.changes:
+    st.button(
+        lit(f"Undo: {work.draft.changes[-1].label}"),
+        key="undo",
+        icon=":material/undo:",
+        on_click=undo,
+    )
+if ss.get("fix_note"):
+    st.success(lit(ss["fix_note"]))
+
+# --- fixes for many rows at once --------------------------------------------------------------
+
+
+def apply(change: Change) -> None:
+    work.apply(change)
+    ss["fix_note"] = f"{change.label}: {count(change.rows, 'row')} changed."
+    refresh_view()
+
+
+columns = list(table.columns)
+mapping = checked.mapping
+BULK = {
+    "leave_out": "Leave out invalid phone numbers or e-mails",
+    "find": "Find and replace in a column",
+    "trim": "Trim spaces",
+    "country": "Phone numbers: country from a column",
+    "split": "Split a full name into first and last name",
+}
+with st.expander("Fix many rows at once", expanded=bool(kinds)):
+    chosen = st.selectbox("Fix", list(BULK), format_func=BULK.get, key="bulk_kind")
+    change: Change | None = None
+    note = ""
+    if chosen == "leave_out":
+        field = st.radio(
+            "Leave out",
+            ["phone", "email"],
+            format_func={"phone": "invalid phone numbers", "email": "invalid e-mails"}.get,
+            key="leave_out_field",
+            horizontal=True,
+        )
+        change, left_alone = fixes.leave_out_preview(table, result, field, mapping)
+        other = "an e-mail" if field == "phone" else "a phone number"
+        note = (
+            f"Only where the person can still be reached with {other}; "
+            f"{count(left_alone, 'row')} without one stay to be fixed by hand."
+        )
+    elif chosen == "find":
+        a, b, c = st.columns(3)
+        column = a.selectbox("In column", columns, key="find_column")
+        find = b.text_input("Find", key="find_text")
+        replace_with = c.text_input("Replace with", key="find_replacement")
+        whole = st.checkbox("Whole cell only", key="find_whole")
+        if find:
+            change = fixes.find_replace(table, column, find, replace_with, whole_cell=whole)
+    elif chosen == "trim":
+        picked = st.multiselect("Columns", columns, default=columns, key="trim_columns")
+        change = fixes.trim(table, picked)
+    elif chosen == "country":
+        a, b = st.columns(2)
+        seed("country_phone", mapping.fields.get("phone") or columns[0])
+        phone = a.selectbox("Phone column", columns, key="country_phone")
+        country = b.selectbox("Country column", columns, key="country_column")
+        change = fixes.phones_from_country_column(table, phone, country, work.settings.region)
+        unknown = fixes.unknown_countries(table, country)
+        if unknown:
+            note = lit(
+                f"Not understood as a country: {', '.join(unknown[:5])}"
+                + ("…" if len(unknown) > 5 else "")
+                + f"; those rows are read as {label_for(work.settings.region)}."
+            )
+    elif chosen == "split":
+        a, b, c = st.columns(3)
+        full = a.selectbox("Full name column", columns, key="split_full")
+        first = b.text_input("First name into", value="First name", key="split_first")
+        last = c.text_input("Last name into", value="Last name", key="split_last")
+        if first.strip() and last.strip() and full:
+            change = fixes.split_full_name(table, full, first.strip(), last.strip())
+    if change is not None:
+        rows = change.rows
+        st.caption(lit(f"{change.label}: changes {count(rows, 'row')}. {note}".strip()))
+        st.button(
+            f"Apply to {count(rows, 'row')}",
+            key="bulk_apply",
+            type="primary",
+            disabled=not rows,
+            on_click=apply,
+            args=(change,),
+        )
+    elif note:
+        st.caption(note)
+
+# --- the rows, the wrong cell in sight --------------------------------------------------------
+
+attention = [r for r in result.rows if r in checked.invalid or r in result.by_row]
+show_all = st.toggle("Show all rows, not only those that need attention", key="show_all_rows")
+if ss.get("fix_rows_for") != (work.draft.id, show_all):
+    ss["fix_rows_for"] = (work.draft.id, show_all)
+    ss.pop("fix_rows", None)
+if "fix_rows" not in ss:
+    ss["fix_rows"] = list(result.rows) if show_all else attention
+in_view: list[int] = [r for r in ss["fix_rows"] if r in table.index]
+
+if not in_view:
+    st.success("No row needs attention.")
+else:
+    pages = (len(in_view) + PAGE_ROWS - 1) // PAGE_ROWS
+    page = 1
+    if pages > 1:
+        page = int(
+            st.number_input(
+                f"Page (of {number(pages)}, {number(PAGE_ROWS)} rows each)",
+                min_value=1,
+                max_value=pages,
+                step=1,
+                key="fix_page",
+            )
+        )
+    rows = in_view[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
+    wrong: dict[str, dict[int, str]] = {}
+    general: dict[int, list[str]] = {}
+    for row in rows:
+        for p in result.by_row.get(row, ()):
+            if p.column in table.columns:
+                place = wrong.setdefault(p.column, {})
+                place[row] = "; ".join(filter(None, [place.get(row), p.message]))
+            else:
+                general.setdefault(row, []).append(p.message)
+    mapped = [c for c in mapping.mapped_columns() if c in table.columns]
+    shown = list(dict.fromkeys([*mapped[:5], *wrong, *mapped[5:]]))
+    view = pd.DataFrame(index=pd.Index(rows, name="Row"))
+    status = []
+    for row in rows:
+        if row in checked.held:
+            status.append("✓ already in SEEN")
+        elif row in checked.invalid:
+            status.append("; ".join(general.get(row, [])) or "Needs fixing")
+        else:
+            status.append("✓ ready")
+    view["Status"] = status
+    for column in shown:
+        view[column] = table.loc[rows, column].to_numpy()
+        if column in wrong:
+            view[FIX_MARK + column] = [wrong[column].get(r, "") for r in rows]
+    marks = [c for c in view.columns if c.startswith(FIX_MARK)] + ["Status"]
+
+    def colour(values: pd.Series) -> list[str]:
+        if values.name == "Status":
+            return np.where(
+                values.str.startswith("✓"), "color:#006100", "background-color:#ffd6d6"
+            ).tolist()
+        return np.where(values != "", "background-color:#ffd6d6;color:#9c0006", "").tolist()
+
+    key = f"fix_{work.draft.id}_{ss.get('fix_version', 0)}"
+    ss["fix_editor_key"] = key
+    st.caption(
+        "Double-click a cell to fix it; the row is checked again at once. "
+        "The ⚠ columns say what is wrong with the cell on their left."
+    )
+    st.data_editor(
+        view.style.apply(colour, subset=marks),
+        key=key,
+        disabled=marks,
+        num_rows="fixed",
+        column_config={m: st.column_config.TextColumn(width="medium") for m in marks},
+    )
+    pending = (ss.get(key) or {}).get("edited_rows", {})
+    edits = {
+        (rows[int(position)], column): value
+        for position, cells in pending.items()
+        if 0 <= int(position) < len(rows)
+        for column, value in cells.items()
+        if column in table.columns
+    }
+    if edits:
+        change = work.edit_cells(edits)
+        ss["fix_note"] = change.label if change.edits else None
+        ss["fix_version"] = ss.get("fix_version", 0) + 1
+        st.rerun()
+    fixed = sum(1 for r in in_view if r not in checked.invalid and r not in checked.held)
+    if fixed and not show_all:
+        st.button(
+            f"Hide the {count(fixed, 'fixed row')}",
+            key="hide_fixed",
+            on_click=refresh_view,
+        )
+
+# --- on to sending ----------------------------------------------------------------------------
+
+
+def go_on() -> None:
+    work.go(Step.SEND)
+    ss["goto"] = Step.SEND
+
+
+ready = counts["ready"]
+st.button(
+    f"Next: send {count(ready, 'person', 'people')}",
+    key="to_send",
+    type="primary",
+    disabled=not ready,
+    on_click=go_on,
+)
+if ss.pop("goto", None) == Step.SEND:
+    st.switch_page("pages/send.py", query_params={"draft": work.draft.id})

@@ -1,0 +1,292 @@
+"""Step 2, Map columns: where the people go in SEEN, and which column feeds which field."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+from seen_core.safe_text import markdown_literal as lit
+
+from seen_core.drafts import Step
+from seen_core.errors import InputError
+from seen_core.flow import is_data
+from seen_core.mapping import (
+    FIELDS,
+    ExtraChoice,
+    Mapping,
+    build_mapping,
+    extra_choices,
+    key_errors,
+    mapping_json,
+    mapping_problems,
+    suggest,
+)
+from seen_core.targets import campaign_problem, id_problem
+from seen_core.wording import suggest_slug
+from seen_core.workbench import Work
+
+ss = st.session_state
+work: Work | None = ss.get("work")
+if ss.get("journal") is None or work is None:
+    st.info("Upload a sheet first.")
+    st.page_link("pages/upload.py", label="Go to Upload")
+    st.stop()
+
+KINDS = {
+    "campaign": "SEEN campaign (v1)",
+    "workspace": "SEEN workspace (2.0)",
+    "project": "SEEN project (2.0)",
+}
+DESTINATIONS = {"sandbox": "The sandbox (a stand-in: nothing reaches SEEN)", "seen": "SEEN"}
+
+
+def seed(key: str, value: object) -> None:
+    """Show the draft's choice in a widget, unless the user is changing it right now."""
+    if key not in ss or ss.get(f"_seed_{key}") != work.draft.id:
+        ss[key] = value
+        ss[f"_seed_{key}"] = work.draft.id
+
+
+# --- where to -------------------------------------------------------------------------------
+
+
+def target_parts() -> tuple[str, str]:
+    kind, _, ident = work.settings.target.partition("/")
+    if not ident:
+        return "campaign", work.settings.target
+    return kind, ident
+
+
+def store_target() -> None:
+    kind, name = ss["target_kind"], (ss.get("target_name") or "").strip()
+    if kind == "campaign":
+        work.update(target=name, destination=ss["destination"])
+    else:
+        work.update(target=f"{kind}/{name}" if name else "", destination=ss["destination"])
+
+
+def use_slug(slug: str) -> None:
+    ss["target_name"] = slug
+    store_target()
+
+
+st.title("Map the columns")
+st.subheader("Where the people go")
+kind, name = target_parts()
+seed("destination", work.settings.destination)
+seed("target_kind", kind)
+seed("target_name", name)
+left, middle, right = st.columns([2, 2, 3])
+left.radio(
+    "Send to",
+    list(DESTINATIONS),
+    format_func=DESTINATIONS.get,
+    key="destination",
+    on_change=store_target,
+)
+middle.radio(
+    "In SEEN, a", list(KINDS), format_func=KINDS.get, key="target_kind", on_change=store_target
+)
+label = {"campaign": "Campaign", "workspace": "Workspace id", "project": "Project id"}[
+    ss["target_kind"]
+]
+right.text_input(
+    label,
+    key="target_name",
+    on_change=store_target,
+    placeholder="velkomst-november-2026" if ss["target_kind"] == "campaign" else "",
+    help="The campaign's name as in its address in SEEN (letters, digits, - and _)"
+    if ss["target_kind"] == "campaign"
+    else "The id SEEN shows for it in its settings.",
+)
+typed = (ss.get("target_name") or "").strip()
+if not typed:
+    problem = None
+elif ss["target_kind"] == "campaign":
+    problem = campaign_problem(typed)
+else:
+    problem = id_problem(ss["target_kind"], typed)
+if problem:
+    slug = suggest_slug(typed) if ss["target_kind"] == "campaign" else ""
+    if slug and slug != typed:
+        right.button(
+            lit(f"Use '{slug}'"), key="use_slug", on_click=use_slug, args=(slug,), type="primary"
+        )
+        right.caption(lit(f"A campaign's name in its address has no spaces or capitals: {slug}"))
+    else:
+        right.error(lit(problem))
+
+# --- which column feeds which field ---------------------------------------------------------
+
+try:
+    sheet = work.sheet()
+except InputError as error:
+    st.error(lit(str(error)))
+    st.stop()
+table = work.table
+columns = list(table.columns)
+mapping = work.mapping
+suggestion = suggest(columns)
+data_target = is_data(work.settings.target)
+
+
+def samples(column: str) -> str:
+    values = [v for v in table[column].head(200).tolist() if v.strip()][:3]
+    return ", ".join(v if len(v) <= 24 else v[:23] + "…" for v in values)
+
+
+def store_fields() -> None:
+    fields = {f.name: ss.get(f"map_{f.name}") for f in FIELDS}
+    current = work.mapping
+    work.choose_mapping(build_mapping(fields, extra_choices(columns, fields, current)))
+
+
+st.subheader("Which column feeds which field")
+if work.settings.mapping is None and work.saved_mapping() is not None:
+    st.info("Starting from the mapping you last used for this target.")
+boxes = [*st.columns(3), *st.columns(3)]
+for box, field in zip(boxes, FIELDS, strict=False):
+    seed(f"map_{field.name}", mapping.fields.get(field.name))
+    if ss[f"map_{field.name}"] not in columns:
+        ss[f"map_{field.name}"] = None
+
+    def shown(column: str | None, name: str = field.name) -> str:
+        if column is None:
+            return "— not used —"
+        mark = " (suggested)" if suggestion.fields.get(name) == column else ""
+        example = samples(column)
+        return f"{column}{mark}" + (f" — e.g. {example}" if example else "")
+
+    label = field.label
+    if field.name == "customer_id" and data_target:
+        label = "Customer ID (sent as id, required)"
+    box.selectbox(
+        f"{label}{' *' if field.required else ''}",
+        [None, *columns],
+        key=f"map_{field.name}",
+        format_func=shown,
+        help=field.help,
+        on_change=store_fields,
+    )
+
+# --- the other columns ----------------------------------------------------------------------
+
+fields = {f.name: mapping.fields.get(f.name) for f in FIELDS}
+choices = extra_choices(columns, fields, mapping)
+title = "properties" if data_target else "personal fields for the film"
+st.subheader(f"The other columns, as {title}")
+st.caption(
+    "Each column ticked here is sent"
+    + (" as a property of the person in SEEN" if data_target else " for the film to use")
+    + ", under the name in the second column (letters, digits and _ only)."
+)
+
+
+def store_extras(choices: list[ExtraChoice]) -> None:
+    edited = (ss.get(ss["extras_key"]) or {}).get("edited_rows", {})
+    changed = list(choices)
+    for position, cells in edited.items():
+        position = int(position)
+        if 0 <= position < len(changed):
+            c = changed[position]
+            changed[position] = ExtraChoice(
+                c.column,
+                bool(cells.get("Send", c.include)),
+                str(cells.get("Name in SEEN", c.key) or ""),
+            )
+    work.choose_mapping(build_mapping(fields, changed))
+    ss["extras_version"] = ss.get("extras_version", 0) + 1
+
+
+if choices:
+    key = f"extras_{work.draft.id}_{ss.get('extras_version', 0)}"
+    ss["extras_key"] = key
+    st.data_editor(
+        pd.DataFrame(
+            {
+                "Column": [c.column for c in choices],
+                "Send": [c.include for c in choices],
+                "Name in SEEN": [c.key for c in choices],
+                "For example": [samples(c.column) for c in choices],
+            }
+        ),
+        key=key,
+        hide_index=True,
+        disabled=["Column", "For example"],
+        num_rows="fixed",
+    )
+    if (ss.get(key) or {}).get("edited_rows"):  # inline, so AppTest sees it too
+        store_extras(choices)
+        st.rerun()
+else:
+    st.caption("Every column goes to a field above; there is nothing else to send.")
+
+errors = key_errors(choices)
+for column, message in errors.items():
+    st.error(lit(f"Column '{column}': {message}"))
+problems = [p for p in mapping_problems(mapping, columns) if p.code != "extra_key_invalid"]
+for p in problems:
+    st.error(lit(p.message))
+if data_target and not mapping.fields.get("customer_id"):
+    st.warning("SEEN API 2.0 needs an id for every person: choose the customer ID column.")
+
+
+def load_file() -> None:
+    uploaded = ss.get("mapping_upload")
+    if uploaded is None:
+        return
+    try:
+        loaded = Mapping.from_dict(json.loads(uploaded.getvalue().decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        ss["mapping_error"] = f"'{uploaded.name}' is not a mapping file (JSON)."
+        return
+    except InputError as error:
+        ss["mapping_error"] = str(error)
+        return
+    missing = [c for c in loaded.mapped_columns() if c not in columns]
+    ss["mapping_error"] = (
+        f"The mapping names columns this sheet does not have: {', '.join(missing)}."
+        if missing
+        else None
+    )
+    if not missing:
+        work.choose_mapping(loaded)
+        for f in FIELDS:
+            ss.pop(f"map_{f.name}", None)
+
+
+with st.expander("Save or load this mapping"):
+    left, right = st.columns(2)
+    left.download_button(
+        "Save this mapping (JSON)",
+        data=mapping_json(mapping),
+        file_name="seen-mapping.json",
+        mime="application/json",
+        key="mapping_download",
+        on_click="ignore",
+    )
+    right.file_uploader(
+        "Load a mapping (JSON)", type=["json"], key="mapping_upload", on_change=load_file
+    )
+if ss.get("mapping_error"):
+    st.error(lit(ss["mapping_error"]))
+
+ready = bool(work.settings.target) and not problem and not errors and not problems
+
+
+def go_on() -> None:
+    work.go(Step.CHECK)
+    ss["goto"] = Step.CHECK
+
+
+st.button(
+    "Next: check the rows",
+    key="to_check",
+    type="primary",
+    disabled=not ready,
+    on_click=go_on,
+    help=None if ready else "Choose where the people go and fix the mapping first.",
+)
+if ss.pop("goto", None) == Step.CHECK:
+    st.switch_page("pages/check.py", query_params={"draft": work.draft.id})

@@ -1,0 +1,166 @@
+"""Step 5, Results: what became of every row, what to do next, and your sheet with the answers."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import streamlit as st
+
+from seen_core import flow
+from seen_core.drafts import Step
+from seen_core.safe_text import markdown_literal as lit
+from seen_core.statuses import NOT_CREATED, Status
+from seen_core.wording import count, summary_line
+from seen_core.workbench import Work
+
+ss = st.session_state
+work: Work | None = ss.get("work")
+if ss.get("journal") is None or work is None:
+    st.info("Upload a sheet first.")
+    st.page_link("pages/upload.py", label="Go to Upload")
+    st.stop()
+journal = ss["journal"]
+
+st.title("Results")
+sends = work.sends()
+if not sends:
+    st.info("Nothing has been sent from this draft yet.")
+    st.stop()
+latest = sends[-1]
+outcomes = work.outcomes()
+counts = flow.count_statuses(outcomes)
+st.subheader(summary_line(counts))
+where = flow.target_label(latest.campaign)
+st.caption(
+    lit(
+        f"{work.draft.file_name} → {where}"
+        f"{' on the sandbox' if latest.target == ss['sandbox'].url else ''} · "
+        f"{count(len(sends), 'send')} from this draft"
+    )
+)
+if latest.stop_reason:
+    st.error(lit(f"The last send stopped: {latest.stop_reason}"))
+failed = [m for s, m in outcomes.values() if s == Status.FAILED and m]
+if failed:
+    most = max(set(failed), key=failed.count)
+    st.error(lit(f"Why SEEN could not take {count(len(failed), 'row')}: {most}"))
+
+for status in (s for s in Status if s not in (Status.CREATED, Status.READY)):
+    if counts[status]:
+        st.markdown(
+            f"**{status.label}: {count(counts[status], 'row')}** — {status.explanation} "
+            f"*{status.next_step}*"
+        )
+if counts[Status.READY]:
+    st.markdown(f"**Ready: {count(counts[Status.READY], 'row')}** — {Status.READY.explanation}")
+
+not_created = [
+    (row, Status(status).label, message)
+    for row, (status, message) in outcomes.items()
+    if status in NOT_CREATED
+]
+if not_created:
+    st.dataframe(
+        pd.DataFrame(not_created, columns=["Row", "Status", "Why"]),
+        hide_index=True,
+        key="not_created_table",
+    )
+
+# --- your sheet with the answers ---------------------------------------------------------------
+
+left, middle, right = st.columns(3)
+left.download_button(
+    "Download your sheet with the results",
+    data=lambda: work.report("xlsx"),
+    file_name=work.report_name(".xlsx"),
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="report_xlsx",
+    on_click="ignore",
+    type="primary",
+)
+middle.download_button(
+    "… as CSV",
+    data=lambda: work.report("csv"),
+    file_name=work.report_name(".csv"),
+    mime="text/csv",
+    key="report_csv",
+    on_click="ignore",
+)
+
+again = [
+    row
+    for row, (status, _m) in outcomes.items()
+    if status in NOT_CREATED and status != Status.UNKNOWN
+]
+
+
+def fix_again() -> None:
+    work.go(Step.CHECK)
+    ss["goto"] = Step.CHECK
+
+
+if again:
+    right.button(
+        f"Fix and send the {count(len(again), 'row')} not created",
+        key="fix_again",
+        on_click=fix_again,
+    )
+if counts[Status.UNKNOWN]:
+    st.warning(
+        f"{count(counts[Status.UNKNOWN], 'row')} got no answer from SEEN and may have been "
+        "created: look them up in SEEN first. They are not sent again from here."
+    )
+
+# --- video links (SEEN API 2.0) ----------------------------------------------------------------
+
+if flow.is_data(latest.campaign) and counts[Status.CREATED]:
+    st.subheader("Video links")
+    links = flow.stored_links(journal, latest.id)
+    have = sum(1 for v in links.values() if v.player)
+    if links:
+        st.caption(
+            f"{count(have, 'person', 'people')} with a video link; "
+            f"{count(len(links) - have, 'person', 'people')} whose video is not ready yet."
+        )
+
+    def fetch() -> None:
+        if ss.get("links_thread") is not None and ss["links_thread"].is_alive():
+            return
+        to = flow.reconnect(journal, latest, ss["secrets"], ss["sandbox"])
+        thread = threading.Thread(
+            target=flow.fetch_links, args=(journal, latest.id, to), daemon=True
+        )
+        ss["links_thread"] = thread
+        thread.start()
+
+    busy = ss.get("links_thread") is not None and ss["links_thread"].is_alive()
+    st.button(
+        "Fetch video links" if not links else "Fetch the video links again",
+        key="fetch_links",
+        on_click=fetch,
+        disabled=busy,
+    )
+
+    @st.fragment(run_every=0.5 if busy else None)
+    def fetching() -> None:
+        thread = ss.get("links_thread")
+        if thread is not None and thread.is_alive():
+            st.progress(0.5, text="Asking SEEN for each person's video link…")
+        elif busy:
+            st.rerun(scope="app")
+
+    fetching()
+
+with st.expander("Each send's own report"):
+    for job in reversed(sends):
+        st.download_button(
+            lit(f"Send #{job.id} ({job.created_at[:16].replace('T', ' ')} UTC)"),
+            data=lambda job_id=job.id: flow.send_report_bytes(journal, job_id, "x.xlsx"),
+            file_name=work.report_name(f"-send-{job.id}.xlsx"),
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"send_report_{job.id}",
+            on_click="ignore",
+        )
+if ss.pop("goto", None) == Step.CHECK:
+    st.switch_page("pages/check.py", query_params={"draft": work.draft.id})

@@ -1,0 +1,178 @@
+"""Step 4, Send: to the sandbox or to SEEN, confirmed, in a worker thread, with progress."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import streamlit as st
+
+from seen_core import flow
+from seen_core.drafts import Step
+from seen_core.errors import AlreadySent, ConfigurationError, InputError, SendError
+from seen_core.running import SendRegistry
+from seen_core.safe_text import markdown_literal as lit
+from seen_core.sandbox import DEFAULT_TOKEN
+from seen_core.tokens import configured, typed
+from seen_core.wording import count, number
+from seen_core.workbench import Work
+
+ss = st.session_state
+work: Work | None = ss.get("work")
+if ss.get("journal") is None or work is None:
+    st.info("Upload a sheet first.")
+    st.page_link("pages/upload.py", label="Go to Upload")
+    st.stop()
+journal = ss["journal"]
+registry: SendRegistry = ss["registry"]
+user = ss["user"]
+
+
+def running_send():
+    for job in reversed(work.sends()):
+        send = registry.get(job.id)
+        if send is not None and not send.finished:
+            return send
+    return None
+
+
+def connection() -> flow.Connection:
+    """Where this send goes, with a token bound to its address (never a typed address with
+    the server's token)."""
+    target = work.settings.target
+    if work.settings.destination == "sandbox":
+        return flow.connect(target, ss["sandbox"].url, DEFAULT_TOKEN, sandbox=True)
+    found = configured(target, ss["secrets"], dict(os.environ))
+    if found is None:
+        found = typed(target, ss.get("seen_address") or "", ss.get("seen_token") or "")
+    return flow.connect(target, found.base_url, found.token)
+
+
+def start() -> None:
+    """The Send button: plan the send in the journal (one transaction), run it in a thread."""
+    lock = ss.setdefault("_send_lock", threading.Lock())
+    with lock:  # fast reruns can overlap: check and start at once
+        if running_send() is not None:
+            return
+        ss["send_error"] = None
+        try:
+            to = connection()
+            checked = work.checked()
+            job_id = flow.plan(
+                journal,
+                checked,
+                to,
+                batch_size=int(ss.get("batch_size") or 100),
+                force=bool(ss.get("force_send")),
+                user_id=user.id,
+                draft_id=work.draft.id,
+            )
+        except AlreadySent as error:
+            ss["already_sent"] = str(error)
+            return
+        except (ConfigurationError, InputError, SendError) as error:
+            ss["send_error"] = str(error)
+            return
+        # Each send is asked for afresh: no forcing or confirmation carries over.
+        ss["already_sent"] = None
+        ss["force_send"] = False
+        ss["confirm_send"] = False
+        registry.start(
+            journal,
+            job_id,
+            to,
+            user.id,
+            before=lambda: flow.keep_send_sheet(journal, job_id, checked),
+        )
+        ss["following"] = job_id
+
+
+checked = work.checked()
+ready = len(checked.ready_rows) if not checked.result.blocked else 0
+target = work.settings.target
+label = flow.target_label(target)
+to_sandbox = work.settings.destination == "sandbox"
+where = "the sandbox" if to_sandbox else "SEEN"
+
+st.title("Send")
+st.markdown(lit(f"{count(ready, 'person', 'people')} to {label} on {where}."))
+if checked.counts["attention"]:
+    st.caption(
+        f"{count(checked.counts['attention'], 'row')} that need attention will not be sent; "
+        "you can fix them and send them later from this draft."
+    )
+if checked.counts["held"]:
+    st.caption(f"{count(checked.counts['held'], 'row')} SEEN already has are left out.")
+
+confirmed = True
+if to_sandbox:
+    st.info("The sandbox is a stand-in for SEEN inside this app: nothing reaches SEEN.")
+else:
+    found = configured(target, ss["secrets"], dict(os.environ))
+    if found is not None:
+        st.caption(lit(f"SEEN at {found.base_url}, with the token from {found.where}."))
+    else:
+        a, b = st.columns(2)
+        a.text_input(
+            "SEEN's address (leave empty for SEEN itself)",
+            key="seen_address",
+            help="Only for a SEEN test server; the token below goes there and nowhere else.",
+        )
+        b.text_input(
+            "Your SEEN token",
+            type="password",
+            key="seen_token",
+            help="Kept only in this browser session. To set it up for good, see Help.",
+        )
+    confirmed = st.checkbox(
+        lit(f"Yes, create {count(ready, 'person', 'people')} in SEEN's {label}."),
+        key="confirm_send",
+    )
+with st.expander("Advanced"):
+    st.number_input(
+        "People per request (v1 campaigns; 2.0 sends one at a time)",
+        min_value=1,
+        max_value=1000,
+        value=100,
+        step=10,
+        key="batch_size",
+    )
+if ss.get("already_sent"):
+    st.warning(lit(ss["already_sent"]))
+    st.checkbox("Send the whole file again anyway", key="force_send")
+if ss.get("send_error"):
+    st.error(lit(ss["send_error"]))
+
+active = running_send()
+st.button(
+    f"Send {count(ready, 'person', 'people')} to {where}",
+    key="send",
+    type="primary",
+    on_click=start,
+    disabled=active is not None or not ready or not target or not confirmed,
+)
+
+
+@st.fragment(run_every=0.5 if active is not None or ss.get("following") else None)
+def progress() -> None:
+    send = running_send()
+    if send is None:
+        followed = ss.get("following")
+        if followed is not None and registry.get(followed) is not None:
+            ss["following"] = None
+            work.go(Step.RESULTS)
+            st.switch_page("pages/results.py", query_params={"draft": work.draft.id})
+        return
+    ss["following"] = send.job_id  # after a reload too: the results follow when it ends
+    p = send.progress
+    done, total = (p.done, p.total) if p else (0, max(ready, 1))
+    left = f" · about {p.eta_seconds:.0f} s left" if p and p.eta_seconds else ""
+    created = p.counts.get("created", 0) if p else 0
+    st.progress(
+        done / total if total else 0.0,
+        text=f"Sending… {number(done)} of {number(total)} done · {number(created)} created{left}",
+    )
+    st.button("Cancel the send", key="cancel_send", on_click=send.cancel.set)
+
+
+progress()

@@ -1,0 +1,143 @@
+"""Step 1, Upload: a sheet of people (or the demo file), which sheet, and the header row."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from seen_core.drafts import Step
+from seen_core.errors import InputError
+from seen_core.limits import Limits
+from seen_core.safe_text import markdown_literal as lit
+from seen_core.tokens import any_configured
+from seen_core.wording import count
+from seen_core.workbench import Work
+
+ss = st.session_state
+journal, user = ss["journal"], ss["user"]
+if journal is None:
+    st.stop()
+DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo-receivers.xlsx"
+FILE_TYPES = ["csv", "xlsx", "xlsm", "xls", "ods"]
+
+
+def start(name: str, data: bytes, target: str = "") -> None:
+    """A new draft for the file; a file that cannot be read gets one sentence and no draft."""
+    import os
+
+    destination = "seen" if any_configured(ss["secrets"], dict(os.environ)) else "sandbox"
+    if target:
+        destination = "sandbox"
+    try:
+        work = Work.start(journal, user, name, data, target=target, destination=destination)
+    except InputError as error:
+        ss["upload_error"] = str(error)
+        return
+    except Exception:  # a reader's bug must still read as one sentence, not a traceback
+        logging.getLogger(__name__).exception("Reading an upload failed")
+        ss["upload_error"] = f"'{name}' could not be read; save it again from Excel and retry."
+        return
+    ss["upload_error"] = None
+    ss["work"] = work
+    st.query_params["draft"] = work.draft.id
+
+
+def use_demo() -> None:
+    # The demo fills in a sandbox campaign, so a newcomer can walk the whole flow at once.
+    start(DEMO_FILE.name, DEMO_FILE.read_bytes(), target="demo-campaign")
+
+
+def go_on(work: Work) -> None:
+    work.go(Step.MAP)
+    ss["goto"] = Step.MAP
+
+
+st.title("Upload your sheet of people")
+left, right = st.columns([3, 1], vertical_alignment="bottom")
+uploaded = left.file_uploader(
+    "A sheet of people from your CRM: CSV, Excel (XLSX, XLSM, XLS) or OpenDocument (ODS)",
+    type=FILE_TYPES,
+    key="upload",
+    max_upload_size=Limits.from_env().upload_mb,
+)
+right.button(
+    "Try the demo file",
+    key="demo",
+    on_click=use_demo,
+    help="A small Norwegian sheet with a few deliberate mistakes, to try on the sandbox.",
+)
+if uploaded is not None and uploaded.file_id != ss.get("_upload_id"):
+    ss["_upload_id"] = uploaded.file_id
+    with st.spinner("Reading the file…"):
+        start(uploaded.name, uploaded.getvalue())
+if ss.get("upload_error"):
+    st.error(lit(ss["upload_error"]))
+
+work: Work | None = ss.get("work")
+if work is None:
+    st.caption("Your work is kept as a draft: you can close the tab and carry on later.")
+    st.stop()
+
+try:
+    sheet = work.sheet()
+except InputError as error:
+    st.error(lit(str(error)))
+    st.stop()
+where = f"sheet '{sheet.sheet_name}', " if sheet.sheet_name else ""
+blank = f"; {count(sheet.blank_rows, 'blank row')} skipped" if sheet.blank_rows else ""
+st.success(
+    lit(
+        f"Read {count(sheet.rows, 'person', 'people')} from {work.draft.file_name} "
+        f"({where}header on row {sheet.header_row}{blank})."
+    )
+)
+
+
+def seed(key: str, value: object) -> None:
+    """Show the draft's choice in a widget, unless the user is changing it right now."""
+    if key not in ss or ss.get(f"_seed_{key}") != work.draft.id:
+        ss[key] = value
+        ss[f"_seed_{key}"] = work.draft.id
+
+
+def pick_sheet() -> None:
+    try:
+        work.choose_sheet(ss["sheet_pick"])
+    except InputError as error:
+        ss["upload_error"] = str(error)
+
+
+def pick_header_row() -> None:
+    work.choose_header_row(int(ss["header_row"]))
+
+
+left, right, _ = st.columns([2, 2, 3])
+if len(sheet.sheet_names) > 1:
+    seed("sheet_pick", work.settings.sheet_name or sheet.sheet_name)
+    left.selectbox("Sheet", sheet.sheet_names, key="sheet_pick", on_change=pick_sheet)
+seed("header_row", int(work.settings.header_row or sheet.header_row))
+(right if len(sheet.sheet_names) > 1 else left).number_input(
+    "Header row",
+    help="The spreadsheet row with the column names; rows above it are skipped.",
+    min_value=1,
+    step=1,
+    key="header_row",
+    on_change=pick_header_row,
+)
+
+with st.expander("The first rows of the sheet, as read"):
+    width = max((len(r) for r in sheet.preview), default=0)
+    preview = pd.DataFrame(
+        [r + [""] * (width - len(r)) for r in sheet.preview],
+        index=pd.RangeIndex(1, len(sheet.preview) + 1, name="row"),
+    )
+    st.dataframe(preview, key="preview_table")
+if not sheet.rows:
+    st.warning("There are no rows of people below the header.")
+else:
+    st.button("Next: map the columns", key="to_map", type="primary", on_click=go_on, args=(work,))
+if ss.pop("goto", None) == Step.MAP:
+    st.switch_page("pages/map.py", query_params={"draft": work.draft.id})

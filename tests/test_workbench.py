@@ -1,0 +1,128 @@
+"""The app's draft state without Streamlit: fix, send to the sandbox over HTTP, fix again and
+send again in the same draft — no row twice, every row with its latest outcome."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from builders import messy_workbook
+
+from seen_core import flow
+from seen_core.drafts import Step, User
+from seen_core.errors import NotFound
+from seen_core.journal import Journal
+from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
+from seen_core.statuses import Status
+from seen_core.workbench import Work
+
+CAMPAIGN = "spring-campaign"
+ALICE = User("alice@example.no", "Alice")
+
+
+@pytest.fixture
+def journal(tmp_path):
+    with Journal(tmp_path / "journal.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def seen():
+    with Sandbox(token=DEFAULT_TOKEN, campaigns={CAMPAIGN}) as running:
+        yield running
+
+
+def start(journal: Journal) -> Work:
+    work = Work.start(
+        journal, ALICE, "kunder.xlsx", messy_workbook(), target=CAMPAIGN, isolated=False
+    )
+    return work
+
+
+def send(work: Work, seen: Sandbox) -> int:
+    to = flow.connect(CAMPAIGN, seen.url, DEFAULT_TOKEN, sandbox=True)
+    job_id = flow.plan(work.journal, work.checked(), to, user_id=ALICE.id, draft_id=work.draft.id)
+    flow.send(work.journal, job_id, to)
+    return job_id
+
+
+def test_the_messy_sheet_is_read_mapped_and_checked(journal):
+    work = start(journal)
+    checked = work.checked()
+    assert work.sheet().sheet_name == "Mottakere" and work.sheet().header_row == 4
+    assert checked.counts == {"rows": 7, "ready": 1, "attention": 6, "held": 0, "warnings": 0}
+
+
+def test_a_cell_fix_is_kept_rechecked_and_undone(journal):
+    work = start(journal)
+    change = work.edit_cells({(6, "Fornavn"): "Kari"})
+    assert change.label == "Row 6, Fornavn: '' → 'Kari'"
+    assert work.checked().counts["ready"] == 2
+
+    reopened = Work.open(journal, ALICE, work.draft.id)  # a reload or a restart
+    assert reopened.table.at[6, "Fornavn"] == "Kari"
+    assert reopened.checked().counts["ready"] == 2
+    assert reopened.original() == {(6, "Fornavn"): ""}
+
+    assert reopened.undo().label == change.label
+    assert reopened.table.at[6, "Fornavn"] == ""
+    assert reopened.checked().counts["ready"] == 1
+    assert Work.open(journal, ALICE, work.draft.id).checked().counts["ready"] == 1
+
+
+def test_the_step_and_choices_come_back(journal):
+    work = start(journal)
+    work.update(region="SE", delivery=False)
+    work.go(Step.CHECK)
+    again = Work.open(journal, ALICE, work.draft.id)
+    assert again.settings.step is Step.CHECK
+    assert again.options.region == "SE" and again.options.delivery is False
+
+
+def test_another_user_cannot_open_the_draft(journal):
+    work = start(journal)
+    with pytest.raises(NotFound):
+        Work.open(journal, User("bob@example.no"), work.draft.id)
+
+
+def test_fix_and_send_again_in_the_same_draft_sends_nobody_twice(journal, seen):
+    work = start(journal)
+    first = send(work, seen)
+    assert journal.counts(first)[Status.CREATED] == 1  # Ola, row 5, customer ID 100
+
+    # Fix the rows that were invalid, in the same draft. Row 9 repeats customer ID 100 of the
+    # row already created: it stays flagged, against the row SEEN holds.
+    work.edit_cells({(6, "Fornavn"): "Kari", (7, "E-post"): "per@example.no"})
+    work.edit_cells({(10, "Mobil"): "45860325"})
+    checked = work.checked()
+    assert 5 in checked.held
+    problem = [p for p in checked.result.by_row[9] if p.code == "customer_id_duplicate"]
+    assert problem and "row 5" in problem[0].message
+    assert 9 in checked.invalid
+    assert checked.ready_rows == [6, 7, 10]
+
+    second = send(work, seen)
+    assert journal.counts(second)[Status.CREATED] == 3
+    stored = Counter(r["customer_id"] for r in seen.received(CAMPAIGN))
+    assert stored == {"100": 1, "101": 1, "102": 1, "104": 1}
+
+    outcomes = work.outcomes()
+    assert {row: status for row, (status, _m) in outcomes.items()} == {
+        5: "created", 6: "created", 7: "created", 9: "invalid", 10: "created",
+        11: "invalid", 12: "invalid",
+    }  # fmt: skip
+    # Nothing left to send: the created rows are never offered again.
+    assert work.checked().ready_rows == []
+
+
+def test_rows_seen_says_exist_already_are_held_and_never_offered_again(journal, seen):
+    work = start(journal)
+    send(work, seen)
+    # Another draft of the same people, forced: SEEN refuses ID 100 as existing already.
+    other = start(journal)
+    to = flow.connect(CAMPAIGN, seen.url, DEFAULT_TOKEN, sandbox=True)
+    job = flow.plan(journal, other.checked(), to, draft_id=other.draft.id, force=True)
+    flow.send(journal, job, to)
+    status, message = journal.outcomes(job)[5]
+    assert status == Status.REJECTED and "already exists" in message
+    assert 5 in other.checked().held and 5 not in other.checked().ready_rows
