@@ -34,10 +34,46 @@ def payload(cells: dict[str, str], mapping: Mapping, region: str = "NO") -> dict
 def payloads(
     table: pd.DataFrame, mapping: Mapping, region: str = "NO", rows: Iterable[int] | None = None
 ) -> list[tuple[int, dict[str, object]]]:
-    """(spreadsheet row, payload) for the given rows (all rows when None), in file order."""
-    columns = [c for c in mapping.mapped_columns() if c in table.columns]
-    frame = table[columns] if rows is None else table.loc[list(rows), columns]
-    return [
-        (int(row), payload(dict(zip(columns, values, strict=True)), mapping, region))
-        for row, *values in frame.itertuples(index=True, name=None)
-    ]
+    """(spreadsheet row, payload) for the given rows (all rows when None), in file order.
+
+    The same payloads as `payload` row by row, built a column at a time: for 100,000 rows this
+    is a few list passes instead of 100,000 small tables (`validate --json` prints them all).
+    """
+    if rows is None:
+        numbers = table.index.tolist()
+        positions = None
+    else:
+        numbers = list(rows)
+        positions = table.index.get_indexer(numbers)
+        if len(positions) and positions.min() < 0:
+            missing = [r for r, p in zip(numbers, positions.tolist(), strict=True) if p < 0]
+            raise KeyError(f"rows not in the sheet: {missing[:5]}")
+
+    def texts(column: str | None) -> list[str] | None:
+        if column is None or column not in table.columns:
+            return None
+        values = table[column].to_numpy(dtype=object)
+        if positions is not None:
+            values = values[positions]
+        return [(value or "").strip() for value in values.tolist()]
+
+    receivers: list[dict[str, object]] = [{} for _ in numbers]
+    for name in FIELD_NAMES:
+        values = texts(mapping.fields.get(name))
+        if values is None:
+            continue
+        if name == "phone":
+            values = [phone_e164(v, region) or v if v else v for v in values]
+        for receiver, value in zip(receivers, values, strict=True):
+            if value:
+                receiver[name] = value
+    extras: list[dict[str, object]] = [{} for _ in numbers] if mapping.extra_args else []
+    for key, column in mapping.extra_args.items():
+        values = texts(column)
+        for extra, value in zip(extras, values or [""] * len(numbers), strict=True):
+            if value:
+                extra[key] = value
+    for receiver, extra in zip(receivers, extras, strict=False):
+        if extra:
+            receiver["extra_args"] = extra
+    return [(int(row), receiver) for row, receiver in zip(numbers, receivers, strict=True)]

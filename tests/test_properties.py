@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from seen_core.checks import CheckOptions, check_sheet, recheck
 from seen_core.mapping import Mapping
-from seen_core.receivers import payloads
+from seen_core.receivers import payload, payloads
 
 COLUMNS = ["Fornavn", "Etternavn", "E-post", "Mobil", "Kundenr", "Bilde", "Notat"]
 MAPPING = Mapping(
@@ -80,3 +80,19 @@ def test_every_payload_value_is_text_never_none_or_empty(cells: dict[str, str], 
         _no_empty_values(sent)
         for key, value in sent.items():
             assert isinstance(value, dict if key == "extra_args" else str)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables, regions, st.data())
+def test_payloads_of_a_whole_sheet_equal_each_row_built_alone(
+    table: pd.DataFrame, region: str, data: st.DataObject
+):
+    rows = data.draw(st.lists(st.sampled_from(list(table.index)), unique=True))
+    for chosen in (None, rows):
+        built = payloads(table, MAPPING, region, chosen)
+        one_by_one = [
+            (row, payload(table.loc[row].to_dict(), MAPPING, region))
+            for row in (table.index if chosen is None else chosen)
+        ]
+        assert built == one_by_one
+        assert [list(p) for _, p in built] == [list(p) for _, p in one_by_one]  # key order too
