@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -111,17 +112,23 @@ class CheckResult:
     sheet_problems: list[Problem]
     row_rules: dict[int, list[Problem]]  # rows with problems from the per-row rules
     duplicates: dict[int, Problem] = field(default_factory=dict)  # customer_id repeats
+    # The customer IDs as the duplicate rule read them, in `rows` order: a re-check that
+    # changes none of them keeps `duplicates` instead of reading every row again.
+    customer_ids: list[str] | None = field(default=None, repr=False, compare=False)
 
+    # The properties below are read after every edit of a 100k-row sheet: comprehensions over
+    # the rows with problems, no per-row generators or copies.
     @cached_property
     def by_row(self) -> dict[int, list[Problem]]:
-        merged = {row: list(found) for row, found in self.row_rules.items()}
+        merged = dict(self.row_rules)
         for row, problem in self.duplicates.items():
-            merged.setdefault(row, []).append(problem)
+            merged[row] = [*merged.get(row, ()), problem]
         return merged
 
     @cached_property
     def problems(self) -> list[Problem]:
-        return [*self.sheet_problems, *(p for row in sorted(self.by_row) for p in self.by_row[row])]
+        by_row = self.by_row
+        return [*self.sheet_problems, *[p for row in sorted(by_row) for p in by_row[row]]]
 
     @cached_property
     def blocked(self) -> bool:
@@ -132,7 +139,7 @@ class CheckResult:
     def invalid_rows(self) -> set[int]:
         if self.blocked:
             return set(self.rows)
-        return {r for r, found in self.by_row.items() if any(p.severity == "error" for p in found)}
+        return {row for row, found in self.by_row.items() for p in found if p.severity == "error"}
 
     @property
     def valid_rows(self) -> list[int]:
@@ -141,7 +148,7 @@ class CheckResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        warnings = sum(1 for p in self.problems if p.severity == "warning")
+        warnings = len([p for p in self.problems if p.severity == "warning"])
         invalid = len(self.invalid_rows)
         return {
             "rows": len(self.rows),
@@ -301,13 +308,20 @@ def _text_rules(
 
 
 def _duplicates(table: pd.DataFrame, mapping: Mapping) -> dict[int, Problem]:
+    return _customer_id_duplicates(table, mapping)[0]
+
+
+def _customer_id_duplicates(
+    table: pd.DataFrame, mapping: Mapping
+) -> tuple[dict[int, Problem], list[str] | None]:
+    """The duplicate rule over all rows, and the customer IDs it read (None when unmapped)."""
     column = mapping.fields.get("customer_id")
     if column is None:
-        return {}
+        return {}, None
+    ids = [value.strip() for value in table[column].tolist()]
     first_row: dict[str, int] = {}
     found: dict[int, Problem] = {}
-    for row, value in zip(table.index.tolist(), table[column].tolist(), strict=True):
-        value = value.strip()
+    for row, value in zip(table.index.tolist(), ids, strict=True):
         if not value:
             continue
         earlier = first_row.setdefault(value, row)
@@ -320,7 +334,7 @@ def _duplicates(table: pd.DataFrame, mapping: Mapping) -> dict[int, Problem]:
                 "error",
                 f"Customer ID '{value}' is already used on row {earlier}.",
             )
-    return found
+    return found, ids
 
 
 def _sheet_problems(table: pd.DataFrame, mapping: Mapping, options: CheckOptions) -> list[Problem]:
@@ -365,11 +379,9 @@ def _check_sheet(table: pd.DataFrame, mapping: Mapping, options: CheckOptions) -
     if any(p.code in ("column_not_found",) for p in sheet):
         # The rules cannot read a column that is not there; the mapping problem says it all.
         return CheckResult(table.index.tolist(), sheet, {})
+    duplicates, ids = _customer_id_duplicates(table, mapping)
     return CheckResult(
-        table.index.tolist(),
-        sheet,
-        _row_rules(table, mapping, options),
-        _duplicates(table, mapping),
+        table.index.tolist(), sheet, _row_rules(table, mapping, options), duplicates, ids
     )
 
 
@@ -380,11 +392,32 @@ def recheck(
     changed_rows: Iterable[int],
     options: CheckOptions | None = None,
 ) -> CheckResult:
-    """Re-run the row rules on the changed rows only, and the duplicate rule on all rows."""
+    """Re-run the row rules on the changed rows only, and the duplicate rule on all rows when a
+    changed row's customer ID changed."""
     options = options or CheckOptions()
     changed = list(dict.fromkeys(changed_rows))
     if result.blocked and any(p.code == "column_not_found" for p in result.sheet_problems):
         return check_sheet(table, mapping, options)
-    row_rules = {r: found for r, found in result.row_rules.items() if r not in set(changed)}
-    row_rules.update(_row_rules(table, mapping, options, changed))
-    return CheckResult(result.rows, result.sheet_problems, row_rules, _duplicates(table, mapping))
+    row_rules = dict(result.row_rules)
+    for row in changed:
+        row_rules.pop(row, None)
+    with gc_paused():
+        row_rules.update(_row_rules(table, mapping, options, changed))
+        duplicates, ids = _duplicates_after(result, table, mapping, changed)
+    return CheckResult(result.rows, result.sheet_problems, row_rules, duplicates, ids)
+
+
+def _duplicates_after(
+    result: CheckResult, table: pd.DataFrame, mapping: Mapping, changed: list[int]
+) -> tuple[dict[int, Problem], list[str] | None]:
+    """The duplicate rule after a change: the earlier answer when no changed row's customer ID
+    changed (an edited e-mail, say), else the rule over all rows again."""
+    column = mapping.fields.get("customer_id")
+    rows, ids = result.rows, result.customer_ids
+    if column is None or ids is None or len(ids) != len(rows) or column not in table.columns:
+        return _customer_id_duplicates(table, mapping)
+    for row in changed:
+        at = bisect_left(rows, row)  # rows are in file order
+        if at == len(rows) or rows[at] != row or ids[at] != table.at[row, column].strip():
+            return _customer_id_duplicates(table, mapping)
+    return result.duplicates, ids

@@ -96,3 +96,21 @@ def test_payloads_of_a_whole_sheet_equal_each_row_built_alone(
         ]
         assert built == one_by_one
         assert [list(p) for _, p in built] == [list(p) for _, p in one_by_one]  # key order too
+
+
+customer_ids = st.sampled_from(["", " ", "1", " 1", "2", "2 ", "3"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables, st.data())
+def test_rechecks_after_edits_of_customer_ids_equal_a_full_check(
+    table: pd.DataFrame, data: st.DataObject
+):
+    table["Kundenr"] = [data.draw(customer_ids) for _ in table.index]
+    result = check_sheet(table, MAPPING)
+    for _ in range(data.draw(st.integers(1, 4))):
+        row_number = data.draw(st.sampled_from(list(table.index)))
+        column = data.draw(st.sampled_from(["Kundenr", "E-post"]))
+        table.loc[row_number, column] = data.draw(customer_ids if column == "Kundenr" else cell)
+        result = recheck(result, table, MAPPING, [row_number])
+        assert result.problems == check_sheet(table, MAPPING).problems
