@@ -314,7 +314,37 @@ def email_valid(text: str) -> bool:
         and match["domain"].rsplit(".", 1)[1].lower() not in _SPECIAL_USE
     ):
         return True
+    if _surely_not_an_address(text):
+        return False
     return slow_email_valid(text)
+
+
+# What surely makes a plain ASCII address invalid for email-validator, in the shapes CRM exports
+# have: no @ or two, nothing before or after it, a space or comma, a domain without a period,
+# periods at the ends or doubled. Quotes, brackets, backslashes and any non-ASCII character
+# (quoted local parts, display names, domain literals, international addresses) are left to
+# the library.
+_LEFT_TO_THE_LIBRARY = re.compile(r'["\\<>()\[\]]')
+_LOCAL_CHARS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+_DOMAIN_CHARS = re.compile(r"[A-Za-z0-9.-]+")
+
+
+def _surely_not_an_address(text: str) -> bool:
+    if not text.isascii() or _LEFT_TO_THE_LIBRARY.search(text):
+        return False
+    local, at, domain = text.partition("@")
+    return (
+        not at
+        or not _LOCAL_CHARS.fullmatch(local)
+        or not _DOMAIN_CHARS.fullmatch(domain)
+        or local[0] == "."
+        or local[-1] == "."
+        or ".." in local
+        or "." not in domain
+        or domain[0] == "."
+        or domain[-1] == "."
+        or ".." in domain
+    )
 
 
 def slow_email_valid(text: str) -> bool:

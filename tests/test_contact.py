@@ -183,3 +183,46 @@ def test_email_fast_path_agrees_with_email_validator(text):
 )
 def test_email_valid_always_matches_email_validator(text):
     assert email_valid(text) == slow_email_valid(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "per.jensen@online",
+        "marte.saether@",
+        "@online.no",
+        "liv.bo@gmail,com",
+        "-",
+        "ola.nordmann",
+        "erling@hotmail.com.",
+        "Tor Pettersen@online.no",
+        "ingrid@@yahoo.no",
+        "ase.@gmail.com",
+        ".ase@gmail.com",
+        "a..b@gmail.com",
+        "a@gmail..com",
+        "a@.gmail.com",
+        "a@gmail_com.no",
+    ],
+)
+def test_addresses_that_are_not_valid_are_decided_without_the_library(text, monkeypatch):
+    assert not slow_email_valid(text)
+    monkeypatch.setattr("seen_core.contact.slow_email_valid", _no_email_library)
+    email_valid.cache_clear()
+    assert not email_valid(text)
+
+
+def _no_email_library(text: str) -> bool:
+    raise AssertionError(f"{text!r} went to email-validator")
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ab1.-_+@ ,\t!~'\"\\<>()[]:;ø", min_size=1, max_size=24),
+        st.from_regex(r"[a-z. ,]{0,8}@{1,2}[a-z0-9._-]{0,8}(\.[a-z,]{0,4})?\.?", fullmatch=True),
+    )
+)
+def test_addresses_of_any_shape_always_match_email_validator(text):
+    email_valid.cache_clear()
+    assert email_valid(text) == slow_email_valid(text)
