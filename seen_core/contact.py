@@ -148,13 +148,16 @@ def _plan(region: str) -> _Plan | None:
     )
 
 
+_COUNTRY_CODES = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
+
+
 def _split_country_code(digits: str) -> tuple[int, str] | None:
     """_extract_country_code: the shortest known country code the digits start with."""
     if digits[0] == "0":
         return None
-    for size in range(1, min(len(digits), 3) + 1):
-        code = int(digits[:size])
-        if code in COUNTRY_CODE_TO_REGION_CODE:
+    for size in (1, 2, 3):  # a prefix shorter than `size` was already looked up: no harm
+        code = _COUNTRY_CODES.get(digits[:size])
+        if code is not None:
             return code, digits[size:]
     return None
 
@@ -196,8 +199,7 @@ def _national(code: int, number: str, plan: _Plan | None) -> _Fast:
     the digits after it. `plan` is the region's when no country code was written; otherwise the
     plan of the country code's main region is used, as the library does."""
     if plan is None:
-        main = COUNTRY_CODE_TO_REGION_CODE[code][0]
-        plan = _plan(main) if main != REGION_CODE_FOR_NON_GEO_ENTITY else None
+        plan = _main_plan(code)
         if plan is None:
             return _UNSURE
     if len(number) < _MIN_NSN:
@@ -211,6 +213,13 @@ def _national(code: int, number: str, plan: _Plan | None) -> _Fast:
     if valid is None:
         return _UNSURE
     return f"+{code}{number}" if valid.fullmatch(number) else None
+
+
+@cache
+def _main_plan(code: int) -> _Plan | None:
+    """The plan of a country code's main region (None for non-geographic codes)."""
+    main = COUNTRY_CODE_TO_REGION_CODE[code][0]
+    return None if main == REGION_CODE_FOR_NON_GEO_ENTITY else _plan(main)
 
 
 def _valid_pattern(region: str) -> str | None:
