@@ -134,7 +134,7 @@ def step_bar(work: Work | None, here: Step) -> None:
             reachable.add(Step.RESULTS)
     cells = st.columns(len(STEP_PAGES))
     for index, (cell, (step, page)) in enumerate(zip(cells, STEP_PAGES.items(), strict=True)):
-        label = f"{index + 1}. {step.title}"
+        label = f"{index + 1}. {step.short}"
         if step == here:
             cell.markdown(f"**:blue[{label}]**")
         else:

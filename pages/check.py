@@ -141,7 +141,7 @@ BULK = {
     "country": "Phone numbers: country from a column",
     "split": "Split a full name into first and last name",
 }
-with st.expander("Fix many rows at once", expanded=bool(kinds)):
+with st.expander("Fix many rows at once"):
     chosen = st.selectbox("Fix", list(BULK), format_func=BULK.get, key="bulk_kind")
     change: Change | None = None
     note = ""
@@ -274,7 +274,7 @@ else:
     st.data_editor(
         view.style.apply(colour, subset=marks),
         key=key,
-        disabled=marks,
+        disabled=[*marks, "_index"],
         num_rows="fixed",
         column_config={m: st.column_config.TextColumn(width="medium") for m in marks},
     )

@@ -156,7 +156,9 @@ with st.expander("Each send's own report"):
     for job in reversed(sends):
         st.download_button(
             lit(f"Send #{job.id} ({job.created_at[:16].replace('T', ' ')} UTC)"),
-            data=lambda job_id=job.id: flow.send_report_bytes(journal, job_id, "x.xlsx"),
+            data=lambda job_id=job.id: flow.send_report_bytes(
+                journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None
+            ),
             file_name=work.report_name(f"-send-{job.id}.xlsx"),
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"send_report_{job.id}",

@@ -36,6 +36,11 @@ class Step(StrEnum):
     def title(self) -> str:
         return _STEP_TITLES[self]
 
+    @property
+    def short(self) -> str:
+        """The step's one word, for the step bar."""
+        return "Check" if self is Step.CHECK else "Map" if self is Step.MAP else self.title
+
 
 _STEP_TITLES = {
     Step.UPLOAD: "Upload",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -431,18 +431,63 @@ def report_bytes(
     checked: Checked,
     out_name: str,
     *,
+    source: bytes = b"",
     outcomes: Mapping[int, tuple[str, str]] | None = None,
-    summary: Mapping[str, object] | None = None,
+    sent_to: str = "not sent (checked only)",
+    who: str | None = None,
+    details: Sequence[tuple[str, str]] = (),
+    videos: Mapping[int, Video] | None = None,
 ) -> bytes:
-    """The annotated sheet as XLSX (or CSV when `out_name` ends in .csv)."""
-    from seen_core import report
+    """The user's own sheet with SEEN's answer beside each row, as XLSX (the user's workbook
+    itself when `source` is one) or as CSV when `out_name` ends in .csv."""
+    from datetime import UTC, datetime
 
-    outcomes = checked.outcomes() if outcomes is None else outcomes
-    sheet = replace(checked.sheet, table=checked.table, columns=list(checked.table.columns))
+    from seen_core.report import (
+        ReportInput,
+        ReportSummary,
+        annotated_csv,
+        annotated_workbook,
+        extra_keys_of,
+        values_as_sent,
+    )
+
+    sent = payloads(
+        checked.table, checked.mapping, checked.options.region, checked.result.valid_rows
+    )
+    id_field = "id" if is_data(checked.target) else "customer_id"
+    if checked.shape is not None:
+        sent = [(row, checked.shape(payload)) for row, payload in sent]
+    report = ReportInput(
+        file_name=checked.sheet.file_name,
+        source=source,
+        sheet_name=checked.sheet.sheet_name,
+        header_row=checked.sheet.header_row,
+        table=checked.table,
+        outcomes=checked.outcomes() if outcomes is None else outcomes,
+        summary=ReportSummary(
+            target=target_label(checked.target) if checked.target else "not chosen yet",
+            sent_to=sent_to,
+            when=datetime.now(UTC),
+            who=who,
+            sha256=checked.sheet.sha256,
+            details=tuple(details),
+        ),
+        problems=checked.problems,
+        sent_as=values_as_sent(checked.table, sent, checked.mapping, id_field=id_field),
+        extra_keys=extra_keys_of(checked.mapping),
+        videos={
+            row: (v.player, v.thumbnail, v.email_thumbnail) for row, v in (videos or {}).items()
+        },
+        original=checked.sheet.table,
+    )
     if str(out_name).lower().endswith(".csv"):
-        return report.csv_bytes(sheet, outcomes)
-    facts = {"File": checked.sheet.file_name, "Target": target_label(checked.target)}
-    return report.workbook_bytes(sheet, outcomes, checked.problems, {**facts, **(summary or {})})
+        return annotated_csv(report)
+    return annotated_workbook(report)
+
+
+def sent_to_words(address: str) -> str:
+    """Where a send went, as the Summary sheet says it."""
+    return "the sandbox (nothing reached SEEN)" if address == SANDBOX else f"SEEN ({address})"
 
 
 # --- each send's own sheet, and reports of a send ------------------------------------------------
@@ -495,27 +540,32 @@ def kept_send_sheet(journal: Journal, job_id: int) -> tuple[Sheet, list[Problem]
     return sheet, [Problem(**p) for p in data.get("problems", ())]
 
 
-def send_report_bytes(journal: Journal, job_id: int, out_name: str) -> bytes:
-    """One send's own report: its sheet as sent, with that send's outcomes."""
+def send_report_bytes(
+    journal: Journal,
+    job_id: int,
+    out_name: str,
+    *,
+    source: bytes = b"",
+    who: str | None = None,
+) -> bytes:
+    """One send's own report: its sheet as sent, with that send's outcomes and any video
+    links (rebuilt from its cells, or the user's workbook itself when `source` is given)."""
     sheet, problems = kept_send_sheet(journal, job_id)
     job = journal.job(job_id)
-    checked = Checked(sheet, sheet.table, FieldMapping({}, {}), CheckOptions(), _empty(sheet))
-    checked = replace(checked, target=job.campaign)
-    summary = {
-        "Send": f"#{job.id}, {job.state}",
-        "Sent to": "the sandbox" if job.target == SANDBOX else f"SEEN ({job.target})",
-        "Started": job.created_at,
-    }
-    return report_bytes(
-        replace(checked, result=CheckResult(list(sheet.table.index), problems, {})),
-        out_name,
-        outcomes=journal.outcomes(job_id),
-        summary=summary,
+    result = CheckResult(list(sheet.table.index), problems, {})
+    checked = Checked(
+        sheet, sheet.table, FieldMapping({}, {}), CheckOptions(), result, job.campaign
     )
-
-
-def _empty(sheet: Sheet) -> CheckResult:
-    return CheckResult(list(sheet.table.index), [], {})
+    return report_bytes(
+        checked,
+        out_name,
+        source=source,
+        outcomes=journal.outcomes(job_id),
+        sent_to=sent_to_words(job.target),
+        who=who,
+        details=[("Send", f"#{job.id}, {job.state}"), ("Started", job.created_at)],
+        videos=stored_links(journal, job_id),
+    )
 
 
 def reconnect(

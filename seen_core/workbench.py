@@ -293,8 +293,21 @@ class Work:
     # --- reports -----------------------------------------------------------------------------
 
     def report(self, kind: str = "xlsx") -> bytes:
-        """The draft's report: every row with its latest outcome across all the draft's sends."""
-        return flow.report_bytes(self.checked(), f"report.{kind}", outcomes=self.outcomes())
+        """The draft's report: the user's own workbook with every row's latest outcome across
+        all the draft's sends (and the video links of its latest 2.0 send)."""
+        sends = self.sends()
+        latest = sends[-1] if sends else None
+        details = [("Sends from this draft", str(len(sends)))] if sends else []
+        return flow.report_bytes(
+            self.checked(),
+            f"report.{kind}",
+            source=self.source,
+            outcomes=self.outcomes(),
+            sent_to=flow.sent_to_words(latest.target) if latest else "not sent yet",
+            who=self.user.name or None,
+            details=details,
+            videos=flow.stored_links(self.journal, latest.id) if latest else None,
+        )
 
     def report_name(self, suffix: str) -> str:
         """`kunder-seen.xlsx` for `kunder.csv`."""

@@ -2,133 +2,157 @@
 
 from __future__ import annotations
 
+import io
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
+import re
 from pathlib import Path
 
+import openpyxl
 import pytest
+from browser import CHROMIUM, chromium, serve, settled, type_in_grid
 from builders import messy_workbook
-
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-dev-shm-usage",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
 
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SIZES = {"wide": (1400, 1000), "small": (1024, 768)}
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-            return answer.read() == b"ok"
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def app_url(seen_data_dir) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "SEEN_DATA_DIR": str(seen_data_dir)}
-    env.pop("SEEN_API_TOKEN", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not _healthy(url):
-            if server.poll() is not None:
-                pytest.fail(f"streamlit run exited: {server.stderr.read().decode()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("streamlit run did not become healthy within 30 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-@pytest.fixture
-def page(app_url):
-    if not CHROMIUM.exists():
-        pytest.fail("CI is set but Chromium is missing at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(app_url)
-            yield page
-        finally:
-            browser.close()
-
-
-def test_upload_send_to_the_sandbox_and_see_the_result(page, tmp_path):
+def expect_text(page, text: str | re.Pattern, timeout: int = 20_000) -> None:
     from playwright.sync_api import expect
 
+    expect(page.get_by_text(text).first).to_be_visible(timeout=timeout)
+
+
+def click(page, name: str | re.Pattern) -> None:
+    page.get_by_role("button", name=name).first.click()
+    settled(page)
+
+
+def upload(page, path: Path) -> None:
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    settled(page)
+
+
+def test_every_step_of_the_demo_in_two_window_sizes(tmp_path):
+    """Walks the demo from upload to results and keeps a screenshot of each step; with
+    SEEN_SCREENSHOTS set, they are written there (docs/screenshots in the repository)."""
+    out = Path(os.environ.get("SEEN_SCREENSHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        for size, (width, height) in SIZES.items():
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(url)
+            settled(page)
+            click(page, "Try the demo file")
+            expect_text(page, re.compile(r"Read \d+ people from demo-receivers\.xlsx"))
+            page.screenshot(path=out / f"1-upload-{size}.png")
+            click(page, "Next: map the columns")
+            expect_text(page, "Which column feeds which field")
+            page.screenshot(path=out / f"2-map-{size}.png")
+            click(page, "Next: check the rows")
+            expect_text(page, "Fix many rows at once")
+            page.screenshot(path=out / f"3-check-{size}.png")
+            click(page, re.compile(r"^Next: send"))
+            expect_text(page, "nothing reaches SEEN")
+            page.screenshot(path=out / f"4-send-{size}.png")
+            click(page, re.compile(r"^Send \d+ (person|people) to the sandbox"))
+            expect_text(page, re.compile(r"\d+ created"), timeout=30_000)
+            settled(page, 800)
+            page.screenshot(path=out / f"5-results-{size}.png")
+            page.close()
+    assert len(list(out.glob("*.png"))) >= 10
+
+
+def test_a_draft_survives_a_reload_and_a_server_restart(tmp_path):
     workbook = tmp_path / "kunder.xlsx"
     workbook.write_bytes(messy_workbook())
-    expect(page.get_by_text("Send receivers to a SEEN campaign")).to_be_visible(timeout=20_000)
-    campaign = page.get_by_role("textbox", name="Campaign slug")
-    campaign.fill("browser-test")
-    campaign.press("Enter")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(workbook))
-    expect(page.get_by_text("Read 7 people from kunder.xlsx")).to_be_visible(timeout=20_000)
-    send = page.get_by_role("button", name="Send 1 receiver to the sandbox")
-    expect(send).to_be_enabled(timeout=20_000)
-    send.click()
-    expect(page.get_by_text("Results of send #1")).to_be_visible(timeout=30_000)
-    created = page.get_by_test_id("stMetric").filter(has_text="Created")
-    expect(created).to_contain_text("1")
-    invalid = page.get_by_test_id("stMetric").filter(has_text="Invalid").last
-    expect(invalid).to_contain_text("6")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the annotated workbook").click()
-    assert download.value.suggested_filename == "kunder-seen-send-1.xlsx"
+    data = tmp_path / "data"
+    with serve(data) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        settled(page)
+        upload(page, workbook)
+        expect_text(page, "Read 7 people from kunder.xlsx")
+        click(page, "Next: map the columns")
+        name = page.get_by_role("textbox", name="Campaign")
+        name.fill("browser-test")
+        name.press("Enter")
+        settled(page)
+        click(page, "Next: check the rows")
+        expect_text(page, "7 rows · 1 ready · 6 need attention")
+        # Fix 1: in the grid, the first row to fix (row 6) has no first name.
+        type_in_grid(page, 0, row=0, column=1, text="Kari")
+        settled(page, 800)
+        expect_text(page, "7 rows · 2 ready · 5 need attention")
+        # Fix 2: find and replace, with its count shown first.
+        page.get_by_label("Fix", exact=True).click()
+        page.get_by_role("option", name="Find and replace in a column").click()
+        settled(page)
+        page.get_by_label("In column").click()
+        page.get_by_role("option", name="E-post").click()
+        settled(page)
+        page.get_by_role("textbox", name="Find").fill("@@")
+        page.get_by_role("textbox", name="Replace with").fill("@")
+        page.get_by_role("textbox", name="Replace with").press("Enter")
+        settled(page)
+        click(page, "Apply to 1 row")
+        expect_text(page, "7 rows · 3 ready · 4 need attention")
+        address = page.url
+        assert "draft=" in address
+
+        page.reload()
+        settled(page)
+        expect_text(page, "7 rows · 3 ready · 4 need attention")
+        assert page.get_by_role("heading", name="Check and fix").is_visible()
+        page.close()
+
+    with serve(data) as url, chromium() as browser:  # the server restarted, the browser is new
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/history")
+        settled(page)
+        expect_text(page, "kunder.xlsx → campaign 'browser-test'")
+        click(page, "Open")
+        expect_text(page, "7 rows · 3 ready · 4 need attention")
+        assert page.get_by_role("heading", name="Check and fix").is_visible()
+
+
+def test_fix_and_send_again_in_the_same_draft(tmp_path):
+    workbook = tmp_path / "kunder.xlsx"
+    workbook.write_bytes(messy_workbook())
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        settled(page)
+        upload(page, workbook)
+        click(page, "Next: map the columns")
+        name = page.get_by_role("textbox", name="Campaign")
+        name.fill("again")
+        name.press("Enter")
+        settled(page)
+        click(page, "Next: check the rows")
+        click(page, "Next: send 1 person")
+        click(page, "Send 1 person to the sandbox")
+        expect_text(page, "1 created · 6 need attention", timeout=30_000)
+
+        click(page, re.compile(r"Fix and send the 6 rows not created"))
+        expect_text(page, "7 rows · 1 ready · 5 need attention · 1 already in SEEN")
+        type_in_grid(page, 0, row=0, column=1, text="Kari")  # row 6's first name
+        settled(page, 800)
+        expect_text(page, "7 rows · 2 ready · 4 need attention · 1 already in SEEN")
+        click(page, "Next: send 1 person")
+        click(page, "Send 1 person to the sandbox")
+        expect_text(page, "2 created · 5 need attention", timeout=30_000)
+        with page.expect_download() as download:
+            click(page, "Download your sheet with the results")
+        book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        sheet = book["Mottakere"]
+        header = [c.value for c in sheet[4]]
+        status = header.index("SEEN status") + 1
+        message = header.index("SEEN message") + 1
+        assert sheet.cell(5, status).value == "Created"
+        assert sheet.cell(6, status).value == "Created"
+        assert sheet.cell(9, status).value == "Needs fixing"
+        assert "row 5" in sheet.cell(9, message).value

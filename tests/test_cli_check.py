@@ -281,12 +281,16 @@ def test_validate_report_writes_the_annotated_workbook(tmp_path: Path):
 def test_report_keeps_the_excel_row_numbers_of_the_messy_workbook(messy: Path, tmp_path: Path):
     out = tmp_path / "rapport.xlsx"
     assert run("validate", messy, "--report", out, "--json").returncode == 1
-    sheet = openpyxl.load_workbook(out).worksheets[0]
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[:2] == ["Notater", "Mottakere"]  # the user's own workbook
+    sheet = book["Mottakere"]
     header = [c.value for c in sheet[4]]
-    assert header[: len(HEADER) + 2] == [*HEADER, "SEEN status", "SEEN message"]
+    assert header[: len(HEADER) + 3] == [*HEADER, "SEEN status", "SEEN message", "Mobil (sent as)"]
     status = len(HEADER) + 1
     assert sheet.cell(row=5, column=status).value == "ready"
-    assert sheet.cell(row=5, column=5).value == "4745860321"
+    assert sheet.cell(row=5, column=5).value == 4745860321  # a number stays a number
+    assert sheet.cell(row=5, column=status + 2).value == "+4745860321"
+    assert oct(out.stat().st_mode & 0o777) == "0o600"  # it holds people's data
     assert sheet.cell(row=7, column=status).value == "invalid"
     assert "per@@example" in sheet.cell(row=7, column=status + 1).value
     assert "row 5" in sheet.cell(row=9, column=status + 1).value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from seen_core import flow
 from seen_core.cli import options as o
@@ -39,7 +40,21 @@ def run(args: argparse.Namespace) -> int:
         o.say_error(f"Fetching stopped: {found.stop_reason}")
     if args.report:
         with flow.open_journal(args.journal) as reopened:
-            o.write_private(args.report, flow.send_report_bytes(reopened, job.id, args.report))
+            outcomes = reopened.outcomes(job.id)
+        data = o.source(args)
+        sheet = flow.read(Path(args.file).name, data)
+        options = flow.check_options(target=target)
+        checked = flow.check(sheet, flow.mapping_for(sheet), options, target=target)
+        report = flow.report_bytes(
+            checked,
+            args.report,
+            source=data,
+            outcomes=outcomes,
+            sent_to=f"SEEN ({connection.base_url})",
+            details=[("Send", f"#{job.id}")],
+            videos=found.videos,
+        )
+        o.write_private(args.report, report)
     if args.json:
         o.print_json({"rows": rows})
     else:

@@ -55,6 +55,14 @@ def read_sheet(args: argparse.Namespace) -> Sheet:
     return flow.read(path.name, data, sheet=args.sheet, header_row=args.header_row)
 
 
+def source(args: argparse.Namespace) -> bytes:
+    """The file named on the command line, as it is (read again for the report)."""
+    try:
+        return Path(args.file).read_bytes()
+    except OSError as error:
+        raise InputError(f"{args.file} could not be read: {error.strerror}.") from None
+
+
 def where(sheet: Sheet) -> str:
     place = f"sheet '{sheet.sheet_name}', " if sheet.sheet_name else ""
     return printable(

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         journal.close()
         if sys.stderr.isatty():
             sys.stderr.write("\n")
-    return _finish(args, checked, flow.outcomes_after(sent), sent)
+    return _finish(args, checked, flow.outcomes_after(sent), sent, address=connection.base_url)
 
 
 def _finish(
@@ -78,13 +78,21 @@ def _finish(
     sent: flow.SendResult | None,
     *,
     dry_run: bool = False,
+    address: str = "",
 ) -> int:
     if sent is not None and sent.state != JobState.FINISHED and sent.stop_reason:
         o.say_error(f"The send stopped: {sent.stop_reason}")
     counts = flow.count_statuses(outcomes)
     if args.report:
         send = "dry run, nothing sent" if sent is None else f"#{sent.job_id}, {sent.state}"
-        report = flow.report_bytes(checked, args.report, outcomes=outcomes, summary={"Send": send})
+        report = flow.report_bytes(
+            checked,
+            args.report,
+            source=o.source(args),
+            outcomes=outcomes,
+            sent_to="not sent (dry run)" if sent is None else f"SEEN ({address})",
+            details=[("Send", send)],
+        )
         o.write_private(args.report, report)
     if args.json:
         data: dict[str, object] = {status.value: counts[status] for status in SUMMARY_ORDER}

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     checked = o.checked(args, target)
     sheet = checked.sheet
     if args.report:
-        o.write_private(args.report, flow.report_bytes(checked, args.report))
+        o.write_private(args.report, flow.report_bytes(checked, args.report, source=o.source(args)))
     counts = checked.result.counts
     if args.json:
         o.print_json(
