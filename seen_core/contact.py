@@ -209,10 +209,29 @@ def _national(code: int, number: str, plan: _Plan | None) -> _Fast:
         number = stripped
     if len(number) > _MAX_NSN:
         return None  # TOO_LONG
+    lengths = _country_lengths(code)
+    if lengths is not None and len(number) not in lengths:
+        return None  # no region of the code has numbers this long: no pattern to compile
     valid = _country_valid(code)
     if valid is None:
         return _UNSURE
     return f"+{code}{number}" if valid.fullmatch(number) else None
+
+
+@cache
+def _country_lengths(code: int) -> frozenset[int] | None:
+    """Every length a valid national number of the code can have (its regions' general
+    descriptions), or None when a region does not limit it."""
+    lengths: set[int] = set()
+    for name in COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
+        metadata = PhoneMetadata.metadata_for_region(name, None)
+        if metadata is None:
+            continue
+        possible = getattr(metadata.general_desc, "possible_length", None)
+        if not possible:
+            return None
+        lengths.update(possible)
+    return frozenset(lengths) if lengths else None
 
 
 @cache
