@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import math
@@ -114,8 +115,9 @@ class ReportInput:
     `source` is the upload as it came, untouched; `sheet_name` and `header_row` (1-based) say
     where `seen_core.sheets` read the receivers. `table` holds the sheet's cells as text after
     the user's fixes, indexed by spreadsheet row number, with `sheets`' column names in sheet
-    order (columns the app added, such as a split name, go after the user's). Cells changed in
-    the app are found by comparing `table` with `source`.
+    order (columns the app added, such as a split name, go after the user's). `original` is
+    the table as `sheets` read it, before any fix: cells changed in the app are found by
+    comparing the two (without it, by reading `source` again, which takes longer).
 
     `sent_as` is row → {column: value as sent} for values that differ from the cell (E.164
     phone, trimmed text); `values_as_sent` builds it. `extra_keys` is column → the key its
@@ -135,6 +137,7 @@ class ReportInput:
     sent_as: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
     extra_keys: Mapping[str, str] = field(default_factory=dict)
     videos: Mapping[int, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
+    original: pd.DataFrame | None = None
 
 
 def annotated_workbook(report: ReportInput) -> bytes:
@@ -146,7 +149,9 @@ def annotated_workbook(report: ReportInput) -> bytes:
     """
     report = _with_keepable_rows(report)
     kind = _source_kind(report)
-    grid = _source_grid(report, kind)
+    # The user's own XLSX is edited, not rebuilt: its cells need not be read when the table as
+    # read is at hand.
+    grid = None if kind == "xlsx" and report.original is not None else _source_grid(report, kind)
     plan = _plan(report, grid)
     if kind == "xlsx":
         try:
@@ -349,14 +354,17 @@ class _Added:
     note: str | None = None  # a comment on the header cell
 
 
+_Edits = dict[int, dict[str, tuple[str, str]]]  # row → column → (old text, new text)
+
+
 @dataclass
 class _Plan:
     header_row: int
     rows: list[int]  # the people's spreadsheet rows, ascending
     positions: dict[str, int]  # the user's columns: name → 0-based sheet column
     added: list[_Added]
-    marks: dict[tuple[int, str], tuple[str, list[str]]]  # (row, column) → (severity, reasons)
-    edits: dict[tuple[int, str], tuple[str, str, bool]]  # → (old text, new text, old was a number)
+    marks: dict[int, dict[str, tuple[str, list[str]]]]  # row → column → (severity, reasons)
+    edits: _Edits
     header_notes: dict[str, str]  # column → note on its header cell
     statuses: dict[int, str]
     width: int  # the user's columns: the report's own start after them (or further right)
@@ -376,25 +384,29 @@ def _plan(report: ReportInput, grid: _Grid | None) -> _Plan:
     table = report.table
     columns = [str(c) for c in table.columns]
     rows = sorted(int(r) for r in table.index)
-    header_cells = grid.cells[report.header_row - 1] if grid and grid.cells else []
-    positions = _positions(columns, header_cells, grid is not None)
+    if grid is not None and grid.cells:
+        header = grid.cells[report.header_row - 1] if report.header_row <= len(grid.cells) else []
+        positions = _positions(columns, header)
+    else:
+        known = columns if report.original is None else [str(c) for c in report.original.columns]
+        positions = {c: i for i, c in enumerate(known) if c in columns}
     ours = [c for c in columns if c not in positions]
 
     outcomes = report.outcomes
     statuses = {row: str(outcomes[row][0]) for row in rows if row in outcomes}
     messages = {row: outcomes[row][1] for row in rows if row in outcomes and outcomes[row][1]}
 
-    marks: dict[tuple[int, str], tuple[str, list[str]]] = {}
+    marks: dict[int, dict[str, tuple[str, list[str]]]] = {}
     row_set = set(rows)
     for problem in report.problems:
         if problem.row not in row_set:
             continue
         if problem.column in positions or problem.column in ours:
-            key = (problem.row, problem.column)
-            severity, reasons = marks.get(key, ("warning", []))
+            in_row = marks.setdefault(problem.row, {})
+            severity, reasons = in_row.get(problem.column, ("warning", []))
             if problem.message not in reasons:
                 reasons.append(problem.message)
-            marks[key] = (
+            in_row[problem.column] = (
                 "error" if "error" in (severity, problem.severity) else "warning",
                 reasons,
             )
@@ -434,7 +446,12 @@ def _plan(report: ReportInput, grid: _Grid | None) -> _Plan:
         for column, key in report.extra_keys.items()
         if (column in positions or column in ours) and key != column
     }
-    edits = _edits(table, positions, grid, rows) if grid is not None and grid.cells else {}
+    if report.original is not None:
+        edits = _edits_between(report.original, table, positions)
+    elif grid is not None and grid.cells:
+        edits = _edits(table, positions, grid)
+    else:
+        edits = {}
     width = max(positions.values(), default=-1) + 1
     return _Plan(
         header_row=report.header_row,
@@ -449,14 +466,12 @@ def _plan(report: ReportInput, grid: _Grid | None) -> _Plan:
     )
 
 
-def _positions(columns: list[str], header: list[object], known: bool) -> dict[str, int]:
+def _positions(columns: list[str], header: list[object]) -> dict[str, int]:
     """Where each of the table's columns sits in the sheet (by the names `sheets` gives them).
 
-    Without the upload the table's columns are the sheet's, in order. A column the upload has
-    no header for (one the app added) is left out: the report adds it after the user's.
+    A column the upload has no header for (one the app added) is left out: the report adds it
+    after the user's.
     """
-    if not known:
-        return {column: i for i, column in enumerate(columns)}
     from seen_core.sheets import unique_headers
 
     texts = [_text(c) for c in header]
@@ -467,33 +482,56 @@ def _positions(columns: list[str], header: list[object], known: bool) -> dict[st
 
 
 def _column_texts(table: pd.DataFrame, column: str) -> dict[int, str]:
-    return {
-        int(row): value if type(value) is str else _text(value)
-        for row, value in zip(table.index, table[column].tolist(), strict=True)
-        if value is not None and value != ""
-    }
+    """Row → the column's cell as text, for the cells that hold something."""
+    values = table[column].tolist()
+    if any(type(v) is not str for v in values):
+        values = [_text(v) for v in values]
+    return {row: value for row, value in zip(table.index.tolist(), values, strict=True) if value}
 
 
-def _edits(
-    table: pd.DataFrame, positions: dict[str, int], grid: _Grid, rows: list[int]
-) -> dict[tuple[int, str], tuple[str, str, bool]]:
+def _edits_between(
+    original: pd.DataFrame, table: pd.DataFrame, positions: dict[str, int]
+) -> _Edits:
+    """Cells whose text differs between the table as read and as fixed in the app."""
+    found: _Edits = {}
+    for column in positions:
+        if column not in original.columns:
+            continue
+        before = original[column]
+        if not before.index.equals(table.index):
+            before = before.reindex(table.index, fill_value="")
+        after = table[column]
+        changed = (before.to_numpy() != after.to_numpy()).nonzero()[0]
+        for row, old, new in zip(
+            table.index[changed], before.iloc[changed], after.iloc[changed], strict=True
+        ):
+            old, new = _text(old), _text(new)
+            if old != new:
+                found.setdefault(int(row), {})[column] = (old, new)
+    return found
+
+
+def _edits(table: pd.DataFrame, positions: dict[str, int], grid: _Grid) -> _Edits:
     """Cells whose text in the table differs from the upload: the user's fixes in the app."""
     cells = grid.cells
-    found: dict[tuple[int, str], tuple[str, str, bool]] = {}
-    index = [int(r) for r in table.index]
+    lines = [cells[r - 1] if 0 < r <= len(cells) else () for r in (int(r) for r in table.index)]
+    found: _Edits = {}
     for column, position in positions.items():
-        for row, new in zip(index, table[column].tolist(), strict=True):
-            line = cells[row - 1] if 0 < row <= len(cells) else ()
-            old_value = line[position] if position < len(line) else ""
-            old = old_value if type(old_value) is str else _cell_text(old_value)
+        olds = [line[position] if position < len(line) else "" for line in lines]
+        news = table[column].tolist()
+        for i, (old_value, new) in enumerate(zip(olds, news, strict=True)):
+            if type(old_value) is str:
+                if old_value == new:
+                    continue
+                old = old_value
+            elif type(old_value) is float and old_value.is_integer():
+                old = str(int(old_value))  # the usual number: a phone or an ID
+            else:
+                old = _cell_text(old_value)
             if type(new) is not str:
                 new = _text(new)
             if new != old:
-                if grid.from_csv:
-                    is_number = _plain_number(old) is not None
-                else:
-                    is_number = type(old_value) in (int, float)
-                found[(row, column)] = (old, new, is_number)
+                found.setdefault(int(table.index[i]), {})[column] = (old, new)
     return found
 
 
@@ -623,6 +661,47 @@ def _attr_text(text: str) -> str:
     return _escape_attr(_xml_text(text), quote=True)
 
 
+_SPACES = frozenset(" \t\n\r")
+# Whether any of a row's texts needs more than writing as it is, checked once for the row on
+# its texts joined by a character no text needs; a false alarm only costs the careful way.
+_JOIN = "\ufffc"
+
+
+def _needs_care(texts: Iterable[str]) -> bool:
+    joined = _JOIN.join(texts)
+    return (
+        len(joined) > EXCEL_MAX_TEXT
+        or not joined.isprintable()  # control characters, and some harmless ones
+        or "&" in joined
+        or "<" in joined
+        or ">" in joined
+        or "_x" in joined
+        or joined[:1] == " "
+        or joined[-1:] == " "
+        or _JOIN + " " in joined
+        or " " + _JOIN in joined
+    )
+
+
+def _cells_xml(row: int, cells: Iterable[tuple[str, object, int]]) -> str:
+    """One row's cells from (column letters, value, style): numbers we counted as numbers,
+    anything else as text."""
+    cells = list(cells)
+    careful = _needs_care([v for _, v, _ in cells if type(v) is str])
+    out = []
+    for letters, value, style in cells:
+        if value is None or value == "":
+            continue
+        s = f' s="{style}"' if style else ""
+        if type(value) is int:
+            out.append(f'<c r="{letters}{row}"{s}><v>{value}</v></c>')
+        elif careful or type(value) is not str:
+            out.append(_text_cell(f"{letters}{row}", _text(value), style))
+        else:
+            out.append(f'<c r="{letters}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>')
+    return "".join(out)
+
+
 def _text_cell(ref: str, text: str, style: int = 0) -> str:
     """An inline-string cell: always text, never a formula, whatever it starts with."""
     s = f' s="{style}"' if style else ""
@@ -636,6 +715,7 @@ def _number_cell(ref: str, number: str, style: int = 0) -> str:
     return f'<c r="{ref}"{s}><v>{number}</v></c>'
 
 
+@functools.lru_cache(maxsize=4096)
 def column_letter(index: int) -> str:
     """'A' for 0, 'AA' for 26."""
     letters = ""
@@ -668,8 +748,8 @@ def _plain_number(text: str) -> str | None:
     """`text` as a number cell's value if it is a plain number Excel shows the same way."""
     if len(text) > 17 or _CSV_NUMBER.fullmatch(text) is None:
         return None
-    if sum(c.isdigit() for c in text) > 15:
-        return None
+    if len(text) > 15 and len(text) - text.startswith("-") - ("." in text) > 15:
+        return None  # more digits than Excel keeps
     return text
 
 
@@ -718,9 +798,9 @@ class _Package:
         self.names: list[str] = [i.filename for i in source.infolist()] if source else []
         self.changed: dict[str, bytes] = {}
         self.deleted: set[str] = set()
-        self.receivers: tuple[str, str, int] | None = (
-            None  # a rebuilt workbook's: part, name, index
-        )
+        # A rebuilt workbook's receivers' sheet (part, name, index) and the rows to write in it.
+        self.receivers: tuple[str, str, int] | None = None
+        self.rows: tuple[list[list[object]], str] | None = None
 
     @classmethod
     def from_zip(cls, data: bytes) -> _Package:
@@ -884,8 +964,9 @@ def _relative(from_part: str, to_part: str) -> str:
 
 def _insert_before_close(text: str, element: str, insert: str) -> str:
     """`insert` just before `</element>` (with any prefix), opening a self-closed element."""
-    close = re.search(rf"</(\w+:)?{element}\s*>(?![\s\S]*</(\w+:)?{element}\s*>)", text)
-    if close:
+    closes = list(re.finditer(rf"</(?:\w+:)?{element}\s*>", text))
+    if closes:
+        close = closes[-1]
         return text[: close.start()] + insert + text[close.start() :]
     empty = re.search(rf"<((?:\w+:)?{element})\b([^>]*?)/>", text)
     if empty is None:
@@ -1005,6 +1086,7 @@ def _plain_package(report: ReportInput, plan: _Plan, grid: _Grid | None) -> _Pac
         f"{''.join(overrides)}</Types>",
     )
     package.receivers = (f"xl/worksheets/sheet{receivers + 1}.xml", sheets[receivers][0], receivers)
+    package.rows = (sheets[receivers][1], numbers)
     return package
 
 
@@ -1023,43 +1105,25 @@ def _grid_from_table(report: ReportInput) -> list[list[object]]:
 def _plain_sheet(
     cells: list[list[object]], header_row: int | None, numbers: str, receivers: bool
 ) -> str:
-    """One worksheet of typed cells. `numbers`: 'typed' keeps the reader's types, 'csv' writes
-    plain numbers as numbers, 'text' writes every cell as text."""
-    letters = [column_letter(i) for i in range(max((len(r) for r in cells), default=0))]
-    widths = [0] * len(letters)
-    rows = []
-    text_cell = _text_cell
-    for r, line in enumerate(cells, start=1):
-        style = _BOLD if r == header_row else 0
-        out = []
+    """One worksheet of the upload's cells (see `_row_cells` for `numbers`). The receivers'
+    sheet is left without rows: the report writes them, annotated, in one go."""
+    widths: list[int] = []
+    for line in cells[:_WIDTH_SAMPLE_ROWS]:
+        widths += [0] * (len(line) - len(widths))
         for c, value in enumerate(line):
-            kind = type(value)
-            if kind is str:
-                if not value:
-                    continue
-                if r <= _WIDTH_SAMPLE_ROWS and len(value) > widths[c]:
-                    widths[c] = len(value)
-                number = _plain_number(value) if numbers == "csv" and r != header_row else None
-                if number is None:
-                    out.append(text_cell(f"{letters[c]}{r}", value, style))
-                else:
-                    out.append(_number_cell(f"{letters[c]}{r}", number, style))
-                continue
-            if numbers == "text":
-                value = _cell_text(value)
-                if value:
-                    out.append(text_cell(f"{letters[c]}{r}", value, style))
-                continue
-            cell = _typed_cell(f"{letters[c]}{r}", value, style)
-            if cell:
-                out.append(cell)
-                if r <= _WIDTH_SAMPLE_ROWS:
-                    widths[c] = max(widths[c], len(_cell_text(value)))
-        if out:
-            rows.append(f'<row r="{r}">{"".join(out)}</row>')
+            if value not in ("", None):
+                widths[c] = max(widths[c], len(value if type(value) is str else _cell_text(value)))
+    rows = []
+    if not receivers:
+        letters = [column_letter(i) for i in range(max((len(r) for r in cells), default=0))]
+        for r, line in enumerate(cells, start=1):
+            out = _row_cells(line, r, letters, 0, numbers, False)
+            if out:
+                rows.append(f'<row r="{r}">{"".join(out)}</row>')
     cols = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{_width(w)}" customWidth="1"/>'
         for i, w in enumerate(widths)
+        if w
     )
     view = ""
     if header_row is not None:
@@ -1077,6 +1141,46 @@ def _plain_sheet(
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
         "</worksheet>"
     )
+
+
+_NUMBER_START = frozenset("-0123456789")
+
+
+def _row_cells(
+    line: Sequence[object], row: int, letters: list[str], style: int, numbers: str, header: bool
+) -> list[str]:
+    """The cells of one row of a rebuilt sheet. `numbers`: 'typed' keeps the reader's types,
+    'csv' writes plain numbers as numbers, 'text' writes every cell as text."""
+    out = []
+    s = f' s="{style}"' if style else ""
+    csv_numbers = numbers == "csv" and not header
+    careful = _needs_care(line if numbers == "csv" else [v for v in line if type(v) is str])
+    for column, value in enumerate(line):
+        if type(value) is str:
+            if not value:
+                continue
+            if csv_numbers and value[0] in _NUMBER_START:
+                number = _plain_number(value)
+                if number is not None:
+                    out.append(f'<c r="{letters[column]}{row}"{s}><v>{number}</v></c>')
+                    continue
+            if careful:
+                out.append(_text_cell(f"{letters[column]}{row}", value, style))
+            else:
+                out.append(
+                    f'<c r="{letters[column]}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
+                )
+            continue
+        if value is None:
+            continue
+        if numbers == "text":
+            text = _cell_text(value)
+            cell = _text_cell(f"{letters[column]}{row}", text, style) if text else ""
+        else:
+            cell = _typed_cell(f"{letters[column]}{row}", value, style)
+        if cell:
+            out.append(cell)
+    return out
 
 
 def _typed_cell(ref: str, value: object, style: int) -> str:
@@ -1250,7 +1354,7 @@ def _annotate(package: _Package, plan: _Plan, report: ReportInput, *, rebuilt: b
     styles = _Styles(package.text(styles_part))
 
     sheet = _SheetEditor(package, sheet_part, plan, styles, rebuilt=rebuilt)
-    sheet.annotate()
+    sheet.annotate(*(package.rows or ()))
 
     # Our own sheets, after the user's, under names the user's sheets do not use.
     taken = [s["name"] for s in sheets]
@@ -1406,8 +1510,12 @@ class _SheetEditor:
         self.dropped_formulas = False
         self.last_header_style = 0
         self.filter_ref = ""
+        p = re.escape(self.prefix)
+        self.cell_pattern = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", re.S)
 
-    def annotate(self) -> None:
+    def annotate(self, grid: list[list[object]] | None = None, numbers: str = "typed") -> None:
+        """Annotate the sheet's own rows; or, for a rebuilt workbook, write `grid`'s rows
+        annotated into its empty sheet (`numbers` as for `_row_cells`)."""
         p = self.prefix.encode()
         xml = self.xml
         open_match = re.search(rb"<" + re.escape(p) + rb"sheetData\b[^>]*?(/?)>", xml)
@@ -1420,7 +1528,10 @@ class _SheetEditor:
             raise _NotInPlace
         head = xml[: open_match.start()].decode("utf-8")
         tail = xml[body_end + len(close_tag) :].decode("utf-8")
-        body = self._rows(xml[body_start:body_end], p)
+        if grid is None:
+            body = self._rows(xml[body_start:body_end], p)
+        else:
+            body = self._grid_rows(grid, numbers)
         head, tail = self._head_and_tail(head, tail)
         self.package.write(
             self.part,
@@ -1437,14 +1548,44 @@ class _SheetEditor:
 
     # rows ---------------------------------------------------------------------------------
 
+    def _start(self, width: int) -> None:
+        """Place the report's columns after the user's last column (`width` of them)."""
+        plan = self.plan
+        if width + len(plan.added) > EXCEL_MAX_COLUMNS:
+            raise InputError(
+                f"The sheet has {width} columns; with SEEN's {len(plan.added)} it would have "
+                f"more than Excel can hold ({EXCEL_MAX_COLUMNS:,})."
+            )
+        self.first_free = width
+        self.column_of = dict(plan.positions)
+        for i, added in enumerate(plan.added):
+            self.column_of.setdefault(added.header, width + i)
+        styles = self.styles
+        self.added_letters = [column_letter(width + i) for i in range(len(plan.added))]
+        self.status_styles = {
+            status: styles.with_fill(0, rgb)
+            for status, rgb in _STATUS_FILLS.items()
+            if status in plan.statuses.values()
+        }
+        if any(added.kind == "link" for added in plan.added):
+            self.link_style = styles.with_font(0, "link")
+        self.header_style = _BOLD if self.rebuilt else self.last_header_style
+        for column, note in plan.header_notes.items():
+            if column in self.column_of:
+                self._note(plan.header_row, self.column_of[column], note)
+        for added in plan.added:
+            if added.note:
+                self._note(plan.header_row, self.column_of[added.header], added.note)
+
     def _rows(self, body: bytes, p: bytes) -> bytes:
+        """The sheet's own rows, split at each `</row>`: untouched rows stay as they were."""
         plan = self.plan
         end_tag = b"</" + p + b"row>"
         start_tag = b"<" + p + b"row"
         cell_tag = b"<" + p + b"c "
         chunks = body.split(end_tag)
         wanted = {plan.header_row, *plan.rows}
-        changed_rows = {row for row, _ in plan.marks} | {row for row, _ in plan.edits}
+        changed_rows = plan.marks.keys() | plan.edits.keys()
         found: dict[int, tuple[int, int]] = {}  # row → (chunk, where its start tag begins)
         width = plan.width
         for i, chunk in enumerate(chunks[:-1]):
@@ -1471,16 +1612,7 @@ class _SheetEditor:
                     self.last_header_style = int(style.group(1)) if style else 0
         if wanted - found.keys():
             raise _NotInPlace  # a person with no row in the XML: the sheet is not as read
-        if width + len(plan.added) > EXCEL_MAX_COLUMNS:
-            raise InputError(
-                f"The sheet has {width} columns; with SEEN's {len(plan.added)} it would have "
-                f"more than Excel can hold ({EXCEL_MAX_COLUMNS:,})."
-            )
-        self.first_free = width
-        self.column_of = dict(plan.positions)
-        for i, added in enumerate(plan.added):
-            self.column_of.setdefault(added.header, width + i)
-        self._prepare_added()
+        self._start(width)
 
         for row, (i, at) in found.items():
             chunk = chunks[i]
@@ -1490,121 +1622,147 @@ class _SheetEditor:
                 raise _NotInPlace  # the end tag we split at belongs to this row
             cells = chunk[close + 1 :]
             if row in changed_rows:
-                cells = self._change_cells(row, cells)
-            chunks[i] = chunk[:at] + start + cells + self._appended(row)
+                cells = self._change_cells(row, cells.decode("utf-8")).encode("utf-8")
+            appended = self._appended(row)
+            if self.prefix:
+                appended = _prefixed(appended, self.prefix)
+            chunks[i] = chunk[:at] + start + cells + appended.encode("utf-8")
         return end_tag.join(chunks)
 
-    def _prepare_added(self) -> None:
-        plan, styles = self.plan, self.styles
-        self.added_letters = [column_letter(self.first_free + i) for i in range(len(plan.added))]
-        self.status_styles = {
-            status: styles.with_fill(0, rgb)
-            for status, rgb in _STATUS_FILLS.items()
-            if status in plan.statuses.values()
-        }
-        if any(added.kind == "link" for added in plan.added):
-            self.link_style = styles.with_font(0, "link")
-        self.header_style = self._header_style()
-        for column, note in plan.header_notes.items():
-            if column in self.column_of:
-                self._note(plan.header_row, self.column_of[column], note)
-        for added in plan.added:
-            if added.note:
-                self._note(plan.header_row, self.column_of[added.header], added.note)
-
-    def _header_style(self) -> int:
-        """The style of the user's last header cell, so SEEN's headers look like theirs."""
-        return _BOLD if self.rebuilt else self.last_header_style
-
-    def _appended(self, row: int) -> bytes:
+    def _grid_rows(self, grid: list[list[object]], numbers: str) -> bytes:
+        """The rows of a rebuilt sheet, annotated as they are written."""
         plan = self.plan
-        letters = self.added_letters
+        wanted = {plan.header_row, *plan.rows}
+        width = plan.width
+        for row in wanted:
+            line = grid[row - 1] if row <= len(grid) else ()
+            for column in range(len(line) - 1, width - 1, -1):
+                if line[column] not in ("", None):
+                    width = column + 1
+                    break
+        self._start(width)
+        letters = [column_letter(i) for i in range(max((len(line) for line in grid), default=0))]
+        changed_rows = plan.marks.keys() | plan.edits.keys()
         out = []
-        if row == plan.header_row:
-            for letter, added in zip(letters, plan.added, strict=True):
-                out.append(_text_cell(f"{letter}{row}", added.header, self.header_style))
-        else:
-            for letter, added in zip(letters, plan.added, strict=True):
-                value = added.values.get(row)
-                if not value:
-                    continue
-                ref = f"{letter}{row}"
-                mark = plan.marks.get((row, added.header))
-                if mark is not None:  # a column the app added, with a cell that is wrong
-                    severity, reasons = mark
-                    fill = self.styles.with_fill(0, _RED if severity == "error" else _AMBER)
-                    self._note(row, self.column_of[added.header], "\n".join(reasons))
-                    out.append(_text_cell(ref, value, fill))
-                elif added.kind == "status":
-                    out.append(_text_cell(ref, value, self.status_styles.get(value, 0)))
-                elif (
-                    added.kind == "link"
-                    and _is_web_link(value)
-                    and len(self.links) < EXCEL_MAX_LINKS
-                ):
-                    self.links.append((ref, value))
-                    out.append(_text_cell(ref, value, self.link_style))
-                else:
-                    out.append(_text_cell(ref, value))
+        for row, line in enumerate(grid, start=1):
+            header = row == plan.header_row
+            cells = _row_cells(line, row, letters, _BOLD if header else 0, numbers, header)
+            xml = "".join(cells)
+            if row in changed_rows:
+                xml = self._change_cells(row, xml)
+            if row in wanted:
+                xml += self._appended(row)
+            if xml:
+                out.append(f'<row r="{row}">{xml}</row>')
         return "".join(out).encode("utf-8")
 
-    def _change_cells(self, row: int, cells: bytes) -> bytes:
-        """The row's cells with the marked cells filled and the fixed cells rewritten."""
+    def _appended(self, row: int) -> str:
         plan = self.plan
-        p = self.prefix
-        text = cells.decode("utf-8")
+        letters = self.added_letters
+        if row == plan.header_row:
+            style = self.header_style
+            headers = zip(letters, plan.added, strict=True)
+            return _cells_xml(row, [(letter, added.header, style) for letter, added in headers])
+        cells = []
+        marks = plan.marks.get(row)
+        for letter, added in zip(letters, plan.added, strict=True):
+            value = added.values.get(row)
+            if not value:
+                continue
+            style = 0
+            mark = marks.get(added.header) if marks else None
+            if mark is not None:  # a column the app added, with a cell that is wrong
+                severity, reasons = mark
+                style = self.styles.with_fill(0, _RED if severity == "error" else _AMBER)
+                self._note(row, self.column_of[added.header], "\n".join(reasons))
+            elif added.kind == "status":
+                style = self.status_styles.get(value, 0)
+            elif added.kind == "link" and _is_web_link(value) and len(self.links) < EXCEL_MAX_LINKS:
+                self.links.append((f"{letter}{row}", value))
+                style = self.link_style
+            cells.append((letter, value, style))
+        return _cells_xml(row, cells)
+
+    def _change_cells(self, row: int, text: str) -> str:
+        """The row's cells (XML) with the wrong cells filled and the fixed cells rewritten."""
+        plan, p = self.plan, self.prefix
+        changes: dict[int, tuple[tuple[str, list[str]] | None, tuple[str, str] | None]] = {}
+        for name, mark in plan.marks.get(row, {}).items():
+            column = self.column_of.get(name)
+            if column is not None and column < self.first_free:  # ours are written later
+                changes[column] = (mark, None)
+        for name, edit in plan.edits.get(row, {}).items():
+            column = plan.positions.get(name)
+            if column is not None:
+                changes[column] = (changes.get(column, (None, None))[0], edit)
+        # Excel and the libraries write `<c r="E5"` first: found that way, a cell is replaced
+        # where it stands; a cell that is not there (or written otherwise) needs a full parse.
+        for column in sorted(changes, reverse=True):
+            ref = f"{column_letter(column)}{row}"
+            at = text.find(f'<{p}c r="{ref}"')
+            if at < 0:
+                return self._change_parsed(row, text, changes)
+            close = text.index(">", at)
+            end = (
+                close + 1 if text[close - 1] == "/" else text.index(f"</{p}c>", close) + 4 + len(p)
+            )
+            new = self._changed_cell(row, column, text[at:end], *changes[column])
+            text = text[:at] + new + text[end:]
+        return text
+
+    def _change_parsed(self, row: int, text: str, changes: dict) -> str:  # type: ignore[type-arg]
         parsed: dict[int, str] = {}
-        order: list[int] = []
         last = -1
-        for match in re.finditer(
-            rf"<{re.escape(p)}c\b([^>]*?)(?:/>|>(.*?)</{re.escape(p)}c>)", text, re.S
-        ):
-            ref = _attrs(match.group(1)).get("r", "")
-            letters = ref.rstrip("0123456789")
-            column = _column_index(letters) if letters else last + 1
+        for match in self.cell_pattern.finditer(text):
+            ref = _CELL_COLUMN.search(match.group(1))
+            column = _column_index(ref.group(1)) if ref else last + 1
             last = column
             parsed[column] = (
                 match.group(0)
                 if ref
                 else _set_attrs(match.group(0), r=f"{column_letter(column)}{row}")
             )
-            order.append(column)
-        for (mark_row, column_name), (severity, reasons) in plan.marks.items():
-            if mark_row != row or column_name not in self.column_of:
-                continue
-            column = self.column_of[column_name]
-            if column >= self.first_free:
-                continue  # a column we add: its cells are written with the row
-            cell = parsed.get(column) or f'<{p}c r="{column_letter(column)}{row}"/>'
-            style = int(_attrs(cell[: cell.index(">")]).get("s", "0") or 0)
-            rgb = _RED if severity == "error" else _AMBER
-            parsed[column] = _set_attrs(cell, s=str(self.styles.with_fill(style, rgb)))
-            self._note(row, column, "\n".join(reasons))
-        for (edit_row, column_name), (old, new, was_number) in plan.edits.items():
-            if edit_row != row or column_name not in plan.positions:
-                continue
-            column = plan.positions[column_name]
-            ref = f"{column_letter(column)}{row}"
-            cell = parsed.get(column) or ""
-            start = _attrs(cell[: cell.index(">")]) if cell else {}
+        for column, (mark, edit) in changes.items():
+            parsed[column] = self._changed_cell(row, column, parsed.get(column, ""), mark, edit)
+        return "".join(parsed[c] for c in sorted(parsed))
+
+    def _changed_cell(
+        self,
+        row: int,
+        column: int,
+        cell: str,
+        mark: tuple[str, list[str]] | None,
+        edit: tuple[str, str] | None,
+    ) -> str:
+        """One cell (its XML, or "" when there is none) after its mark and its fix."""
+        p = self.prefix
+        ref = f"{column_letter(column)}{row}"
+        if mark is not None:
+            self._note(row, column, "\n".join(mark[1]))
+        if edit is not None:
+            old, new = edit
             if re.search(rf"<{re.escape(p)}f\b[^>]*\bref\s*=", cell):
                 # The first cell of a shared formula: its neighbours need it, so it stays.
                 self._note(row, column, _edit_note(old, new, kept=True))
-                continue
-            if f"<{p}f" in cell:
-                self.dropped_formulas = True
-            style = int(start.get("s", "0") or 0)
-            number = _plain_number(new) if was_number else None
-            if not new:
-                parsed[column] = f'<c r="{ref}" s="{style}"/>' if style else f'<c r="{ref}"/>'
-            elif number is not None:
-                parsed[column] = _number_cell(ref, number, style)
             else:
-                parsed[column] = _text_cell(ref, new, style)
-            if p:
-                parsed[column] = _prefixed(parsed[column], p)
-            self._note(row, column, _edit_note(old, new, kept=False))
-        return "".join(parsed[c] for c in sorted(parsed)).encode("utf-8")
+                if f"<{p}f" in cell:
+                    self.dropped_formulas = True
+                style = _style_of(cell) if cell else 0
+                number = _plain_number(new) if cell and _holds_number(cell) else None
+                if not new:
+                    cell = f'<c r="{ref}" s="{style}"/>' if style else f'<c r="{ref}"/>'
+                elif number is not None:
+                    cell = _number_cell(ref, number, style)
+                else:
+                    cell = _text_cell(ref, new, style)
+                if p:
+                    cell = _prefixed(cell, p)
+                self._note(row, column, _edit_note(old, new, kept=False))
+        if mark is not None:
+            cell = cell or f'<{p}c r="{ref}"/>'
+            rgb = _RED if mark[0] == "error" else _AMBER
+            cell = _with_style(cell, self.styles.with_fill(_style_of(cell), rgb))
+        return cell
 
     def _note(self, row: int, column: int, text: str) -> None:
         key = (row, column)
@@ -1723,6 +1881,32 @@ _ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
 _CELL_REF = re.compile(rb"\sr\s*=\s*[\"']([A-Z]+)\d+[\"']")
 _SPANS = re.compile(rb"\sspans\s*=\s*[\"'][^\"']*[\"']")
 _CELL_STYLE = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
+_CELL_COLUMN = re.compile(r"\sr\s*=\s*[\"']([A-Z]+)")
+_STYLE_ATTR = re.compile(r"\ss\s*=\s*[\"'](\d+)[\"']")
+
+
+_TYPE_ATTR = re.compile(r"\st\s*=\s*[\"'](\w+)[\"']")
+
+
+def _holds_number(cell: str) -> bool:
+    """Whether the cell (raw XML) holds a number: no type or type n, and a value."""
+    kind = _TYPE_ATTR.search(cell, 0, cell.index(">"))
+    return (kind is None or kind.group(1) == "n") and "v>" in cell
+
+
+def _with_style(cell: str, style: int) -> str:
+    """The cell (raw XML) in style number `style`."""
+    end = cell.index(">")
+    found = _STYLE_ATTR.search(cell, 0, end)
+    if found:
+        return f"{cell[: found.start(1)]}{style}{cell[found.end(1) :]}"
+    at = end - 1 if cell[end - 1] == "/" else end
+    return f'{cell[:at]} s="{style}"{cell[at:]}'
+
+
+def _style_of(cell: str) -> int:
+    found = _STYLE_ATTR.search(cell, 0, cell.index(">"))
+    return int(found.group(1)) if found else 0
 
 
 def _prefixed(cell: str, prefix: str) -> str:
@@ -1781,28 +1965,34 @@ def _merge_comments(
     ours appended to it. Returns the notes that need a shape of their own."""
     text = package.text(part)
     p = _prefix(text, "comments")
-    authors = re.findall(rf"<{re.escape(p)}author\b", text)
-    author_id = len(authors)
-    text = _insert_before_close(text, "authors", f"<{p}author>{COMMENT_AUTHOR}</{p}author>")
-    new = []
-    for (row, column), note in notes:
-        ref = f"{column_letter(column)}{row}"
-        found = re.search(
-            rf"(<{re.escape(p)}comment\b[^>]*\bref\s*=\s*[\"']{ref}[\"'][^>]*>.*?)(</{re.escape(p)}text>)",
-            text,
-            re.S,
+    author_id = len(re.findall(rf"<{re.escape(p)}author\b", text))
+    theirs = {
+        _attrs(m.group(1)).get("ref", ""): m.end(2)
+        for m in re.finditer(
+            rf"<{re.escape(p)}comment\b([^>]*)>.*?()</{re.escape(p)}text>", text, re.S
         )
+    }
+    pieces, new, at = [], [], 0
+    for (row, column), note in notes:  # sorted, as the user's comments are
+        ref = f"{column_letter(column)}{row}"
         body = _prefixed_runs(_comment_text(note), p)
-        if found:
-            text = text[: found.end(1)] + body + text[found.end(1) :]
+        if ref in theirs:
+            pieces.append((theirs[ref], body))
         else:
-            text = _insert_before_close(
-                text,
-                "commentList",
-                f'<{p}comment ref="{ref}" authorId="{author_id}">'
-                f"<{p}text>{body}</{p}text></{p}comment>",
-            )
             new.append(((row, column), note))
+    out = []
+    for where, body in sorted(pieces):
+        out += [text[at:where], body]
+        at = where
+    text = "".join([*out, text[at:]])
+    entries = "".join(
+        f'<{p}comment ref="{column_letter(c)}{r}" authorId="{author_id}">'
+        f"<{p}text>{_prefixed_runs(_comment_text(note), p)}</{p}text></{p}comment>"
+        for (r, c), note in new
+    )
+    text = _insert_before_close(text, "authors", f"<{p}author>{COMMENT_AUTHOR}</{p}author>")
+    if entries:
+        text = _insert_before_close(text, "commentList", entries)
     package.write(part, text)
     return new
 
@@ -1965,17 +2155,17 @@ def _problem_rows(report: ReportInput) -> tuple[list[_Row], list[int]]:
 
 def _our_sheet(rows: list[_Row], widths: list[int], bold: int) -> str:
     lines = []
+    letters = [column_letter(c) for c in range(max((len(r) for r in rows), default=0))]
     for r, cells in enumerate(rows, start=1):
-        out = []
-        for c, (value, is_bold) in enumerate(cells):
-            ref = f"{column_letter(c)}{r}"
-            style = bold if is_bold else 0
-            if isinstance(value, int) and not isinstance(value, bool):
-                out.append(_number_cell(ref, str(value), style))
-            elif value not in (None, ""):
-                out.append(_text_cell(ref, _text(value), style))
-        if out:
-            lines.append(f'<row r="{r}">{"".join(out)}</row>')
+        xml = _cells_xml(
+            r,
+            [
+                (letters[c], value, bold if is_bold else 0)
+                for c, (value, is_bold) in enumerate(cells)
+            ],
+        )
+        if xml:
+            lines.append(f'<row r="{r}">{xml}</row>')
     cols = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>'
         for i, w in enumerate(widths)

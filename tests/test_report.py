@@ -89,9 +89,12 @@ def report_of(
     data: bytes,
     fixes: dict[tuple[int, str], str] | None = None,
     summary: ReportSummary = CHECKED,
+    *,
+    as_read: bool = True,
     **more: object,
 ) -> ReportInput:
-    """The report of a check after the user's fixes in the app, as the app would build it."""
+    """The report of a check after the user's fixes in the app, as the app would build it
+    (with the table as read beside the fixed one, unless `as_read` is False)."""
     sheet = read_sheet(file_name, data)
     table = sheet.table.copy()
     for (row, column), value in (fixes or {}).items():
@@ -109,6 +112,7 @@ def report_of(
         sent_as=values_as_sent(table, payloads(table, mapping), mapping),
         extra_keys=extra_keys_of(mapping),
         summary=summary,
+        original=sheet.table if as_read else None,
         **more,  # type: ignore[arg-type]
     )
 
@@ -228,6 +232,21 @@ def test_cell_fixed_in_the_app_holds_the_new_value_and_notes_the_old(
     # The user's own note stays, with its author.
     assert people["B4"].comment.text.startswith("Ola vil ha filmen på nynorsk")
     assert people["B4"].comment.author == "Kari"
+
+
+@pytest.mark.parametrize("name", ["kunder.xlsx", "kunder.csv"])
+def test_fixes_are_found_from_the_upload_when_the_table_as_read_is_not_given(name: str) -> None:
+    data = crm_export() if name.endswith(".xlsx") else make_csv(CSV_ROWS, delimiter=";")
+    row = 6 if name.endswith(".xlsx") else 5
+    report = report_of(name, data, {(row, "Fornavn"): "Per"}, as_read=False)
+    people = read_xlsx(annotated_workbook(report)).worksheets[1 if name.endswith(".xlsx") else 0]
+
+    assert people[f"B{row}"].value == "Per"
+    assert "it was empty" in people[f"B{row}"].comment.text
+    assert (
+        sum(1 for r in people.iter_rows() for c in r if c.comment and "Changed" in c.comment.text)
+        == 1
+    )
 
 
 def test_formula_like_text_comes_back_as_text(own: tuple[bytes, bytes]) -> None:
@@ -670,3 +689,92 @@ def test_the_messy_export_keeps_its_notes_sheet() -> None:
     assert book.sheetnames[:2] == ["Notater", "Mottakere"]
     assert book["Notater"]["A1"].value == "Husk å sende før fredag"
     assert book["Mottakere"]["A1"].value == "Kundeliste høst 2026"
+
+
+# --- workbooks from other programs -------------------------------------------------------------
+
+
+def openpyxl_export() -> bytes:
+    """A workbook as another program writes it: a chart on the first sheet, the receivers in
+    an Excel table, inline text, no `r` prefix declared on the sheet."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.worksheet.table import Table
+
+    book = openpyxl.Workbook()
+    numbers = book.active
+    numbers.title = "Tall"
+    for i in range(1, 5):
+        numbers.append([f"q{i}", i * 10])
+    chart = BarChart()
+    chart.add_data(Reference(numbers, min_col=2, min_row=1, max_row=4))
+    numbers.add_chart(chart, "D2")
+    people = book.create_sheet("Kunder")
+    people.append(["Eksport"])
+    people.append([])
+    people.append(["Fornavn", "E-post", "Mobil"])
+    people.append(["Ola", "ola@example.no", 4745860321])
+    people.append(["Kari", "kari@@x", "458 60 322"])
+    people.add_table(Table(displayName="Kunder", ref="A3:C5"))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_charts_and_tables_of_the_users_workbook_survive() -> None:
+    data = openpyxl_export()
+    out = annotated_workbook(report_of("tall.xlsx", data))
+
+    after = zipfile.ZipFile(io.BytesIO(out))
+    for name in ("xl/charts/chart1.xml", "xl/drawings/drawing1.xml", "xl/tables/table1.xml"):
+        assert after.read(name) == zipfile.ZipFile(io.BytesIO(data)).read(name), name
+    book = read_xlsx(out)
+    people = book["Kunder"]
+    assert header_of(people, 3)[:5] == ["Fornavn", "E-post", "Mobil", "SEEN status", "SEEN message"]
+    assert people.tables["Kunder"].ref == "A3:C5"
+    assert "not a valid e-mail address" in people["B5"].comment.text
+    assert len(book["Tall"]._charts) == 0 or True  # openpyxl does not read charts back
+    assert "xl/charts/chart1.xml" in after.namelist()
+
+
+def with_prefix(data: bytes, part: str) -> bytes:
+    """The workbook with `part` written with an `x:` prefix, as the Open XML SDK writes it."""
+    before = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as changed:
+        for info in before.infolist():
+            xml = before.read(info)
+            if info.filename == part:
+                xml = re.sub(rb"<(/?)(?![?])([A-Za-z]+[ />])", rb"<\1x:\2", xml)
+                xml = xml.replace(b'xmlns="http', b'xmlns:x="http', 1)
+            changed.writestr(info.filename, xml)
+    return buffer.getvalue()
+
+
+def test_a_sheet_written_with_a_namespace_prefix_is_annotated_in_place() -> None:
+    data = with_prefix(crm_export(), "xl/worksheets/sheet2.xml")
+    report = report_of("kunder.xlsx", data, {(6, "Fornavn"): "Per"})
+    out = annotated_workbook(report)
+    people = read_xlsx(out)["Mottakere"]
+
+    assert b"<x:c " in zipfile.ZipFile(io.BytesIO(out)).read("xl/worksheets/sheet2.xml")
+    assert header_of(people, 3)[6:8] == ["SEEN status", "SEEN message"]
+    assert people["B6"].value == "Per" and "it was empty" in people["B6"].comment.text
+    assert people["C5"].fill.fgColor.rgb == "FFFFC7CE"
+    assert people["B4"].comment.author == "Kari"
+
+
+def test_text_that_needs_escaping_comes_back_as_it_was() -> None:
+    rows = [
+        ["Fornavn", "Notat"],
+        ["Ola", " leading and trailing "],
+        ["Kari", 'A & B <c> "d"'],
+        ["Per", "tab\there"],
+        ["Åse", "_x0041_ is not A"],
+    ]
+    out = annotated_workbook(report_of("notes.csv", make_csv(rows)))
+    people = read_xlsx(out)["Receivers"]
+
+    assert [people.cell(r, 2).value for r in range(2, 5)] == [row[1] for row in rows[1:4]]
+    # Text that looks like Excel's own escapes is escaped in turn, as Excel does; openpyxl does
+    # not undo that, Excel and the app's reader do.
+    assert read_sheet("r.xlsx", out).table.loc[5, "Notat"] == "_x0041_ is not A"
