@@ -18,6 +18,7 @@ from seen_core.journal import Journal, default_path, retention_days
 from seen_core.running import SendRegistry
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
+from seen_core.sheets import keep_reader_ready
 from seen_core.wording import number
 from seen_core.workbench import Work
 
@@ -57,6 +58,13 @@ def open_journal(path: str) -> Journal:
     journal = Journal(path)
     flow.purge(journal, retention_days())
     return journal
+
+
+@st.cache_resource(show_spinner=False)
+def upload_reader() -> bool:
+    """One reader process started ahead, so an upload does not wait for one to start."""
+    keep_reader_ready()
+    return True
 
 
 @st.cache_resource(show_spinner=False)
@@ -162,6 +170,7 @@ user = signed_in_user(config)
 ss["user"] = user
 ss["secrets"] = config
 ss["sandbox"] = local_sandbox()
+upload_reader()
 journal_path = str(default_path())
 try:
     journal: Journal | None = open_journal(journal_path)
@@ -172,6 +181,15 @@ ss["journal"] = journal
 ss["registry"] = send_registry(journal_path)
 
 page = st.navigation({"Send receivers": list(STEP_PAGES.values()), "More": OTHER_PAGES})
+BY_NAME = {
+    **{step.value: p for step, p in STEP_PAGES.items()},
+    **{p.title.casefold(): p for p in OTHER_PAGES},
+}
+wanted = st.query_params.get("page")
+if wanted:  # a page asked to be shown once this frame has run (see `pages/`)
+    del st.query_params["page"]
+    if wanted in BY_NAME:
+        st.switch_page(BY_NAME[wanted], query_params=dict(st.query_params))
 if not config.get("auth") and reachable_from_elsewhere():
     st.warning(
         "This SEEN Sender is reachable from other machines and nobody signs in: anyone who can "

@@ -16,6 +16,9 @@ from seen_core.safe_text import markdown_literal as lit
 from seen_core.wording import count, number
 from seen_core.workbench import Work
 
+if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "check"})
+
 ss = st.session_state
 work: Work | None = ss.get("work")
 if ss.get("journal") is None or work is None:
@@ -86,7 +89,7 @@ if counts["attention"]:
     summary.append(f"{number(counts['attention'])} need attention")
 if counts["held"]:
     summary.append(f"{number(counts['held'])} already in SEEN")
-st.markdown(" · ".join(f"**{part}**" for part in summary))
+st.markdown(f"**{' · '.join(summary)}**")
 for problem in result.sheet_problems:
     tell = st.error if problem.severity == "error" else st.warning
     tell(lit(problem.message))

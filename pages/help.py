@@ -10,6 +10,9 @@ from seen_core.checks import IMAGE_EXTENSIONS
 from seen_core.mapping import FIELDS
 from seen_core.statuses import Status
 
+if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "help"})
+
 SETUP = Path(__file__).resolve().parent.parent / "docs" / "SETUP.md"
 
 st.title("Help")

@@ -13,6 +13,9 @@ from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import JobState
 from seen_core.wording import summary_line
 
+if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "history"})
+
 ss = st.session_state
 journal = ss.get("journal")
 if journal is None:

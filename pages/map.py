@@ -6,7 +6,6 @@ import json
 
 import pandas as pd
 import streamlit as st
-from seen_core.safe_text import markdown_literal as lit
 
 from seen_core.drafts import Step
 from seen_core.errors import InputError
@@ -22,9 +21,13 @@ from seen_core.mapping import (
     mapping_problems,
     suggest,
 )
+from seen_core.safe_text import markdown_literal as lit
 from seen_core.targets import campaign_problem, id_problem
 from seen_core.wording import suggest_slug
 from seen_core.workbench import Work
+
+if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "map"})
 
 ss = st.session_state
 work: Work | None = ss.get("work")

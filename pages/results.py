@@ -14,6 +14,9 @@ from seen_core.statuses import NOT_CREATED, Status
 from seen_core.wording import count, summary_line
 from seen_core.workbench import Work
 
+if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "results"})
+
 ss = st.session_state
 work: Work | None = ss.get("work")
 if ss.get("journal") is None or work is None:

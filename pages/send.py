@@ -17,6 +17,9 @@ from seen_core.tokens import configured, typed
 from seen_core.wording import count, number
 from seen_core.workbench import Work
 
+if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "send"})
+
 ss = st.session_state
 work: Work | None = ss.get("work")
 if ss.get("journal") is None or work is None:

@@ -16,6 +16,9 @@ from seen_core.tokens import any_configured
 from seen_core.wording import count
 from seen_core.workbench import Work
 
+if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "upload"})
+
 ss = st.session_state
 journal, user = ss["journal"], ss["user"]
 if journal is None:

@@ -114,15 +114,18 @@ def settled(page, settle_ms: int = 300) -> None:
 
 
 def type_in_grid(page, editor_index: int, row: int, column: int, text: str) -> None:
-    """Type into a cell of a data editor (a canvas): click its first body cell, move with the
-    arrow keys (`row` down, `column` right), type, and Enter."""
+    """Type into a cell of a data editor (a canvas): click the first body row 150 px in (the
+    first column after the row numbers), move with the arrow keys (`row` down, `column`
+    right), type, and Enter."""
     grid = page.get_by_test_id("stDataFrame").nth(editor_index)
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
-    page.mouse.click(box["x"] + 70, box["y"] + 35 + 17)
+    page.mouse.click(box["x"] + 150, box["y"] + 35 + 17)
     for _ in range(row):
         page.keyboard.press("ArrowDown")
     for _ in range(column):
         page.keyboard.press("ArrowRight")
-    page.keyboard.type(text)
+    page.keyboard.press("Enter")  # open the cell's editor before typing into it
+    page.wait_for_timeout(300)
+    page.keyboard.type(text, delay=30)
     page.keyboard.press("Enter")
