@@ -1,5 +1,12 @@
-"""A 100,000-row upload in the app, in headless Chromium, until its check page shows the counts.
-Run: .venv/bin/python bench/bench_browser.py  (needs Debian's /usr/bin/chromium)"""
+"""A 100,000-row upload in the app, in headless Chromium, through to its check page, for the
+clean and the messy sheet. Run: .venv/bin/python bench/bench_browser.py [clean|messy]
+(needs Debian's /usr/bin/chromium)
+
+The clock runs while the app works, not while a person would read: from handing the XLSX to
+the uploader until "Read 100,000 people" shows, then from each click (Next: map the columns,
+Next: check the rows) until the next page shows; the figure is their sum. Typing the campaign
+on the map page is the person's time, not counted.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
-from common import ROOT, table, verdict, workbook
+from common import OUT, ROOT, messy_workbook, table, verdict, workbook
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -33,16 +41,56 @@ def healthy(url: str) -> bool:
         return False
 
 
-def main() -> None:
+def upload_to_check_page(url: str, path: Path, name: str) -> dict[str, float]:
+    """Seconds the app took for each step, from the uploader to the check page's summary."""
     from playwright.sync_api import expect, sync_playwright
 
-    rows = 100_000
-    path = workbook(rows)
+    steps: dict[str, float] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        uploader = page.get_by_test_id("stFileUploaderDropzoneInput")
+        expect(uploader).to_be_attached(timeout=60_000)
+
+        start = time.perf_counter()
+        uploader.set_input_files(str(path))
+        read = page.get_by_text(re.compile(r"Read 100[,\u00a0\u202f ]?000 people"))
+        expect(read.first).to_be_visible(timeout=120_000)
+        steps["upload and read"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        page.get_by_role("button", name="Next: map the columns").click()
+        expect(page.get_by_text("Which column feeds which field").first).to_be_visible(
+            timeout=120_000
+        )
+        steps["map page"] = time.perf_counter() - start
+
+        # The campaign is typed by the person (not timed), then the check page is asked for.
+        campaign = page.get_by_role("textbox", name="Campaign")
+        campaign.fill("bench-100k")
+        campaign.press("Enter")
+        to_check = page.get_by_role("button", name="Next: check the rows")
+        expect(to_check).to_be_enabled(timeout=120_000)
+        start = time.perf_counter()
+        to_check.click()
+        summary = page.get_by_text(re.compile(r"100[,\u00a0\u202f ]?000 rows"))
+        expect(summary.first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text(re.compile(r"\bready\b")).first).to_be_visible(timeout=120_000)
+        steps["check page"] = time.perf_counter() - start
+        page.screenshot(path=str(OUT / f"browser-{name}-100k.png"))
+        browser.close()
+    return steps
+
+
+def measure(name: str, path: Path) -> tuple[str, str, str, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "SEEN_DATA_DIR": data_dir}
-        env.pop("SEEN_API_TOKEN", None)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SEEN_")}
+        env["SEEN_DATA_DIR"] = data_dir
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -52,37 +100,22 @@ def main() -> None:
         try:
             while not healthy(url):
                 time.sleep(0.2)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-                )
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(url)
-                expect(page.get_by_test_id("stFileUploaderDropzoneInput")).to_be_attached(
-                    timeout=30_000
-                )
-                start = time.perf_counter()
-                page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
-                ready = page.get_by_test_id("stMetric").filter(has_text="Ready to send")
-                expect(ready).to_contain_text(re.compile(r"100[,\u00a0 ]?000"), timeout=120_000)
-                elapsed = time.perf_counter() - start
-                page.screenshot(path=str(ROOT / "bench" / "out" / "browser-100k.png"))
-                browser.close()
+            steps = upload_to_check_page(url, path, name)
         finally:
             server.terminate()
             server.wait()
-    print(f"{rows} rows, {path.stat().st_size / 1e6:.1f} MB XLSX")
-    print(
-        table(
-            [(
-                "upload until the check page shows",
-                f"{elapsed:.1f} s",
-                "< 10 s",
-                verdict(elapsed, 10.0),
-            )]
-        )
-    )  # fmt: skip
+    total = sum(steps.values())
+    print(f"{name}: {path.stat().st_size / 1e6:.1f} MB XLSX; "
+          + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps.items()))  # fmt: skip
+    return (f"{name}: 100k upload until the check page shows", f"{total:.1f} s", "< 5 s",
+            verdict(total, 5.0))  # fmt: skip
+
+
+def main(which: list[str] | None = None) -> None:
+    files = {"clean": workbook, "messy": messy_workbook}
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(table([measure(name, files[name]()) for name in which or files]))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or None)
