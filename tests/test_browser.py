@@ -157,3 +157,123 @@ def test_fix_and_send_again_in_the_same_draft(tmp_path):
         assert sheet.cell(6, status).value == "created"  # fixed, then by the second
         assert sheet.cell(9, status).value == "invalid"
         assert "row 5" in sheet.cell(9, message).value
+
+
+def test_two_signed_in_users_each_see_only_their_own(tmp_path):
+    """A real OpenID Connect provider on 127.0.0.1 (oidc-provider-mock) and two browsers."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from browser import free_port
+
+    oidc_port, app_port = free_port(), free_port()
+    provider = subprocess.Popen(
+        [sys.executable, "-m", "oidc_provider_mock", "--port", str(oidc_port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        f"""
+[auth]
+redirect_uri = "http://127.0.0.1:{app_port}/oauth2callback"
+cookie_secret = "a-long-random-secret-for-this-test-only"
+client_id = "seen-sender"
+client_secret = "test-secret"
+server_metadata_url = "http://127.0.0.1:{oidc_port}/.well-known/openid-configuration"
+
+[seen]
+admins = ["it@example.no"]
+""",
+        encoding="utf-8",
+    )
+    workbook = tmp_path / "kunder.xlsx"
+    workbook.write_bytes(messy_workbook())
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{oidc_port}/.well-known/openid-configuration", timeout=1
+                ).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the OpenID provider did not start"
+                time.sleep(0.2)
+        with serve(tmp_path / "data", secrets=secrets, port=app_port) as url, chromium() as b:
+
+            def sign_in(email: str):
+                context = b.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.goto(url)
+                settled(page)
+                page.get_by_role("button", name="Sign in").click()
+                page.locator("input[name=sub]").fill(email)
+                page.get_by_role("button", name="Authorize").click()
+                settled(page, 800)
+                expect_text(page, f"Signed in as {email}")
+                return page
+
+            alice = sign_in("alice@example.no")
+            upload(alice, workbook)
+            expect_text(alice, "Read 7 people from kunder.xlsx")
+            link = alice.url
+            assert "draft=" in link
+
+            bob = sign_in("bob@example.no")  # at the same time, in another browser
+            bob.goto(f"{url}/history")
+            settled(bob)
+            expect_text(bob, "No drafts.")
+            bob.goto(link)  # Alice's draft, by its link: nothing of it shows
+            settled(bob, 800)
+            assert "kunder.xlsx" not in bob.inner_text("body")
+            assert "Read 7 people" not in bob.inner_text("body")
+
+            alice.goto(f"{url}/history")
+            settled(alice)
+            expect_text(alice, "kunder.xlsx")
+    finally:
+        provider.terminate()
+        provider.wait(timeout=10)
+
+
+def test_a_file_name_with_an_image_link_fetches_nothing(tmp_path):
+    """A file named like Markdown for an image must not make any browser fetch it."""
+    import http.server
+    import threading
+
+    from browser import free_port
+
+    hits: list[str] = []
+
+    class Beacon(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    port = free_port()
+    beacon = http.server.ThreadingHTTPServer(("127.0.0.1", port), Beacon)
+    threading.Thread(target=beacon.serve_forever, daemon=True).start()
+    named = f"Kunder ![b](http://127.0.0.1:{port}/beacon.png).xlsx"  # "/" is no file name
+    try:
+        with serve(tmp_path / "data") as url, chromium() as browser:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            settled(page)
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+                {"name": named, "mimeType": "application/octet-stream", "buffer": messy_workbook()}
+            )
+            settled(page)
+            expect_text(page, "Read 7 people")
+            assert f"![b](http://127.0.0.1:{port}/beacon.png)" in page.inner_text("body")
+            page.goto(f"{url}/history")
+            settled(page, 1000)
+            expect_text(page, "beacon.png")
+    finally:
+        beacon.shutdown()
+    assert hits == []
