@@ -130,7 +130,7 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
     def fetch() -> None:
         if ss.get("links_thread") is not None and ss["links_thread"].is_alive():
             return
-        to = flow.reconnect(journal, latest, ss["secrets"], ss["sandbox"])
+        to = flow.reconnect(journal, latest, ss["secrets"], ss["sandbox"].url)
         thread = threading.Thread(
             target=flow.fetch_links, args=(journal, latest.id, to), daemon=True
         )

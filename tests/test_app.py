@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from pathlib import Path
@@ -352,3 +353,28 @@ def test_without_sign_in_every_page_warns_when_reached_from_elsewhere(seen_data_
     assert any("reachable from other machines" in w.value for w in at.warning)
     local = new_app()
     assert not any("reachable from other machines" in w.value for w in local.warning)
+
+
+def test_a_send_to_a_sandbox_workspace_fetches_the_video_links(app):
+    at = app
+    at.button(key="demo").click().run()
+    at.button(key="to_map").click().run()
+    at.radio(key="target_kind").set_value("workspace").run()
+    at.text_input(key="target_name").set_value(f"ws-{uuid.uuid4().hex[:6]}").run()
+    assert "properties" in plain(at)
+    at.button(key="to_check").click().run()
+    at = send_to_sandbox(at)
+    created = work(at).checked().counts["held"]
+    assert created > 0
+    at.button(key="fetch_links").click().run()
+    at.session_state["links_thread"].join(timeout=30)
+    at.run()
+    assert f"{created} people with a video link" in plain(
+        at
+    ) or "1 person with a video link" in plain(at)
+    book = openpyxl.load_workbook(io.BytesIO(work(at).report("xlsx")))
+    sheet = book[work(at).settings.sheet_name or book.sheetnames[0]]
+    header = [
+        c.value for c in next(r for r in sheet.iter_rows() if any(c.value == "Video" for c in r))
+    ]
+    assert "Video" in header

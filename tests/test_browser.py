@@ -277,3 +277,51 @@ def test_a_file_name_with_an_image_link_fetches_nothing(tmp_path):
     finally:
         beacon.shutdown()
     assert hits == []
+
+
+def test_the_demo_to_a_sandbox_workspace_then_its_video_links_in_the_workbook(tmp_path):
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        settled(page)
+        click(page, "Try the demo file")
+        click(page, "Next: map the columns")
+        page.get_by_text("SEEN workspace (2.0)").click()
+        settled(page)
+        workspace = page.get_by_role("textbox", name="Workspace id")
+        workspace.fill("demo-ws")
+        workspace.press("Enter")
+        settled(page)
+        expect_text(page, "The other columns, as properties")
+        click(page, "Next: check the rows")
+        click(page, re.compile(r"^Next: send"))
+        click(page, re.compile(r"^Send \d+ (person|people) to the sandbox"))
+        expect_text(page, re.compile(r"^\d+ created"), timeout=30_000)
+        click(page, "Fetch video links")
+        expect_text(page, re.compile(r"\d+ people with a video link"), timeout=30_000)
+        with page.expect_download() as download:
+            click(page, "Download your sheet with the results")
+        book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        sheet = next(book[name] for name in book.sheetnames if "Video" in _header(book[name]))
+        header = _header(sheet)
+        links = [
+            c.hyperlink.target
+            for c in next(
+                sheet.iter_cols(
+                    min_col=header.index("Video") + 1, max_col=header.index("Video") + 1
+                )
+            )
+            if c.hyperlink is not None
+        ]
+        assert links and all(link.startswith("http://127.0.0.1") for link in links)
+        import urllib.request
+
+        with urllib.request.urlopen(links[0], timeout=10) as answer:  # the link works
+            assert answer.status == 200
+
+
+def _header(sheet) -> list:
+    for row in sheet.iter_rows(min_row=1, max_row=10, values_only=True):
+        if "SEEN status" in row:
+            return list(row)
+    return []
