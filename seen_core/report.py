@@ -8,8 +8,9 @@ CSV, XLS and ODS uploads (and the rare XLSX this cannot edit) are first turned i
 workbook of the same cells, numbers as numbers, which then gets the same annotations.
 
 Both are written as SpreadsheetML directly rather than through openpyxl or XlsxWriter: those
-handle every cell as a Python object and take 7-10 s for 100,000 rows, and openpyxl drops
-charts and pictures it cannot read. See docs/ARCHITECTURE.md for the report's place in the flow.
+handle every cell as a Python object (8-10 s for 100,000 rows), and openpyxl loses what it does
+not model (shapes, form controls, slicers). See docs/ARCHITECTURE.md for the report's place in
+the flow.
 """
 
 from __future__ import annotations
@@ -26,14 +27,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from html import escape as _escape_attr
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import unescape as _unescape_xml
 
 import pandas as pd
 
+from seen_core.bulk import gc_paused
 from seen_core.errors import InputError
 from seen_core.problems import Problem
 from seen_core.statuses import Status
+
+if TYPE_CHECKING:
+    from seen_core.mapping import Mapping as FieldMapping
+    from seen_core.sheets import Sheet
 
 STATUSES = tuple(Status)  # every status, in the enum's order
 STATUS_COLUMN = "SEEN status"
@@ -139,6 +145,31 @@ class ReportInput:
     videos: Mapping[int, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
     original: pd.DataFrame | None = None
 
+    @classmethod
+    def of_sheet(
+        cls,
+        sheet: Sheet,
+        source: bytes,
+        outcomes: Mapping[int, tuple[str, str]],
+        summary: ReportSummary,
+        *,
+        table: pd.DataFrame | None = None,
+        **more: Any,
+    ) -> ReportInput:
+        """The report of `sheet` as `sheets.read_sheet` read it from `source`, with `table` the
+        cells after the user's fixes (the sheet's own table when None)."""
+        return cls(
+            file_name=sheet.file_name,
+            source=source,
+            sheet_name=sheet.sheet_name,
+            header_row=sheet.header_row,
+            table=sheet.table if table is None else table,
+            outcomes=outcomes,
+            summary=summary,
+            original=sheet.table,
+            **more,
+        )
+
 
 def annotated_workbook(report: ReportInput) -> bytes:
     """The report as XLSX: the user's workbook with SEEN's columns, marks, a Summary and Problems.
@@ -147,7 +178,11 @@ def annotated_workbook(report: ReportInput) -> bytes:
     ODS come back as a new workbook of the same cells. Raises InputError when the sheet does
     not fit Excel's grid.
     """
-    report = _with_keepable_rows(report)
+    with gc_paused():
+        return _annotated_workbook(_with_keepable_rows(report))
+
+
+def _annotated_workbook(report: ReportInput) -> bytes:
     kind = _source_kind(report)
     # The user's own XLSX is edited, not rebuilt: its cells need not be read when the table as
     # read is at hand.
@@ -172,6 +207,11 @@ def annotated_csv(report: ReportInput) -> bytes:
 
     Rows are in the table's order; text that Excel would run as a formula gets a leading '.
     """
+    with gc_paused():
+        return _annotated_csv(report)
+
+
+def _annotated_csv(report: ReportInput) -> bytes:
     plan = _plan(report, None)
     columns = list(report.table.columns)
     buffer = io.StringIO(newline="")
@@ -186,43 +226,44 @@ def annotated_csv(report: ReportInput) -> bytes:
 def values_as_sent(
     table: pd.DataFrame,
     payloads: Iterable[tuple[int, Mapping[str, Any]]],
-    mapping: Any,
+    mapping: FieldMapping,
     *,
     id_field: str = "customer_id",
 ) -> dict[int, dict[str, str]]:
     """Row → {column: value as sent}, for the values that differ from their cell.
 
     `payloads` are (row, payload) as `receivers.payloads` gives them (v1, with `extra_args`)
-    or flat 2.0 objects (with `id` for the customer ID column); `mapping` is the
-    `mapping.Mapping` they were built with.
+    or flat 2.0 objects (with `id_field` for the customer ID column); `mapping` is the
+    mapping they were built with.
     """
-    columns = _columns_by_name(mapping, id_field)
-    cells: dict[str, dict[int, object]] = {}
+    present = set(table.columns)
+    columns = {k: c for k, c in _columns_by_name(mapping, id_field).items() if c in present}
+    index = table.index.tolist()
+    cells = {c: dict(zip(index, table[c].tolist(), strict=True)) for c in set(columns.values())}
     found: dict[int, dict[str, str]] = {}
-    for row, payload in payloads:
-        flat = dict(payload)
-        extra = flat.pop("extra_args", None)
-        if isinstance(extra, Mapping):
-            flat.update((key, value) for key, value in extra.items() if key not in flat)
-        for key, value in flat.items():
-            column = columns.get(key)
-            if column is None or column not in table.columns or value is None:
-                continue
-            sent = value if isinstance(value, str) else _text(value)
-            if column not in cells:
-                cells[column] = dict(zip(table.index, table[column].tolist(), strict=True))
-            cell = cells[column].get(row, "")
-            if sent != (cell if isinstance(cell, str) else _text(cell)):
-                found.setdefault(row, {})[column] = sent
+    with gc_paused():
+        for row, payload in payloads:
+            items = list(payload.items())
+            extra = payload.get("extra_args")
+            if isinstance(extra, Mapping):
+                items += [(k, v) for k, v in extra.items() if k not in payload]
+            for key, value in items:
+                column = columns.get(key)
+                if column is None or value is None:
+                    continue
+                sent = value if type(value) is str else _text(value)
+                cell = cells[column].get(row, "")
+                if sent != (cell if type(cell) is str else _text(cell)):
+                    found.setdefault(row, {})[column] = sent
     return found
 
 
-def extra_keys_of(mapping: Any) -> dict[str, str]:
+def extra_keys_of(mapping: FieldMapping) -> dict[str, str]:
     """Column → the extra key it is sent under (`mapping.Mapping.extra_args` turned round)."""
     return {column: key for key, column in mapping.extra_args.items()}
 
 
-def _columns_by_name(mapping: Any, id_field: str) -> dict[str, str]:
+def _columns_by_name(mapping: FieldMapping, id_field: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for name, column in mapping.fields.items():
         names[id_field if name == "customer_id" else name] = column
@@ -279,7 +320,7 @@ def count_statuses(outcomes: Mapping[int, tuple[str, str]]) -> dict[str, int]:
 
 
 def workbook_bytes(
-    sheet: Any,
+    sheet: Sheet,
     outcomes: Mapping[int, tuple[str, str]],
     problems: Sequence[Problem] = (),
     summary: Mapping[str, object] | None = None,
@@ -292,13 +333,13 @@ def workbook_bytes(
     return annotated_workbook(_legacy_input(sheet, outcomes, problems, summary))
 
 
-def csv_bytes(sheet: Any, outcomes: Mapping[int, tuple[str, str]]) -> bytes:
+def csv_bytes(sheet: Sheet, outcomes: Mapping[int, tuple[str, str]]) -> bytes:
     """The annotated CSV of a `sheets.Sheet` (see `annotated_csv`)."""
     return annotated_csv(_legacy_input(sheet, outcomes, (), None))
 
 
 def _legacy_input(
-    sheet: Any,
+    sheet: Sheet,
     outcomes: Mapping[int, tuple[str, str]],
     problems: Sequence[Problem],
     summary: Mapping[str, object] | None,
@@ -668,10 +709,14 @@ _JOIN = "\ufffc"
 
 
 def _needs_care(texts: Iterable[str]) -> bool:
+    texts = list(texts)
+    if not texts:
+        return False
+    if max(map(len, texts)) > EXCEL_MAX_TEXT:
+        return True
     joined = _JOIN.join(texts)
     return (
-        len(joined) > EXCEL_MAX_TEXT
-        or not joined.isprintable()  # control characters, and some harmless ones
+        not joined.isprintable()  # control characters, and some harmless ones
         or "&" in joined
         or "<" in joined
         or ">" in joined
@@ -688,7 +733,7 @@ def _cells_xml(row: int, cells: Iterable[tuple[str, object, int]]) -> str:
     anything else as text."""
     cells = list(cells)
     careful = _needs_care([v for _, v, _ in cells if type(v) is str])
-    out = []
+    out: list[str] = []
     for letters, value, style in cells:
         if value is None or value == "":
             continue
@@ -746,6 +791,8 @@ def _number_text(value: float | int) -> str | None:
 
 def _plain_number(text: str) -> str | None:
     """`text` as a number cell's value if it is a plain number Excel shows the same way."""
+    if text.isdigit() and text.isascii():  # the usual case, without the regular expression
+        return text if len(text) <= 15 and (text[0] != "0" or len(text) == 1) else None
     if len(text) > 17 or _CSV_NUMBER.fullmatch(text) is None:
         return None
     if len(text) > 15 and len(text) - text.startswith("-") - ("." in text) > 15:
@@ -1116,8 +1163,9 @@ def _plain_sheet(
     rows = []
     if not receivers:
         letters = [column_letter(i) for i in range(max((len(r) for r in cells), default=0))]
+        careful = _careful_columns(cells)
         for r, line in enumerate(cells, start=1):
-            out = _row_cells(line, r, letters, 0, numbers, False)
+            out = _row_cells(line, r, letters, 0, numbers, False, careful)
             if out:
                 rows.append(f'<row r="{r}">{"".join(out)}</row>')
     cols = "".join(
@@ -1146,25 +1194,46 @@ def _plain_sheet(
 _NUMBER_START = frozenset("-0123456789")
 
 
+def _careful_columns(grid: list[list[object]]) -> list[bool]:
+    """For each column, whether any of its texts needs escaping (most columns: none)."""
+    width = max((len(line) for line in grid), default=0)
+    return [
+        _needs_care(
+            [v for line in grid if column < len(line) and type(v := line[column]) is str and v]
+        )
+        for column in range(width)
+    ]
+
+
 def _row_cells(
-    line: Sequence[object], row: int, letters: list[str], style: int, numbers: str, header: bool
+    line: Sequence[object],
+    row: int,
+    letters: list[str],
+    style: int,
+    numbers: str,
+    header: bool,
+    careful: list[bool],
 ) -> list[str]:
     """The cells of one row of a rebuilt sheet. `numbers`: 'typed' keeps the reader's types,
-    'csv' writes plain numbers as numbers, 'text' writes every cell as text."""
+    'csv' writes plain numbers as numbers, 'text' writes every cell as text. `careful` says
+    which columns hold text that needs escaping."""
     out = []
     s = f' s="{style}"' if style else ""
     csv_numbers = numbers == "csv" and not header
-    careful = _needs_care(line if numbers == "csv" else [v for v in line if type(v) is str])
     for column, value in enumerate(line):
         if type(value) is str:
             if not value:
                 continue
             if csv_numbers and value[0] in _NUMBER_START:
-                number = _plain_number(value)
+                if value.isdigit():  # the usual number, without the regular expression
+                    plain = len(value) <= 15 and value.isascii()
+                    number = value if plain and (value[0] != "0" or len(value) == 1) else None
+                else:
+                    number = _plain_number(value)
                 if number is not None:
                     out.append(f'<c r="{letters[column]}{row}"{s}><v>{number}</v></c>')
                     continue
-            if careful:
+            if careful[column]:
                 out.append(_text_cell(f"{letters[column]}{row}", value, style))
             else:
                 out.append(
@@ -1510,6 +1579,7 @@ class _SheetEditor:
         self.dropped_formulas = False
         self.last_header_style = 0
         self.filter_ref = ""
+        self.appended: dict[int, list[str]] | None = None
         p = re.escape(self.prefix)
         self.cell_pattern = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", re.S)
 
@@ -1643,10 +1713,12 @@ class _SheetEditor:
         self._start(width)
         letters = [column_letter(i) for i in range(max((len(line) for line in grid), default=0))]
         changed_rows = plan.marks.keys() | plan.edits.keys()
+        careful = _careful_columns(grid)
         out = []
         for row, line in enumerate(grid, start=1):
             header = row == plan.header_row
-            cells = _row_cells(line, row, letters, _BOLD if header else 0, numbers, header)
+            style = _BOLD if header else 0
+            cells = _row_cells(line, row, letters, style, numbers, header, careful)
             xml = "".join(cells)
             if row in changed_rows:
                 xml = self._change_cells(row, xml)
@@ -1657,31 +1729,49 @@ class _SheetEditor:
         return "".join(out).encode("utf-8")
 
     def _appended(self, row: int) -> str:
+        """The cells the report adds to `row`, made column by column the first time."""
+        if self.appended is None:
+            self.appended = self._appended_cells()
+        return "".join(self.appended.get(row, ()))
+
+    def _appended_cells(self) -> dict[int, list[str]]:
         plan = self.plan
-        letters = self.added_letters
-        if row == plan.header_row:
-            style = self.header_style
-            headers = zip(letters, plan.added, strict=True)
-            return _cells_xml(row, [(letter, added.header, style) for letter, added in headers])
-        cells = []
-        marks = plan.marks.get(row)
-        for letter, added in zip(letters, plan.added, strict=True):
-            value = added.values.get(row)
-            if not value:
-                continue
-            style = 0
-            mark = marks.get(added.header) if marks else None
-            if mark is not None:  # a column the app added, with a cell that is wrong
-                severity, reasons = mark
-                style = self.styles.with_fill(0, _RED if severity == "error" else _AMBER)
-                self._note(row, self.column_of[added.header], "\n".join(reasons))
-            elif added.kind == "status":
-                style = self.status_styles.get(value, 0)
-            elif added.kind == "link" and _is_web_link(value) and len(self.links) < EXCEL_MAX_LINKS:
-                self.links.append((f"{letter}{row}", value))
-                style = self.link_style
-            cells.append((letter, value, style))
-        return _cells_xml(row, cells)
+        cells: dict[int, list[str]] = {}
+        header = plan.header_row
+        header_style = f' s="{self.header_style}"' if self.header_style else ""
+        for letter, added in zip(self.added_letters, plan.added, strict=True):
+            ref = f'<c r="{letter}'
+            careful = _needs_care(added.values.values())
+            name = _xml_text(added.header)
+            space = ' xml:space="preserve"' if name != name.strip() else ""
+            cells.setdefault(header, []).append(
+                f'{ref}{header}"{header_style} t="inlineStr"><is><t{space}>{name}</t></is></c>'
+            )
+            for row, value in added.values.items():
+                if not value or row == header:
+                    continue
+                style = 0
+                mark = plan.marks.get(row, {}).get(added.header) if plan.marks else None
+                if mark is not None:  # a column the app added, with a cell that is wrong
+                    severity, reasons = mark
+                    style = self.styles.with_fill(0, _RED if severity == "error" else _AMBER)
+                    self._note(row, self.column_of[added.header], "\n".join(reasons))
+                elif added.kind == "status":
+                    style = self.status_styles.get(value, 0)
+                elif (
+                    added.kind == "link"
+                    and _is_web_link(value)
+                    and len(self.links) < EXCEL_MAX_LINKS
+                ):
+                    self.links.append((f"{letter}{row}", value))
+                    style = self.link_style
+                if careful:
+                    cell = _text_cell(f"{letter}{row}", value, style)
+                else:
+                    s = f' s="{style}"' if style else ""
+                    cell = f'{ref}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
+                cells.setdefault(row, []).append(cell)
+        return cells
 
     def _change_cells(self, row: int, text: str) -> str:
         """The row's cells (XML) with the wrong cells filled and the fixed cells rewritten."""
@@ -1803,7 +1893,7 @@ class _SheetEditor:
         if self.rebuilt:
             end = column_letter(last - 1)
             bottom = max(last_row, plan.header_row + 1)
-            self.filter_ref = f"${'A'}${plan.header_row}:${end}${bottom}"
+            self.filter_ref = f"$A${plan.header_row}:${end}${bottom}"
             tail = self._insert(
                 tail, "autoFilter", f'<autoFilter ref="A{plan.header_row}:{end}{bottom}"/>'
             )
