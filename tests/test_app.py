@@ -378,3 +378,55 @@ def test_a_send_to_a_sandbox_workspace_fetches_the_video_links(app):
         c.value for c in next(r for r in sheet.iter_rows() if any(c.value == "Video" for c in r))
     ]
     assert "Video" in header
+
+
+def test_the_servers_token_never_reaches_an_address_typed_in_the_page(seen_data_dir, monkeypatch):
+    """The exfiltration attempt: a configured token, and a listener's address slipped into the
+    page's state. The people and the token go to the configured address only."""
+    import http.server
+    import threading
+
+    from seen_core.sandbox import Sandbox
+
+    hits: list[str] = []
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.headers.get("Authorization", ""))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    listener = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    with Sandbox(token="server-token-7f3a", campaigns=None) as configured:
+        monkeypatch.setenv("SEEN_API_TOKEN", "server-token-7f3a")
+        monkeypatch.setenv("SEEN_BASE_URL", configured.url)
+        at = to_check(new_app(), campaign="autumn")
+        at.switch_page("pages/map.py").run()
+        at.radio(key="destination").set_value("seen").run()
+        at.switch_page("pages/send.py").run()
+        at.session_state["seen_address"] = f"http://127.0.0.1:{listener.server_port}/x"
+        at.checkbox(key="confirm_send").check().run()
+        at.button(key="send").click().run()
+        job = work(at).sends()[-1]
+        at.session_state["registry"].get(job.id).thread.join(timeout=30)
+        assert [r["customer_id"] for r in configured.received("autumn")] == ["100"]
+    listener.shutdown()
+    assert hits == []
+    assert "server-token-7f3a" not in plain(at)
+
+
+@pytest.mark.parametrize("bomb", ["corner_bomb", "long_string_bomb", "repeated_rows_bomb"])
+def test_a_bomb_gets_one_sentence_and_the_app_goes_on(app, bomb):
+    import builders
+
+    at = upload(app, "bombe.xlsx", getattr(builders, bomb)())
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "limit" in errors[0]
+    assert work(at) is None  # no draft is made of a file that cannot be read
+    at = upload(at, "kunder.xlsx")
+    assert "Read 7 people" in plain(at)
