@@ -72,6 +72,8 @@ if not_created:
 
 # --- your sheet with the answers ---------------------------------------------------------------
 
+work.prepare_report()  # made while the page is read, so the download does not wait
+
 left, middle, right = st.columns(3)
 left.download_button(
     "Download your sheet with the results",

@@ -8,6 +8,8 @@ session between reruns so that nothing is read or checked twice. See docs/ARCHIT
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -24,6 +26,8 @@ from seen_core.mapping import suggest
 from seen_core.sheets import Sheet
 from seen_core.statuses import Status
 
+log = logging.getLogger(__name__)
+
 
 class Work:
     """One draft being worked on by one user."""
@@ -37,6 +41,9 @@ class Work:
         self._sheets: dict[tuple[str | None, int | None], Sheet] = {}
         self._table: tuple[tuple, pd.DataFrame] | None = None
         self._checked: tuple[tuple, flow.Checked] | None = None
+        self._reports: dict[tuple, bytes] = {}
+        self._report_lock = threading.Lock()
+        self._preparing: threading.Thread | None = None
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -294,20 +301,52 @@ class Work:
 
     def report(self, kind: str = "xlsx") -> bytes:
         """The draft's report: the user's own workbook with every row's latest outcome across
-        all the draft's sends (and the video links of its latest 2.0 send)."""
+        all the draft's sends (and the video links of its latest 2.0 send). Made once for each
+        state of the draft; `prepare_report` makes it ahead, so a download need not wait."""
         sends = self.sends()
         latest = sends[-1] if sends else None
-        details = [("Sends from this draft", str(len(sends)))] if sends else []
-        return flow.report_bytes(
+        videos = flow.stored_links(self.journal, latest.id) if latest else {}
+        key = (
+            kind,
+            len(self.draft.changes),
+            json.dumps(self.settings.mapping, sort_keys=True),
+            self.options,
+            tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
+            tuple(sorted((row, v.player or "") for row, v in videos.items())),
+        )
+        with self._report_lock:
+            if key in self._reports:
+                return self._reports[key]
+        data = flow.report_bytes(
             self.checked(),
             f"report.{kind}",
             source=self.source,
             outcomes=self.outcomes(),
             sent_to=flow.sent_to_words(latest.target) if latest else "not sent yet",
             who=self.user.name or None,
-            details=details,
-            videos=flow.stored_links(self.journal, latest.id) if latest else None,
+            details=[("Sends from this draft", str(len(sends)))] if sends else [],
+            videos=videos,
         )
+        with self._report_lock:
+            self._reports = {k: v for k, v in self._reports.items() if k[0] != kind}
+            self._reports[key] = data
+        return data
+
+    def prepare_report(self) -> None:
+        """Make the workbook in a background thread (after a send), unless one is being made."""
+        with self._report_lock:
+            if self._preparing is not None and self._preparing.is_alive():
+                return
+            self._preparing = threading.Thread(
+                target=self._prepare, name=f"seen-report-{self.draft.id}", daemon=True
+            )
+            self._preparing.start()
+
+    def _prepare(self) -> None:
+        try:
+            self.report("xlsx")
+        except Exception:  # the download makes it again and says what is wrong
+            log.warning("Making the report ahead failed", exc_info=True)
 
     def report_name(self, suffix: str) -> str:
         """`kunder-seen.xlsx` for `kunder.csv`."""

@@ -3,6 +3,7 @@ send again in the same draft — no row twice, every row with its latest outcome
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 
 import pytest
@@ -126,3 +127,21 @@ def test_rows_seen_says_exist_already_are_held_and_never_offered_again(journal, 
     status, message = journal.outcomes(job)[5]
     assert status == Status.REJECTED and "already exists" in message
     assert 5 in other.checked().held and 5 not in other.checked().ready_rows
+
+
+def test_the_report_is_made_ahead_once_per_state_of_the_draft(journal, seen):
+    work = start(journal)
+    send(work, seen)
+    work.prepare_report()
+    work._preparing.join(timeout=60)
+    first = work.report("xlsx")
+    assert work.report("xlsx") is first  # made ahead: the download does not wait for it
+    work.edit_cells({(6, "Fornavn"): "Kari"})
+    again = work.report("xlsx")
+    assert again is not first
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(again))["Mottakere"]
+    header = [c.value for c in sheet[4]]
+    assert sheet.cell(6, header.index("Fornavn") + 1).value == "Kari"
+    assert sheet.cell(6, header.index("Fornavn") + 1).comment is not None  # the old value
