@@ -15,6 +15,7 @@ from seen_core.bulk import gc_paused
 from seen_core.contact import email_valid, phone_e164
 from seen_core.mapping import Mapping, mapping_problems
 from seen_core.problems import Problem
+from seen_core.wording import phone_message
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 IMAGE_TYPES = ("image/jpg", "image/jpeg", "image/png")
@@ -197,8 +198,7 @@ def _row_rules(
         if phone and phone_e164(phone, region) is None:
             found.setdefault(row, []).append(
                 Problem(row, col("phone"), "phone", "phone_invalid", "error",
-                        f"'{phone}' is not a valid phone number (numbers without a "
-                        f"country code are read as {region}).")
+                        phone_message(phone, region))
             )  # fmt: skip
         if not email and not phone:
             found.setdefault(row, []).append(

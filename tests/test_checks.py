@@ -131,7 +131,9 @@ def test_swedish_number_is_valid_in_region_se_and_not_in_no():
     in_norway = check_sheet(table, mapping, CheckOptions(region="NO"))
     in_sweden = check_sheet(table, mapping, CheckOptions(region="SE"))
     assert (2, "phone_invalid") in _rows_codes(in_norway)
-    assert "NO" in next(p.message for p in in_norway.problems if p.code == "phone_invalid")
+    assert "Norway (+47)" in next(
+        p.message for p in in_norway.problems if p.code == "phone_invalid"
+    )
     assert (2, "phone_invalid") not in _rows_codes(in_sweden)
     assert phone_e164("0701234567", "SE") == "+46701234567"
 
@@ -492,3 +494,16 @@ def test_recheck_clears_text_invalid_once_the_cell_is_fixed():
     assert (2, "text_invalid") in _rows_codes(result)
     table.loc[2, "Fornavn"] = "Ola"
     assert recheck(result, table, mapping, [2]).valid_rows == [2]
+
+
+def test_the_phone_message_names_the_country_only_for_a_number_without_one():
+    table = pd.DataFrame(
+        {"Fornavn": ["A", "B"], "Mobil": ["12345", "+46 12"]},
+        index=pd.Index([2, 3], name="row"),
+        dtype=object,
+    )
+    mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"}, {})
+    found = check_sheet(table, mapping, CheckOptions(region="NO"))
+    messages = {p.row: p.message for p in found.problems if p.code == "phone_invalid"}
+    assert "read as Norway (+47)" in messages[2]
+    assert messages[3] == "'+46 12' is not a valid phone number."
