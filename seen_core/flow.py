@@ -118,15 +118,23 @@ class Checked:
         return [row for row in self.result.valid_rows if row not in self.held]
 
     @cached_property
+    def invalid_rows(self) -> set[int]:
+        """Rows that need fixing before they can be sent (rows SEEN holds aside)."""
+        if not self.held:
+            return self.result.invalid_rows
+        return self.result.invalid_rows.difference(self.held)
+
+    @cached_property
     def invalid(self) -> dict[int, str]:
         """Row → why it cannot be sent, for every row that needs fixing."""
         sheet_errors = "; ".join(
             p.message for p in self.result.sheet_problems if p.severity == "error"
         )
+        invalid = self.invalid_rows
         return {
             row: self.result.messages(row) or sheet_errors
             for row in self.result.rows
-            if row in self.result.invalid_rows and row not in self.held
+            if row in invalid
         }
 
     def receivers(self) -> list[tuple[int, dict]]:
@@ -141,7 +149,7 @@ class Checked:
     @cached_property
     def counts(self) -> dict[str, int]:
         rows = len(self.result.rows)
-        attention = len(self.invalid)
+        attention = len(self.invalid_rows)
         return {
             "rows": rows,
             "ready": 0 if self.result.blocked else len(self.ready_rows),

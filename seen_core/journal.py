@@ -363,9 +363,12 @@ class Journal:
             finally:
                 self._db.execute("COMMIT")
 
-    def writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """A write transaction for the other tables of the journal's database (drafts)."""
-        return self._write()
+    def writing(
+        self, *, durable: bool = True
+    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A write transaction for the other tables of the journal's database (drafts);
+        `durable=False` as in `_write`."""
+        return self._write(durable=durable)
 
     def reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A read transaction: several queries see one snapshot."""

@@ -42,6 +42,7 @@ class Work:
         self._table: tuple[tuple, pd.DataFrame] | None = None
         self._checked: tuple[tuple, flow.Checked] | None = None
         self._reports: dict[tuple, bytes] = {}
+        self._mapping: tuple[tuple, FieldMapping] | None = None
         self._report_lock = threading.Lock()
         self._preparing: threading.Thread | None = None
 
@@ -137,10 +138,18 @@ class Work:
     def mapping(self) -> FieldMapping:
         """The chosen mapping; else the one this user last used for the target, when it fits
         this sheet; else the suggestion."""
-        if self.settings.mapping is not None:
-            return FieldMapping.from_dict(self.settings.mapping)
-        saved = self.saved_mapping()
-        return saved if saved is not None else suggest(self.sheet().columns)
+        key = (
+            json.dumps(self.settings.mapping, sort_keys=True),
+            self.settings.target,
+            tuple(self.table.columns),
+        )
+        if self._mapping is None or self._mapping[0] != key:
+            if self.settings.mapping is not None:
+                found = FieldMapping.from_dict(self.settings.mapping)
+            else:
+                found = self.saved_mapping() or suggest(self.sheet().columns)
+            self._mapping = (key, found)
+        return self._mapping[1]
 
     def saved_mapping(self) -> FieldMapping | None:
         if not self.settings.target:
