@@ -60,9 +60,8 @@ def main() -> None:
         reopen = _seconds(lambda: Work.open(journal, User(), work.draft.id).checked())
         report = _seconds(lambda: work.report("xlsx"))
 
-    print(
-        f"{len(rows):,} rows; first check: {first['ready']:,} ready, {first['attention']:,} need attention"
-    )
+    ready, attention = first["ready"], first["attention"]
+    print(f"{len(rows):,} rows; first check: {ready:,} ready, {attention:,} need attention")
     print(
         table(
             [
