@@ -209,4 +209,12 @@ else:
         step_bar(work, steps[page.title])
         if work is not None:
             sidebar_counts(work)
+        elif steps[page.title] is not Step.UPLOAD:  # the other steps need a draft in hand
+            if ss.pop("draft_missing", False):
+                st.warning("That draft is not there any more, or it is not yours.")
+            st.info("Upload a sheet first, or open a draft from History.")
+            st.page_link(STEP_PAGES[Step.UPLOAD], label="Go to Upload")
+            st.stop()
+if journal is None and page.title in {p.title for p in STEP_PAGES.values()}:
+    st.stop()  # the step pages need the journal; Help and the others still open
 page.run()

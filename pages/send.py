@@ -21,11 +21,7 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
     st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "send"})
 
 ss = st.session_state
-work: Work | None = ss.get("work")
-if ss.get("journal") is None or work is None:
-    st.info("Upload a sheet first.")
-    st.page_link("pages/upload.py", label="Go to Upload")
-    st.stop()
+work: Work = ss["work"]  # app.py shows this page only with a draft in hand
 journal = ss["journal"]
 registry: SendRegistry = ss["registry"]
 user = ss["user"]
