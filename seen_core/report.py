@@ -1579,7 +1579,7 @@ class _SheetEditor:
         self.dropped_formulas = False
         self.last_header_style = 0
         self.filter_ref = ""
-        self.appended: dict[int, list[str]] | None = None
+        self.appended: list[dict[int, str]] | None = None
         p = re.escape(self.prefix)
         self.cell_pattern = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", re.S)
 
@@ -1648,56 +1648,62 @@ class _SheetEditor:
                 self._note(plan.header_row, self.column_of[added.header], added.note)
 
     def _rows(self, body: bytes, p: bytes) -> bytes:
-        """The sheet's own rows, split at each `</row>`: untouched rows stay as they were."""
+        """The sheet's own rows: the rows the report does not touch are copied as they are."""
         plan = self.plan
         end_tag = b"</" + p + b"row>"
         start_tag = b"<" + p + b"row"
         cell_tag = b"<" + p + b"c "
-        chunks = body.split(end_tag)
         wanted = {plan.header_row, *plan.rows}
-        changed_rows = plan.marks.keys() | plan.edits.keys()
-        found: dict[int, tuple[int, int]] = {}  # row → (chunk, where its start tag begins)
+        # Each wanted row: (number, start of its tag, end of its tag, start of its end tag).
+        found: list[tuple[int, int, int, int]] = []
         width = plan.width
-        for i, chunk in enumerate(chunks[:-1]):
-            at = chunk.rfind(start_tag)
+        find, rfind = body.find, body.rfind
+        begin = 0
+        while (end := find(end_tag, begin)) >= 0:
+            at = rfind(start_tag, begin, end)
             if at < 0:
                 raise _NotInPlace
-            close = chunk.find(b">", at)
-            number = _ROW_NUMBER.search(chunk, at, close)
-            if number is None:
+            close = find(b">", at, end)
+            number = _ROW_NUMBER.search(body, at, close)
+            if number is None or body[close - 1] == 47:  # 47 is "/": a row with no end tag
                 raise _NotInPlace  # rows numbered by position only
             row = int(number.group(1))
+            begin = end + len(end_tag)
             if row not in wanted:
                 continue
-            found[row] = (i, at)
-            last = chunk.rfind(cell_tag, close)
+            found.append((row, at, close, end))
+            last = rfind(cell_tag, close, end)
             if last >= 0:
-                last_tag = chunk[last : chunk.find(b">", last)]
-                ref = _CELL_REF.search(last_tag)
+                ref = _CELL_REF.search(body, last, find(b">", last, end))
                 if ref is None:
                     raise _NotInPlace
                 width = max(width, _column_index(ref.group(1).decode()) + 1)
                 if row == plan.header_row:
-                    style = _CELL_STYLE.search(last_tag)
+                    style = _CELL_STYLE.search(body, last, find(b">", last, end))
                     self.last_header_style = int(style.group(1)) if style else 0
-        if wanted - found.keys():
+        if len({row for row, *_ in found}) != len(wanted):
             raise _NotInPlace  # a person with no row in the XML: the sheet is not as read
         self._start(width)
 
-        for row, (i, at) in found.items():
-            chunk = chunks[i]
-            close = chunk.find(b">", at)
-            start = _SPANS.sub(b"", chunk[at : close + 1])
-            if start.endswith(b"/>"):
-                raise _NotInPlace  # the end tag we split at belongs to this row
-            cells = chunk[close + 1 :]
+        changed_rows = plan.marks.keys() | plan.edits.keys()
+        view = memoryview(body)
+        out: list[bytes | memoryview] = []
+        done = 0
+        for row, at, close, end in found:
+            out.append(view[done:at])
+            out.append(_SPANS.sub(b"", body[at : close + 1]))
             if row in changed_rows:
-                cells = self._change_cells(row, cells.decode("utf-8")).encode("utf-8")
+                cells = body[close + 1 : end].decode("utf-8")
+                out.append(self._change_cells(row, cells).encode("utf-8"))
+            else:
+                out.append(view[close + 1 : end])
             appended = self._appended(row)
             if self.prefix:
                 appended = _prefixed(appended, self.prefix)
-            chunks[i] = chunk[:at] + start + cells + appended.encode("utf-8")
-        return end_tag.join(chunks)
+            out.append(appended.encode("utf-8"))
+            done = end
+        out.append(view[done:])
+        return b"".join(out)
 
     def _grid_rows(self, grid: list[list[object]], numbers: str) -> bytes:
         """The rows of a rebuilt sheet, annotated as they are written."""
@@ -1731,33 +1737,35 @@ class _SheetEditor:
     def _appended(self, row: int) -> str:
         """The cells the report adds to `row`, made column by column the first time."""
         if self.appended is None:
-            self.appended = self._appended_cells()
-        return "".join(self.appended.get(row, ()))
+            self.appended = [self._added_cells(i, added) for i, added in enumerate(self.plan.added)]
+        return "".join([cells[row] for cells in self.appended if row in cells])
 
-    def _appended_cells(self) -> dict[int, list[str]]:
+    def _added_cells(self, i: int, added: _Added) -> dict[int, str]:
+        """Row → the cell of one added column, its header included."""
         plan = self.plan
-        cells: dict[int, list[str]] = {}
+        letter = self.added_letters[i]
+        ref = f'<c r="{letter}'
         header = plan.header_row
-        header_style = f' s="{self.header_style}"' if self.header_style else ""
-        for letter, added in zip(self.added_letters, plan.added, strict=True):
-            ref = f'<c r="{letter}'
-            careful = _needs_care(added.values.values())
-            name = _xml_text(added.header)
-            space = ' xml:space="preserve"' if name != name.strip() else ""
-            cells.setdefault(header, []).append(
-                f'{ref}{header}"{header_style} t="inlineStr"><is><t{space}>{name}</t></is></c>'
-            )
-            for row, value in added.values.items():
-                if not value or row == header:
-                    continue
+        cells = {header: _text_cell(f"{letter}{header}", added.header, self.header_style)}
+        values = {row: value for row, value in added.values.items() if value and row != header}
+        marked = []
+        if added.kind == "text" and added.header not in plan.positions:
+            marked = [row for row, found in plan.marks.items() if added.header in found]
+            for row in marked:
+                values.setdefault(row, "")  # a wrong cell is marked even when empty
+        if added.kind == "status":
+            status_styles = self.status_styles
+            plain = {row: (value, status_styles.get(value, 0)) for row, value in values.items()}
+        elif added.kind == "text" and not marked:
+            plain = {row: (value, 0) for row, value in values.items()}
+        else:  # links, and cells of a column the app added that are wrong: one by one
+            plain = {}
+            for row, value in values.items():
                 style = 0
-                mark = plan.marks.get(row, {}).get(added.header) if plan.marks else None
-                if mark is not None:  # a column the app added, with a cell that is wrong
-                    severity, reasons = mark
-                    style = self.styles.with_fill(0, _RED if severity == "error" else _AMBER)
-                    self._note(row, self.column_of[added.header], "\n".join(reasons))
-                elif added.kind == "status":
-                    style = self.status_styles.get(value, 0)
+                mark = plan.marks[row][added.header] if row in marked else None
+                if mark is not None:
+                    style = self.styles.with_fill(0, _RED if mark[0] == "error" else _AMBER)
+                    self._note(row, self.column_of[added.header], "\n".join(mark[1]))
                 elif (
                     added.kind == "link"
                     and _is_web_link(value)
@@ -1765,12 +1773,19 @@ class _SheetEditor:
                 ):
                     self.links.append((f"{letter}{row}", value))
                     style = self.link_style
-                if careful:
-                    cell = _text_cell(f"{letter}{row}", value, style)
+                plain[row] = (value, style)
+        if _needs_care(values.values()) or marked:
+            for row, (value, style) in plain.items():
+                if value:
+                    cells[row] = _text_cell(f"{letter}{row}", value, style)
                 else:
-                    s = f' s="{style}"' if style else ""
-                    cell = f'{ref}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
-                cells.setdefault(row, []).append(cell)
+                    cells[row] = f'{ref}{row}" s="{style}"/>'
+
+        else:
+            attribute = {style: f' s="{style}"' if style else "" for _, style in plain.values()}
+            for row, (value, style) in plain.items():
+                s = attribute[style]
+                cells[row] = f'{ref}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
         return cells
 
     def _change_cells(self, row: int, text: str) -> str:

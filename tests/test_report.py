@@ -774,3 +774,18 @@ def test_text_that_needs_escaping_comes_back_as_it_was() -> None:
     # Text that looks like Excel's own escapes is escaped in turn, as Excel does; openpyxl does
     # not undo that, Excel and the app's reader do.
     assert read_sheet("r.xlsx", out).table.loc[5, "Notat"] == "_x0041_ is not A"
+
+
+def test_a_column_the_app_added_comes_after_the_users_and_is_marked_like_theirs() -> None:
+    report = report_of("kunder.xlsx", crm_export())
+    table = report.table.copy()
+    table["Etternavn"] = ["Nordmann", "", "Berg", "Lie"]  # split from a full name, say
+    problem = Problem(5, "Etternavn", "last_name", "text_invalid", "error", "Etternavn is empty.")
+    report = replace(report, table=table, problems=[*report.problems, problem])
+    people = read_xlsx(annotated_workbook(report))["Mottakere"]
+
+    assert header_of(people, 3)[6:8] == ["Etternavn", "SEEN status"]
+    assert "Added in SEEN Sender" in people["G3"].comment.text
+    assert [people.cell(r, 7).value for r in (4, 5, 6)] == ["Nordmann", None, "Berg"]
+    problem_row = [people.cell(5, c) for c in range(1, 12) if people.cell(5, c).comment]
+    assert any("Etternavn is empty." in c.comment.text for c in problem_row)
