@@ -169,11 +169,16 @@ def best_of(runs: int, action: Callable[[], object]) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
-def timed(runs: int, action: Callable[[], object]) -> tuple[float, float]:
-    """(best wall seconds, best CPU seconds of this process) over `runs` runs. On a shared
-    machine the CPU time moves less than the wall time when others are busy."""
+def timed(
+    runs: int, action: Callable[[], object], setup: Callable[[], object] | None = None
+) -> tuple[float, float]:
+    """(best wall seconds, best CPU seconds of this process) over `runs` runs, each after an
+    untimed `setup`. On a shared machine the CPU time moves less than the wall time when others
+    are busy."""
     walls, cpus = [], []
     for _ in range(runs):
+        if setup is not None:
+            setup()
         start, start_cpu = time.perf_counter(), time.process_time()
         action()
         walls.append(time.perf_counter() - start)
