@@ -70,7 +70,7 @@ if not_created:
 
 work.prepare_report()  # made while the page is read, so the download does not wait
 
-left, middle, right = st.columns(3)
+left, middle = st.columns([3, 2])
 left.download_button(
     "Download your sheet with the results",
     data=lambda: work.report("xlsx"),
@@ -81,7 +81,7 @@ left.download_button(
     type="primary",
 )
 middle.download_button(
-    "… as CSV",
+    "As CSV",
     data=lambda: work.report("csv"),
     file_name=work.report_name(".csv"),
     mime="text/csv",
@@ -102,7 +102,7 @@ def fix_again() -> None:
 
 
 if again:
-    right.button(
+    st.button(
         f"Fix and send the {count(len(again), 'row')} not created",
         key="fix_again",
         on_click=fix_again,
