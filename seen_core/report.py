@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import itertools
 import math
 import re
 import zipfile
@@ -708,43 +709,37 @@ _SPACES = frozenset(" \t\n\r")
 _JOIN = "\ufffc"
 
 
-def _needs_care(texts: Iterable[str]) -> bool:
+_ESCAPE, _SPACED = 1, 2  # what a group of texts needs: escaping, or edge spaces kept
+
+
+def _care(texts: Iterable[str]) -> int:
+    """What writing `texts` needs beyond putting them in <t> as they are (0: nothing)."""
     texts = list(texts)
     if not texts:
-        return False
-    if max(map(len, texts)) > EXCEL_MAX_TEXT:
-        return True
+        return 0
     joined = _JOIN.join(texts)
-    return (
-        not joined.isprintable()  # control characters, and some harmless ones
+    escape = (
+        max(map(len, texts)) > EXCEL_MAX_TEXT
+        or not joined.isprintable()  # control characters, and some harmless ones
         or "&" in joined
         or "<" in joined
         or ">" in joined
         or "_x" in joined
-        or joined[:1] == " "
-        or joined[-1:] == " "
-        or _JOIN + " " in joined
-        or " " + _JOIN in joined
     )
+    spaced = (
+        joined[:1] == " " or joined[-1:] == " " or _JOIN + " " in joined or " " + _JOIN in joined
+    )
+    return (_ESCAPE if escape else 0) | (_SPACED if spaced else 0)
 
 
-def _cells_xml(row: int, cells: Iterable[tuple[str, object, int]]) -> str:
-    """One row's cells from (column letters, value, style): numbers we counted as numbers,
-    anything else as text."""
-    cells = list(cells)
-    careful = _needs_care([v for _, v, _ in cells if type(v) is str])
-    out: list[str] = []
-    for letters, value, style in cells:
-        if value is None or value == "":
-            continue
-        s = f' s="{style}"' if style else ""
-        if type(value) is int:
-            out.append(f'<c r="{letters}{row}"{s}><v>{value}</v></c>')
-        elif careful or type(value) is not str:
-            out.append(_text_cell(f"{letters}{row}", _text(value), style))
-        else:
-            out.append(f'<c r="{letters}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>')
-    return "".join(out)
+def _inline(ref: str, text: str, style: int, care: int) -> str:
+    """A text cell, for text among texts that need `care` (see `_care`)."""
+    if care & _ESCAPE:
+        return _text_cell(ref, text, style)
+    s = f' s="{style}"' if style else ""
+    if care and (text[0] == " " or text[-1] == " "):
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t>{text}</t></is></c>'
 
 
 def _text_cell(ref: str, text: str, style: int = 0) -> str:
@@ -1140,12 +1135,11 @@ def _plain_package(report: ReportInput, plan: _Plan, grid: _Grid | None) -> _Pac
 def _grid_from_table(report: ReportInput) -> list[list[object]]:
     """The receivers' sheet rebuilt from the table alone: its header, each person on their row."""
     table = report.table
-    cells: list[list[object]] = [[] for _ in range(report.header_row - 1)]
-    cells.append([str(c) for c in table.columns])
-    by_row = {int(row): values for row, *values in table.itertuples(index=True, name=None)}
-    for row in range(report.header_row + 1, max(by_row, default=report.header_row) + 1):
-        values = by_row.get(row)
-        cells.append([v if type(v) is str else _text(v) for v in values] if values else [])
+    rows = [int(r) for r in table.index]
+    cells: list[list[object]] = [[] for _ in range(max(rows, default=report.header_row))]
+    cells[report.header_row - 1] = [str(c) for c in table.columns]
+    for row, line in zip(rows, table.to_numpy(dtype=object).tolist(), strict=True):
+        cells[row - 1] = line  # texts; anything else is written as its text
     return cells
 
 
@@ -1194,15 +1188,15 @@ def _plain_sheet(
 _NUMBER_START = frozenset("-0123456789")
 
 
-def _careful_columns(grid: list[list[object]]) -> list[bool]:
-    """For each column, whether any of its texts needs escaping (most columns: none)."""
-    width = max((len(line) for line in grid), default=0)
-    return [
-        _needs_care(
-            [v for line in grid if column < len(line) and type(v := line[column]) is str and v]
-        )
-        for column in range(width)
-    ]
+def _careful_columns(grid: list[list[object]]) -> list[int]:
+    """For each column, what its texts need (see `_care`; most columns: nothing)."""
+    found = []
+    for column in itertools.zip_longest(*grid, fillvalue=""):
+        try:
+            found.append(_care(column))  # type: ignore[arg-type]
+        except TypeError:  # numbers and dates among the texts
+            found.append(_care([v for v in column if type(v) is str]))
+    return found
 
 
 def _row_cells(
@@ -1212,7 +1206,7 @@ def _row_cells(
     style: int,
     numbers: str,
     header: bool,
-    careful: list[bool],
+    careful: list[int],
 ) -> list[str]:
     """The cells of one row of a rebuilt sheet. `numbers`: 'typed' keeps the reader's types,
     'csv' writes plain numbers as numbers, 'text' writes every cell as text. `careful` says
@@ -1233,8 +1227,9 @@ def _row_cells(
                 if number is not None:
                     out.append(f'<c r="{letters[column]}{row}"{s}><v>{number}</v></c>')
                     continue
-            if careful[column]:
-                out.append(_text_cell(f"{letters[column]}{row}", value, style))
+            care = careful[column]
+            if care:
+                out.append(_inline(f"{letters[column]}{row}", value, style, care))
             else:
                 out.append(
                     f'<c r="{letters[column]}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
@@ -1774,10 +1769,11 @@ class _SheetEditor:
                     self.links.append((f"{letter}{row}", value))
                     style = self.link_style
                 plain[row] = (value, style)
-        if _needs_care(values.values()) or marked:
+        care = _care(values.values())
+        if care or marked:
             for row, (value, style) in plain.items():
                 if value:
-                    cells[row] = _text_cell(f"{letter}{row}", value, style)
+                    cells[row] = _inline(f"{letter}{row}", value, style, care)
                 else:
                     cells[row] = f'{ref}{row}" s="{style}"/>'
 
@@ -2260,17 +2256,22 @@ def _problem_rows(report: ReportInput) -> tuple[list[_Row], list[int]]:
 
 def _our_sheet(rows: list[_Row], widths: list[int], bold: int) -> str:
     lines = []
-    letters = [column_letter(c) for c in range(max((len(r) for r in rows), default=0))]
+    width = max((len(r) for r in rows), default=0)
+    letters = [column_letter(c) for c in range(width)]
+    care = [
+        _care([cells[c][0] for cells in rows if len(cells) > c and type(cells[c][0]) is str])
+        for c in range(width)
+    ]
     for r, cells in enumerate(rows, start=1):
-        xml = _cells_xml(
-            r,
-            [
-                (letters[c], value, bold if is_bold else 0)
-                for c, (value, is_bold) in enumerate(cells)
-            ],
-        )
-        if xml:
-            lines.append(f'<row r="{r}">{xml}</row>')
+        out = []
+        for c, (value, is_bold) in enumerate(cells):
+            style = bold if is_bold else 0
+            if type(value) is int:
+                out.append(_number_cell(f"{letters[c]}{r}", str(value), style))
+            elif value:
+                out.append(_inline(f"{letters[c]}{r}", _text(value), style, care[c]))
+        if out:
+            lines.append(f'<row r="{r}">{"".join(out)}</row>')
     cols = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>'
         for i, w in enumerate(widths)
