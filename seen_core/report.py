@@ -1146,7 +1146,7 @@ def _grid_from_table(report: ReportInput) -> list[list[object]]:
 def _plain_sheet(
     cells: list[list[object]], header_row: int | None, numbers: str, receivers: bool
 ) -> str:
-    """One worksheet of the upload's cells (see `_row_cells` for `numbers`). The receivers'
+    """One worksheet of the upload's cells (see `_grid_cells` for `numbers`). The receivers'
     sheet is left without rows: the report writes them, annotated, in one go."""
     widths: list[int] = []
     for line in cells[:_WIDTH_SAMPLE_ROWS]:
@@ -1156,12 +1156,10 @@ def _plain_sheet(
                 widths[c] = max(widths[c], len(value if type(value) is str else _cell_text(value)))
     rows = []
     if not receivers:
-        letters = [column_letter(i) for i in range(max((len(r) for r in cells), default=0))]
-        careful = _careful_columns(cells)
-        for r, line in enumerate(cells, start=1):
-            out = _row_cells(line, r, letters, 0, numbers, False, careful)
-            if out:
-                rows.append(f'<row r="{r}">{"".join(out)}</row>')
+        for r, line in enumerate(_grid_cells(cells, numbers, None), start=1):
+            xml = "".join(line)
+            if xml:
+                rows.append(f'<row r="{r}">{xml}</row>')
     cols = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{_width(w)}" customWidth="1"/>'
         for i, w in enumerate(widths)
@@ -1188,33 +1186,35 @@ def _plain_sheet(
 _NUMBER_START = frozenset("-0123456789")
 
 
-def _careful_columns(grid: list[list[object]]) -> list[int]:
-    """For each column, what its texts need (see `_care`; most columns: nothing)."""
-    found = []
-    for column in itertools.zip_longest(*grid, fillvalue=""):
+def _grid_cells(
+    grid: list[list[object]], numbers: str, header_row: int | None
+) -> list[tuple[str, ...]]:
+    """Each row's cells of a rebuilt sheet, as XML, one entry per column ("" for none), made
+    column by column: in a column the same few questions have the same answers.
+
+    `numbers`: 'typed' keeps the reader's types, 'csv' writes plain numbers as numbers, 'text'
+    writes every cell as text. The header row is bold and never numbers.
+    """
+    columns = []
+    for index, column in enumerate(itertools.zip_longest(*grid, fillvalue="")):
         try:
-            found.append(_care(column))  # type: ignore[arg-type]
+            care = _care(column)  # type: ignore[arg-type]
         except TypeError:  # numbers and dates among the texts
-            found.append(_care([v for v in column if type(v) is str]))
-    return found
+            care = _care([v for v in column if type(v) is str])
+        columns.append(_column_cells(column, column_letter(index), numbers, care))
+        if header_row is not None and header_row <= len(column):
+            value = column[header_row - 1]
+            text = value if type(value) is str else _cell_text(value)
+            ref = f"{column_letter(index)}{header_row}"
+            columns[-1][header_row - 1] = _text_cell(ref, text, _BOLD) if text else ""
+    return list(zip(*columns, strict=True))
 
 
-def _row_cells(
-    line: Sequence[object],
-    row: int,
-    letters: list[str],
-    style: int,
-    numbers: str,
-    header: bool,
-    careful: list[int],
-) -> list[str]:
-    """The cells of one row of a rebuilt sheet. `numbers`: 'typed' keeps the reader's types,
-    'csv' writes plain numbers as numbers, 'text' writes every cell as text. `careful` says
-    which columns hold text that needs escaping."""
-    out = []
-    s = f' s="{style}"' if style else ""
-    csv_numbers = numbers == "csv" and not header
-    for column, value in enumerate(line):
+def _column_cells(column: Sequence[object], letter: str, numbers: str, care: int) -> list[str]:
+    start = f'<c r="{letter}'
+    csv_numbers = numbers == "csv"
+    out = [""] * len(column)
+    for i, value in enumerate(column):
         if type(value) is str:
             if not value:
                 continue
@@ -1225,25 +1225,18 @@ def _row_cells(
                 else:
                     number = _plain_number(value)
                 if number is not None:
-                    out.append(f'<c r="{letters[column]}{row}"{s}><v>{number}</v></c>')
+                    out[i] = f'{start}{i + 1}"><v>{number}</v></c>'
                     continue
-            care = careful[column]
             if care:
-                out.append(_inline(f"{letters[column]}{row}", value, style, care))
+                out[i] = _inline(f"{letter}{i + 1}", value, 0, care)
             else:
-                out.append(
-                    f'<c r="{letters[column]}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
-                )
-            continue
-        if value is None:
-            continue
-        if numbers == "text":
-            text = _cell_text(value)
-            cell = _text_cell(f"{letters[column]}{row}", text, style) if text else ""
-        else:
-            cell = _typed_cell(f"{letters[column]}{row}", value, style)
-        if cell:
-            out.append(cell)
+                out[i] = f'{start}{i + 1}" t="inlineStr"><is><t>{value}</t></is></c>'
+        elif value is not None:
+            if numbers == "text":
+                text = _cell_text(value)
+                out[i] = _text_cell(f"{letter}{i + 1}", text) if text else ""
+            else:
+                out[i] = _typed_cell(f"{letter}{i + 1}", value, 0)
     return out
 
 
@@ -1580,7 +1573,7 @@ class _SheetEditor:
 
     def annotate(self, grid: list[list[object]] | None = None, numbers: str = "typed") -> None:
         """Annotate the sheet's own rows; or, for a rebuilt workbook, write `grid`'s rows
-        annotated into its empty sheet (`numbers` as for `_row_cells`)."""
+        annotated into its empty sheet (`numbers` as for `_grid_cells`)."""
         p = self.prefix.encode()
         xml = self.xml
         open_match = re.search(rb"<" + re.escape(p) + rb"sheetData\b[^>]*?(/?)>", xml)
@@ -1712,14 +1705,9 @@ class _SheetEditor:
                     width = column + 1
                     break
         self._start(width)
-        letters = [column_letter(i) for i in range(max((len(line) for line in grid), default=0))]
         changed_rows = plan.marks.keys() | plan.edits.keys()
-        careful = _careful_columns(grid)
         out = []
-        for row, line in enumerate(grid, start=1):
-            header = row == plan.header_row
-            style = _BOLD if header else 0
-            cells = _row_cells(line, row, letters, style, numbers, header, careful)
+        for row, cells in enumerate(_grid_cells(grid, numbers, plan.header_row), start=1):
             xml = "".join(cells)
             if row in changed_rows:
                 xml = self._change_cells(row, xml)
