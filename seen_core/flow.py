@@ -12,22 +12,25 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from seen_core import checks
 from seen_core.checks import CheckOptions, CheckResult
-from seen_core.client import Secret, SeenClient
 from seen_core.errors import ConfigurationError, InputError
 from seen_core.journal import JobInfo, Journal
-from seen_core.links import LinksResult, Video
 from seen_core.mapping import Mapping as FieldMapping
 from seen_core.mapping import suggest
 from seen_core.problems import Problem
 from seen_core.receivers import payloads
-from seen_core.sending import Progress, SendResult, run_job
 from seen_core.sheets import Sheet, read_sheet
 from seen_core.statuses import JobState, Status
+
+if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay for it
+    from seen_core.client import Secret, SeenClient
+    from seen_core.links import LinksResult, Video
+    from seen_core.sending import Progress, SendResult
 
 ALREADY_EXISTS = "A receiver with this ID already exists."
 
@@ -313,6 +316,8 @@ class Connection:
     sandbox: bool = False
 
     def client(self) -> SeenClient:
+        from seen_core.client import SeenClient
+
         return SeenClient(self.base_url, self.token)
 
     @property
@@ -334,6 +339,8 @@ def connect(
     if not target:
         raise InputError("Choose a campaign, workspace or project to send to.")
     address = (base_url or default_base_url(target)).strip().rstrip("/")
+    from seen_core.client import Secret, SeenClient
+
     secret = token if isinstance(token, Secret) else Secret(token)
     try:
         SeenClient(address, secret).close()
@@ -406,6 +413,8 @@ def send(
     cancel: threading.Event | None = None,
 ) -> SendResult:
     """Send every row of the send still to send; safe to call again after any interruption."""
+    from seen_core.sending import run_job
+
     pacing = dict(connection.pacing)
     if rate is not None:
         pacing["rate"] = rate

@@ -50,6 +50,15 @@ def for_terminal(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+def lines_for_terminal(lines: list[str]) -> str:
+    """Many lines for a terminal at once, each as `for_terminal` shows it: one search over the
+    whole text finds whether any line needs escaping at all (most sheets hold none)."""
+    text = "\n".join(lines)
+    if not _UNSAFE.search(text.replace("\n", " ")):
+        return text
+    return "\n".join(for_terminal(line) for line in lines)
+
+
 def write_private(path: str | Path, data: bytes) -> None:
     """Write `data` to `path` readable and writable by its owner only (0600), whole or not at all.
 

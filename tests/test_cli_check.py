@@ -310,3 +310,20 @@ def test_output_cut_short_by_the_reader_is_no_traceback(tmp_path: Path):
     assert reader.stdout.read() == b'{"rows":30'  # compact JSON in a pipe
     reader.wait()
     assert "Traceback" not in done.stderr
+
+
+def test_a_cell_cannot_move_the_cursor_or_fake_results_in_human_output(tmp_path: Path):
+    people = tmp_path / "folk.csv"
+    fake = "\x1b[2K\x1b[1A\rOla: 100 ready, 0 invalid"
+    people.write_bytes(csv_bytes([["Fornavn", "E-post"], ["Ola", f"ola{fake}@example.no"]]))
+    done = run("validate", people)
+    assert "\x1b" not in done.stdout and "\r" not in done.stdout
+    assert "\\x1b[2K" in done.stdout  # shown, not obeyed
+
+
+def test_a_sheet_name_with_control_characters_is_shown_escaped_by_inspect(tmp_path: Path):
+    people = tmp_path / "folk\x1b[31m.csv"
+    people.write_bytes(csv_bytes([["Fornavn", "E-post"], ["Ola", "ola@example.no"]]))
+    done = run("inspect", people)
+    assert done.returncode == 0
+    assert "\x1b" not in done.stdout and "\\x1b[31m" in done.stdout

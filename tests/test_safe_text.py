@@ -59,3 +59,11 @@ def test_a_private_file_that_cannot_be_written_is_one_sentence(tmp_path: Path):
         f"'{tmp_path / 'no-such-folder' / 'sent.xlsx'}' could not be written: "
         "No such file or directory."
     )
+
+
+def test_many_lines_are_escaped_only_where_they_need_it():
+    from seen_core.safe_text import lines_for_terminal
+
+    assert lines_for_terminal(["row 2 ok", "row 3 ok"]) == "row 2 ok\nrow 3 ok"
+    shown = lines_for_terminal(["row 2 ok", "row 3 \x1b[2Jfake"])
+    assert shown == "row 2 ok\nrow 3 \\x1b[2Jfake"

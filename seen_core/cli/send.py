@@ -8,12 +8,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from seen_core import flow
 from seen_core.cli import options as o
 from seen_core.errors import InputError
-from seen_core.sending import Progress
 from seen_core.statuses import SUMMARY_ORDER, JobState, Status
+
+if TYPE_CHECKING:  # only `send` sends: the other commands do not import requests
+    from seen_core.sending import Progress
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:

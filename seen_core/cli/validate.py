@@ -6,6 +6,7 @@ import argparse
 
 from seen_core import flow
 from seen_core.cli import options as o
+from seen_core.safe_text import lines_for_terminal
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -44,9 +45,13 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{counts['valid']} ready, {counts['invalid']} invalid, {counts['warnings']} warnings"
         )
-        for p in checked.problems:
-            place = f"row {p.row}" if p.row is not None else "sheet"
-            print(o.printable(f"  {place:<9} {p.column or '':<14} {p.code:<22} {p.message}"))
+        lines = [
+            f"  {f'row {p.row}' if p.row is not None else 'sheet':<9} {p.column or '':<14} "
+            f"{p.code:<22} {p.message}"
+            for p in checked.problems
+        ]
+        if lines:
+            print(lines_for_terminal(lines))
         if args.report:
             print(o.printable(f"Report written to {args.report}"))
     return o.EXIT_ROWS if counts["invalid"] else o.EXIT_OK
