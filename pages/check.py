@@ -22,7 +22,7 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
 ss = st.session_state
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
 
-PAGE_ROWS = 500  # rows in the grid at once: fixes by hand happen here, bulk fixes above
+PAGE_ROWS = 200  # rows in the grid at once (styling costs per cell); bulk fixes do the rest
 FIX_MARK = "⚠ "
 
 
@@ -141,7 +141,14 @@ BULK = {
     "split": "Split a full name into first and last name",
 }
 with st.expander("Fix many rows at once"):
-    chosen = st.selectbox("Fix", list(BULK), format_func=BULK.get, key="bulk_kind")
+    chosen = st.selectbox(
+        "Fix",
+        list(BULK),
+        format_func=BULK.get,
+        key="bulk_kind",
+        index=None,  # nothing is previewed (a pass over every row) until a fix is chosen
+        placeholder="Choose a fix…",
+    )
     change: Change | None = None
     note = ""
     if chosen == "leave_out":
@@ -205,14 +212,17 @@ with st.expander("Fix many rows at once"):
 
 # --- the rows, the wrong cell in sight --------------------------------------------------------
 
-attention = [r for r in result.rows if r in checked.invalid or r in result.by_row]
+needs_fixing = checked.invalid_rows
+by_row = result.by_row
+attention = [r for r in result.rows if r in needs_fixing or r in by_row]
 show_all = st.toggle("Show all rows, not only those that need attention", key="show_all_rows")
 if ss.get("fix_rows_for") != (work.draft.id, show_all):
     ss["fix_rows_for"] = (work.draft.id, show_all)
     ss.pop("fix_rows", None)
 if "fix_rows" not in ss:
     ss["fix_rows"] = list(result.rows) if show_all else attention
-in_view: list[int] = [r for r in ss["fix_rows"] if r in table.index]
+present = set(table.index)
+in_view: list[int] = [r for r in ss["fix_rows"] if r in present]
 
 if not in_view:
     st.success("No row needs attention.")
@@ -246,7 +256,7 @@ else:
     for row in rows:
         if row in checked.held:
             status.append("✓ already in SEEN")
-        elif row in checked.invalid:
+        elif row in needs_fixing:
             status.append("; ".join(general.get(row, [])) or "Needs fixing")
         else:
             status.append("✓ ready")
@@ -290,7 +300,7 @@ else:
         ss["fix_note"] = change.label if change.edits else None
         ss["fix_version"] = ss.get("fix_version", 0) + 1
         st.rerun()
-    fixed = sum(1 for r in in_view if r not in checked.invalid and r not in checked.held)
+    fixed = sum(1 for r in in_view if r not in needs_fixing and r not in checked.held)
     if fixed and not show_all:
         st.button(
             f"Hide the {count(fixed, 'fixed row')}",
