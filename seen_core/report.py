@@ -1062,7 +1062,7 @@ def _plain_package(report: ReportInput, plan: _Plan, grid: _Grid | None) -> _Pac
     numbers), the receivers' sheet with its title rows and each person on their own row."""
     if grid is None or not grid.cells:
         receivers_name = legal_sheet_name(report.sheet_name)
-        sheets = [(receivers_name, _grid_from_table(report), False)]
+        sheets = [(receivers_name, _grid_from_table(report, plan.positions), False)]
         receivers = 0
         typed = False
     else:
@@ -1132,13 +1132,25 @@ def _plain_package(report: ReportInput, plan: _Plan, grid: _Grid | None) -> _Pac
     return package
 
 
-def _grid_from_table(report: ReportInput) -> list[list[object]]:
-    """The receivers' sheet rebuilt from the table alone: its header, each person on their row."""
+def _grid_from_table(report: ReportInput, positions: dict[str, int]) -> list[list[object]]:
+    """The receivers' sheet rebuilt from the table alone: the user's columns where they stood,
+    each person on their row (the columns the app added come with SEEN's)."""
     table = report.table
     rows = [int(r) for r in table.index]
+    width = max(positions.values(), default=-1) + 1
     cells: list[list[object]] = [[] for _ in range(max(rows, default=report.header_row))]
-    cells[report.header_row - 1] = [str(c) for c in table.columns]
-    for row, line in zip(rows, table.to_numpy(dtype=object).tolist(), strict=True):
+    header: list[object] = [""] * width
+    for column, position in positions.items():
+        header[position] = column
+    cells[report.header_row - 1] = header
+    if list(positions) == list(table.columns) and list(positions.values()) == list(range(width)):
+        lines = table.to_numpy(dtype=object).tolist()  # the usual case: the table as it stands
+    else:
+        lines = [[""] * width for _ in rows]
+        for column, position in positions.items():
+            for line, value in zip(lines, table[column].tolist(), strict=True):
+                line[position] = value
+    for row, line in zip(rows, lines, strict=True):
         cells[row - 1] = line  # texts; anything else is written as its text
     return cells
 

@@ -789,3 +789,14 @@ def test_a_column_the_app_added_comes_after_the_users_and_is_marked_like_theirs(
     assert [people.cell(r, 7).value for r in (4, 5, 6)] == ["Nordmann", None, "Berg"]
     problem_row = [people.cell(5, c) for c in range(1, 12) if people.cell(5, c).comment]
     assert any("Etternavn is empty." in c.comment.text for c in problem_row)
+
+
+def test_without_its_upload_a_column_the_app_added_is_written_once() -> None:
+    report = report_of("kunder.xlsx", crm_export())
+    table = report.table.copy()
+    table["Etternavn"] = ["Nordmann", "", "Berg", "Lie"]
+    report = replace(report, source=b"", table=table)
+    people = read_xlsx(annotated_workbook(report))["Mottakere"]
+
+    assert header_of(people, 3)[:8] == [*HEADER, "Etternavn", "SEEN status"]
+    assert people["G4"].value == "Nordmann"
