@@ -404,7 +404,31 @@ def recheck(
     with gc_paused():
         row_rules.update(_row_rules(table, mapping, options, changed))
         duplicates, ids = _duplicates_after(result, table, mapping, changed)
-    return CheckResult(result.rows, result.sheet_problems, row_rules, duplicates, ids)
+    new = CheckResult(result.rows, result.sheet_problems, row_rules, duplicates, ids)
+    if duplicates is result.duplicates and not new.blocked and len(changed) <= 64:
+        _carry_over(result, new, changed)
+    return new
+
+
+def _carry_over(old: CheckResult, new: CheckResult, changed: list[int]) -> None:
+    """Fill the new result's per-row views from the old one's, redoing the changed rows only:
+    after one edited cell of a 100k-row sheet, the rows with problems are not walked again."""
+    by_row = dict(old.by_row)
+    invalid = set(old.invalid_rows)
+    for row in changed:
+        found = list(new.row_rules.get(row, ()))
+        if row in new.duplicates:
+            found.append(new.duplicates[row])
+        if found:
+            by_row[row] = found
+        else:
+            by_row.pop(row, None)
+        if any(p.severity == "error" for p in found):
+            invalid.add(row)
+        else:
+            invalid.discard(row)
+    new.__dict__["by_row"] = by_row  # what the cached properties would compute
+    new.__dict__["invalid_rows"] = invalid
 
 
 def _duplicates_after(
@@ -416,6 +440,11 @@ def _duplicates_after(
     rows, ids = result.rows, result.customer_ids
     if column is None or ids is None or len(ids) != len(rows) or column not in table.columns:
         return _customer_id_duplicates(table, mapping)
+    if len(changed) > 64:  # many rows (a bulk fix): one look at the whole column is cheaper
+        now = [value.strip() for value in table[column].tolist()]
+        if len(now) != len(ids) or now != ids:
+            return _customer_id_duplicates(table, mapping)
+        return result.duplicates, ids
     for row in changed:
         at = bisect_left(rows, row)  # rows are in file order
         if at == len(rows) or rows[at] != row or ids[at] != table.at[row, column].strip():

@@ -269,18 +269,31 @@ class DraftStore:
     def undo(self, user: User, draft_id: str) -> Change | None:
         """Forget the last change and return it (None when there is none)."""
         with self._write() as db:
-            self._touch(db, user, draft_id)
-            row = db.execute(
-                "SELECT seq, label, edits FROM draft_changes WHERE draft_id = ?"
-                " ORDER BY seq DESC LIMIT 1",
-                (draft_id,),
-            ).fetchone()
+            row = self._last(db, user, draft_id, "seq, label, edits")
             if row is None:
                 return None
             db.execute(
                 "DELETE FROM draft_changes WHERE draft_id = ? AND seq = ?", (draft_id, row["seq"])
             )
         return _change_from(row["label"], row["edits"])
+
+    def forget_last(self, user: User, draft_id: str) -> bool:
+        """Forget the last change (the caller has it in hand); False when there is none."""
+        with self._write() as db:
+            row = self._last(db, user, draft_id, "seq")
+            if row is not None:
+                db.execute(
+                    "DELETE FROM draft_changes WHERE draft_id = ? AND seq = ?",
+                    (draft_id, row["seq"]),
+                )
+        return row is not None
+
+    def _last(self, db, user: User, draft_id: str, columns: str):
+        self._touch(db, user, draft_id)
+        return db.execute(
+            f"SELECT {columns} FROM draft_changes WHERE draft_id = ? ORDER BY seq DESC LIMIT 1",
+            (draft_id,),
+        ).fetchone()
 
     def delete(self, user: User, draft_id: str) -> None:
         """Forget the draft, its file and its changes (its sends stay in History)."""

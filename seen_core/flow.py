@@ -155,7 +155,10 @@ class Checked:
         attention = len(self.invalid_rows)
         return {
             "rows": rows,
-            "ready": 0 if self.result.blocked else len(self.ready_rows),
+            # Without walking every row: all rows but those to fix and those SEEN holds.
+            "ready": 0
+            if self.result.blocked
+            else rows - len(self.result.invalid_rows.union(self.held)),
             "attention": attention,
             "held": len(self.held),
             "warnings": sum(1 for p in self.result.problems if p.severity == "warning"),

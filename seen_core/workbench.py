@@ -231,9 +231,9 @@ class Work:
     def undo(self) -> Change | None:
         """Take the last change back; None when there is nothing to undo."""
         before = self.checked()
-        change = self.store.undo(self.user, self.draft.id)
-        if change is None:
+        if not self.draft.changes or not self.store.forget_last(self.user, self.draft.id):
             return None
+        change = self.draft.changes[-1]
         table = undo_change(self.table, change)
         self.draft = replace(self.draft, changes=self.draft.changes[:-1])
         self._settle(table, change, before)
