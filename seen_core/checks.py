@@ -1,4 +1,4 @@
-"""The validation rules of DESIGN §3: rows and a mapping in, Problems with row numbers out."""
+"""The validation rules: rows and a mapping in, Problems with stable codes and row numbers out."""
 
 from __future__ import annotations
 

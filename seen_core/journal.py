@@ -23,7 +23,7 @@ from seen_core.errors import AlreadySent, JobBusy, JournalError, NotFound, Nothi
 from seen_core.statuses import END_STATES as _END
 from seen_core.statuses import JobState, Status
 
-# Statuses of a row (DESIGN §4). `ready` rows may be sent; the others are outcomes.
+# Statuses of a row (docs/ARCHITECTURE.md). `ready` rows may be sent; the others are outcomes.
 READY = Status.READY
 CREATED = Status.CREATED
 REJECTED = Status.REJECTED

@@ -1,4 +1,4 @@
-"""The rules of DESIGN §3 on the rows a user sees: codes, row numbers, severities, re-checks."""
+"""The validation rules on the rows a user sees: codes, row numbers, severities, re-checks."""
 
 from __future__ import annotations
 
