@@ -129,3 +129,20 @@ def type_in_grid(page, editor_index: int, row: int, column: int, text: str) -> N
     page.wait_for_timeout(300)
     page.keyboard.type(text, delay=30)
     page.keyboard.press("Enter")
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a selectbox (its list opens on a click; a click during a rerun can be
+    lost, so it is tried again)."""
+    for _ in range(3):
+        page.get_by_label(label, exact=True).click()
+        wanted = page.get_by_role("option", name=option)
+        try:
+            wanted.wait_for(state="visible", timeout=5_000)
+        except Exception:  # the list did not open: the page was busy
+            settled(page)
+            continue
+        wanted.click()
+        settled(page)
+        return
+    raise AssertionError(f"The option {option!r} of {label!r} never showed")

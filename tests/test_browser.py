@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browser import CHROMIUM, chromium, serve, settled, type_in_grid
+from browser import CHROMIUM, choose, chromium, serve, settled, type_in_grid
 from builders import messy_workbook
 
 pytestmark = pytest.mark.browser
@@ -96,12 +96,9 @@ def test_a_draft_survives_a_reload_and_a_server_restart(tmp_path):
         expect_text(page, "7 rows · 2 ready · 5 need attention")
         # Fix 2: find and replace, with its count shown first.
         page.get_by_text("Fix many rows at once").click()
-        page.get_by_label("Fix", exact=True).click()
-        page.get_by_role("option", name="Find and replace in a column").click()
         settled(page)
-        page.get_by_label("In column").click()
-        page.get_by_role("option", name="E-post").click()
-        settled(page)
+        choose(page, "Fix", "Find and replace in a column")
+        choose(page, "In column", "E-post")
         page.get_by_role("textbox", name="Find").fill("@@example")
         page.get_by_role("textbox", name="Replace with").fill("@example.no")
         page.get_by_role("textbox", name="Replace with").press("Enter")
