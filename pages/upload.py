@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -28,12 +29,11 @@ FILE_TYPES = ["csv", "xlsx", "xlsm", "xls", "ods"]
 
 
 def start(name: str, data: bytes, target: str = "") -> None:
-    """A new draft for the file; a file that cannot be read gets one sentence and no draft."""
-    import os
-
-    destination = "seen" if any_configured(ss["secrets"], dict(os.environ)) else "sandbox"
-    if target:
-        destination = "sandbox"
+    """A new draft for the file; a file that cannot be read gets one sentence and no draft.
+    With a SEEN token on the server the draft is meant for SEEN, else (and for the demo) for
+    the sandbox."""
+    configured = any_configured(ss["secrets"], dict(os.environ))
+    destination = "seen" if configured and not target else "sandbox"
     try:
         work = Work.start(journal, user, name, data, target=target, destination=destination)
     except InputError as error:

@@ -196,16 +196,13 @@ class Work:
             tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
         )
         table = self.table
-        if self._checked is not None and self._checked[0] == key:
-            checked = self._checked[1]
-            if checked.table is not table:  # a change was applied without a re-check
-                checked = flow.check(
-                    self.sheet(), self.mapping, self.options, table=table,
-                    target=self.settings.target, held=checked.held,
-                )  # fmt: skip
-                self._checked = (key, checked)
-            return checked
-        held = flow.held_rows(self.sent_outcomes()) if sends else {}
+        same = self._checked is not None and self._checked[0] == key
+        if same and self._checked[1].table is table:
+            return self._checked[1]
+        if same:  # a change was applied without a re-check: the same sends, the same held rows
+            held = self._checked[1].held
+        else:
+            held = flow.held_rows(self.sent_outcomes()) if sends else {}
         checked = flow.check(
             self.sheet(),
             self.mapping,
