@@ -287,6 +287,10 @@ def test_two_sends_of_the_same_file_started_at_once_store_each_person_once(tmp_p
             stored = Counter(r["customer_id"] for r in seen.received(CAMPAIGN))
         assert len(stored) == 60 and max(stored.values()) == 1, f"attempt {attempt}"
         codes = sorted(code for code, _out, _err in done)
-        assert codes == [0, 2], done
-        refused = next(err for code, _out, err in done if code == 2)
-        assert "Traceback" not in refused and ("already" in refused or "being sent" in refused)
+        # Either the second is refused, or it found the first's send not yet started, took it
+        # over once the first let go, and had nothing left to send: never a second send.
+        assert codes in ([0, 2], [0, 0]), done
+        for code, _out, err in done:
+            assert "Traceback" not in err
+            if code == 2:
+                assert "already" in err or "being sent" in err
