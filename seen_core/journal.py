@@ -790,10 +790,16 @@ class Journal:
                 )
         return [found[row] for row in rows]
 
-    def mark_in_flight(self, claim: Claim, rows: Iterable[int], attempt: int) -> int:
-        """Record, before the request goes out, that these rows are being sent. Returns its id."""
+    def mark_in_flight(
+        self, claim: Claim, rows: Iterable[int], attempt: int, *, durable: bool = True
+    ) -> int:
+        """Record, before the request goes out, that these rows are being sent. Returns its id.
+
+        `durable=False` does not wait for the disk: only for requests SEEN takes twice without
+        harm (2.0: the same id is the same person), where a mark lost to a power cut means the
+        row is sent again as new, which stores no one twice."""
         rows = list(rows)
-        with self._write() as db:
+        with self._write(durable=durable) as db:
             self._hold(db, claim)
             batch_id = int(
                 db.execute(
@@ -893,27 +899,6 @@ class Journal:
                 (job_id,),
             ).fetchall()
         return {row: (player, thumbnail, email) for row, player, thumbnail, email in found}
-
-    def mark_sending(self, claim: Claim, rows: Iterable[int], attempt: int) -> int:
-        """`mark_in_flight` without waiting for the disk, for requests SEEN takes twice without
-        harm (2.0: the same id is the same person). A power cut may lose the mark; the row is
-        then sent again as new, which stores no one twice. Returns the request's id."""
-        rows = list(rows)
-        with self._write(durable=False) as db:
-            self._hold(db, claim)
-            batch_id = int(
-                db.execute(
-                    "INSERT INTO batches (job_id, attempt, size, sent_at) VALUES (?, ?, ?, ?)",
-                    (claim.job_id, attempt, len(rows), _iso(_now())),
-                ).lastrowid
-                or 0
-            )
-            db.executemany(
-                "UPDATE receivers SET batch_id = ?, attempts = attempts + 1"
-                " WHERE job_id = ? AND row = ?",
-                ((batch_id, claim.job_id, row) for row in rows),
-            )
-        return batch_id
 
 
 def _when(iso: str) -> str:

@@ -611,13 +611,12 @@ class _Run:
         self.pacer.wait_turn()
         if self.halt.is_set():
             return None  # never went out: its rows stay ready
-        if self.target.same_id_same_person:
-            # A mark lost to a power cut only means the person is sent again: stored once.
-            batch_id = self.journal.mark_sending(self.claim, batch.rows, batch.attempt)
-        else:
-            # The mark must be on disk before the request leaves, or a crash could send a row
-            # twice.
-            batch_id = self.journal.mark_in_flight(self.claim, batch.rows, batch.attempt)
+        # v1: the mark must be on disk before the request leaves, or a crash could send a row
+        # twice. 2.0: a mark lost to a power cut only means the person is sent again: stored
+        # once, since the same id is the same person.
+        batch_id = self.journal.mark_in_flight(
+            self.claim, batch.rows, batch.attempt, durable=not self.target.same_id_same_person
+        )
         # Each person's JSON as the journal keeps it: never decoded and encoded again on the
         # way out.
         texts = self.journal.payload_json(self.claim.job_id, batch.rows)
