@@ -146,3 +146,16 @@ def choose(page, label: str, option: str) -> None:
         settled(page)
         return
     raise AssertionError(f"The option {option!r} of {label!r} never showed")
+
+
+def download(page, button: str) -> bytes:
+    """Press a download button and return the file (pressed again if a rerun swallowed it)."""
+    for _ in range(3):
+        settled(page)
+        try:
+            with page.expect_download(timeout=15_000) as event:
+                page.get_by_role("button", name=button).first.click()
+            return Path(event.value.path()).read_bytes()
+        except Exception:  # no download came: the page was busy when it was pressed
+            continue
+    raise AssertionError(f"Pressing {button!r} downloaded nothing")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browser import CHROMIUM, choose, chromium, serve, settled, type_in_grid
+from browser import CHROMIUM, choose, chromium, download, serve, settled, type_in_grid
 from builders import messy_workbook
 
 pytestmark = pytest.mark.browser
@@ -150,9 +150,7 @@ def test_fix_and_send_again_in_the_same_draft(tmp_path):
         click(page, "Next: send 1 person")
         click(page, "Send 1 person to the sandbox")
         expect_text(page, "2 created · 5 need attention", timeout=30_000)
-        with page.expect_download() as download:
-            click(page, "Download your sheet with the results")
-        book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        book = openpyxl.load_workbook(io.BytesIO(download(page, "Download your sheet with")))
         sheet = book["Mottakere"]
         header = [c.value for c in sheet[4]]
         status = header.index("SEEN status") + 1
@@ -303,9 +301,7 @@ def test_the_demo_to_a_sandbox_workspace_then_its_video_links_in_the_workbook(tm
         expect_text(page, re.compile(r"^\d+ created"), timeout=30_000)
         click(page, "Fetch video links")
         expect_text(page, re.compile(r"\d+ people with a video link"), timeout=30_000)
-        with page.expect_download() as download:
-            click(page, "Download your sheet with the results")
-        book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        book = openpyxl.load_workbook(io.BytesIO(download(page, "Download your sheet with")))
         sheet = next(book[name] for name in book.sheetnames if "Video" in _header(book[name]))
         header = _header(sheet)
         links = [
