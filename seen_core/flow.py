@@ -389,8 +389,12 @@ def plan(
     user_id: str = "",
     draft_id: str | None = None,
 ) -> int:
-    """The send to run (one journal transaction decides and creates it); see `plan_job`."""
-    return journal.plan_job(
+    """The send to run (one journal transaction decides and creates it): `sending.plan_send`,
+    the one planning path, with the payloads exactly as `Checked.receivers` shows them."""
+    from seen_core.sending import plan_send
+
+    return plan_send(
+        journal,
         file_name=checked.sheet.file_name,
         file_sha256=checked.sheet.sha256,
         campaign=checked.target,
