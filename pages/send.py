@@ -101,7 +101,8 @@ if checked.counts["attention"]:
         "you can fix them and send them later from this draft."
     )
 if checked.counts["held"]:
-    st.caption(f"{count(checked.counts['held'], 'row')} SEEN already has are left out.")
+    held = count(checked.counts["held"], "row")
+    st.caption(f"{held} that SEEN already has will not be sent again.")
 
 confirmed = True
 if to_sandbox:
