@@ -85,6 +85,11 @@ def test_digits_of_other_scripts_are_read_as_the_library_reads_them():
     assert phone_e164("٤٥٨٦٠٣٢١", "NO") == slow_phone_e164("٤٥٨٦٠٣٢١", "NO") == "+4745860321"
 
 
+def joined(*parts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Text made of parts drawn one after another (much faster to draw than `from_regex`)."""
+    return st.tuples(*parts).map("".join)
+
+
 REGIONS_WIDE = [*REGIONS, "CA", "IT", "AU", "BR", "IN", "CN", "RU", "FR", "AR", "MX"]
 
 
@@ -98,7 +103,7 @@ def test_phone_fast_paths_agree_with_phonenumbers_on_many_numbers():
     hits = {"bare valid": 0, "bare not valid": 0, "+ valid": 0, "+ not valid": 0}
     for region in REGIONS_WIDE:
         bare = _bare_numbers(region)
-        for _ in range(2000):
+        for _ in range(600):
             digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 15)))
             for text in (digits, "+" + digits, digits[:3] + " " + digits[3:]):
                 _agree(text, region)
@@ -109,7 +114,7 @@ def test_phone_fast_paths_agree_with_phonenumbers_on_many_numbers():
             hits["+ valid"] += isinstance(decided, str)
             hits["+ not valid"] += decided is None
     # The fast paths really were exercised, on both sides.
-    assert min(hits.values()) > 1000, hits
+    assert min(hits.values()) > 300, hits
 
 
 def _near_misses(region: str) -> set[str]:
@@ -145,7 +150,13 @@ def test_phone_e164_always_matches_phonenumbers(text, region):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.from_regex(r"[ (]?\+?(00|011|0|1|44|46|47|49|358|800)?[0-9]{0,13}[ )]?", fullmatch=True),
+    joined(  # [ (]?\+?(00|011|0|1|44|46|47|49|358|800)?[0-9]{0,13}[ )]?
+        st.sampled_from(["", " ", "("]),
+        st.sampled_from(["", "+"]),
+        st.sampled_from(["", "00", "011", "0", "1", "44", "46", "47", "49", "358", "800"]),
+        st.text("0123456789", max_size=13),
+        st.sampled_from(["", " ", ")"]),
+    ),
     st.sampled_from([*REGIONS_WIDE, "GG", "JE", "IM", "AG", "VA", "KZ", "no"]),
 )
 def test_numbers_with_prefixes_always_match_phonenumbers(text, region):
@@ -220,7 +231,15 @@ def _no_email_library(text: str) -> bool:
 @given(
     st.one_of(
         st.text(alphabet="ab1.-_+@ ,\t!~'\"\\<>()[]:;ø", min_size=1, max_size=24),
-        st.from_regex(r"[a-z. ,]{0,8}@{1,2}[a-z0-9._-]{0,8}(\.[a-z,]{0,4})?\.?", fullmatch=True),
+        joined(  # [a-z. ,]{0,8}@{1,2}[a-z0-9._-]{0,8}(\.[a-z,]{0,4})?\.?
+            st.text("abcdefghijklmnopqrstuvwxyz. ,", max_size=8),
+            st.sampled_from(["@", "@@"]),
+            st.text("abcdefghijklmnopqrstuvwxyz0123456789._-", max_size=8),
+            st.one_of(
+                st.just(""), st.text("abcdefghijklmnopqrstuvwxyz,", max_size=4).map(".{}".format)
+            ),
+            st.sampled_from(["", "."]),
+        ),
     )
 )
 def test_addresses_of_any_shape_always_match_email_validator(text):
