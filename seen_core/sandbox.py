@@ -143,7 +143,7 @@ class Sandbox:
         assert self._server is not None
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name="seen-sandbox",
             daemon=True,
         )

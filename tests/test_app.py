@@ -400,7 +400,7 @@ def test_the_servers_token_never_reaches_an_address_typed_in_the_page(seen_data_
             pass
 
     listener = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
-    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    threading.Thread(target=listener.serve_forever, args=(0.05,), daemon=True).start()
     with Sandbox(token="server-token-7f3a", campaigns=None) as configured:
         monkeypatch.setenv("SEEN_API_TOKEN", "server-token-7f3a")
         monkeypatch.setenv("SEEN_BASE_URL", configured.url)

@@ -12,7 +12,7 @@ import pytest
 from browser import CHROMIUM, choose, chromium, download, serve, settled, type_in_grid
 from builders import messy_workbook
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)

@@ -19,18 +19,6 @@ def run(*args: str | Path) -> Done:
     return run_cli(*args)
 
 
-def run_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """The real `python -m seen_core`, for what only a process shows (exit codes, os._exit)."""
-    return subprocess.run(
-        [sys.executable, "-m", "seen_core", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
-
-
 def run_json(*args: str | Path) -> tuple[int, dict]:
     done = run(*args, "--json")
     assert done.stderr == ""

@@ -94,10 +94,9 @@ def test_a_file_already_sent_is_refused_unless_forced(tmp_path, seen, messy):
 def test_a_refused_token_or_unknown_campaign_stops_at_once(tmp_path, seen, token, campaign, reason):
     people = tmp_path / "people.xlsx"
     people.write_bytes(big_workbook(40))
-    done = subprocess.run(
-        [sys.executable, "-m", "seen_core", "send", str(people), "--campaign", campaign,
-         "--base-url", seen.url, "--batch-size", "10", "--json"],
-        cwd=ROOT, env=_env(tmp_path, token), capture_output=True, text=True, timeout=60,
+    done = run_cli(
+        "send", people, "--campaign", campaign, "--base-url", seen.url, "--batch-size", "10",
+        "--json", env=_env(tmp_path, token),
     )  # fmt: skip
     assert done.returncode == 3
     assert reason in done.stderr
@@ -214,10 +213,9 @@ def test_a_progress_bar_goes_to_stderr_only_when_it_is_a_terminal(tmp_path, seen
 
 
 def test_a_base_url_with_a_login_is_refused_before_anything_is_journalled(tmp_path, messy):
-    done = subprocess.run(
-        [sys.executable, "-m", "seen_core", "send", str(messy), "--campaign", CAMPAIGN,
-         "--base-url", "http://user:hemmelig@127.0.0.1:9"],
-        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60,
+    done = run_cli(
+        "send", messy, "--campaign", CAMPAIGN, "--base-url", "http://user:hemmelig@127.0.0.1:9",
+        env=_env(tmp_path),
     )  # fmt: skip
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "hemmelig" not in done.stderr
