@@ -260,7 +260,7 @@ def test_a_file_name_with_an_image_link_fetches_nothing(tmp_path):
 
     port = free_port()
     beacon = http.server.ThreadingHTTPServer(("127.0.0.1", port), Beacon)
-    threading.Thread(target=beacon.serve_forever, daemon=True).start()
+    threading.Thread(target=beacon.serve_forever, args=(0.05,), daemon=True).start()
     named = f"Kunder ![b](http://127.0.0.1:{port}/beacon.png).xlsx"  # "/" is no file name
     try:
         with serve(tmp_path / "data") as url, chromium() as browser:
