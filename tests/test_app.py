@@ -248,7 +248,7 @@ def test_fix_and_send_again_flags_a_duplicate_of_a_created_row(app):
     assert checked.ready_rows == [6]
     at = send_to_sandbox(at)
     sandbox = at.session_state["sandbox"]
-    ids = [r["customer_id"] for r in sandbox.received("autumn")]
+    ids = [r["customer_id"] for r in sandbox.received(work(at).draft.settings.target)]
     assert sorted(ids) == ["100", "101"]
     outcomes = work(at).outcomes()
     assert outcomes[5][0] == Status.CREATED and outcomes[6][0] == Status.CREATED
