@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from seen_core.bulk import gc_paused
-from seen_core.checks import phone_e164
+from seen_core.contact import phone_e164
 from seen_core.mapping import FIELD_NAMES, Mapping
 
 

@@ -17,10 +17,9 @@ from seen_core.checks import (
     CheckOptions,
     check_image_online,
     check_sheet,
-    email_valid,
-    phone_e164,
     recheck,
 )
+from seen_core.contact import email_valid, phone_e164
 from seen_core.mapping import Mapping, suggest
 from seen_core.sheets import read_sheet
 

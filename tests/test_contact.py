@@ -11,7 +11,9 @@ from seen_core.contact import (
     _bare_numbers,
     _fast_phone,
     email_valid,
+    emails_not_valid,
     phone_e164,
+    phones_not_valid,
     slow_email_valid,
     slow_phone_e164,
 )
@@ -43,12 +45,13 @@ def test_phone_numbers_as_a_campaign_manager_types_them(text, region, expected):
 
 
 def test_the_fast_paths_serve_a_crm_export_of_bare_national_numbers():
-    code, valid, not_valid = _bare_numbers("NO")
-    assert (code, bool(valid.fullmatch("45860321")), bool(not_valid.fullmatch("4586032"))) == (
+    code, valid, bare = _bare_numbers("NO")
+    assert (code, bool(valid.fullmatch("45860321")), bool(bare.fullmatch("4586032"))) == (
         "+47",
         True,
         True,
     )
+    assert not valid.fullmatch("4586032") and not bare.fullmatch("4745860321")
     assert _fast_phone("+46701234567", "NO") == "+46701234567"
 
 
@@ -98,21 +101,35 @@ def _agree(text: str, region: str) -> None:
     assert phone_e164(text, region) == slow_phone_e164(text, region), (text, region)
 
 
+def _agree_on_all(texts: list[str], region: str) -> None:
+    """Each text alone, and the texts as a sheet's column, say what phonenumbers says."""
+    library = {t: slow_phone_e164(t, region) for t in {*texts, *(t.strip() for t in texts)}}
+    phone_e164.cache_clear()
+    for text in texts:
+        assert phone_e164(text, region) == library[text], (text, region)
+    not_valid = [i for i, t in enumerate(texts) if t.strip() and library[t.strip()] is None]
+    phone_e164.cache_clear()
+    assert phones_not_valid(texts, region) == not_valid, region
+
+
 def test_phone_fast_paths_agree_with_phonenumbers_on_many_numbers():
     rng = random.Random(7)
     hits = {"bare valid": 0, "bare not valid": 0, "+ valid": 0, "+ not valid": 0}
     for region in REGIONS_WIDE:
         bare = _bare_numbers(region)
+        texts = []
         for _ in range(600):
             digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 15)))
-            for text in (digits, "+" + digits, digits[:3] + " " + digits[3:]):
-                _agree(text, region)
+            texts += [digits, "+" + digits, digits[:3] + " " + digits[3:], ""]
             if bare is not None:
                 hits["bare valid"] += bool(bare[1].fullmatch(digits))
-                hits["bare not valid"] += bool(bare[2].fullmatch(digits))
+                hits["bare not valid"] += bool(
+                    bare[2].fullmatch(digits) and not bare[1].fullmatch(digits)
+                )
             decided = _fast_phone("+" + digits, region)
             hits["+ valid"] += isinstance(decided, str)
             hits["+ not valid"] += decided is None
+        _agree_on_all(texts, region)
     # The fast paths really were exercised, on both sides.
     assert min(hits.values()) > 300, hits
 
@@ -138,8 +155,38 @@ def _near_misses(region: str) -> set[str]:
 
 @pytest.mark.parametrize("region", sorted(phonenumbers.SUPPORTED_REGIONS))
 def test_phone_fast_paths_agree_with_phonenumbers_one_slip_from_valid_numbers(region):
-    for text in _near_misses(region):
-        _agree(text, region)
+    _agree_on_all(sorted(_near_misses(region)), region)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(alphabet="0123456789+ -()\u00a0\t", max_size=16), max_size=30),
+    st.sampled_from([*REGIONS, "no", "XX"]),
+)
+def test_a_column_of_numbers_is_judged_as_each_number_alone(texts, region):
+    _agree_on_all(texts, region)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="abXY09.-_+@ ,\t", max_size=24), max_size=30))
+def test_a_column_of_addresses_is_judged_as_each_address_alone(texts):
+    expected = [i for i, t in enumerate(texts) if t.strip() and not slow_email_valid(t.strip())]
+    email_valid.cache_clear()
+    assert emails_not_valid(texts) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ola@example.no", " ola@example.no ", "ola@host.LOCAL", "ola@ex--ample.no",
+     "o--la@example.no", ("x" * 64) + "@example.no", ("x" * 65) + "@example.no",
+     "a@" + ("b" * 63 + ".") * 3 + "c" * 60 + ".no", "a@" + ("b" * 63 + ".") * 3 + "c" * 63 + ".no",
+     "kåre@eksempel.no", "ola@example", ""],
+)  # fmt: skip
+def test_the_column_of_addresses_keeps_email_validators_limits(text):
+    texts = [text, "ola@example.no"]
+    stripped = text.strip()
+    expected = [0] if stripped and not slow_email_valid(stripped) else []
+    assert emails_not_valid(texts) == expected
 
 
 @settings(max_examples=400, deadline=None)
