@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
+import pandas.io.formats.style  # noqa: F401  (the check page's Styler: its jinja2 loads here, once)
 import streamlit as st
 
 from seen_core import flow
@@ -150,19 +151,39 @@ def step_bar(work: Work | None, here: Step) -> None:
             cell.page_link(page, label=label, disabled=step not in reachable, query_params=params)
 
 
-def sidebar_counts(work: Work) -> None:
-    """The sheet's counts, in view on every step."""
+def sidebar_counts(work: Work, here: Step) -> None:
+    """The sheet's counts, in view on every step. Before Check and fix they come when the check
+    (started in the background) is done, so that uploading and mapping do not wait for it."""
     with st.sidebar:
         st.caption(lit(f"Draft: {work.draft.name}"))
         try:
-            counts = work.checked().counts
+            if here in (Step.UPLOAD, Step.MAP):
+                checked = work.checked_by_now()
+                if checked is None:
+                    st.fragment(counts_when_ready, run_every=0.5)(work)
+                    return
+            else:
+                checked = work.checked()
         except Exception:  # the file could not be read again: the step says why
             return
+        counts = checked.counts
         st.metric("Rows", number(counts["rows"]))
         st.metric("Ready to send", number(counts["ready"]))
         st.metric("Need attention", number(counts["attention"]))
         if counts["held"]:
             st.metric("Already in SEEN", number(counts["held"]))
+
+
+def counts_when_ready(work: Work) -> None:
+    """Polls for the background check; once it is done the page is drawn again with the counts
+    (and without this poll)."""
+    try:
+        ready = work.checked_by_now() is not None
+    except Exception:
+        return
+    if ready:
+        st.rerun()
+    st.caption("Checking the rows…")
 
 
 config = secrets()
@@ -208,7 +229,7 @@ else:
     if page.title in steps:
         step_bar(work, steps[page.title])
         if work is not None:
-            sidebar_counts(work)
+            sidebar_counts(work, steps[page.title])
         elif steps[page.title] is not Step.UPLOAD:  # the other steps need a draft in hand
             if ss.pop("draft_missing", False):
                 st.warning("That draft is not there any more, or it is not yours.")

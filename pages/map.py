@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pandas as pd
@@ -130,6 +131,7 @@ suggestion = suggest(columns)
 data_target = is_data(work.settings.target)
 
 
+@functools.cache  # each selectbox shows every column's examples: read them once a run
 def samples(column: str) -> str:
     values = [v for v in table[column].head(200).tolist() if v.strip()][:3]
     return ", ".join(v if len(v) <= 24 else v[:23] + "…" for v in values)

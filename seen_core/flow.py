@@ -202,6 +202,12 @@ def check(
     return Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
 
 
+def for_target(checked: Checked, target: str) -> Checked:
+    """The same check named for another target; only for a target with the same options (the
+    rules do not depend on the target otherwise) and the same rows held."""
+    return replace(checked, target=target, shape=_shaper(target))
+
+
 def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) -> Checked:
     """The same check after a change to some rows: only those rows are checked again, with the
     duplicate rule over all rows."""

@@ -145,3 +145,30 @@ def test_the_report_is_made_ahead_once_per_state_of_the_draft(journal, seen):
     header = [c.value for c in sheet[4]]
     assert sheet.cell(6, header.index("Fornavn") + 1).value == "Kari"
     assert sheet.cell(6, header.index("Fornavn") + 1).comment is not None  # the old value
+
+
+def test_the_first_check_runs_in_the_background_and_is_then_at_hand(journal):
+    work = Work.start(journal, ALICE, "kunder.xlsx", messy_workbook(), isolated=False)
+    assert work.checked_by_now() is None  # started, not waited for
+    work._checking.join(timeout=30)
+    ready = work.checked_by_now()
+    assert ready is not None and ready is work.checked()
+    assert ready.counts["attention"] == 6
+
+
+def test_a_new_campaign_reuses_the_check_and_a_workspace_checks_again(journal, monkeypatch):
+    work = start(journal)
+    first = work.checked()
+    full_checks = []
+    original = flow.checks.check_sheet
+    monkeypatch.setattr(
+        flow.checks, "check_sheet", lambda *a, **k: full_checks.append(1) or original(*a, **k)
+    )
+    work.update(target="autumn-campaign")  # the same rules: no full check of 100k rows again
+    again = work.checked()
+    assert full_checks == [] and again.target == "autumn-campaign"
+    assert again.result is first.result and again.counts == first.counts
+    work.update(target="workspace/ws-1")  # SEEN API 2.0: a customer ID is required
+    data = work.checked()
+    assert full_checks == [1] and data.target == "workspace/ws-1"
+    assert data.options.id_required and not first.options.id_required
