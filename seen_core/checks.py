@@ -349,9 +349,10 @@ def _customer_id_duplicates(
     if column is None:
         return {}, None
     ids = [value.strip() for value in table[column].tolist()]
-    # Which IDs repeat is found by pandas' hashing; only the rows holding those are walked.
-    repeated = pd.Series(ids, dtype=object)
-    repeated = set(repeated[repeated.duplicated() & (repeated != "")].tolist())
+    # Which IDs repeat is found first (a set's work); only the rows holding those are walked.
+    seen: set[str] = set()
+    repeated = {value for value in ids if value in seen or seen.add(value)}
+    repeated.discard("")
     first_row: dict[str, int] = {}
     found: dict[int, Problem] = {}
     if not repeated:

@@ -426,6 +426,8 @@ def emails_not_valid(values: Sequence[str]) -> list[int]:
     limits; only the others go through `email_valid` one by one. `tests/test_contact.py` holds
     the answers to email-validator's.
     """
+    if len(values) < _ARROW_FROM:  # Arrow's passes cost about 3 ms whatever the size
+        return [i for i, value in enumerate(values) if _not_an_address(value)]
     column = pa.array(values, type=pa.string())
     plain = pc.and_kleene(
         pc.and_kleene(
@@ -443,11 +445,15 @@ def emails_not_valid(values: Sequence[str]) -> list[int]:
         ),
     )
     others = pc.indices_nonzero(pc.invert(pc.fill_null(plain, False))).to_pylist()
-    return [
-        position
-        for position in others
-        if (text := values[position].strip()) and not email_valid(text)
-    ]
+    return [position for position in others if _not_an_address(values[position])]
+
+
+_ARROW_FROM = 1_000  # values; below that, one by one is faster
+
+
+def _not_an_address(value: str) -> bool:
+    text = value.strip()
+    return bool(text) and not email_valid(text)
 
 
 _PLAIN_EMAIL_RE2 = "^(?:{})$".format(

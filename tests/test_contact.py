@@ -1,6 +1,7 @@
 """The fast paths for phones and e-mails say exactly what phonenumbers and email-validator say."""
 
 import random
+from unittest import mock
 
 import phonenumbers
 import pytest
@@ -118,7 +119,7 @@ def test_phone_fast_paths_agree_with_phonenumbers_on_many_numbers():
     for region in REGIONS_WIDE:
         bare = _bare_numbers(region)
         texts = []
-        for _ in range(600):
+        for _ in range(400):
             digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 15)))
             texts += [digits, "+" + digits, digits[:3] + " " + digits[3:], ""]
             if bare is not None:
@@ -131,7 +132,7 @@ def test_phone_fast_paths_agree_with_phonenumbers_on_many_numbers():
             hits["+ not valid"] += decided is None
         _agree_on_all(texts, region)
     # The fast paths really were exercised, on both sides.
-    assert min(hits.values()) > 300, hits
+    assert min(hits.values()) > 200, hits
 
 
 def _near_misses(region: str) -> set[str]:
@@ -173,6 +174,8 @@ def test_a_column_of_addresses_is_judged_as_each_address_alone(texts):
     expected = [i for i, t in enumerate(texts) if t.strip() and not slow_email_valid(t.strip())]
     email_valid.cache_clear()
     assert emails_not_valid(texts) == expected
+    with mock.patch("seen_core.contact._ARROW_FROM", 0):  # as a long column is: in Arrow
+        assert emails_not_valid(texts) == expected
 
 
 @pytest.mark.parametrize(
@@ -186,6 +189,7 @@ def test_the_column_of_addresses_keeps_email_validators_limits(text):
     texts = [text, "ola@example.no"]
     stripped = text.strip()
     expected = [0] if stripped and not slow_email_valid(stripped) else []
+    assert emails_not_valid(texts * 600)[:1] == expected  # 1,200 values: through Arrow
     assert emails_not_valid(texts) == expected
 
 
