@@ -152,15 +152,16 @@ def step_bar(work: Work | None, here: Step) -> None:
 
 
 def sidebar_counts(work: Work, here: Step) -> None:
-    """The sheet's counts, in view on every step. Before Check and fix they come when the check
-    (started in the background) is done, so that uploading and mapping do not wait for it."""
+    """The sheet's counts, in view on every step. Before Check and fix they are shown once the
+    check (started in the background) is done, so that uploading and mapping do not wait for
+    it; the page is not redrawn for them (a timed redraw can lose what is being typed)."""
     with st.sidebar:
         st.caption(lit(f"Draft: {work.draft.name}"))
         try:
             if here in (Step.UPLOAD, Step.MAP):
                 checked = work.checked_by_now()
                 if checked is None:
-                    st.fragment(counts_when_ready, run_every=0.5)(work)
+                    st.caption("Checking the rows… the counts show with your next choice.")
                     return
             else:
                 checked = work.checked()
@@ -172,18 +173,6 @@ def sidebar_counts(work: Work, here: Step) -> None:
         st.metric("Need attention", number(counts["attention"]))
         if counts["held"]:
             st.metric("Already in SEEN", number(counts["held"]))
-
-
-def counts_when_ready(work: Work) -> None:
-    """Polls for the background check; once it is done the page is drawn again with the counts
-    (and without this poll)."""
-    try:
-        ready = work.checked_by_now() is not None
-    except Exception:
-        return
-    if ready:
-        st.rerun()
-    st.caption("Checking the rows…")
 
 
 config = secrets()

@@ -46,6 +46,7 @@ def start(name: str, data: bytes, target: str = "") -> None:
     ss["upload_error"] = None
     ss["work"] = work
     st.query_params["draft"] = work.draft.id
+    work.checked_by_now()  # the check starts now, while the person looks at the sheet read
 
 
 def use_demo() -> None:

@@ -414,6 +414,25 @@ def phones_not_valid(values: Sequence[str], region: str = "NO") -> list[int]:
     return found
 
 
+def phones_e164(values: Sequence[str], region: str = "NO") -> list[str | None]:
+    """`phone_e164` of each value (already stripped), with the bare digits done here."""
+    bare = _bare_numbers(region)
+    if bare is None:
+        return [phone_e164(value, region) if value else None for value in values]
+    code, valid, shape = bare[0], bare[1].fullmatch, bare[2].fullmatch
+    found: list[str | None] = []
+    for value in values:
+        if value and value.isdigit() and value.isascii():  # a number stored as a number
+            if valid(value):
+                found.append(code + value)
+                continue
+            if shape(value):
+                found.append(None)
+                continue
+        found.append(phone_e164(value, region) if value else None)
+    return found
+
+
 def _never(text: str) -> None:
     return None
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from seen_core.bulk import gc_paused
-from seen_core.contact import phone_e164
+from seen_core.contact import phone_e164, phones_e164
 from seen_core.mapping import FIELD_NAMES, Mapping
 
 
@@ -71,7 +71,9 @@ def _payloads(
         if values is None:
             continue
         if name == "phone":
-            values = [phone_e164(v, region) or v if v else v for v in values]
+            values = [
+                e164 or v for v, e164 in zip(values, phones_e164(values, region), strict=True)
+            ]
         for receiver, value in zip(receivers, values, strict=True):
             if value:
                 receiver[name] = value

@@ -157,6 +157,15 @@ def test_the_whole_flow_from_messy_workbook_to_results(app):
     assert "Needs fixing" in plain(at)  # each status explained where it appears
 
 
+def test_upload_and_map_do_not_wait_for_the_first_check(app):
+    at = upload(app)
+    assert sidebar_metrics(at) == {}  # not waited for: the check started in the background
+    work(at)._checking.join(timeout=30)
+    at.button(key="to_map").click().run()
+    assert at.title[0].value == "Map the columns"
+    assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
+
+
 def test_a_reload_brings_back_the_same_step_and_fixes(app):
     at = to_check(app)
     at = edit_cell(at, 6, "Fornavn", "Kari")

@@ -14,6 +14,7 @@ from seen_core.contact import (
     email_valid,
     emails_not_valid,
     phone_e164,
+    phones_e164,
     phones_not_valid,
     slow_email_valid,
     slow_phone_e164,
@@ -111,6 +112,8 @@ def _agree_on_all(texts: list[str], region: str) -> None:
     not_valid = [i for i, t in enumerate(texts) if t.strip() and library[t.strip()] is None]
     phone_e164.cache_clear()
     assert phones_not_valid(texts, region) == not_valid, region
+    stripped = [t.strip() for t in texts]
+    assert phones_e164(stripped, region) == [library[t] if t else None for t in stripped], region
 
 
 def test_phone_fast_paths_agree_with_phonenumbers_on_many_numbers():
