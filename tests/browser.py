@@ -117,18 +117,28 @@ def type_in_grid(page, editor_index: int, row: int, column: int, text: str) -> N
     """Type into a cell of a data editor (a canvas): click the first body row 150 px in (the
     first column after the row numbers), move with the arrow keys (`row` down, `column`
     right), type, and Enter."""
-    grid = page.get_by_test_id("stDataFrame").nth(editor_index)
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 150, box["y"] + 35 + 17)
-    for _ in range(row):
-        page.keyboard.press("ArrowDown")
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")  # open the cell's editor before typing into it
-    page.wait_for_timeout(300)
-    page.keyboard.type(text, delay=30)
-    page.keyboard.press("Enter")
+    editor = page.locator("textarea.gdg-input")  # the grid's cell editor
+    for _ in range(3):
+        settled(page)
+        grid = page.get_by_test_id("stDataFrame").nth(editor_index)
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 150, box["y"] + 35 + 17)
+        for _ in range(row):
+            page.keyboard.press("ArrowDown")
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")  # open the cell's editor before typing into it
+        try:  # on a busy machine it opens late, or a rerun closes it: then once more
+            editor.wait_for(state="visible", timeout=10_000)
+        except Exception:
+            page.keyboard.press("Escape")
+            continue
+        page.keyboard.type(text, delay=30)
+        page.keyboard.press("Enter")
+        editor.wait_for(state="hidden", timeout=10_000)
+        return
+    raise AssertionError("The grid's cell editor never opened")
 
 
 def choose(page, label: str, option: str) -> None:
