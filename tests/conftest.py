@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
 
-from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
+# The tests start many Python processes (command-line sends, each upload's reader, the app's
+# server); they read the project's compiled modules instead of compiling them again, even where
+# PYTHONDONTWRITEBYTECODE is set, because this process writes them.
+sys.dont_write_bytecode = False
+
+from seen_core.sandbox import DEFAULT_TOKEN, Sandbox  # noqa: E402  (after the line above)
 
 # -- sandbox: the local SEEN stand-in on 127.0.0.1 ------------------------------------------
 

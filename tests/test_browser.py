@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import re
@@ -12,12 +13,22 @@ import pytest
 from browser import CHROMIUM, choose, chromium, download, serve, settled, type_in_grid
 from builders import messy_workbook
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 
 SIZES = {"wide": (1400, 1000), "small": (1024, 768)}
+
+
+@pytest.fixture(autouse=True)
+def one_browser_test_at_a_time(tmp_path_factory: pytest.TempPathFactory):
+    """Each browser test runs a server and a Chromium; two at once on a two-core machine make
+    each other's clicks late. Whichever pytest worker runs one, runs it alone."""
+    lock = tmp_path_factory.getbasetemp().parent / "seen-browser-tests.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
 
 
 def expect_text(page, text: str | re.Pattern, timeout: int = 20_000) -> None:
