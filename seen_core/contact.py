@@ -298,10 +298,10 @@ def _country_valid(code: int) -> re.Pattern[str] | None:
 
 @cache
 def _bare_numbers(region: str) -> tuple[str, re.Pattern[str], re.Pattern[str]] | None:
-    """("+CC", valid, bare): the bare national numbers of a region, which phonenumbers reads
-    unchanged (the common case of a CRM export), and those of them that are valid. A text
-    `valid` does not match but `bare` does is not a valid number; everything else takes
-    _fast_phone's longer way."""
+    """("+CC", valid, bare): two patterns for the bare national numbers of a region, which
+    phonenumbers reads unchanged (the common case of a CRM export): `bare` takes them all,
+    `valid` the valid ones. A text `bare` takes and `valid` does not is not a valid number;
+    a text `bare` does not take goes _fast_phone's longer way."""
     plan = _plan(region) if region in SUPPORTED_REGIONS else None
     if plan is None:
         return None
