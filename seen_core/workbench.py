@@ -40,7 +40,7 @@ class Work:
         self.source = source
         self._sheets: dict[tuple[str | None, int | None], Sheet] = {}
         self._table: tuple[tuple, pd.DataFrame] | None = None
-        self._checked: tuple[tuple, flow.Checked] | None = None
+        self._checked: tuple[tuple[tuple, str], flow.Checked] | None = None
         self._reports: dict[tuple, bytes] = {}
         self._mapping: tuple[tuple, FieldMapping] | None = None
         self._report_lock = threading.Lock()
@@ -196,11 +196,13 @@ class Work:
         """The check of the draft as it stands if it is made, else None, with the check started
         in the background: the pages before Check and fix show the counts when they are ready
         instead of waiting for them (100,000 rows take about a second)."""
-        table = self.table  # the sheet, its table and mapping are made here, not in the thread
-        key = self._check_key(self.sends())
-        done = self._checked
-        if done is not None and done[0] == key and done[1].table is table:
-            return done[1]
+        if self._check_lock.acquire(blocking=False):  # not while the thread checks
+            try:
+                done = self._at_hand(self._check_key(self.sends()), self.table)
+            finally:
+                self._check_lock.release()
+            if done is not None:
+                return done
         if self._checking is None or not self._checking.is_alive():
             self._checking = threading.Thread(
                 target=self._check_quietly, name="seen-check", daemon=True
@@ -214,30 +216,40 @@ class Work:
         except Exception:  # the page that needs the check says what went wrong
             log.debug("background check failed", exc_info=True)
 
-    def _check_key(self, sends: list[JobInfo]) -> tuple:
-        """What a check depends on: sheet, mapping, options (the target's rules among them),
-        target, sends (the rows held)."""
-        return (
+    def _check_key(self, sends: list[JobInfo]) -> tuple[tuple, str]:
+        """What a check depends on: (the rules' inputs — sheet, mapping, options, sends, which
+        decide the rows held — and the target). The target matters to the rules only through
+        the options (SEEN API 2.0 requires the customer ID)."""
+        rules = (
             id(self.sheet()),
             json.dumps(self.mapping.to_dict(), sort_keys=True),
             self.options,
-            self.settings.target,
             tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
         )
+        return rules, self.settings.target
+
+    def _at_hand(self, key: tuple[tuple, str], table: pd.DataFrame) -> flow.Checked | None:
+        """The last check if it holds for `key` and this table; for a new target with the same
+        rules (a campaign after another) the same check, named for it."""
+        if self._checked is None or self._checked[1].table is not table:
+            return None
+        done_key, done = self._checked
+        if done_key == key:
+            return done
+        if done_key[0] == key[0]:
+            self._checked = (key, flow.for_target(done, key[1]))
+            return self._checked[1]
+        return None
 
     def _check(self) -> flow.Checked:
         sends = self.sends()
         key = self._check_key(sends)
         table = self.table
-        same = self._checked is not None and self._checked[0] == key
-        if same and self._checked[1].table is table:
-            return self._checked[1]
-        if self._checked is not None and self._checked[1].table is table:
-            done_key, done = self._checked
-            if done_key[:3] == key[:3] and done_key[4:] == key[4:]:  # only the target is new
-                self._checked = (key, flow.for_target(done, self.settings.target))
-                return self._checked[1]
-        if same:  # a change was applied without a re-check: the same sends, the same held rows
+        done = self._at_hand(key, table)
+        if done is not None:
+            return done
+        if self._checked is not None and self._checked[0] == key:
+            # a change was applied without a re-check: the same sends, the same held rows
             held = self._checked[1].held
         else:
             held = flow.held_rows(self.sent_outcomes()) if sends else {}

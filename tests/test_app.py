@@ -164,6 +164,8 @@ def test_upload_and_map_do_not_wait_for_the_first_check(app):
     at.button(key="to_map").click().run()
     assert at.title[0].value == "Map the columns"
     assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
+    at.text_input(key="target_name").set_value("autumn-counts").run()  # a campaign named
+    assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
 
 
 def test_a_reload_brings_back_the_same_step_and_fixes(app):
