@@ -394,24 +394,9 @@ def slow_email_valid(text: str) -> bool:
 
 
 def phones_not_valid(values: Sequence[str], region: str = "NO") -> list[int]:
-    """The positions of the values that hold a number, once stripped, that is not valid:
-    `phone_e164` over a column, with its first step (bare digits) taken here without a call."""
-    bare = _bare_numbers(region)
-    valid, shape = (bare[1].fullmatch, bare[2].fullmatch) if bare else (_never, _never)
-    found = []
-    for position, value in enumerate(values):
-        if not value:
-            continue
-        if value.isdigit() and value.isascii():  # a number stored as a number
-            if valid(value):
-                continue
-            if shape(value):
-                found.append(position)
-                continue
-        text = value.strip()
-        if text and phone_e164(text, region) is None:
-            found.append(position)
-    return found
+    """The positions of the values that hold a number, once stripped, that is not valid."""
+    texts = [value.strip() for value in values]
+    return [i for i, e164 in enumerate(phones_e164(texts, region)) if e164 is None and texts[i]]
 
 
 def phones_e164(values: Sequence[str], region: str = "NO") -> list[str | None]:
@@ -431,10 +416,6 @@ def phones_e164(values: Sequence[str], region: str = "NO") -> list[str | None]:
                 continue
         found.append(phone_e164(value, region) if value else None)
     return found
-
-
-def _never(text: str) -> None:
-    return None
 
 
 def emails_not_valid(values: Sequence[str]) -> list[int]:
