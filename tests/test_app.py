@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from builders import messy_workbook
 from streamlit.testing.v1 import AppTest
 
+from seen_core import flow
 from seen_core.drafts import User
 from seen_core.journal import Journal, default_path
 from seen_core.statuses import Status
@@ -157,15 +159,30 @@ def test_the_whole_flow_from_messy_workbook_to_results(app):
     assert "Needs fixing" in plain(at)  # each status explained where it appears
 
 
-def test_upload_and_map_do_not_wait_for_the_first_check(app):
+def test_upload_and_map_do_not_wait_for_the_first_check(app, monkeypatch):
+    original = flow.checks.check_sheet
+
+    def slow_check(*args, **kwargs):  # as 100,000 rows take
+        time.sleep(1.0)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(flow.checks, "check_sheet", slow_check)
     at = upload(app)
-    assert sidebar_metrics(at) == {}  # not waited for: the check started in the background
-    work(at)._checking.join(timeout=30)
+    started = time.monotonic()
     at.button(key="to_map").click().run()
-    assert at.title[0].value == "Map the columns"
+    assert at.title[0].value == "Map the columns" and time.monotonic() - started < 0.9
+    assert sidebar_metrics(at) == {}  # not waited for: the check goes on in the background
+    assert "Checking the rows" in " ".join(c.value for c in at.sidebar.caption)
+    work(at)._checking.join(timeout=30)
+    at.run()
     assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
     at.text_input(key="target_name").set_value("autumn-counts").run()  # a campaign named
     assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
+
+
+def test_a_small_sheet_shows_its_counts_at_once(app):
+    at = app.button(key="demo").click().run()  # read, and checked, in the same run
+    assert sidebar_metrics(at) == {"Rows": "10", "Ready to send": "5", "Need attention": "5"}
 
 
 def test_a_reload_brings_back_the_same_step_and_fixes(app):

@@ -4,6 +4,7 @@ send again in the same draft — no row twice, every row with its latest outcome
 from __future__ import annotations
 
 import io
+import time
 from collections import Counter
 
 import pytest
@@ -147,7 +148,11 @@ def test_the_report_is_made_ahead_once_per_state_of_the_draft(journal, seen):
     assert sheet.cell(6, header.index("Fornavn") + 1).comment is not None  # the old value
 
 
-def test_the_first_check_runs_in_the_background_and_is_then_at_hand(journal):
+def test_the_first_check_runs_in_the_background_and_is_then_at_hand(journal, monkeypatch):
+    original = flow.checks.check_sheet
+    monkeypatch.setattr(  # as long as 100,000 rows take
+        flow.checks, "check_sheet", lambda *a, **k: time.sleep(0.5) or original(*a, **k)
+    )
     work = Work.start(journal, ALICE, "kunder.xlsx", messy_workbook(), isolated=False)
     assert work.checked_by_now() is None  # started, not waited for
     work._checking.join(timeout=30)
