@@ -195,6 +195,27 @@ def test_mapping_file_naming_a_missing_column_makes_every_row_invalid(messy: Pat
     assert (None, "column_not_found") in [(p["row"], p["code"]) for p in data["problems"]]
 
 
+def test_the_command_line_starts_without_pandas_so_the_read_can_run_meanwhile():
+    """The commands read their file while pandas and the checks load in a thread (calamine
+    parses without the interpreter's lock): so starting the command line must not load them."""
+    code = (
+        "import sys, seen_core.cli; "
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'phonenumbers', 'seen_core.flow', "
+        "'seen_core.checks') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_validate_in_a_process_leaves_the_collector_as_it_found_it(messy: Path):
+    import gc
+
+    assert gc.isenabled()
+    assert run("validate", messy).returncode == 1
+    assert gc.isenabled()  # paused while the sheet is read and checked, not for the caller
+
+
 # --- exit 2: one clear line, no traceback --------------------------------------------------------
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from seen_core import flow
 from seen_core.cli.options import (
     EXIT_OK,
     add_sheet_options,
@@ -24,6 +23,8 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     sheet = read_sheet(args)
+    from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
+
     mapping = flow.mapping_for(sheet)
     if args.json:
         print_json(

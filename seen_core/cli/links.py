@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from seen_core import flow
 from seen_core.cli import options as o
 from seen_core.errors import InputError
 
@@ -24,6 +23,8 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seen_core import flow
+
     target = o.target_key(args)
     token = o.token_from_environment(args.base_url)
     connection = flow.connect(target, token.base_url, token.value)

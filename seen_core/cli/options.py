@@ -7,12 +7,16 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from seen_core import flow
-from seen_core.checks import CheckOptions
+from seen_core import sheets
 from seen_core.errors import ConfigurationError, InputError
 from seen_core.mapping import Mapping, load_mapping
 from seen_core.sheets import Sheet
+
+if TYPE_CHECKING:  # imported after the read, while it runs (see load_the_rest_meanwhile)
+    from seen_core import flow
+    from seen_core.checks import CheckOptions
 
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
 TOKEN_VARIABLE = "SEEN_API_TOKEN"
@@ -52,7 +56,9 @@ def read_sheet(args: argparse.Namespace) -> Sheet:
         raise InputError(f"{path} is a folder, not a file.") from None
     except OSError as error:
         raise InputError(f"{path} could not be read: {error.strerror}.") from None
-    return flow.read(path.name, data, sheet=args.sheet, header_row=args.header_row)
+    # Not flow.read: the flow is still being imported while this reads (its isolation is for
+    # the app's uploads; a command reads its own user's file).
+    return sheets.read_sheet(path.name, data, sheet=args.sheet, header_row=args.header_row)
 
 
 def source(args: argparse.Namespace) -> bytes:
@@ -113,17 +119,23 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
 
 
 def mapping(args: argparse.Namespace, sheet: Sheet) -> Mapping:
+    from seen_core import flow
+
     return load_mapping(args.mapping) if args.mapping else flow.mapping_for(sheet)
 
 
 def checked(args: argparse.Namespace, target: str) -> flow.Checked:
     """The file named on the command line, read, mapped and checked for the target."""
     sheet = read_sheet(args)
+    from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
+
     return flow.check(sheet, mapping(args, sheet), check_options(args, target), target=target)
 
 
 def check_options(args: argparse.Namespace, target: str = "") -> CheckOptions:
     import phonenumbers
+
+    from seen_core import flow
 
     region = args.region.strip().upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:

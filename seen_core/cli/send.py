@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from seen_core import flow
 from seen_core.cli import options as o
 from seen_core.errors import InputError
 from seen_core.statuses import SUMMARY_ORDER, JobState, Status
 
 if TYPE_CHECKING:  # only `send` sends: the other commands do not import requests
+    from seen_core import flow
     from seen_core.sending import Progress
 
 
@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if args.rate is not None and args.rate < 0:
         raise InputError("--rate must be 0 (unpaced) or more requests per second.")
     checked = o.checked(args, target)
+    from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
+
     if checked.result.blocked:
         reasons = " ".join(
             p.message for p in checked.result.sheet_problems if p.severity == "error"
@@ -83,6 +85,8 @@ def _finish(
     dry_run: bool = False,
     address: str = "",
 ) -> int:
+    from seen_core import flow
+
     if sent is not None and sent.state != JobState.FINISHED and sent.stop_reason:
         o.say_error(f"The send stopped: {sent.stop_reason}")
     counts = flow.count_statuses(outcomes)

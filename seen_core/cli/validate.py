@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from seen_core import flow
 from seen_core.cli import options as o
 from seen_core.safe_text import lines_for_terminal
 
@@ -24,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
     target = o.target_key(args)
     checked = o.checked(args, target)
     sheet = checked.sheet
+    from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
+
     if args.report:
         o.write_private(args.report, flow.report_bytes(checked, args.report, source=o.source(args)))
     counts = checked.result.counts
