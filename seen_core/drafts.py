@@ -144,19 +144,22 @@ class DraftStore:
         now = _now()
         with self._write() as db:
             db.execute(
-                "INSERT INTO drafts (id, user_id, name, file_name, file_sha256, source, settings,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO drafts (id, user_id, name, file_name, file_sha256, settings,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     draft_id,
                     user.id,
                     file_name[:MAX_NAME],
                     file_name,
                     hashlib.sha256(data).hexdigest(),
-                    data,
                     settings.to_json(),
                     now,
                     now,
                 ),
+            )
+            # Apart from the draft's row, which changes with every step and choice.
+            db.execute(
+                "INSERT INTO draft_sources (draft_id, source) VALUES (?, ?)", (draft_id, data)
             )
         return self.get(user, draft_id)
 
@@ -216,7 +219,9 @@ class DraftStore:
         """The file as it was uploaded."""
         with self.journal.reading() as db:
             row = db.execute(
-                "SELECT user_id, source FROM drafts WHERE id = ?", (draft_id,)
+                "SELECT user_id, source FROM drafts JOIN draft_sources ON draft_id = id"
+                " WHERE id = ?",
+                (draft_id,),
             ).fetchone()
         if row is None or not user.may_see(row["user_id"]):
             raise NotFound("There is no such draft, or it is not yours.")
@@ -299,8 +304,7 @@ class DraftStore:
         """Forget the draft, its file and its changes (its sends stay in History)."""
         with self._write() as db:
             self._touch(db, user, draft_id)
-            db.execute("DELETE FROM draft_changes WHERE draft_id = ?", (draft_id,))
-            db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+            self._forget(db, draft_id)
 
     def purge(self, older_than_days: int) -> int:
         """Delete drafts not changed for that long, with the people in them."""
@@ -310,9 +314,14 @@ class DraftStore:
                 r[0] for r in db.execute("SELECT id FROM drafts WHERE updated_at < ?", (cutoff,))
             ]
             for draft_id in ids:
-                db.execute("DELETE FROM draft_changes WHERE draft_id = ?", (draft_id,))
-                db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+                self._forget(db, draft_id)
         return len(ids)
+
+    @staticmethod
+    def _forget(db, draft_id: str) -> None:
+        db.execute("DELETE FROM draft_changes WHERE draft_id = ?", (draft_id,))
+        db.execute("DELETE FROM draft_sources WHERE draft_id = ?", (draft_id,))
+        db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
 
 
 class SavedMappings:

@@ -140,6 +140,17 @@ CREATE TABLE saved_mappings (
     PRIMARY KEY (user_id, target)
 ) WITHOUT ROWID;
 """,
+    # 3: a draft's file in a table of its own. In the drafts row, every change of a setting
+    # (each step, each typed campaign) rewrote the whole file with it: 11 MB written, 0.13 s,
+    # for a 5 MB workbook.
+    3: """
+CREATE TABLE draft_sources (
+    draft_id TEXT PRIMARY KEY,
+    source BLOB NOT NULL
+);
+INSERT INTO draft_sources (draft_id, source) SELECT id, source FROM drafts;
+ALTER TABLE drafts DROP COLUMN source;
+""",
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 

@@ -146,6 +146,50 @@ def test_a_journal_of_version_0_1_is_upgraded_and_keeps_its_history(path):
         _draft(journal)  # the new tables are there
 
 
+def test_a_changed_setting_does_not_write_the_file_again(path):
+    """Every step and every typed campaign stores the draft's settings; with the file in the
+    same row, each wrote the whole workbook again (11 MB for a 5 MB file)."""
+    big = bytes(range(256)) * 8192  # 2 MB that do not compress
+    with Journal(path) as journal:
+        store = DraftStore(journal)
+        draft = store.create(ALICE, "big.xlsx", big, Settings(step=Step.UPLOAD))
+        other = sqlite3.connect(path)
+        other.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log starts empty
+        other.close()
+        wal = path.with_name(path.name + "-wal")
+        before = wal.stat().st_size
+        for step, target in [(Step.MAP, "s"), (Step.MAP, "spring"), (Step.CHECK, "spring")]:
+            draft = store.update_settings(ALICE, draft, step=step, target=target)
+        assert wal.stat().st_size - before < 200_000
+        assert store.source(ALICE, draft.id) == big
+
+
+def test_a_journal_of_version_2_keeps_its_drafts_files(path, tmp_path):
+    from seen_core.journal import _MIGRATIONS, _SCHEMA
+
+    old = sqlite3.connect(path)
+    for script in (_SCHEMA, _MIGRATIONS[2]):
+        old.executescript(script)
+    old.execute(
+        "INSERT INTO drafts VALUES ('d1', ?, 'kunder.xlsx', 'kunder.xlsx', 'abc', ?, ?, 't', 't')",
+        (ALICE.id, b"the file", Settings(step=Step.MAP).to_json()),
+    )
+    old.execute("PRAGMA user_version = 2")
+    old.commit()
+    old.close()
+
+    with Journal(path) as journal:
+        store = DraftStore(journal)
+        assert store.source(ALICE, "d1") == b"the file"
+        assert store.get(ALICE, "d1").settings.step == Step.MAP
+        with journal.reading() as db:
+            columns = [r[1] for r in db.execute("PRAGMA table_info(drafts)")]
+        assert "source" not in columns
+        store.delete(ALICE, "d1")
+        with journal.reading() as db:
+            assert db.execute("SELECT count(*) FROM draft_sources").fetchone()[0] == 0
+
+
 def test_a_damaged_journal_is_one_sentence(path):
     with Journal(path) as journal:
         _draft(journal)
