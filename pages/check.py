@@ -90,10 +90,7 @@ for problem in result.sheet_problems:
     tell = st.error if problem.severity == "error" else st.warning
     tell(lit(problem.message))
 
-kinds: dict[str, int] = {}
-for found in result.by_row.values():
-    for code in {p.code for p in found}:
-        kinds[code] = kinds.get(code, 0) + 1
+kinds = result.rows_by_code
 if kinds:
     st.caption(
         "Found: "
@@ -213,15 +210,14 @@ with st.expander("Fix many rows at once"):
 # --- the rows, the wrong cell in sight --------------------------------------------------------
 
 needs_fixing = checked.invalid_rows
-by_row = result.by_row
-attention = [r for r in result.rows if r in needs_fixing or r in by_row]
+attention = checked.attention_rows
 show_all = st.toggle("Show all rows, not only those that need attention", key="show_all_rows")
 if ss.get("fix_rows_for") != (work.draft.id, show_all):
     ss["fix_rows_for"] = (work.draft.id, show_all)
     ss.pop("fix_rows", None)
 if "fix_rows" not in ss:
     ss["fix_rows"] = list(result.rows) if show_all else attention
-present = set(table.index)
+present = checked.row_set
 in_view: list[int] = [r for r in ss["fix_rows"] if r in present]
 
 if not in_view:

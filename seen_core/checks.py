@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -130,6 +131,15 @@ class CheckResult:
     def problems(self) -> list[Problem]:
         by_row = self.by_row
         return [*self.sheet_problems, *[p for row in sorted(by_row) for p in by_row[row]]]
+
+    @cached_property
+    def rows_by_code(self) -> dict[str, int]:
+        """How many rows have each problem code (a row with a code twice counts once)."""
+        single = Counter(found[0].code for found in self.by_row.values() if len(found) == 1)
+        for found in self.by_row.values():
+            if len(found) > 1:
+                single.update({p.code for p in found})
+        return dict(single)
 
     @cached_property
     def blocked(self) -> bool:

@@ -10,7 +10,7 @@ import gzip
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -128,6 +128,24 @@ class Checked:
         return self.result.invalid_rows.difference(self.held)
 
     @cached_property
+    def attention_rows(self) -> list[int]:
+        """The rows Check and fix lists: those to fix and those with a warning, in file order."""
+        invalid, by_row = self.invalid_rows, self.result.by_row
+        return [row for row in self.result.rows if row in invalid or row in by_row]
+
+    @cached_property
+    def row_set(self) -> frozenset[int]:
+        """The table's rows, to test whether a row is in it."""
+        return frozenset(self.table.index)
+
+    def prepare_views(self) -> None:
+        """Work out what the pages read of a check (counts, rows to look at, problems by kind),
+        so that a check made in the background leaves nothing for the page to do."""
+        for owner, view in [(self, "counts"), (self, "attention_rows"), (self, "row_set"),
+                            (self.result, "rows_by_code")]:  # fmt: skip
+            getattr(owner, view)
+
+    @cached_property
     def invalid(self) -> dict[int, str]:
         """Row → why it cannot be sent, for every row that needs fixing."""
         sheet_errors = "; ".join(
@@ -202,10 +220,16 @@ def check(
     return Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
 
 
+_CHECKED_FIELDS = frozenset(f.name for f in fields(Checked))
+
+
 def for_target(checked: Checked, target: str) -> Checked:
     """The same check named for another target; only for a target with the same options (the
     rules do not depend on the target otherwise) and the same rows held."""
-    return replace(checked, target=target, shape=_shaper(target))
+    named = replace(checked, target=target, shape=_shaper(target))
+    # The views worked out already (counts, the rows to look at) do not depend on the target.
+    named.__dict__.update({k: v for k, v in vars(checked).items() if k not in _CHECKED_FIELDS})
+    return named
 
 
 def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) -> Checked:

@@ -28,6 +28,8 @@ from seen_core.statuses import Status
 
 log = logging.getLogger(__name__)
 
+QUICK_CHECK_ROWS = 10_000  # a check this small takes about a tenth of a second
+
 
 class Work:
     """One draft being worked on by one user."""
@@ -193,10 +195,11 @@ class Work:
             return self._check()
 
     def checked_by_now(self) -> flow.Checked | None:
-        """The check of the draft as it stands if it is made (or makes itself within 0.2 s, as a
-        small sheet's does), else None, with the check going on in the
-        background: the pages before Check and fix show the counts when they are ready instead
-        of waiting for them (100,000 rows take about a second)."""
+        """The check of the draft as it stands if it is made, else None, with the check going on
+        in the background: the pages before Check and fix show the counts when they are ready
+        instead of waiting for them (100,000 rows take about a second). A small sheet's check,
+        which makes itself in a moment, is waited for when it starts (so the demo's counts show
+        at once); a big sheet's never, so that its pages are not held up."""
         for waited in (False, True):
             if self._check_lock.acquire(blocking=False):  # not while the thread checks
                 try:
@@ -205,19 +208,20 @@ class Work:
                     self._check_lock.release()
                 if done is not None:
                     return done
-            if waited:
+            if waited or (self._checking is not None and self._checking.is_alive()):
                 return None
-            if self._checking is None or not self._checking.is_alive():
-                self._checking = threading.Thread(
-                    target=self._check_quietly, name="seen-check", daemon=True
-                )
-                self._checking.start()
+            self._checking = threading.Thread(
+                target=self._check_quietly, name="seen-check", daemon=True
+            )
+            self._checking.start()
+            if len(self.table) > QUICK_CHECK_ROWS:
+                return None
             self._checking.join(timeout=0.2)
         return None
 
     def _check_quietly(self) -> None:
         try:
-            self.checked()
+            self.checked().prepare_views()
         except Exception:  # the page that needs the check says what went wrong
             log.debug("background check failed", exc_info=True)
 

@@ -461,6 +461,25 @@ def test_a_slow_image_server_is_cut_at_the_deadline():
 # --- text_invalid: control characters in values to be sent --------------------------------------
 
 
+def test_rows_by_code_counts_each_row_once_per_kind_of_problem():
+    table = _table(
+        {
+            2: {"Fornavn": "", "Mobil": "12", "Bilde": "http://x.no/a.gif"},  # three kinds
+            3: {"Fornavn": "Ola", "Mobil": "12"},
+            4: {"Fornavn": "Kari", "Mobil": "45860321"},
+            5: {"Fornavn": "Per\x00", "Mobil": "45860322", "Bilde": "http://x.no/b.GIF\x01"},
+        }
+    )
+    mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"}, {"bilde": "Bilde"})
+    result = check_sheet(table.fillna(""), mapping)
+    assert result.rows_by_code == {
+        "first_name_missing": 1,
+        "phone_invalid": 2,
+        "image_url_extension": 2,
+        "text_invalid": 1,  # row 5 has it twice (two cells): one row
+    }
+
+
 def test_control_characters_in_values_to_be_sent_are_text_invalid():
     table = _table(
         {

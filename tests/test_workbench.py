@@ -159,11 +159,47 @@ def test_the_first_check_runs_in_the_background_and_is_then_at_hand(journal, mon
     ready = work.checked_by_now()
     assert ready is not None and ready is work.checked()
     assert ready.counts["attention"] == 6
+    # What Check and fix reads of it was worked out in the background too.
+    assert {"counts", "attention_rows", "row_set"} <= set(vars(ready))
+    assert "rows_by_code" in vars(ready.result)
+    assert ready.attention_rows == [6, 7, 9, 10, 11, 12]
+
+
+@pytest.mark.parametrize(("rows", "waits"), [(12, [0.2]), (12_000, [])])
+def test_only_a_small_sheets_first_check_is_waited_for(journal, monkeypatch, rows, waits):
+    """The demo's counts show in the run that reads it; a big sheet's pages never stand still
+    for its check (each wait of 0.2 s was a pause of every page run before Check and fix)."""
+    import threading
+
+    from builders import big_workbook
+
+    release = threading.Event()
+    original = flow.checks.check_sheet
+    monkeypatch.setattr(
+        flow.checks, "check_sheet", lambda *a, **k: release.wait(30) and original(*a, **k)
+    )
+    joins: list[float | None] = []
+    real_join = threading.Thread.join
+
+    def join(thread: threading.Thread, timeout: float | None = None) -> None:
+        if thread.name == "seen-check":
+            joins.append(timeout)
+        real_join(thread, timeout)
+
+    monkeypatch.setattr(threading.Thread, "join", join)
+    work = Work.start(journal, ALICE, "people.xlsx", big_workbook(rows), isolated=False)
+    for _ in range(3):  # the upload's run, the sidebar's, the map page's
+        assert work.checked_by_now() is None
+    assert joins == waits
+    release.set()
+    real_join(work._checking, 30)
+    assert work.checked_by_now().counts["rows"] == rows
 
 
 def test_a_new_campaign_reuses_the_check_and_a_workspace_checks_again(journal, monkeypatch):
     work = start(journal)
     first = work.checked()
+    seen_first = first.attention_rows  # as Check and fix read them
     full_checks = []
     original = flow.checks.check_sheet
     monkeypatch.setattr(
@@ -173,6 +209,7 @@ def test_a_new_campaign_reuses_the_check_and_a_workspace_checks_again(journal, m
     again = work.checked()
     assert full_checks == [] and again.target == "autumn-campaign"
     assert again.result is first.result and again.counts == first.counts
+    assert again.attention_rows is seen_first  # the rows to look at: not walked again
     work.update(target="workspace/ws-1")  # SEEN API 2.0: a customer ID is required
     data = work.checked()
     assert full_checks == [1] and data.target == "workspace/ws-1"
