@@ -8,11 +8,13 @@ Every page reads what it needs from `st.session_state` as this frame leaves it: 
 from __future__ import annotations
 
 import ipaddress
+import threading
 
 import pandas.io.formats.style  # noqa: F401  (the check page's Styler: its jinja2 loads here, once)
 import streamlit as st
 
 from seen_core import flow
+from seen_core.countries import country_choices
 from seen_core.drafts import LOCAL_USER, Step, User
 from seen_core.errors import JournalError, NotFound
 from seen_core.journal import Journal, default_path, retention_days
@@ -63,8 +65,10 @@ def open_journal(path: str) -> Journal:
 
 @st.cache_resource(show_spinner=False)
 def upload_reader() -> bool:
-    """One reader process started ahead, so an upload does not wait for one to start."""
+    """One reader process started ahead, so an upload does not wait for one to start; and the
+    country picker's names, read once per process, made now rather than by the first user."""
     keep_reader_ready()
+    threading.Thread(target=country_choices, name="seen-warm", daemon=True).start()
     return True
 
 

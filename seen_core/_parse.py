@@ -1,19 +1,28 @@
 """The process that parses one upload for `sheets.read_sheet_isolated`, under resource limits.
 
-It reads a pickled (file name, bytes, sheet, Limits) on stdin, limits its own memory (address
-space), CPU time and core file, parses with `sheets.read_grid`, and writes a pickled
-("grid", (sheet names, sheet, cells)), ("error", SheetError) or ("memory", None) on stdout.
+It reads a pickled request on stdin: (file name, bytes, sheet, Limits, header row, ahead).
+It limits its own memory (address space), CPU time and core file, parses with
+`sheets.read_grid`, and writes the answer on stdout as a frame (8-byte length, then a pickle):
+("grid", (sheet names, sheet, cells)), ("error", SheetError) or ("memory", None).
 An abort or the kernel's OOM killer ends it without an answer; the caller reads the exit status.
-It never imports pandas, so that it starts in about 0.1 s.
+
+`ahead` (check options as a dict, or None): after the cells, the first check of the sheet
+with its suggested mapping, made here on the other core while the app goes on, as a second
+frame: ("checked", (mapping, options, CheckResult)) or ("error", None). A reader started ahead
+of need (`--warm`) loads the checks while it waits for its file.
+Without `--warm` it never imports pandas, so that it starts in about 0.1 s.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
 import io
 import os
 import pickle
 import sys
+import threading
+from typing import BinaryIO
 
 from seen_core.errors import SheetError
 from seen_core.limits import MB, Limits
@@ -34,16 +43,48 @@ def limit_this_process(limits: Limits) -> None:
     lower(resource.RLIMIT_CORE, 0)
 
 
+def write_frame(out: BinaryIO, outcome: tuple[str, object], *, shared: bool = False) -> None:
+    """One answer: its length in 8 bytes, then its pickle. `shared`: the answer refers to the
+    same objects many times (a check's problems share their codes and columns); else none
+    (the grid), and the pickle keeps no memo."""
+    try:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.fast = not shared  # no memo for the grid: 10x faster
+        pickler.dump(outcome)
+        data = buffer.getbuffer()
+    except MemoryError:
+        data = memoryview(pickle.dumps(("memory", None)))
+    out.write(len(data).to_bytes(8, "big"))
+    out.write(data)
+    out.flush()
+
+
+def check_ahead(
+    file_name: str, header_row: int | None, options: dict, grid: tuple
+) -> tuple[str, object]:
+    """The first check of the sheet the caller makes of these cells, with its suggested mapping."""
+    from seen_core import checks, mapping, sheets
+
+    sheet_names, sheet_name, cells = grid
+    sheet = sheets._sheet_from_grid(file_name, "", sheet_names, sheet_name, cells, header_row)
+    suggested = mapping.suggest(sheet.columns)
+    made = checks.CheckOptions(**options)
+    return "checked", (suggested.to_dict(), made, checks.check_sheet(sheet.table, suggested, made))
+
+
 def main() -> None:
     # The answer goes to the real stdout alone; anything a library prints goes to stderr.
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     from seen_core import sheets  # loaded before the request comes, while the caller waits
 
+    if "--warm" in sys.argv:  # for the check ahead; the cells do not wait for it
+        threading.Thread(target=importlib.import_module, args=("seen_core.checks",)).start()
     try:
-        file_name, data, sheet, limits = pickle.load(sys.stdin.buffer)
+        file_name, data, sheet, limits, header_row, ahead = pickle.load(sys.stdin.buffer)
     except EOFError:  # the caller went away without a request (a spare reader at exit)
-        return
+        os._exit(0)
     limit_this_process(limits)
     gc.disable()  # millions of small objects and no cycles, in a process that lives briefly
     outcome: tuple[str, object]
@@ -55,15 +96,16 @@ def main() -> None:
         outcome = ("memory", None)
     del data
     try:
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.fast = True  # no memo: the grid has no shared or recursive parts; 10x faster
-        pickler.dump(outcome)
-    except MemoryError:
-        buffer = io.BytesIO(pickle.dumps(("memory", None)))
-    del outcome
-    answer.write(buffer.getbuffer())
-    answer.flush()
+        write_frame(answer, outcome)
+        if ahead is not None and outcome[0] == "grid":
+            os.nice(10)  # work ahead: the app's pages (and the browser) come first
+            try:
+                found = check_ahead(file_name, header_row, ahead, outcome[1])
+            except Exception:  # MemoryError too: the app checks in its own process instead
+                found = ("error", None)
+            write_frame(answer, found, shared=True)
+    except BrokenPipeError:  # the caller stopped waiting
+        pass
     os._exit(0)  # the grid's million objects need no freeing one by one
 
 

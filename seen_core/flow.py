@@ -10,7 +10,7 @@ import gzip
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from seen_core.mapping import Mapping as FieldMapping
 from seen_core.mapping import suggest
 from seen_core.problems import Problem
 from seen_core.receivers import payloads
-from seen_core.sheets import Sheet, read_sheet
+from seen_core.sheets import Pending, Sheet, read_sheet, read_sheet_checking_ahead
 from seen_core.statuses import JobState, Status
 
 if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay for it
@@ -52,6 +52,39 @@ def read(
 
         return read_sheet_isolated(file_name, data, sheet=sheet, header_row=header_row)
     return read_sheet(file_name, data, sheet=sheet, header_row=header_row)
+
+
+def read_checking_ahead(
+    file_name: str, data: bytes, options: CheckOptions
+) -> tuple[Sheet, CheckAhead]:
+    """`read(isolated=True)`, and the sheet's first check (its suggested mapping, these
+    options) made meanwhile in the process that read it, on another core: the app's pages go
+    on while it is made. `CheckAhead.result` gives it once it fits the check asked for."""
+    sheet, pending = read_sheet_checking_ahead(file_name, data, asdict(options))
+    return sheet, CheckAhead(sheet, pending)
+
+
+@dataclass(frozen=True)
+class CheckAhead:
+    """A check of a sheet made in its reader process (see `read_checking_ahead`)."""
+
+    sheet: Sheet
+    pending: Pending
+
+    def result(
+        self, table: pd.DataFrame, mapping: FieldMapping, options: CheckOptions
+    ) -> CheckResult | None:
+        """The check made ahead, if it is the check of this table (the sheet as read, without
+        changes) with this mapping and these options; else None. Waits for the reader."""
+        if table is not self.sheet.table:
+            return None
+        made = self.pending.wait()
+        if made is None:
+            return None
+        made_mapping, made_options, result = made
+        if made_mapping != mapping.to_dict() or made_options != options:
+            return None
+        return result
 
 
 def mapping_for(sheet: Sheet, chosen: Mapping | None = None) -> FieldMapping:
@@ -211,12 +244,17 @@ def check(
     table: pd.DataFrame | None = None,
     target: str = "",
     held: Mapping[int, tuple[str, str]] | None = None,
+    made: CheckResult | None = None,
 ) -> Checked:
-    """Every rule on every row of the sheet (with its changes, when `table` is given)."""
+    """Every rule on every row of the sheet (with its changes, when `table` is given).
+
+    `made`: the rules' result for this table, mapping and options, made already (ahead, in
+    the reader process); it is used instead of checking again."""
     options = options or CheckOptions()
     table = sheet.table if table is None else table
     held = dict(held or {})
-    result = _without_held(checks.check_sheet(table, mapping, options), table, mapping, held)
+    made = made if made is not None else checks.check_sheet(table, mapping, options)
+    result = _without_held(made, table, mapping, held)
     return Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
 
 

@@ -49,6 +49,7 @@ class Work:
         self._preparing: threading.Thread | None = None
         self._check_lock = threading.RLock()  # one check at a time, the page's or the background's
         self._checking: threading.Thread | None = None
+        self._ahead: flow.CheckAhead | None = None  # the first check, made by the reader
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -64,19 +65,28 @@ class Work:
         destination: str = "sandbox",
         isolated: bool = True,
     ) -> Work:
-        """A new draft for an uploaded file; a file that cannot be read makes no draft."""
-        sheet = flow.read(file_name, data, isolated=isolated)
-        settings = Settings(
-            step=Step.UPLOAD,
-            target=target,
-            destination=destination,
-            sheet_name=sheet.sheet_name,
-            header_row=sheet.header_row,
-        )
+        """A new draft for an uploaded file; a file that cannot be read makes no draft.
+
+        The reader process goes on to make the sheet's first check (see
+        `flow.read_checking_ahead`), so the pages after Upload are not slowed by it."""
+        settings = Settings(step=Step.UPLOAD, target=target, destination=destination)
+        ahead = None
+        if isolated:
+            options = flow.check_options(
+                region=settings.region, delivery=settings.delivery, target=target
+            )
+            sheet, ahead = flow.read_checking_ahead(file_name, data, options)
+        else:
+            sheet = flow.read(file_name, data)
+        settings = replace(settings, sheet_name=sheet.sheet_name, header_row=sheet.header_row)
         draft = DraftStore(journal).create(user, file_name, data, settings)
         work = cls(journal, user, draft, data)
         work._sheets[(sheet.sheet_name, sheet.header_row)] = sheet
         work._sheets[(None, None)] = sheet
+        if ahead is not None and sheet.rows <= QUICK_CHECK_ROWS:
+            ahead.pending.cancel()  # checked here in a moment, while the page is made
+        else:
+            work._ahead = ahead
         return work
 
     @classmethod
@@ -221,7 +231,8 @@ class Work:
 
     def _check_quietly(self) -> None:
         try:
-            self.checked().prepare_views()
+            with self._check_lock:  # the views too, before a page may name it for a campaign
+                self._check().prepare_views()
         except Exception:  # the page that needs the check says what went wrong
             log.debug("background check failed", exc_info=True)
 
@@ -262,6 +273,8 @@ class Work:
             held = self._checked[1].held
         else:
             held = flow.held_rows(self.sent_outcomes()) if sends else {}
+        ahead, self._ahead = self._ahead, None  # asked for once: the first check
+        made = None if ahead is None else ahead.result(table, self.mapping, self.options)
         checked = flow.check(
             self.sheet(),
             self.mapping,
@@ -269,6 +282,7 @@ class Work:
             table=table,
             target=self.settings.target,
             held=held,
+            made=made,
         )
         self._checked = (key, checked)
         return checked

@@ -13,7 +13,7 @@ import pytest
 from builders import messy_workbook
 from streamlit.testing.v1 import AppTest
 
-from seen_core import flow
+from seen_core import flow, workbench
 from seen_core.drafts import User
 from seen_core.journal import Journal, default_path
 from seen_core.statuses import Status
@@ -167,6 +167,9 @@ def test_upload_and_map_do_not_wait_for_the_first_check(app, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(flow.checks, "check_sheet", slow_check)
+    monkeypatch.setattr(workbench, "QUICK_CHECK_ROWS", 0)  # the reader checks ahead, slowly
+    original_ahead = flow.CheckAhead.result
+    monkeypatch.setattr(flow.CheckAhead, "result", lambda *a: time.sleep(1.0) or original_ahead(*a))
     at = upload(app)
     started = time.monotonic()
     at.button(key="to_map").click().run()

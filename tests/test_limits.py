@@ -122,6 +122,22 @@ def test_reading_in_isolation_gives_the_same_sheet():
         read_sheet_isolated("kunder.xlsx", messy_workbook(), sheet="Budsjett")
 
 
+def test_the_reader_checks_ahead_as_this_process_would_and_then_ends():
+    from dataclasses import asdict
+
+    from seen_core.checks import CheckOptions, check_sheet
+    from seen_core.mapping import suggest
+    from seen_core.sheets import read_sheet_checking_ahead
+
+    options = CheckOptions(region="SE", delivery=False)
+    sheet, pending = read_sheet_checking_ahead("kunder.xlsx", messy_workbook(), asdict(options))
+    mapping, made_options, result = pending.wait()
+    here = check_sheet(sheet.table, suggest(sheet.columns), options)
+    assert mapping == suggest(sheet.columns).to_dict() and made_options == options
+    assert result.problems == here.problems and result.rows == here.rows
+    assert pending._answers.reader.wait(timeout=10) == 0  # no reader left behind
+
+
 def test_a_parse_over_the_memory_limit_ends_only_its_reader():
     people = b"Fornavn,Etternavn,E-post\n" + b"Ola,Nordmann,ola@example.no\n" * 300_000
     with pytest.raises(LimitError, match="within the server's memory limit of 64 MB"):

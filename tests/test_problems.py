@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from seen_core.problems import CATALOGUE, describe
+from seen_core.problems import CATALOGUE, Problem, describe
 
 SOURCE = Path(__file__).resolve().parent.parent / "seen_core"
 
@@ -59,3 +59,14 @@ def test_each_kind_has_a_severity_a_title_and_what_to_do():
 def test_an_unknown_code_is_described_plainly():
     kind = describe("phone_on_holiday")
     assert (kind.title, kind.severity) == ("Phone on holiday", "error")
+
+
+def test_a_problem_survives_pickling_as_it_was():
+    """The reader process sends its check as a pickle (see sheets.read_sheet_checking_ahead)."""
+    import pickle
+
+    problem = Problem(7, "E-post", "email", "email_invalid", "error", "'x@' is not valid.")
+    sheet_wide = Problem(None, None, "customer_id", "customer_id_missing", "warning", "None.")
+    for pickled in (problem, sheet_wide):
+        again = pickle.loads(pickle.dumps(pickled, protocol=pickle.HIGHEST_PROTOCOL))
+        assert again == pickled and type(again) is Problem

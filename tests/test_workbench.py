@@ -196,6 +196,46 @@ def test_only_a_small_sheets_first_check_is_waited_for(journal, monkeypatch, row
     assert work.checked_by_now().counts["rows"] == rows
 
 
+@pytest.fixture
+def checked_here(monkeypatch) -> list[int]:
+    """Each full check made in this process; a sheet this test upload counts as a big one,
+    whose first check the reader process makes."""
+    from seen_core import workbench
+
+    monkeypatch.setattr(workbench, "QUICK_CHECK_ROWS", 0)
+    made: list[int] = []
+    original = flow.checks.check_sheet
+    monkeypatch.setattr(
+        flow.checks, "check_sheet", lambda t, *a, **k: made.append(len(t)) or original(t, *a, **k)
+    )
+    return made
+
+
+def test_the_reader_process_makes_the_first_check(journal, checked_here):
+    work = Work.start(journal, ALICE, "kunder.xlsx", messy_workbook())  # isolated, as the app
+    checked = work.checked()
+    assert checked_here == []  # made in the reader, on another core
+    here = flow.check(work.sheet(), work.mapping, work.options)
+    assert checked.result.problems == here.result.problems
+    assert checked.counts == here.counts == {
+        "rows": 7, "ready": 1, "attention": 6, "held": 0, "warnings": 0,
+    }  # fmt: skip
+
+
+def test_the_readers_check_is_not_used_once_the_choices_differ(journal, checked_here):
+    work = Work.start(journal, ALICE, "kunder.xlsx", messy_workbook())
+    work.update(region="SE")  # before the first check was asked for
+    assert work.checked().options.region == "SE"
+    assert checked_here == [7]  # checked here, with the country chosen
+
+
+def test_a_reader_that_gives_no_check_leaves_it_to_the_app(journal, checked_here):
+    work = Work.start(journal, ALICE, "kunder.xlsx", messy_workbook())
+    work._ahead.pending.cancel()  # the reader is stopped, as the kernel's OOM killer would
+    assert work.checked().counts["attention"] == 6
+    assert len(checked_here) == 1
+
+
 def test_a_new_campaign_reuses_the_check_and_a_workspace_checks_again(journal, monkeypatch):
     work = start(journal)
     first = work.checked()
