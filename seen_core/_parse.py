@@ -3,7 +3,8 @@
 It reads a pickled request on stdin: (file name, bytes, sheet, Limits, header row, ahead).
 It limits its own memory (address space), CPU time and core file, parses with
 `sheets.read_grid`, and writes the answer on stdout as a frame (8-byte length, then a pickle):
-("grid", (sheet names, sheet, cells)), ("error", SheetError) or ("memory", None).
+("grid", (sheet names, sheet, `sheets.pack_columns` of the cells)), ("error", SheetError) or
+("memory", None).
 An abort or the kernel's OOM killer ends it without an answer; the caller reads the exit status.
 
 `ahead` (check options as a dict, or None): after the cells, the first check of the sheet
@@ -66,8 +67,8 @@ def check_ahead(
     """The first check of the sheet the caller makes of these cells, with its suggested mapping."""
     from seen_core import checks, mapping, sheets
 
-    sheet_names, sheet_name, cells = grid
-    sheet = sheets._sheet_from_grid(file_name, "", sheet_names, sheet_name, cells, header_row)
+    sheet_names, sheet_name, columns = grid
+    sheet = sheets._sheet_from_grid(file_name, "", sheet_names, sheet_name, columns, header_row)
     suggested = mapping.suggest(sheet.columns)
     made = checks.CheckOptions(**options)
     return "checked", (suggested.to_dict(), made, checks.check_sheet(sheet.table, suggested, made))
@@ -88,8 +89,12 @@ def main() -> None:
     limit_this_process(limits)
     gc.disable()  # millions of small objects and no cycles, in a process that lives briefly
     outcome: tuple[str, object]
+    columns = None
     try:
-        outcome = ("grid", sheets.read_grid(file_name, data, sheet, limits, checked=True))
+        sheet_names, sheet_name, grid = sheets.read_grid(file_name, data, sheet, limits, True)
+        columns = sheets.columns_of(grid)
+        del grid
+        outcome = ("grid", (sheet_names, sheet_name, sheets.pack_columns(columns)))
     except SheetError as error:
         outcome = ("error", error)
     except MemoryError:
@@ -97,10 +102,13 @@ def main() -> None:
     del data
     try:
         write_frame(answer, outcome)
-        if ahead is not None and outcome[0] == "grid":
+        del outcome
+        if ahead is not None and columns is not None:
             os.nice(10)  # work ahead: the app's pages (and the browser) come first
             try:
-                found = check_ahead(file_name, header_row, ahead, outcome[1])
+                found = check_ahead(
+                    file_name, header_row, ahead, (sheet_names, sheet_name, columns)
+                )
             except Exception:  # MemoryError too: the app checks in its own process instead
                 found = ("error", None)
             write_frame(answer, found, shared=True)

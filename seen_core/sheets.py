@@ -343,36 +343,78 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _table(grid: list[list[str]], header_index: int) -> tuple[list[str], pd.DataFrame, int]:
+def columns_of(grid: list[list[str]]) -> list[list[str]]:
+    """The grid's columns, each as long as the grid (rows shorter than the widest padded)."""
+    width = max(map(len, grid), default=0)
+    if len(set(map(len, grid))) > 1:  # CSV rows can differ; a workbook's never do
+        grid = [row if len(row) == width else row + [""] * (width - len(row)) for row in grid]
+    return [list(column) for column in zip(*grid, strict=True)]
+
+
+# Characters that join a column's cells into one string for the way from the reader process:
+# the first that no cell of the column holds (NUL nearly always).
+_JOINERS = ("\x00", "\x1f", "\x1e", "\ufdd0")
+
+
+def pack_columns(columns: list[list[str]]) -> tuple[int, list[tuple[str, str] | list[str]]]:
+    """The columns for a pickle: each joined into one string where a character no cell holds
+    can be found (1 string to pickle and split again, instead of 100,000 to unpickle)."""
+    height = len(columns[0]) if columns else 0
+    packed: list[tuple[str, str] | list[str]] = []
+    for column in columns:
+        for joiner in _JOINERS:
+            text = joiner.join(column)
+            if text.count(joiner) == height - 1:
+                packed.append((joiner, text))
+                break
+        else:
+            packed.append(column)
+    return height, packed
+
+
+def unpack_columns(packed: tuple[int, list[tuple[str, str] | list[str]]]) -> list[list[str]]:
+    height, columns = packed
+    if not height:
+        return [[] for _ in columns]
+    return [c[1].split(c[0]) if isinstance(c, tuple) else c for c in columns]
+
+
+def _top_rows(columns: list[list[str]], count: int) -> list[list[str]]:
+    return [list(row) for row in zip(*(column[:count] for column in columns), strict=True)]
+
+
+def _table(columns: list[list[str]], header_index: int) -> tuple[list[str], pd.DataFrame, int]:
+    """The people below the header, a column at a time: blank rows left out (and counted),
+    trailing columns with neither header nor data dropped, the index the spreadsheet rows."""
+    import numpy as np
     import pandas as pd  # here, so that the isolated reader (read_grid) starts without it
 
-    header = grid[header_index] if header_index < len(grid) else []
-    body = grid[header_index + 1 :]
-    width = max([len(header), *(len(r) for r in body[:1000])], default=0)
-    if body:
-        width = max(width, max(len(r) for r in body))
-    # Drop trailing columns that have neither a header nor any data.
-    used = [bool(header[i].strip()) if i < len(header) else False for i in range(width)]
-    for i in [i for i in range(width) if not used[i]]:  # usually none: every column has a header
-        used[i] = any(len(row) > i and row[i].strip() for row in body)
-    while width and not used[width - 1]:
+    header = [column[header_index] if header_index < len(column) else "" for column in columns]
+    body = [column[header_index + 1 :] for column in columns]
+    width = len(columns)
+    while width and not header[width - 1].strip() and not any(map(str.strip, body[width - 1])):
         width -= 1
-    columns = unique_headers([*header[:width], *[""] * (width - len(header))])
-    rows, numbers, blank = [], [], 0
+    names = unique_headers(header[:width])
+    body = body[:width]
+    height = len(body[0]) if body else 0
+    # Blank rows: those blank in the first column, then in each next one (a set that shrinks
+    # fast, so only the first column is read whole).
+    blank = [i for i, value in enumerate(body[0]) if not value.strip()] if body else []
+    for column in body[1:]:
+        if not blank:
+            break
+        blank = [i for i in blank if not column[i].strip()]
     first_number = header_index + 2  # spreadsheet rows count from 1, and the header is one of them
-    for offset, row in enumerate(body):
-        if not "".join(row).strip():
-            blank += 1
-            continue
-        if len(row) != width:
-            row = (row + [""] * width)[:width]
-        rows.append(row)
-        numbers.append(first_number + offset)
-    frame = pd.DataFrame(rows, columns=columns, index=pd.Index(numbers, name="row"), dtype=object)
-    if not rows:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    numbers = np.arange(first_number, first_number + height, dtype=np.int64)
+    frame = pd.DataFrame(
+        dict(zip(names, body, strict=True)), index=pd.Index(numbers, name="row"), dtype=object
+    )
+    if blank:
+        frame = frame.drop(index=numbers[blank])
+    if not len(frame):
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in names})
         frame.index.name = "row"
-    return columns, frame, blank
+    return names, frame, len(blank)
 
 
 # --- public --------------------------------------------------------------------------------------
@@ -443,8 +485,10 @@ def _read_sheet(
     file_name: str, data: bytes, sheet: str | None, header_row: int | None, limits: Limits
 ) -> Sheet:
     sheet_names, sheet_name, grid = read_grid(file_name, data, sheet, limits)
+    columns = columns_of(grid)
+    del grid
     return _sheet_from_grid(
-        file_name, hashlib.sha256(data).hexdigest(), sheet_names, sheet_name, grid, header_row
+        file_name, hashlib.sha256(data).hexdigest(), sheet_names, sheet_name, columns, header_row
     )
 
 
@@ -485,29 +529,31 @@ def _sheet_from_grid(
     sha256: str,
     sheet_names: list[str],
     sheet_name: str | None,
-    grid: list[list[str]],
+    columns: list[list[str]],
     header_row: int | None,
 ) -> Sheet:
-    if not any(any(c.strip() for c in row) for row in grid):
+    """The sheet from its cells, given as columns of text (`columns_of` the grid)."""
+    if not any(value.strip() for column in columns for value in column):
         where = f"The sheet '{sheet_name}' in '{file_name}'" if sheet_name else f"'{file_name}'"
         raise SheetError(f"{where} has no data.")
+    height = len(columns[0])
     if header_row is None:
-        header_index = detect_header_row(grid)
+        header_index = detect_header_row(_top_rows(columns, HEADER_SEARCH_ROWS))
     else:
-        if not 1 <= header_row <= len(grid):
-            raise SheetError(f"Row {header_row} is outside the sheet, which has {len(grid)} rows.")
+        if not 1 <= header_row <= height:
+            raise SheetError(f"Row {header_row} is outside the sheet, which has {height} rows.")
         header_index = header_row - 1
-    columns, table, blank = _table(grid, header_index)
+    names, table, blank = _table(columns, header_index)
     return Sheet(
         file_name=file_name,
         sha256=sha256,
         sheet_names=sheet_names,
         sheet_name=sheet_name,
         header_row=header_index + 1,
-        columns=columns,
+        columns=names,
         table=table,
         blank_rows=blank,
-        preview=[list(r) for r in grid[:PREVIEW_ROWS]],
+        preview=_top_rows(columns, PREVIEW_ROWS),
     )
 
 
@@ -716,10 +762,10 @@ def _read_isolated(
             kind, value = _outcome(file_name, frame, answers)
             del frame
             if kind == "grid":
-                sheet_names, sheet_name, grid = value
+                sheet_names, sheet_name, packed = value
                 sha256 = hashlib.sha256(data).hexdigest()
                 found = _sheet_from_grid(
-                    file_name, sha256, sheet_names, sheet_name, grid, header_row
+                    file_name, sha256, sheet_names, sheet_name, unpack_columns(packed), header_row
                 )
                 return found, (Pending(answers, deadline) if ahead is not None else None)
     except BaseException:

@@ -217,3 +217,33 @@ def test_unreadable_file_is_one_clear_sentence(name: str, data: bytes, words: st
 def test_workbook_with_a_csv_name_is_explained():
     with pytest.raises(SheetError, match="rename it"):
         read_sheet("kunder.csv", messy_workbook())
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        [["Fornavn", "Ola", "Kari"], ["E-post", "ola@x.no", ""]],
+        [["Notat", "a\x00b", "c"], ["x", "y", "z"]],  # a NUL in a cell: another joiner
+        [["\x00\x1f\x1e\ufdd0", "", "end"]],  # every joiner in a cell: the cells as they are
+        [[], []],  # no rows
+        [["", "", ""]],
+    ],
+)
+def test_columns_come_back_from_the_reader_as_they_went(columns):
+    import pickle
+
+    from seen_core.sheets import pack_columns, unpack_columns
+
+    packed = pickle.loads(pickle.dumps(pack_columns(columns)))
+    assert unpack_columns(packed) == columns
+
+
+def test_ragged_csv_rows_read_the_same_in_isolation():
+    from seen_core.sheets import read_sheet_isolated
+
+    data = "Fornavn;E-post;Mobil\nOla;ola@x.no\nKari;;45860321;extra\n;;\nPer\n".encode()
+    alone, here = read_sheet_isolated("p.csv", data), read_sheet("p.csv", data)
+    assert alone.table.equals(here.table) and alone.columns == here.columns
+    assert here.columns == ["Fornavn", "E-post", "Mobil", "Column D"]
+    assert here.table.index.tolist() == [2, 3, 5] and here.blank_rows == 1
+    assert here.table.loc[3].tolist() == ["Kari", "", "45860321", "extra"]
