@@ -91,9 +91,7 @@ def main() -> None:
     outcome: tuple[str, object]
     columns = None
     try:
-        sheet_names, sheet_name, grid = sheets.read_grid(file_name, data, sheet, limits, True)
-        columns = sheets.columns_of(grid)
-        del grid
+        sheet_names, sheet_name, columns = sheets.read_grid(file_name, data, sheet, limits, True)
         outcome = ("grid", (sheet_names, sheet_name, sheets.pack_columns(columns)))
     except SheetError as error:
         outcome = ("error", error)

@@ -145,14 +145,17 @@ def cell_too_long(where: str, limits: Limits, row: int | None = None) -> LimitEr
     )
 
 
-def check_cell_lengths(where: str, grid: list[list[str]], limits: Limits) -> None:
-    """Refuse a grid of text cells where one cell is longer than the limit."""
+def check_cell_lengths(where: str, columns: list[list[str]], limits: Limits) -> None:
+    """Refuse cells of text, given as columns, where one cell is longer than the limit."""
     most = limits.cell_chars
-    if max(map(len, itertools.chain.from_iterable(grid)), default=0) <= most:  # one pass in C
+    if max(map(len, itertools.chain.from_iterable(columns)), default=0) <= most:  # one pass in C
         return
-    for index, row in enumerate(grid):
-        if row and max(map(len, row)) > most:
-            raise cell_too_long(where, limits, index + 1)
+    row = min(
+        next(i for i, value in enumerate(column) if len(value) > most)
+        for column in columns
+        if max(map(len, column), default=0) > most
+    )
+    raise cell_too_long(where, limits, row + 1)
 
 
 # --- workbooks: the zip directory, declared and actual extents, long strings --------------------

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import python_calamine
 
@@ -43,6 +43,8 @@ from seen_core.limits import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+Cell = TypeVar("Cell")  # a cell as calamine gives it, or as text
 
 WORKBOOK_TYPES = (".xlsx", ".xlsm", ".xls", ".ods")
 FILE_TYPES = (".csv", ".txt", *WORKBOOK_TYPES)
@@ -111,6 +113,25 @@ def cell_text(value: object) -> str:
         total = int(value.total_seconds())
         return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
     return str(value)
+
+
+def _text_columns(grid: list[list[object]]) -> list[list[str]]:
+    """Every cell as text, a column at a time (`columns_of` the grid): a column of text only
+    (names, e-mails) is taken as it is; in the others, numbers and dates become text."""
+    return [_column_text(column) for column in columns_of(grid)]
+
+
+def _column_text(column: list[object]) -> list[str]:
+    kinds = set(map(type, column))
+    if kinds == {str}:
+        return column
+    if kinds <= {str, float}:  # phone numbers and ids stored as numbers: whole numbers, mostly
+        return [
+            c if type(c) is str else str(int(c)) if c.is_integer() else cell_text(c) for c in column
+        ]
+    if kinds <= {str, dt.date}:  # a column of dates
+        return [c if type(c) is str else c.isoformat() for c in column]
+    return [c if type(c) is str else cell_text(c) for c in column]
 
 
 def _grid_text(grid: list[list[object]]) -> list[list[str]]:
@@ -343,7 +364,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def columns_of(grid: list[list[str]]) -> list[list[str]]:
+def columns_of(grid: list[list[Cell]]) -> list[list[Cell]]:
     """The grid's columns, each as long as the grid (rows shorter than the widest padded)."""
     width = max(map(len, grid), default=0)
     if len(set(map(len, grid))) > 1:  # CSV rows can differ; a workbook's never do
@@ -484,9 +505,7 @@ def read_sheet(
 def _read_sheet(
     file_name: str, data: bytes, sheet: str | None, header_row: int | None, limits: Limits
 ) -> Sheet:
-    sheet_names, sheet_name, grid = read_grid(file_name, data, sheet, limits)
-    columns = columns_of(grid)
-    del grid
+    sheet_names, sheet_name, columns = read_grid(file_name, data, sheet, limits)
     return _sheet_from_grid(
         file_name, hashlib.sha256(data).hexdigest(), sheet_names, sheet_name, columns, header_row
     )
@@ -495,7 +514,8 @@ def _read_sheet(
 def read_grid(
     file_name: str, data: bytes, sheet: str | None, limits: Limits, checked: bool = False
 ) -> tuple[list[str], str | None, list[list[str]]]:
-    """(sheet names, the sheet read, its cells as text): the parse itself, without pandas.
+    """(sheet names, the sheet read, its cells as text in columns): the parse itself, without
+    pandas. The columns are all as long (the sheet's height).
 
     `checked`: `check_workbook` has passed already (the isolated reader checks before it starts).
     """
@@ -503,7 +523,7 @@ def read_grid(
     if kind == "csv":
         sheet_names: list[str] = []
         sheet_name = None
-        grid = _read_csv_grid(file_name, data, limits)
+        columns = columns_of(_read_csv_grid(file_name, data, limits))  # the reader checked lengths
     else:
         workbook = _open_workbook(file_name, data, limits, checked)
         sheet_names = _visible_sheets(workbook)
@@ -518,10 +538,10 @@ def read_grid(
             )
         if raw is None:
             raw = _sheet_grid(workbook, file_name, sheet_name, limits)
-        grid = _grid_text(raw)
+        columns = _text_columns(raw)
         del raw
-        check_cell_lengths(f"The sheet '{sheet_name}' in '{file_name}'", grid, limits)
-    return sheet_names, sheet_name, grid
+        check_cell_lengths(f"The sheet '{sheet_name}' in '{file_name}'", columns, limits)
+    return sheet_names, sheet_name, columns
 
 
 def _sheet_from_grid(

@@ -16,6 +16,8 @@ from builders import (
     windows_csv,
     xls_bytes,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seen_core.sheets import SheetError, list_sheets, pick_sheet, read_path, read_sheet
 
@@ -241,9 +243,29 @@ def test_columns_come_back_from_the_reader_as_they_went(columns):
 def test_ragged_csv_rows_read_the_same_in_isolation():
     from seen_core.sheets import read_sheet_isolated
 
-    data = "Fornavn;E-post;Mobil\nOla;ola@x.no\nKari;;45860321;extra\n;;\nPer\n".encode()
+    data = b"Fornavn;E-post;Mobil\nOla;ola@x.no\nKari;;45860321;extra\n;;\nPer\n"
     alone, here = read_sheet_isolated("p.csv", data), read_sheet("p.csv", data)
     assert alone.table.equals(here.table) and alone.columns == here.columns
     assert here.columns == ["Fornavn", "E-post", "Mobil", "Column D"]
     assert here.table.index.tolist() == [2, 3, 5] and here.blank_rows == 1
     assert here.table.loc[3].tolist() == ["Kari", "", "45860321", "extra"]
+
+
+_CELLS = st.one_of(
+    st.text(max_size=6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**12), 10**12).map(float),  # numbers stored as numbers
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
+    st.none(),
+)
+
+
+@given(st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(_CELLS, min_size=w, max_size=w))))
+def test_a_column_at_a_time_reads_every_cell_as_cell_text_does(grid):
+    from seen_core.sheets import _text_columns, cell_text, columns_of
+
+    expected = columns_of([[cell_text(c) for c in row] for row in grid])
+    assert _text_columns(grid) == expected
