@@ -2,22 +2,25 @@
 the same file: in process and as whole commands, with and without --json; peak memory.
 Run: .venv/bin/python bench/bench_validate.py [clean|messy]
 
-Each figure is the best of several runs, as wall time and as CPU time: on a shared machine
-the CPU time is the steadier of the two.
+Each kind runs once a round, several rounds: a busy moment of the shared machine falls on all
+kinds alike. The figures are the best of the rounds, as wall time and as CPU time (the steadier
+of the two on a shared machine), with the median of the rounds' own ratios beside them.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import python_calamine
-from common import ROOT, messy_workbook, table, timed, verdict, workbook
+from common import ROOT, messy_workbook, table, verdict, workbook
 
 from seen_core.checks import CheckOptions, check_sheet
 from seen_core.contact import email_valid, phone_e164
@@ -74,7 +77,10 @@ def validate_json(data: bytes, out: Path) -> None:
         write_json(document, stream)
 
 
-def child(*args: str) -> tuple[float, float]:
+Run = tuple[float, float]  # wall seconds, CPU seconds
+
+
+def child(*args: str) -> Run:
     """Wall and CPU seconds of a fresh interpreter run with these arguments, its output thrown
     away as `> /dev/null` does."""
     start = time.perf_counter()
@@ -108,49 +114,85 @@ def ratio(ours: tuple[float, float], bare: tuple[float, float]) -> str:
     return f"{ours[0] / bare[0]:.2f}x wall, {ours[1] / bare[1]:.2f}x CPU"
 
 
-def measure(name: str, path: Path, runs: int = 5) -> list[tuple[str, str, str, str]]:
+def one_run(action: Callable[[], object], setup: Callable[[], object] | None = None) -> Run:
+    if setup is not None:
+        setup()
+    start, start_cpu = time.perf_counter(), time.process_time()
+    action()
+    return time.perf_counter() - start, time.process_time() - start_cpu
+
+
+def rounds(kinds: dict[str, Callable[[], Run]], runs: int) -> dict[str, list[Run]]:
+    """Each kind once a round, `runs` rounds: a busy or a quiet moment of the shared machine
+    falls on all kinds alike, and each round gives a ratio of its own."""
+    found: dict[str, list[Run]] = {kind: [] for kind in kinds}
+    for _ in range(runs):
+        for kind, run in kinds.items():
+            found[kind].append(run())
+    return found
+
+
+def best(found: list[Run]) -> Run:
+    return min(w for w, _ in found), min(c for _, c in found)
+
+
+def median_ratio(ours: list[Run], bare: list[Run]) -> float:
+    """The median over the rounds of ours ÷ bare, wall time."""
+    return statistics.median(o[0] / b[0] for o, b in zip(ours, bare, strict=True))
+
+
+def measure(name: str, path: Path, runs: int = 7) -> list[tuple[str, str, str, str]]:
     data = path.read_bytes()
-    bare = timed(runs, lambda: bare_read(data))
-    ours = timed(runs, lambda: validate(data), cold)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "validate.json"
-        ours_json = timed(runs, lambda: validate_json(data, out), cold)
+        here = rounds(
+            {
+                "bare": lambda: one_run(lambda: bare_read(data)),
+                "validate": lambda: one_run(lambda: validate(data), cold),
+                "json": lambda: one_run(lambda: validate_json(data, out), cold),
+            },
+            runs,
+        )
         json_mb = out.stat().st_size / 1e6
 
-    # Whole commands in fresh interpreters: startup and imports count, as a user sees it. The
-    # three kinds take turns, so a busy moment of the machine falls on all of them alike.
+    # Whole commands in fresh interpreters: startup and imports count, as a user sees it.
     bare_code = (
         "import python_calamine as c; "
         f"c.CalamineWorkbook.from_path({str(path)!r}).get_sheet_by_index(0).to_python()"
     )
     command = ("-m", "seen_core", "validate", str(path))
-    kinds = {"bare": ("-c", bare_code), "validate": command, "json": (*command, "--json")}
-    runs_of: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
-    for _ in range(runs):
-        for kind, args in kinds.items():
-            runs_of[kind].append(child(*args))
-    best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in runs_of.items()}
+    commands = rounds(
+        {
+            "bare": lambda: child("-c", bare_code),
+            "validate": lambda: child(*command),
+            "json": lambda: child(*command, "--json"),
+        },
+        runs,
+    )
     peaks = {"validate": peak_mb(*command), "json": peak_mb(*command, "--json")}
 
     print(f"\n### {name}: {path.name}, {path.stat().st_size / 1e6:.1f} MB\n")
-    print("best of", runs, "(wall s / CPU s)")
-    print(f"in process: bare read {bare[0]:.2f}/{bare[1]:.2f}, read + map + check "
-          f"{ours[0]:.2f}/{ours[1]:.2f}, ... + payloads + JSON {ours_json[0]:.2f}/"
-          f"{ours_json[1]:.2f} ({json_mb:.0f} MB of JSON)")  # fmt: skip
-    print("commands:   " + ", ".join(f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in best.items()))
-    return [
-        (f"{name}: validate / bare read, in process", ratio(ours, bare), "<= 2.0x",
-         verdict(ours[0] / bare[0], 2.0)),
-        (f"{name}: validate --json / bare read, in process", ratio(ours_json, bare), "<= 3.0x",
-         verdict(ours_json[0] / bare[0], 3.0)),
-        (f"{name}: validate / bare read, commands", ratio(best["validate"], best["bare"]),
-         "<= 2.0x", verdict(best["validate"][0] / best["bare"][0], 2.0)),
-        (f"{name}: validate --json / bare read, commands", ratio(best["json"], best["bare"]),
-         "<= 3.0x", verdict(best["json"][0] / best["bare"][0], 3.0)),
-        (f"{name}: peak memory, validate / --json",
-         f"{peaks['validate']:.0f} / {peaks['json']:.0f} MB", "< 400 MB",
-         verdict(max(peaks.values()), 399.99)),
-    ]  # fmt: skip
+    print(f"best of {runs} rounds, each kind once a round (wall s / CPU s)")
+    b, v, j = (best(here[k]) for k in ("bare", "validate", "json"))
+    print(f"in process: bare read {b[0]:.2f}/{b[1]:.2f}, read + map + check {v[0]:.2f}/{v[1]:.2f}, "
+          f"... + payloads + JSON {j[0]:.2f}/{j[1]:.2f} ({json_mb:.0f} MB of JSON)")  # fmt: skip
+    print("commands:   " + ", ".join(
+        f"{k} {best(found)[0]:.2f}/{best(found)[1]:.2f}" for k, found in commands.items()
+    ))  # fmt: skip
+    rows = []
+    for where, found in (("in process", here), ("commands", commands)):
+        for kind, label, goal in (("validate", "validate", 2.0), ("json", "validate --json", 3.0)):
+            middle = median_ratio(found[kind], found["bare"])
+            rows.append((
+                f"{name}: {label} / bare read, {where}",
+                f"{ratio(best(found[kind]), best(found['bare']))} (median {middle:.2f}x)",
+                f"<= {goal}x",
+                verdict(best(found[kind])[0] / best(found["bare"])[0], goal),
+            ))  # fmt: skip
+    rows.append((f"{name}: peak memory, validate / --json",
+                 f"{peaks['validate']:.0f} / {peaks['json']:.0f} MB", "< 400 MB",
+                 verdict(max(peaks.values()), 399.99)))  # fmt: skip
+    return rows
 
 
 def main(which: list[str] | None = None) -> None:
