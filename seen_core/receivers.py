@@ -63,7 +63,11 @@ def _payloads(
         values = table[column].to_numpy(dtype=object)
         if positions is not None:
             values = values[positions]
-        return [(value or "").strip() for value in values.tolist()]
+        cells = values.tolist()
+        try:
+            return list(map(str.strip, cells))  # cells are text: stripped in C
+        except TypeError:  # an edit left a None
+            return [(value or "").strip() for value in cells]
 
     receivers: list[dict[str, object]] = [{} for _ in numbers]
     for name in FIELD_NAMES:
@@ -86,4 +90,4 @@ def _payloads(
     for receiver, extra in zip(receivers, extras, strict=False):
         if extra:
             receiver["extra_args"] = extra
-    return [(int(row), receiver) for row, receiver in zip(numbers, receivers, strict=True)]
+    return list(zip(map(int, numbers), receivers, strict=True))

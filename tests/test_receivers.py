@@ -70,3 +70,18 @@ def test_phone_is_read_in_the_campaign_region():
     mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"})
     cells = {"Fornavn": "Sven", "Mobil": "070-123 45 67"}
     assert payload(cells, mapping, region="SE")["phone"] == "+46701234567"
+
+
+def test_a_cell_left_empty_by_an_edit_is_left_out():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {"Fornavn": [" Kari ", "Ola"], "E-post": [None, "ola@x.no"], "Mobil": ["45860321", None]},
+        index=pd.Index([2, 3], name="row"),
+        dtype=object,
+    )
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post", "phone": "Mobil"})
+    assert payloads(table, mapping) == [
+        (2, {"first_name": "Kari", "phone": "+4745860321"}),
+        (3, {"first_name": "Ola", "email": "ola@x.no"}),
+    ]
