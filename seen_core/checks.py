@@ -16,7 +16,7 @@ from seen_core.bulk import gc_paused
 from seen_core.contact import emails_not_valid, phones_not_valid
 from seen_core.mapping import Mapping, mapping_problems
 from seen_core.problems import Problem
-from seen_core.wording import phone_message
+from seen_core.wording import phone_messages
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 IMAGE_TYPES = ("image/jpg", "image/jpeg", "image/png")
@@ -233,11 +233,12 @@ def _row_rules(
             Problem(numbers[i], col("email"), "email", "email_invalid", "error",
                     f"'{emails[i].strip()}' is not a valid e-mail address.")
         )  # fmt: skip
-    for i in bad_phones:
+    phone_column = col("phone")
+    messages = phone_messages([phones[i] for i in bad_phones], region)
+    for i, message in zip(bad_phones, messages, strict=True):
         by_position.setdefault(i, []).append(
-            Problem(numbers[i], col("phone"), "phone", "phone_invalid", "error",
-                    phone_message(phones[i].strip(), region))
-        )  # fmt: skip
+            Problem(numbers[i], phone_column, "phone", "phone_invalid", "error", message)
+        )
     for i in no_contact:
         by_position.setdefault(i, []).append(
             Problem(numbers[i], None, None, "no_contact", contact_severity,
