@@ -102,8 +102,6 @@ def phone_messages(values: list[str], region: str) -> list[str]:
     messages = []
     for value in values:
         value = value.strip()
-        written_with_code = value.startswith(("+", "00"))  # as has_country_code says
-        messages.append(
-            f"'{value}' is not a valid phone number{'.' if written_with_code else read_as}"
-        )
+        why = "." if has_country_code(value) else read_as
+        messages.append(f"'{value}' is not a valid phone number{why}")
     return messages
