@@ -102,7 +102,6 @@ def main() -> None:
         write_frame(answer, outcome)
         del outcome
         if ahead is not None and columns is not None:
-            os.nice(10)  # work ahead: the app's pages (and the browser) come first
             try:
                 found = check_ahead(
                     file_name, header_row, ahead, (sheet_names, sheet_name, columns)

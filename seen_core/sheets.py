@@ -812,8 +812,8 @@ def _over_time(file_name: str, limits: Limits) -> LimitError:
 
 
 def _outcome(file_name: str, frame: bytes | None, answers: _Answers) -> tuple[str, object]:
-    """What the reader sent: ("grid", (names, name, grid)) or ("error", SheetError) or
-    ("memory", None); or, when it ended without a usable answer, what its end means:
+    """What the reader sent: ("grid", (names, name, packed columns)) or ("error", SheetError)
+    or ("memory", None); or, when it ended without a usable answer, what its end means:
     ("memory", None), ("time", None) or ("broken", None)."""
     if frame is not None:
         try:
