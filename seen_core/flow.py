@@ -61,7 +61,7 @@ def read_checking_ahead(
     options) made meanwhile in the process that read it, on another core: the app's pages go
     on while it is made. `CheckAhead.result` gives it once it fits the check asked for."""
     sheet, pending = read_sheet_checking_ahead(file_name, data, asdict(options))
-    return sheet, CheckAhead(sheet, pending)
+    return sheet, CheckAhead(sheet, options, pending)
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,21 @@ class CheckAhead:
     """A check of a sheet made in its reader process (see `read_checking_ahead`)."""
 
     sheet: Sheet
+    options: CheckOptions
     pending: Pending
 
     def result(
         self, table: pd.DataFrame, mapping: FieldMapping, options: CheckOptions
     ) -> CheckResult | None:
         """The check made ahead, if it is the check of this table (the sheet as read, without
-        changes) with this mapping and these options; else None. Waits for the reader."""
-        if table is not self.sheet.table:
+        changes) with this mapping and these options; else None, at once (the reader is
+        stopped). Waits for the reader when it is the one."""
+        if (
+            table is not self.sheet.table
+            or options != self.options
+            or mapping.to_dict() != suggest(self.sheet.columns).to_dict()
+        ):
+            self.pending.cancel()
             return None
         made = self.pending.wait()
         if made is None:

@@ -229,6 +229,18 @@ def test_the_readers_check_is_not_used_once_the_choices_differ(journal, checked_
     assert checked_here == [7]  # checked here, with the country chosen
 
 
+def test_a_changed_choice_does_not_wait_for_the_readers_check(journal, checked_here, monkeypatch):
+    from seen_core.sheets import Pending
+
+    waited = []
+    original = Pending.wait
+    monkeypatch.setattr(Pending, "wait", lambda self: waited.append(1) or original(self))
+    work = Work.start(journal, ALICE, "kunder.xlsx", messy_workbook())
+    work.update(delivery=False)
+    assert work.checked().counts["warnings"] == 1  # the row without contact, now a warning
+    assert waited == [] and checked_here == [7]
+
+
 def test_a_reader_that_gives_no_check_leaves_it_to_the_app(journal, checked_here):
     work = Work.start(journal, ALICE, "kunder.xlsx", messy_workbook())
     work._ahead.pending.cancel()  # the reader is stopped, as the kernel's OOM killer would
