@@ -164,7 +164,7 @@ def test_a_changed_setting_does_not_write_the_file_again(path):
         assert store.source(ALICE, draft.id) == big
 
 
-def test_a_journal_of_version_2_keeps_its_drafts_files(path, tmp_path):
+def test_a_journal_of_version_2_keeps_its_drafts_files(path):
     from seen_core.journal import _MIGRATIONS, _SCHEMA
 
     old = sqlite3.connect(path)
