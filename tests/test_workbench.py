@@ -198,7 +198,7 @@ def test_only_a_small_sheets_first_check_is_waited_for(journal, monkeypatch, row
 
 @pytest.fixture
 def checked_here(monkeypatch) -> list[int]:
-    """Each full check made in this process; a sheet this test upload counts as a big one,
+    """Each full check made in this process; the sheet a test uploads counts as a big one,
     whose first check the reader process makes."""
     from seen_core import workbench
 
