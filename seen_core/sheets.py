@@ -134,22 +134,6 @@ def _column_text(column: list[object]) -> list[str]:
     return [c if type(c) is str else cell_text(c) for c in column]
 
 
-def _grid_text(grid: list[list[object]]) -> list[list[str]]:
-    """Every cell as text. The hot loop for 100k rows: text cells pass as they are, whole
-    numbers (phone numbers and ids stored as numbers) take a short cut."""
-    return [
-        [
-            c
-            if type(c) is str
-            else str(int(c))
-            if type(c) is float and c.is_integer()
-            else cell_text(c)
-            for c in row
-        ]
-        for row in grid
-    ]
-
-
 # --- file types ----------------------------------------------------------------------------------
 
 
@@ -475,7 +459,7 @@ def _pick_sheet(
         grid = _sheet_grid(workbook, file_name, name, limits)
         if not grid:
             continue
-        top = _grid_text(grid[:HEADER_SEARCH_ROWS])
+        top = _top_rows(_text_columns(grid[:HEADER_SEARCH_ROWS]), HEADER_SEARCH_ROWS)
         header = top[detect_header_row(top)]
         score = (sum(1 for c in header if known_header(c)), len(grid))
         if score > best_score:
