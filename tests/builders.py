@@ -50,10 +50,18 @@ MESSY_ROWS: list[tuple[int, list[object]]] = [
 MESSY_ROW_COUNT = len(MESSY_ROWS)
 
 
+def _workbook(buffer: io.BytesIO, options: dict | None = None) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook that comes out the same bytes every time (xlsxwriter stamps the
+    time of writing in the file's properties, so two builds a second apart would differ)."""
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, **(options or {})})
+    book.set_properties({"created": dt.datetime(2026, 11, 20, 9, 0)})
+    return book
+
+
 def messy_workbook() -> bytes:
     """A Norwegian export: a notes sheet first, title rows above the header, numbers as numbers."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = _workbook(buffer)
     notes = book.add_worksheet("Notater")
     notes.write_string(0, 0, "Husk å sende før fredag")
     notes.write_string(1, 0, "Spør Kari om bildene")
@@ -95,7 +103,7 @@ def ods_bytes(tmp: Path) -> bytes:
 def big_workbook(rows: int) -> bytes:
     """An 8-column XLSX of `rows` clean receivers (used by tests sparingly and by bench/)."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
+    book = _workbook(buffer, {"constant_memory": True})
     sheet = book.add_worksheet("People")
     header = [
         "Customer ID",
@@ -136,7 +144,7 @@ def csv_bytes(
 def clean_workbook() -> bytes:
     """Three receivers that pass every check, with a customer ID column."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = _workbook(buffer)
     sheet = book.add_worksheet("People")
     sheet.write_row(0, 0, ["Customer ID", "First name", "Email", "Mobile"])
     sheet.write_row(1, 0, ["c1", "Anna", "anna@example.com", "+4745860321"])
@@ -150,7 +158,7 @@ def cells_workbook() -> bytes:
     """Cells of every kind a user types: dates, decimals, text with leading zeros, blank and
     repeated headers, a blank row in the middle."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = _workbook(buffer)
     sheet = book.add_worksheet("Ark1")
     date_format = book.add_format({"num_format": "dd.mm.yyyy"})
     sheet.write_row(0, 0, ["Fornavn", "Født", "", "Postnr", "Fornavn", "Beløp"])
@@ -242,7 +250,7 @@ def _xlsx_parts(sheet_xml: bytes | None = None, strings_xml: bytes | None = None
     import zlib
 
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = _workbook(buffer)
     book.add_worksheet("Ark1").write_string(0, 0, "Fornavn")
     book.close()
     parts = []
