@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import logging
 import math
 import pickle
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import python_calamine
 
+from seen_core import xlsx_pieces
 from seen_core.bulk import gc_paused
 from seen_core.errors import SheetError
 from seen_core.limits import (
@@ -286,6 +288,81 @@ def _sheet_grid(
         raise SheetError(f"The sheet '{name}' in '{file_name}' could not be read.") from None
 
 
+def _columns_in_pieces(
+    file_name: str, data: bytes, name: str, limits: Limits
+) -> list[list[str]] | None:
+    """The sheet's cells as text in columns, parsed in pieces, one thread each (calamine lets
+    go of the interpreter's lock while it parses, so the pieces parse on every core at once).
+
+    None where the sheet is not cut (`xlsx_pieces`), a piece does not parse, or the pieces'
+    rows overlap: the caller parses the sheet whole, which also gives any sentence for it.
+    """
+    books = xlsx_pieces.pieces_for(data, name)
+    if books is None:
+        return None
+    where = f"The sheet '{name}' in '{file_name}'"
+    parsed: list[tuple[tuple[int, int], tuple[int, int], list[list[str]]] | None] = []
+    parsed.extend(None for _ in books)
+    refused: list[LimitError] = []
+
+    def parse(index: int) -> None:
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(books[index]))
+            books[index] = b""  # calamine holds a copy of its own
+            loaded = book.get_sheet_by_name(name)
+            start, end = loaded.start, loaded.end
+            if start is None or end is None:
+                return  # a piece with no cells: parse the sheet whole rather than guess
+            check_extent(where, end[0] + 1, end[1] + 1, limits)
+            grid = loaded.to_python(skip_empty_area=True)
+            del book, loaded
+            # The text of this piece's cells is made while the next piece still parses.
+            parsed[index] = (start, end, _text_columns(grid))
+        except LimitError as error:
+            refused.append(error)
+        except Exception:  # calamine raises several types; the whole parse says what is wrong
+            return
+
+    threads = [
+        threading.Thread(target=parse, args=(i,), name=f"sheet piece {i + 1}")
+        for i in range(len(books))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if refused:
+        raise refused[0]
+    pieces = [piece for piece in parsed if piece is not None]
+    if len(pieces) < len(parsed) or any(
+        later[0][0] <= earlier[1][0] for earlier, later in itertools.pairwise(pieces)
+    ):
+        return None
+    width = max(end[1] for _, end, _ in pieces) + 1
+    check_extent(where, pieces[-1][1][0] + 1, width, limits)
+    return _joined(pieces, width)
+
+
+def _joined(
+    pieces: list[tuple[tuple[int, int], tuple[int, int], list[list[str]]]], width: int
+) -> list[list[str]]:
+    """Columns from A and rows from 1, from pieces that each start at their own (row, column):
+    what calamine gives for the whole sheet, with blank cells where no piece reaches."""
+    columns: list[list[str]] = [[] for _ in range(width)]
+    row = 0
+    for (top, left), _, cells in pieces:
+        height = len(cells[0])
+        for index, column in enumerate(columns):
+            if top > row:
+                column.extend([""] * (top - row))
+            if left <= index < left + len(cells):
+                column.extend(cells[index - left])
+            else:
+                column.extend([""] * height)
+        row = top + height
+    return columns
+
+
 def _visible_sheets(workbook: python_calamine.CalamineWorkbook) -> list[str]:
     names = [
         m.name
@@ -520,10 +597,14 @@ def read_grid(
             raise SheetError(
                 f"'{file_name}' has no sheet named '{sheet}'; it has: {', '.join(sheet_names)}."
             )
+        columns = None
         if raw is None:
-            raw = _sheet_grid(workbook, file_name, sheet_name, limits)
-        columns = _text_columns(raw)
-        del raw
+            columns = _columns_in_pieces(file_name, data, sheet_name, limits)
+        if columns is None:
+            if raw is None:
+                raw = _sheet_grid(workbook, file_name, sheet_name, limits)
+            columns = _text_columns(raw)
+            del raw
         check_cell_lengths(f"The sheet '{sheet_name}' in '{file_name}'", columns, limits)
     return sheet_names, sheet_name, columns
 

@@ -1,0 +1,187 @@
+"""A big worksheet parsed in pieces, one thread each, reads exactly as when parsed whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import python_calamine
+import xlsxwriter
+from builders import HEADER, _xlsx_parts, _zip, messy_workbook
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from seen_core import sheets, xlsx_pieces
+from seen_core.limits import LimitError, Limits
+
+LIMITS = Limits()
+
+
+@pytest.fixture(autouse=True)
+def cut_any_size(monkeypatch):
+    """The tests' workbooks are small: cut them all the same, in three pieces."""
+    monkeypatch.setattr(xlsx_pieces, "SMALL", 0)
+    monkeypatch.setattr(xlsx_pieces, "cores", lambda: 3)
+
+
+def whole(data: bytes, sheet: str, limits: Limits = LIMITS) -> list[list[str]]:
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return sheets._text_columns(sheets._sheet_grid(book, "p.xlsx", sheet, limits))
+
+
+def in_pieces(data: bytes, sheet: str, limits: Limits = LIMITS) -> list[list[str]] | None:
+    return sheets._columns_in_pieces("p.xlsx", data, sheet, limits)
+
+
+def test_a_messy_export_reads_the_same_in_pieces(monkeypatch):
+    data = messy_workbook()
+    for count in (2, 3, 4):
+        monkeypatch.setattr(xlsx_pieces, "cores", lambda count=count: count)
+        assert len(xlsx_pieces.pieces_for(data, "Mottakere")) == count
+        assert in_pieces(data, "Mottakere") == whole(data, "Mottakere")
+    here = sheets.read_sheet("p.xlsx", data)  # picks the sheet, then reads it in pieces
+    assert here.sheet_name == "Mottakere" and here.columns == HEADER
+    assert here.table.loc[12, "Fornavn"] == " Åse " and here.table.loc[5, "Mobil"] == "4745860321"
+
+
+def test_a_chosen_sheet_among_several_is_the_one_cut():
+    data = messy_workbook()
+    assert in_pieces(data, "Notater") == whole(data, "Notater")
+    assert sheets.read_grid("p.xlsx", data, "Notater", LIMITS)[2][0][:2] == [
+        "Husk å sende før fredag",
+        "Spør Kari om bildene",
+    ]
+
+
+_CELL = st.one_of(
+    st.none(),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=8),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.booleans(),
+    st.dates(dt.date(1905, 1, 1), dt.date(2100, 1, 1)),
+    st.datetimes(dt.datetime(1905, 1, 1), dt.datetime(2100, 1, 1)),
+)
+
+
+def _workbook(rows: list[list[object]], top: int, left: int, date_1904: bool) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "date_1904": date_1904})
+    sheet = book.add_worksheet("Ark1")
+    dates = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, (dt.date, dt.datetime)):
+                sheet.write_datetime(top + r, left + c, value, dates)
+            elif isinstance(value, str):
+                sheet.write_string(top + r, left + c, value)
+            else:
+                sheet.write(top + r, left + c, value)
+    book.close()
+    return buffer.getvalue()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.integers(1, 5).flatmap(
+        lambda width: st.lists(
+            st.lists(_CELL, min_size=width, max_size=width), min_size=3, max_size=30
+        )
+    ),
+    top=st.integers(0, 3),
+    left=st.integers(0, 2),
+    date_1904=st.booleans(),
+)
+def test_any_sheet_reads_the_same_in_pieces_as_whole(rows, top, left, date_1904):
+    data = _workbook(rows, top, left, date_1904)
+    expected = whole(data, "Ark1")
+    got = in_pieces(data, "Ark1")
+    if got is None:  # a piece without a cell: read whole, as the caller does
+        assert sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)[2] == expected
+    else:
+        assert got == expected
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _sheet(rows: str, prefix: str = "") -> bytes:
+    """A one-sheet workbook of these rows of XML, the tags prefixed with `prefix:` if given."""
+    p, colon = (f"{prefix}:", f":{prefix}") if prefix else ("", "")
+    xml = (
+        f'<?xml version="1.0"?><{p}worksheet xmlns{colon}="{_MAIN}">'
+        f"<{p}sheetData>{rows}</{p}sheetData></{p}worksheet>"
+    )
+    return _zip(_xlsx_parts(sheet_xml=xml.encode()))
+
+
+def _row(number: int | None, *cells: str, prefix: str = "") -> str:
+    p = f"{prefix}:" if prefix else ""
+    r = f' r="{number}"' if number else ""
+    inner = "".join(f'<{p}c t="inlineStr"><{p}is><{p}t>{c}</{p}t></{p}is></{p}c>' for c in cells)
+    return f"<{p}row{r} >{inner}</{p}row>"
+
+
+def test_rows_out_of_order_are_read_whole_and_right():
+    rows = "".join(_row(n, f"a{n}", f"b{n}") for n in (1, 2, 3, 20, 21, 22, 4, 5, 6))
+    data = _sheet(rows)
+    assert xlsx_pieces.pieces_for(data, "Ark1") is not None  # cut, but the pieces overlap
+    assert in_pieces(data, "Ark1") is None
+    columns = sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)[2]
+    assert columns == whole(data, "Ark1")
+    assert columns[0][3] == "a4" and columns[0][19] == "a20"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _sheet("".join(_row(None, f"a{n}") for n in range(30))),  # rows without numbers
+        _sheet("".join(_row(n, f"a{n}", prefix="x") for n in range(1, 30)), prefix="x"),
+        _sheet(""),  # no rows at all
+    ],
+    ids=["no row numbers", "prefixed tags", "no rows"],
+)
+def test_a_sheet_not_written_the_plain_way_is_not_cut(data):
+    assert xlsx_pieces.pieces_for(data, "Ark1") is None
+    sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)  # and still reads as before
+
+
+def test_a_small_sheet_is_not_cut(monkeypatch):
+    monkeypatch.setattr(xlsx_pieces, "SMALL", 6 * 1024 * 1024)
+    assert xlsx_pieces.pieces_for(messy_workbook(), "Mottakere") is None
+
+
+def test_one_core_parses_whole(monkeypatch):
+    monkeypatch.setattr(xlsx_pieces, "cores", lambda: 1)
+    assert xlsx_pieces.pieces_for(messy_workbook(), "Mottakere") is None
+
+
+def test_not_a_workbook_or_no_such_sheet_is_not_cut():
+    assert xlsx_pieces.pieces_for(b"Fornavn;Mobil\nOla;1\n", "Ark1") is None
+    assert xlsx_pieces.pieces_for(messy_workbook(), "Finnes ikke") is None
+
+
+def test_a_cell_past_the_limits_in_a_later_piece_is_refused_as_when_whole():
+    rows = "".join(_row(n, f"a{n}") for n in range(1, 30))
+    far = '<row r="40"><c r="Z40" t="inlineStr"><is><t>langt ute</t></is></c></row>'
+    data = _sheet(rows + far)
+    limits = Limits(columns=10)
+    with pytest.raises(LimitError) as whole_error:
+        whole(data, "Ark1", limits)
+    with pytest.raises(LimitError) as pieces_error:
+        in_pieces(data, "Ark1", limits)
+    assert str(pieces_error.value) == str(whole_error.value)
+    assert "26 columns" in str(pieces_error.value)
+
+
+def test_a_piece_that_does_not_parse_leaves_the_sentence_to_the_whole_parse():
+    rows = "".join(_row(n, f"a{n}") for n in range(1, 30))
+    broken = '<row r="30"><c r="A30" t="e"><v>#BAD</v></c></row>'  # no error Excel has
+    data = _sheet(rows + broken)
+    assert in_pieces(data, "Ark1") is None
+    with pytest.raises(sheets.SheetError) as error:
+        sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)
+    assert str(error.value) == "The sheet 'Ark1' in 'p.xlsx' could not be read."
