@@ -1,8 +1,10 @@
-"""Bulk work on 100k-row sheets: pause the cyclic garbage collector while it runs."""
+"""Bulk work on 100k-row sheets: pause the cyclic garbage collector while it runs; the cores
+there are to share it."""
 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,3 +20,11 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
 import zipfile
 import zlib
 
+from seen_core import bulk
 from seen_core.limits import MB, _xlsx_sheet_parts
 
 SMALL = 6 * MB  # of worksheet XML: below it, one parse takes a fraction of a second anyway
@@ -48,19 +48,11 @@ _ROW = b"<row "
 _ROW_NUMBER = re.compile(rb'<row [^>]*?\br="\d+"')
 
 
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def pieces_for(data: bytes, sheet: str, count: int | None = None) -> list[bytes] | None:
     """The workbook `data` as `count` workbooks (default: one per core, at most four), each
     holding the sheet named `sheet` with a run of its rows, in row order; None where the sheet
     is small, not an XLSX worksheet written the plain way, or the file cannot be cut."""
-    count = min(count or cores(), MOST_PIECES)
+    count = min(count or bulk.cores(), MOST_PIECES)
     if count < 2:
         return None
     try:

@@ -12,7 +12,7 @@ from builders import HEADER, _xlsx_parts, _zip, messy_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seen_core import sheets, xlsx_pieces
+from seen_core import bulk, sheets, xlsx_pieces
 from seen_core.limits import LimitError, Limits
 
 LIMITS = Limits()
@@ -22,7 +22,7 @@ LIMITS = Limits()
 def cut_any_size(monkeypatch):
     """The tests' workbooks are small: cut them all the same, in three pieces."""
     monkeypatch.setattr(xlsx_pieces, "SMALL", 0)
-    monkeypatch.setattr(xlsx_pieces, "cores", lambda: 3)
+    monkeypatch.setattr(bulk, "cores", lambda: 3)
 
 
 def whole(data: bytes, sheet: str, limits: Limits = LIMITS) -> list[list[str]]:
@@ -37,7 +37,7 @@ def in_pieces(data: bytes, sheet: str, limits: Limits = LIMITS) -> list[list[str
 def test_a_messy_export_reads_the_same_in_pieces(monkeypatch):
     data = messy_workbook()
     for count in (2, 3, 4):
-        monkeypatch.setattr(xlsx_pieces, "cores", lambda count=count: count)
+        monkeypatch.setattr(bulk, "cores", lambda count=count: count)
         assert len(xlsx_pieces.pieces_for(data, "Mottakere")) == count
         assert in_pieces(data, "Mottakere") == whole(data, "Mottakere")
     here = sheets.read_sheet("p.xlsx", data)  # picks the sheet, then reads it in pieces
@@ -155,7 +155,7 @@ def test_a_small_sheet_is_not_cut(monkeypatch):
 
 
 def test_one_core_parses_whole(monkeypatch):
-    monkeypatch.setattr(xlsx_pieces, "cores", lambda: 1)
+    monkeypatch.setattr(bulk, "cores", lambda: 1)
     assert xlsx_pieces.pieces_for(messy_workbook(), "Mottakere") is None
 
 
