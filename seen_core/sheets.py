@@ -676,6 +676,7 @@ _ROOT = Path(__file__).resolve().parent.parent  # where `python -m seen_core._pa
 _spare: subprocess.Popen[bytes] | None = None  # a reader started ahead, see keep_reader_ready
 _spare_lock = threading.Lock()
 _keep_spare = False
+SPARE_AFTER = 10.0  # seconds from taking the spare reader to starting the next one
 
 
 def _start_reader(warm: bool = False) -> subprocess.Popen[bytes]:
@@ -690,7 +691,8 @@ def _start_reader(warm: bool = False) -> subprocess.Popen[bytes]:
 def keep_reader_ready() -> None:
     """From now on keep one reader process started ahead, so that an upload does not wait for
     an interpreter to start (about 0.1 s), with the checks loaded for a check ahead. For a
-    long-running server such as the app."""
+    long-running server such as the app. Once an upload takes it, the next one is started
+    `SPARE_AFTER` seconds later (an upload in between gets a reader started for it)."""
     global _keep_spare, _spare
     with _spare_lock:
         _keep_spare = True
@@ -705,8 +707,19 @@ def _take_reader() -> subprocess.Popen[bytes]:
         if reader is None or reader.poll() is not None:
             reader = _start_reader()
         if _keep_spare:
-            _spare = _start_reader(warm=True)
+            # The next spare starts later: its start and its loading of the checks (about
+            # 1.5 s of CPU) would take a core from the upload that took this one.
+            later = threading.Timer(SPARE_AFTER, _start_spare)
+            later.daemon = True
+            later.start()
     return reader
+
+
+def _start_spare() -> None:
+    global _spare
+    with _spare_lock:
+        if _keep_spare and (_spare is None or _spare.poll() is not None):
+            _spare = _start_reader(warm=True)
 
 
 class _Answers:
