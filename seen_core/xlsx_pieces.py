@@ -3,7 +3,9 @@
 calamine parses a worksheet on one core, without holding the interpreter's lock. Cut into
 pieces, each a workbook of its own with the original's workbook part, shared strings and
 styles and the worksheet's rows of that piece, the sheet parses in one thread per piece; the
-pieces' cells go back together by where each piece starts (`sheets` does that).
+pieces' cells go back together by where each piece starts (`sheets` does that). The pieces
+are zipped here by hand: the kept parts copied as they are packed, the worksheet's piece
+stored; only the worksheet is inflated (and its checksum checked, as calamine would).
 
 Only a worksheet written the plain way is cut: unprefixed tags, and a row number (`r`) on the
 first row of every piece. Anything else gives None, and the sheet is parsed whole as before;
@@ -15,6 +17,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import struct
 import zipfile
 import zlib
 
@@ -63,31 +66,87 @@ def pieces_for(data: bytes, sheet: str, count: int | None = None) -> list[bytes]
             part = next((p for p, s in _xlsx_sheet_parts(book, names).items() if s == sheet), None)
             if part is None or book.getinfo(part).file_size < SMALL:
                 return None
-            xml = book.read(part)
-            kept = {
-                name: book.read(name)
-                for name in names
-                if name != part and not name.startswith(_LEFT_OUT)
-            }
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError, RuntimeError):
-        return None  # damaged or encrypted: the whole parse gives the sentence for it
+            infos = [book.getinfo(part)] + [
+                info
+                for info in book.infolist()
+                if info.filename != part and not info.filename.startswith(_LEFT_OUT)
+            ]
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError):
+        return None  # damaged: the whole parse gives the sentence for it
+    raw = [_raw_entry(data, info) for info in infos]
+    if any(entry is None for entry in raw):
+        return None
+    try:
+        xml = _inflated(*raw[0][1:3]) if infos[0].compress_type else bytes(raw[0][1])
+    except zlib.error:
+        return None
+    if len(xml) != infos[0].file_size or zlib.crc32(xml) != infos[0].CRC:
+        return None
     cuts = _row_cuts(xml, count)
     if cuts is None:
         return None
     head, tail = xml[: cuts[0]], xml[cuts[-1] :]
     rows = memoryview(xml)
+    head_crc = zlib.crc32(head)
     books = []
     for start, end in itertools.pairwise(cuts):
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as piece:
-            for name, content in kept.items():
-                piece.writestr(name, content)
-            with piece.open(part, "w") as stream:
-                stream.write(head)
-                stream.write(rows[start:end])
-                stream.write(tail)
-        books.append(out.getvalue())
+        crc = zlib.crc32(tail, zlib.crc32(rows[start:end], head_crc))
+        size = len(head) + (end - start) + len(tail)
+        piece = (infos[0].filename, (head, rows[start:end], tail), 0, crc, size, size)
+        books.append(_zip([piece, *(entry[0] for entry in raw[1:])]))
     return books
+
+
+# A zip entry: (name, data in chunks, method, CRC-32, packed size, size).
+_Entry = tuple[str, tuple[bytes | memoryview, ...], int, int, int, int]
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+
+
+def _raw_entry(data: bytes, info: zipfile.ZipInfo) -> tuple[_Entry, memoryview, int] | None:
+    """A part as packed in `data`, ready to copy: None for what a copy cannot keep as it is
+    (encrypted, zip64, an unknown method)."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    if max(info.compress_size, info.file_size, info.header_offset) >= 0xFFFFFFFF:
+        return None
+    at = info.header_offset
+    if data[at : at + 4] != b"PK\x03\x04":
+        return None
+    name_length, extra_length = struct.unpack_from("<HH", data, at + 26)
+    begin = at + 30 + name_length + extra_length
+    packed = memoryview(data)[begin : begin + info.compress_size]
+    if len(packed) != info.compress_size:
+        return None
+    entry = (info.filename, (packed,), info.compress_type, info.CRC, info.compress_size,
+             info.file_size)  # fmt: skip
+    return entry, packed, info.file_size
+
+
+def _inflated(packed: memoryview, size: int) -> bytes:
+    inflater = zlib.decompressobj(-15)
+    return inflater.decompress(packed, size) + inflater.flush()
+
+
+def _zip(entries: list[_Entry]) -> bytes:
+    chunks: list[bytes | memoryview] = []
+    central = []
+    offset = 0
+    for name, data, method, crc, packed, size in entries:
+        encoded = name.encode()
+        local = _LOCAL.pack(0x04034B50, 20, 0x800, method, 0, 0x21, crc, packed, size,
+                            len(encoded), 0)  # fmt: skip
+        chunks += [local, encoded, *data]
+        central.append(
+            _CENTRAL.pack(0x02014B50, 20, 20, 0x800, method, 0, 0x21, crc, packed, size,
+                          len(encoded), 0, 0, 0, 0, 0, offset) + encoded
+        )  # fmt: skip
+        offset += len(local) + len(encoded) + packed
+    directory = b"".join(central)
+    chunks += [directory, _END.pack(0x06054B50, 0, 0, len(entries), len(entries), len(directory),
+                                    offset, 0)]  # fmt: skip
+    return b"".join(chunks)
 
 
 def _row_cuts(xml: bytes, count: int) -> list[int] | None:

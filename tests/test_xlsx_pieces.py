@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 
 import pytest
 import python_calamine
@@ -185,3 +186,45 @@ def test_a_piece_that_does_not_parse_leaves_the_sentence_to_the_whole_parse():
     with pytest.raises(sheets.SheetError) as error:
         sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)
     assert str(error.value) == "The sheet 'Ark1' in 'p.xlsx' could not be read."
+
+
+class _Unseekable(io.RawIOBase):
+    """A stream zipfile cannot seek back in, so it writes each part's sizes after its data."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk) -> int:
+        self.data += chunk
+        return len(chunk)
+
+
+def _repacked(data: bytes, how: str) -> bytes:
+    """The same workbook zipped again: every part stored, or deflated with the sizes after."""
+    out = _Unseekable() if how == "sizes after" else io.BytesIO()
+    method = zipfile.ZIP_STORED if how == "stored" else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", method) as copy:
+        for info in source.infolist():
+            copy.writestr(info.filename, source.read(info.filename))
+    return bytes(out.data) if how == "sizes after" else out.getvalue()
+
+
+@pytest.mark.parametrize("how", ["stored", "sizes after"])
+def test_a_workbook_zipped_another_way_reads_the_same_in_pieces(how):
+    data = _repacked(messy_workbook(), how)
+    assert xlsx_pieces.pieces_for(data, "Mottakere") is not None
+    assert in_pieces(data, "Mottakere") == whole(messy_workbook(), "Mottakere")
+
+
+def test_a_damaged_worksheet_is_not_cut_and_is_refused_as_before():
+    data = bytearray(_repacked(messy_workbook(), "stored"))
+    at = data.rindex(b"<sheetData>")  # the last worksheet stored: Mottakere
+    data[at + 20] ^= 0x01  # one bit of it: its CRC no longer matches
+    data = bytes(data)
+    assert xlsx_pieces.pieces_for(data, "Mottakere") is None
+    with pytest.raises(sheets.SheetError) as error:
+        sheets.read_grid("p.xlsx", data, "Mottakere", LIMITS)
+    assert "could not be" in str(error.value)
