@@ -288,27 +288,34 @@ def _sheet_grid(
         raise SheetError(f"The sheet '{name}' in '{file_name}' could not be read.") from None
 
 
-def _columns_in_pieces(
-    file_name: str, data: bytes, name: str, limits: Limits
-) -> list[list[str]] | None:
-    """The sheet's cells as text in columns, parsed in pieces, one thread each (calamine lets
-    go of the interpreter's lock while it parses, so the pieces parse on every core at once).
+def _in_pieces(
+    file_name: str, data: bytes, sheet: str | None, limits: Limits
+) -> tuple[list[str], str, list[list[str]]] | None:
+    """(sheet names, the sheet read, its cells as text in columns), the sheet parsed in
+    pieces, one thread each (calamine lets go of the interpreter's lock while it parses, so
+    the pieces parse on every core at once). `sheet` None: the workbook's only worksheet.
 
     None where the sheet is not cut (`xlsx_pieces`), a piece does not parse, or the pieces'
-    rows overlap: the caller parses the sheet whole, which also gives any sentence for it.
+    rows overlap: the caller opens the workbook and parses the sheet whole, which also gives
+    any sentence for it. The whole workbook is not opened here (its shared strings alone take
+    a third of a second to read for 100,000 rows): each piece holds its workbook part.
     """
-    books = xlsx_pieces.pieces_for(data, name)
-    if books is None:
+    cut = xlsx_pieces.pieces_for(data, sheet)
+    if cut is None:
         return None
+    name, books = cut
     where = f"The sheet '{name}' in '{file_name}'"
     parsed: list[tuple[tuple[int, int], tuple[int, int], list[list[str]]] | None] = []
     parsed.extend(None for _ in books)
+    names: list[list[str]] = []  # the sheets the user could pick, and all of them
     refused: list[LimitError] = []
 
     def parse(index: int) -> None:
         try:
             book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(books[index]))
             books[index] = b""  # calamine holds a copy of its own
+            if index == 0:
+                names.extend([_visible_sheets(book), list(book.sheet_names)])
             loaded = book.get_sheet_by_name(name)
             start, end = loaded.start, loaded.end
             if start is None or end is None:
@@ -334,13 +341,16 @@ def _columns_in_pieces(
     if refused:
         raise refused[0]
     pieces = [piece for piece in parsed if piece is not None]
-    if len(pieces) < len(parsed) or any(
-        later[0][0] <= earlier[1][0] for earlier, later in itertools.pairwise(pieces)
+    if (
+        len(pieces) < len(parsed)
+        or any(later[0][0] <= earlier[1][0] for earlier, later in itertools.pairwise(pieces))
+        or not names
+        or (names[0] != [name] if sheet is None else name not in names[1])
     ):
         return None
     width = max(end[1] for _, end, _ in pieces) + 1
     check_extent(where, pieces[-1][1][0] + 1, width, limits)
-    return _joined(pieces, width)
+    return names[0], name, _joined(pieces, width)
 
 
 def _joined(
@@ -586,27 +596,33 @@ def read_grid(
         sheet_name = None
         columns = columns_of(_read_csv_grid(file_name, data, limits))  # the reader checked lengths
     else:
-        workbook = _open_workbook(file_name, data, limits, checked)
-        sheet_names = _visible_sheets(workbook)
-        raw = None
-        if sheet is None:
-            sheet_name, raw = _pick_sheet(workbook, file_name, limits)
-        elif sheet in workbook.sheet_names:
-            sheet_name = sheet
-        else:
-            raise SheetError(
-                f"'{file_name}' has no sheet named '{sheet}'; it has: {', '.join(sheet_names)}."
-            )
-        columns = None
-        if raw is None:
-            columns = _columns_in_pieces(file_name, data, sheet_name, limits)
-        if columns is None:
-            if raw is None:
-                raw = _sheet_grid(workbook, file_name, sheet_name, limits)
-            columns = _text_columns(raw)
-            del raw
+        if not checked:
+            check_workbook(file_name, data, limits)  # before calamine unpacks anything
+        found = _in_pieces(file_name, data, sheet, limits)
+        if found is None:
+            found = _read_whole(file_name, data, sheet, limits)
+        sheet_names, sheet_name, columns = found
         check_cell_lengths(f"The sheet '{sheet_name}' in '{file_name}'", columns, limits)
     return sheet_names, sheet_name, columns
+
+
+def _read_whole(
+    file_name: str, data: bytes, sheet: str | None, limits: Limits
+) -> tuple[list[str], str, list[list[str]]]:
+    workbook = _open_workbook(file_name, data, limits, checked=True)
+    sheet_names = _visible_sheets(workbook)
+    raw = None
+    if sheet is None:
+        sheet_name, raw = _pick_sheet(workbook, file_name, limits)
+    elif sheet in workbook.sheet_names:
+        sheet_name = sheet
+    else:
+        raise SheetError(
+            f"'{file_name}' has no sheet named '{sheet}'; it has: {', '.join(sheet_names)}."
+        )
+    if raw is None:
+        raw = _sheet_grid(workbook, file_name, sheet_name, limits)
+    return sheet_names, sheet_name, _text_columns(raw)
 
 
 def _sheet_from_grid(

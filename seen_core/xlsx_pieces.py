@@ -51,10 +51,13 @@ _ROW = b"<row "
 _ROW_NUMBER = re.compile(rb'<row [^>]*?\br="\d+"')
 
 
-def pieces_for(data: bytes, sheet: str, count: int | None = None) -> list[bytes] | None:
-    """The workbook `data` as `count` workbooks (default: one per core, at most four), each
-    holding the sheet named `sheet` with a run of its rows, in row order; None where the sheet
-    is small, not an XLSX worksheet written the plain way, or the file cannot be cut."""
+def pieces_for(
+    data: bytes, sheet: str | None, count: int | None = None
+) -> tuple[str, list[bytes]] | None:
+    """(the sheet's name, the workbook `data` as `count` workbooks): one per core by default,
+    at most four, each holding the sheet named `sheet` (None: the workbook's only worksheet)
+    with a run of its rows, in row order. None where the sheet is small, not an XLSX worksheet
+    written the plain way, not there or not the only one, or the file cannot be cut."""
     count = min(count or bulk.cores(), MOST_PIECES)
     if count < 2:
         return None
@@ -63,8 +66,11 @@ def pieces_for(data: bytes, sheet: str, count: int | None = None) -> list[bytes]
             names = set(book.namelist())
             if "xl/workbook.xml" not in names:
                 return None
-            part = next((p for p, s in _xlsx_sheet_parts(book, names).items() if s == sheet), None)
-            if part is None or book.getinfo(part).file_size < SMALL:
+            parts = _xlsx_sheet_parts(book, names)
+            if sheet is None and len(parts) == 1:
+                sheet = next(iter(parts.values()))
+            part = next((p for p, s in parts.items() if s == sheet), None)
+            if sheet is None or part is None or book.getinfo(part).file_size < SMALL:
                 return None
             infos = [book.getinfo(part)] + [
                 info
@@ -94,7 +100,7 @@ def pieces_for(data: bytes, sheet: str, count: int | None = None) -> list[bytes]
         size = len(head) + (end - start) + len(tail)
         piece = (infos[0].filename, (head, rows[start:end], tail), 0, crc, size, size)
         books.append(_zip([piece, *(entry[0] for entry in raw[1:])]))
-    return books
+    return sheet, books
 
 
 # A zip entry: (name, data in chunks, method, CRC-32, packed size, size).

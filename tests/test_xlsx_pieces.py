@@ -31,19 +31,47 @@ def whole(data: bytes, sheet: str, limits: Limits = LIMITS) -> list[list[str]]:
     return sheets._text_columns(sheets._sheet_grid(book, "p.xlsx", sheet, limits))
 
 
-def in_pieces(data: bytes, sheet: str, limits: Limits = LIMITS) -> list[list[str]] | None:
-    return sheets._columns_in_pieces("p.xlsx", data, sheet, limits)
+def in_pieces(data: bytes, sheet: str | None, limits: Limits = LIMITS) -> list[list[str]] | None:
+    found = sheets._in_pieces("p.xlsx", data, sheet, limits)
+    return None if found is None else found[2]
 
 
 def test_a_messy_export_reads_the_same_in_pieces(monkeypatch):
     data = messy_workbook()
     for count in (2, 3, 4):
         monkeypatch.setattr(bulk, "cores", lambda count=count: count)
-        assert len(xlsx_pieces.pieces_for(data, "Mottakere")) == count
+        assert len(xlsx_pieces.pieces_for(data, "Mottakere")[1]) == count
         assert in_pieces(data, "Mottakere") == whole(data, "Mottakere")
     here = sheets.read_sheet("p.xlsx", data)  # picks the sheet, then reads it in pieces
     assert here.sheet_name == "Mottakere" and here.columns == HEADER
     assert here.table.loc[12, "Fornavn"] == " Åse " and here.table.loc[5, "Mobil"] == "4745860321"
+
+
+def test_the_only_sheet_is_read_in_pieces_without_opening_the_whole_workbook(monkeypatch):
+    data = _workbook([["Fornavn", "Mobil"], *[[f"Navn {i}", 45860000 + i] for i in range(40)]],
+                     top=2, left=1, date_1904=False)  # fmt: skip
+    expected = sheets._read_whole("p.xlsx", data, None, LIMITS)
+
+    def not_opened(*args, **kwargs):
+        raise AssertionError("the whole workbook was opened")
+
+    monkeypatch.setattr(sheets, "_open_workbook", not_opened)
+    assert (
+        sheets.read_grid("p.xlsx", data, None, LIMITS)
+        == expected
+        == (
+            ["Ark1"],
+            "Ark1",
+            expected[2],
+        )
+    )
+    assert expected[2][1][2:5] == ["Fornavn", "Navn 0", "Navn 1"]
+
+
+def test_a_workbook_of_several_sheets_is_picked_from_whole_when_no_sheet_is_named():
+    assert xlsx_pieces.pieces_for(messy_workbook(), None) is None
+    names, name, _ = sheets.read_grid("p.xlsx", messy_workbook(), None, LIMITS)
+    assert (names, name) == (["Notater", "Mottakere"], "Mottakere")
 
 
 def test_a_chosen_sheet_among_several_is_the_one_cut():
@@ -104,6 +132,7 @@ def test_any_sheet_reads_the_same_in_pieces_as_whole(rows, top, left, date_1904)
         assert sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)[2] == expected
     else:
         assert got == expected
+        assert sheets._in_pieces("p.xlsx", data, None, LIMITS) == (["Ark1"], "Ark1", expected)
 
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
