@@ -42,7 +42,7 @@ def test_a_messy_export_reads_the_same_in_pieces(monkeypatch):
         monkeypatch.setattr(bulk, "cores", lambda count=count: count)
         assert len(xlsx_pieces.pieces_for(data, "Mottakere")[1]) == count
         assert in_pieces(data, "Mottakere") == whole(data, "Mottakere")
-    here = sheets.read_sheet("p.xlsx", data)  # picks the sheet, then reads it in pieces
+    here = sheets.read_sheet("p.xlsx", data)  # two sheets: picked from the whole, as before
     assert here.sheet_name == "Mottakere" and here.columns == HEADER
     assert here.table.loc[12, "Fornavn"] == " Åse " and here.table.loc[5, "Mobil"] == "4745860321"
 
