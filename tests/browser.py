@@ -113,10 +113,14 @@ def settled(page, settle_ms: int = 300) -> None:
     page.wait_for_timeout(settle_ms)
 
 
-def type_in_grid(page, editor_index: int, row: int, column: int, text: str) -> None:
+def type_in_grid(
+    page, editor_index: int, row: int, column: int, text: str, current: str | None = None
+) -> None:
     """Type into a cell of a data editor (a canvas): click the first body row 150 px in (the
     first column after the row numbers), move with the arrow keys (`row` down, `column`
-    right), type, and Enter."""
+    right), type, and Enter. `current`: the text the cell holds now; an editor that opens with
+    other text is on another cell (the page moved under the click), so it is closed and the
+    cell found again."""
     editor = page.locator("textarea.gdg-input")  # the grid's cell editor
     for _ in range(3):
         settled(page)
@@ -131,6 +135,8 @@ def type_in_grid(page, editor_index: int, row: int, column: int, text: str) -> N
         page.keyboard.press("Enter")  # open the cell's editor before typing into it
         try:  # on a busy machine it opens late, or a rerun closes it: then once more
             editor.wait_for(state="visible", timeout=10_000)
+            if current is not None and editor.input_value() != current:
+                raise LookupError("the editor opened on another cell")
         except Exception:
             page.keyboard.press("Escape")
             continue
