@@ -1,5 +1,5 @@
-"""Bulk work on 100k-row sheets: pause the cyclic garbage collector while it runs; the cores
-there are to share it."""
+"""Bulk work on 100k-row sheets: the cyclic garbage collector paused while it runs, and the
+cores it may be shared across."""
 
 from __future__ import annotations
 
