@@ -200,29 +200,16 @@ def xls_bytes() -> bytes | None:
 
 def _zip(parts: list[tuple[str, bytes, int, int, bool]]) -> bytes:
     """A zip of (name, data as stored, CRC-32, unpacked size, deflated?) entries, written by
-    hand so that a part can be deflated ahead (see `_deflated_repeat`)."""
-    import struct
+    hand (the reader's own zip writer, `xlsx_pieces._zip`) so that a part can be deflated
+    ahead (see `_deflated_repeat`)."""
+    from seen_core.xlsx_pieces import _zip as zip_by_hand
 
-    out = io.BytesIO()
-    central = []
-    for name, stored, crc, size, deflated in parts:
-        method = 8 if deflated else 0
-        offset = out.tell()
-        encoded = name.encode()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc,
-                              len(stored), size, len(encoded), 0))  # fmt: skip
-        out.write(encoded)
-        out.write(stored)
-        central.append(
-            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc,
-                        len(stored), size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded
-        )  # fmt: skip
-    start = out.tell()
-    for entry in central:
-        out.write(entry)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
-                          out.tell() - start, start, 0))  # fmt: skip
-    return out.getvalue()
+    return zip_by_hand(
+        [
+            (name, (stored,), 8 if deflated else 0, crc, len(stored), size)
+            for name, stored, crc, size, deflated in parts
+        ]
+    )
 
 
 def _deflated_repeat(head: bytes, chunk: bytes, times: int, tail: bytes) -> tuple[bytes, int, int]:
