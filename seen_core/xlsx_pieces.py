@@ -26,6 +26,7 @@ from seen_core.limits import MB, _xlsx_sheet_parts
 
 SMALL = 6 * MB  # of worksheet XML: below it, one parse takes a fraction of a second anyway
 MOST_PIECES = 4
+BIG_SHARED = 16  # shared strings (xl/sharedStrings.xml) over a 16th of the sheet: one piece a core
 
 # Parts no sheet's values come from, left out of the pieces (with the other worksheets). Every
 # other part is kept: the workbook and its relationships (the sheet's name and part, dates from
@@ -54,12 +55,15 @@ _ROW_NUMBER = re.compile(rb'<row [^>]*?\br="\d+"')
 def pieces_for(
     data: bytes, sheet: str | None, count: int | None = None
 ) -> tuple[str, list[bytes]] | None:
-    """(the sheet's name, the workbook `data` as `count` workbooks): one per core by default,
-    at most four, each holding the sheet named `sheet` (None: the workbook's only worksheet)
-    with a run of its rows, in row order. None where the sheet is small, not an XLSX worksheet
-    written the plain way, not there or not the only one, or the file cannot be cut."""
-    count = min(count or bulk.cores(), MOST_PIECES)
-    if count < 2:
+    """(the sheet's name, the workbook `data` as `count` workbooks), each holding the sheet
+    named `sheet` (None: the workbook's only worksheet) with a run of its rows, in row order.
+    None where the sheet is small, not an XLSX worksheet written the plain way, not there or
+    not the only one, or the file cannot be cut.
+
+    By default two pieces a core (at most four), so that the first pieces' cells become text
+    while the last still parse (see `sheets._in_pieces`); one a core where the shared strings
+    are big, since every piece reads them all."""
+    if (bulk.cores() if count is None else count) < 2:
         return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
@@ -77,8 +81,12 @@ def pieces_for(
                 for info in book.infolist()
                 if info.filename != part and not info.filename.startswith(_LEFT_OUT)
             ]
+        shared = sum(i.file_size for i in infos if i.filename == "xl/sharedStrings.xml")
     except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError):
         return None  # damaged: the whole parse gives the sentence for it
+    if count is None:
+        count = bulk.cores() * (2 if shared < infos[0].file_size // BIG_SHARED else 1)
+    count = min(count, MOST_PIECES)
     raw = [_raw_entry(data, info) for info in infos]
     if any(entry is None for entry in raw):
         return None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+import time
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 import python_calamine
@@ -187,6 +190,56 @@ def test_a_small_sheet_is_not_cut(monkeypatch):
 def test_one_core_parses_whole(monkeypatch):
     monkeypatch.setattr(bulk, "cores", lambda: 1)
     assert xlsx_pieces.pieces_for(messy_workbook(), "Mottakere") is None
+
+
+def _people(strings: str) -> bytes:
+    """400 people, their names as shared strings or written in the cells themselves."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": strings == "shared",
+                                        "constant_memory": strings == "in the cells"})  # fmt: skip
+    sheet = book.add_worksheet("Ark1")
+    for r in range(400):
+        sheet.write_row(r, 0, [f"Fornavn {r}", f"Etternavn {r}", 45860000 + r])
+    book.close()
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("cores, strings, pieces", [
+    (2, "in the cells", 4), (3, "in the cells", 4), (2, "shared", 2), (3, "shared", 3),
+])  # fmt: skip
+def test_two_pieces_a_core_unless_every_piece_would_read_many_shared_strings(
+    monkeypatch, cores, strings, pieces
+):
+    monkeypatch.setattr(bulk, "cores", lambda: cores)
+    data = _people(strings)
+    assert ("xl/sharedStrings.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()) == (
+        strings == "shared"
+    )
+    assert len(xlsx_pieces.pieces_for(data, "Ark1")[1]) == pieces
+    assert in_pieces(data, "Ark1") == whole(data, "Ark1")
+
+
+def test_no_more_pieces_parse_at_once_than_there_are_cores(monkeypatch):
+    monkeypatch.setattr(bulk, "cores", lambda: 2)
+    data = _people("in the cells")
+    now, most, lock = 0, 0, threading.Lock()
+    real = python_calamine.CalamineWorkbook.from_filelike
+
+    def opened(stream):
+        nonlocal now, most
+        with lock:
+            now += 1
+            most = max(most, now)
+        time.sleep(0.05)  # long enough for all four threads to be started meanwhile
+        with lock:
+            now -= 1
+        return real(stream)
+
+    watched = SimpleNamespace(**vars(python_calamine))
+    watched.CalamineWorkbook = SimpleNamespace(from_filelike=opened)
+    monkeypatch.setattr(sheets, "python_calamine", watched)
+    assert in_pieces(data, "Ark1") == whole(data, "Ark1")
+    assert most == 2
 
 
 def test_not_a_workbook_or_no_such_sheet_is_not_cut():
