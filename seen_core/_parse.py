@@ -9,8 +9,9 @@ An abort or the kernel's OOM killer ends it without an answer; the caller reads 
 
 `ahead` (check options as a dict, or None): after the cells, the first check of the sheet
 with its suggested mapping, made here on the other core while the app goes on, as a second
-frame: ("checked", (mapping, options, CheckResult)) or ("error", None). A reader started ahead
-of need (`--warm`) loads the checks while it waits for its file.
+frame: ("checked", (mapping, options, CheckResult)) or ("error", None). It runs at a lower
+priority (`AHEAD_NICENESS`): the pages being drawn, in this session or another, come first.
+A reader started ahead of need (`--warm`) loads the checks while it waits for its file.
 Without `--warm` it never imports pandas, so that it starts in about 0.1 s.
 """
 
@@ -27,6 +28,8 @@ from typing import BinaryIO
 
 from seen_core.errors import SheetError
 from seen_core.limits import MB, Limits
+
+AHEAD_NICENESS = 10  # added to the reader's niceness for the check ahead
 
 
 def limit_this_process(limits: Limits) -> None:
@@ -102,6 +105,8 @@ def main() -> None:
         write_frame(answer, outcome)
         del outcome
         if ahead is not None and columns is not None:
+            # Work ahead of need: the pages of this upload and everyone else's come first.
+            os.nice(AHEAD_NICENESS)
             try:
                 found = check_ahead(
                     file_name, header_row, ahead, (sheet_names, sheet_name, columns)

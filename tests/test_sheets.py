@@ -300,3 +300,46 @@ def test_the_next_spare_reader_starts_after_the_upload_that_took_the_last(monkey
         if sheets._spare is not None:
             sheets._spare.kill()
             sheets._spare.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads priorities in /proc")
+def test_the_check_ahead_runs_at_a_lower_priority_than_the_pages():
+    """The reader answers with the cells at once, then checks ahead; that check is work ahead
+    of need, so it gives way to the server drawing pages (its niceness rises)."""
+    import pickle
+    import select
+    import subprocess
+    import sys
+    from dataclasses import asdict
+
+    from seen_core import _parse
+    from seen_core.checks import CheckOptions
+    from seen_core.limits import Limits
+
+    rows = "".join(f"Navn {i};4{i % 10}86{i:04d};navn{i}@x\n" for i in range(20_000))
+    request = ("p.csv", f"Fornavn;Mobil;E-post\n{rows}".encode(), None, Limits(), None,
+               asdict(CheckOptions()))  # fmt: skip
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "seen_core._parse"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+
+    def niceness() -> int:
+        stat = Path(f"/proc/{reader.pid}/stat").read_text()
+        return int(stat[stat.rindex(")") + 2 :].split()[16])
+
+    try:
+        before = niceness()
+        reader.stdin.write(pickle.dumps(request))
+        reader.stdin.close()
+        size = int.from_bytes(reader.stdout.read(8), "big")
+        assert pickle.loads(reader.stdout.read(size))[0] == "grid"
+        seen = {niceness()}
+        while not select.select([reader.stdout], [], [], 0.001)[0]:  # until the check comes
+            seen.add(niceness())
+        size = int.from_bytes(reader.stdout.read(8), "big")
+        assert pickle.loads(reader.stdout.read(size))[0] == "checked"
+        assert before + _parse.AHEAD_NICENESS in seen
+    finally:
+        reader.kill()
+        reader.wait()
