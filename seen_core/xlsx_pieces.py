@@ -19,7 +19,8 @@ import itertools
 import re
 import struct
 import zipfile
-import zlib
+
+from isal import isal_zlib  # zlib's API on Intel's ISA-L: inflates and checksums 2-3x faster
 
 from seen_core import bulk
 from seen_core.limits import MB, _xlsx_sheet_parts
@@ -92,19 +93,19 @@ def pieces_for(
         return None
     try:
         xml = _inflated(*raw[0][1:3]) if infos[0].compress_type else bytes(raw[0][1])
-    except zlib.error:
+    except isal_zlib.error:
         return None
-    if len(xml) != infos[0].file_size or zlib.crc32(xml) != infos[0].CRC:
+    if len(xml) != infos[0].file_size or isal_zlib.crc32(xml) != infos[0].CRC:
         return None
     cuts = _row_cuts(xml, count)
     if cuts is None:
         return None
     head, tail = xml[: cuts[0]], xml[cuts[-1] :]
     rows = memoryview(xml)
-    head_crc = zlib.crc32(head)
+    head_crc = isal_zlib.crc32(head)
     books = []
     for start, end in itertools.pairwise(cuts):
-        crc = zlib.crc32(tail, zlib.crc32(rows[start:end], head_crc))
+        crc = isal_zlib.crc32(tail, isal_zlib.crc32(rows[start:end], head_crc))
         size = len(head) + (end - start) + len(tail)
         piece = (infos[0].filename, (head, rows[start:end], tail), 0, crc, size, size)
         books.append(_zip([piece, *(entry[0] for entry in raw[1:])]))
@@ -139,7 +140,7 @@ def _raw_entry(data: bytes, info: zipfile.ZipInfo) -> tuple[_Entry, memoryview, 
 
 
 def _inflated(packed: memoryview, size: int) -> bytes:
-    inflater = zlib.decompressobj(-15)
+    inflater = isal_zlib.decompressobj(-15)
     return inflater.decompress(packed, size) + inflater.flush()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 import threading
 import time
 import zipfile
@@ -305,6 +306,21 @@ def test_a_damaged_worksheet_is_not_cut_and_is_refused_as_before():
     data = bytearray(_repacked(messy_workbook(), "stored"))
     at = data.rindex(b"<sheetData>")  # the last worksheet stored: Mottakere
     data[at + 20] ^= 0x01  # one bit of it: its CRC no longer matches
+    data = bytes(data)
+    assert xlsx_pieces.pieces_for(data, "Mottakere") is None
+    with pytest.raises(sheets.SheetError) as error:
+        sheets.read_grid("p.xlsx", data, "Mottakere", LIMITS)
+    assert "could not be" in str(error.value)
+
+
+@pytest.mark.parametrize("where", [0.05, 0.5, 0.9])
+def test_a_damaged_packed_worksheet_is_not_cut_and_is_refused_as_before(where):
+    data = bytearray(messy_workbook())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet2.xml")
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    begin = info.header_offset + 30 + name_length + extra_length
+    data[begin + int(info.compress_size * where)] ^= 0x10  # one bit of the deflated stream
     data = bytes(data)
     assert xlsx_pieces.pieces_for(data, "Mottakere") is None
     with pytest.raises(sheets.SheetError) as error:
