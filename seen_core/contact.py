@@ -2,14 +2,16 @@
 
 A 100,000-row sheet holds 100,000 different numbers and addresses, so caching alone does not
 help: `phonenumbers` and `email-validator` cost about 20 µs a value each. For the shapes CRM
-exports nearly always have (a bare national number, `+` and digits, a plain ASCII address) we
-decide with precompiled patterns taken from the same libraries' metadata; anything else goes
-to the libraries themselves. `tests/test_contact.py` checks that both paths always agree.
+exports nearly always have (a bare national number, `+` and digits, an address in ASCII or
+with letters like æøå before the @, a name with a space where the address should be) we
+decide with precompiled patterns taken from the same libraries' metadata and rules; anything
+else goes to the libraries themselves. `tests/test_contact.py` checks that both paths always agree.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -334,14 +336,31 @@ _SPECIAL_USE = {"arpa", "invalid", "local", "localhost", "onion", "test", "examp
                 "alt", "home", "corp", "lan", "intranet", "private"}  # fmt: skip
 
 
+# The same with letters and digits of any script before the @ (kåre@, ærling.bø@): the library
+# accepts such a part (it needs SMTPUTF8) when it is a dot-atom of ASCII atom characters and
+# Unicode letters and digits (\w), already in Unicode's NFC form, and at most 64 bytes in UTF-8.
+_INTERNATIONAL_EMAIL = re.compile(
+    r"(?P<local>[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+)
+
+
 @lru_cache(maxsize=262_144)
 def email_valid(text: str) -> bool:
     """Whether an address is valid: syntax only, no DNS look-up."""
-    match = _PLAIN_EMAIL.fullmatch(text)
+    if text.isascii():
+        match = _PLAIN_EMAIL.fullmatch(text)
+        local_fits = match is not None and len(match["local"]) <= 64
+    else:
+        match = _INTERNATIONAL_EMAIL.fullmatch(text)
+        local_fits = (
+            match is not None
+            and len(match["local"].encode()) <= 64
+            and unicodedata.is_normalized("NFC", match["local"])
+        )
     if (
-        match is not None
-        and len(match["local"]) <= 64
-        and len(text) <= 254
+        local_fits
+        and len(text.encode()) <= 254
         and "--" not in match["domain"]
         and match["domain"].rsplit(".", 1)[1].lower() not in _SPECIAL_USE
     ):
@@ -351,18 +370,23 @@ def email_valid(text: str) -> bool:
     return slow_email_valid(text)
 
 
-# What surely makes a plain ASCII address invalid for email-validator, in the shapes CRM exports
-# have: no @ or two, nothing before or after it, a space or comma, a domain without a period,
-# periods at the ends or doubled. Quotes, brackets, backslashes and any non-ASCII character
-# (quoted local parts, display names, domain literals, international addresses) are left to
-# the library.
+# What surely makes an address invalid for email-validator, in the shapes CRM exports have: a
+# space (outside quotes, which go to the library, no address holds one); and in a plain ASCII
+# address no @ or two, nothing before or after it, a comma, a domain without a period, periods
+# at the ends or doubled. Quotes, brackets, backslashes and, but for spaces, any non-ASCII
+# text (quoted local parts, display names, domain literals, international addresses) are left
+# to the library.
 _LEFT_TO_THE_LIBRARY = re.compile(r'["\\<>()\[\]]')
 _LOCAL_CHARS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _DOMAIN_CHARS = re.compile(r"[A-Za-z0-9.-]+")
 
 
 def _surely_not_an_address(text: str) -> bool:
-    if not text.isascii() or _LEFT_TO_THE_LIBRARY.search(text):
+    if _LEFT_TO_THE_LIBRARY.search(text):
+        return False
+    if " " in text:
+        return True
+    if not text.isascii():
         return False
     local, at, domain = text.partition("@")
     return (
