@@ -9,6 +9,7 @@ of the two on a shared machine), with the median of the rounds' own ratios besid
 
 from __future__ import annotations
 
+import compileall
 import io
 import os
 import statistics
@@ -155,7 +156,10 @@ def measure(name: str, path: Path, runs: int = 7) -> list[tuple[str, str, str, s
         )
         json_mb = out.stat().st_size / 1e6
 
-    # Whole commands in fresh interpreters: startup and imports count, as a user sees it.
+    # Whole commands in fresh interpreters: startup and imports count, as a user sees it, with
+    # our modules' bytecode cached as after a first run (PYTHONDONTWRITEBYTECODE, set on some
+    # machines, would otherwise have every run compile the modules changed since the last).
+    compileall.compile_dir(ROOT / "seen_core", quiet=1)
     bare_code = (
         "import python_calamine as c; "
         f"c.CalamineWorkbook.from_path({str(path)!r}).get_sheet_by_index(0).to_python()"
