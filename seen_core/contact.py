@@ -371,11 +371,11 @@ def email_valid(text: str) -> bool:
 
 
 # What surely makes an address invalid for email-validator, in the shapes CRM exports have: a
-# space (outside quotes, which go to the library, no address holds one); and in a plain ASCII
-# address no @ or two, nothing before or after it, a comma, a domain without a period, periods
-# at the ends or doubled. Quotes, brackets, backslashes and, but for spaces, any non-ASCII
-# text (quoted local parts, display names, domain literals, international addresses) are left
-# to the library.
+# space (no address holds one outside quotes, and quotes go to the library); and in a plain
+# ASCII address no @ or two, nothing before or after it, a comma, a domain without a period,
+# periods at the ends or doubled. Quotes, brackets, backslashes and, but for spaces, any
+# non-ASCII text (quoted local parts, display names, domain literals, international
+# addresses) are left to the library.
 _LEFT_TO_THE_LIBRARY = re.compile(r'["\\<>()\[\]]')
 _LOCAL_CHARS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _DOMAIN_CHARS = re.compile(r"[A-Za-z0-9.-]+")

@@ -2,8 +2,9 @@
 
 calamine parses a worksheet on one core, without holding the interpreter's lock. Cut into
 pieces, each a workbook of its own with the original's workbook part, shared strings and
-styles and the worksheet's rows of that piece, the sheet parses in one thread per piece; the
-pieces' cells go back together by where each piece starts (`sheets` does that). The pieces
+styles and the worksheet's rows of that piece, the sheet parses on every core, a thread a
+core taking the pieces in turn; the pieces' cells go back together by where each piece starts
+(`sheets` does that). The pieces
 are zipped here by hand: the kept parts copied as they are packed, the worksheet's piece
 stored; only the worksheet is inflated (and its checksum checked, as calamine would).
 
