@@ -610,7 +610,7 @@ def _with_keepable_rows(report: ReportInput) -> ReportInput:
         table=table,
         outcomes={moved[r]: v for r, v in report.outcomes.items() if r in moved},
         problems=[
-            replace(p, row=moved.get(p.row)) if p.row is not None else p for p in report.problems
+            p._replace(row=moved.get(p.row)) if p.row is not None else p for p in report.problems
         ],
         sent_as={moved[r]: v for r, v in report.sent_as.items() if r in moved},
         videos={moved[r]: v for r, v in report.videos.items() if r in moved},
