@@ -17,6 +17,7 @@ Without `--warm` it never imports pandas, so that it starts in about 0.1 s.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import io
@@ -106,7 +107,8 @@ def main() -> None:
         del outcome
         if ahead is not None and columns is not None:
             # Work ahead of need: the pages of this upload and everyone else's come first.
-            os.nice(AHEAD_NICENESS)
+            with contextlib.suppress(OSError):  # where priorities cannot change, check anyway
+                os.nice(AHEAD_NICENESS)
             try:
                 found = check_ahead(
                     file_name, header_row, ahead, (sheet_names, sheet_name, columns)
