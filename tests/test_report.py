@@ -589,6 +589,21 @@ def test_row_numbers_that_cannot_be_kept_are_written_one_after_another() -> None
     assert header_of(receivers, 3)[-2] == "created"
 
 
+def test_problems_follow_their_rows_when_the_rows_are_numbered_afresh() -> None:
+    table = pd.DataFrame({"Fornavn": ["", "Bo"]}, index=pd.Index([1, 2], name="row"), dtype=object)
+    problems = [
+        Problem(1, "Fornavn", "first_name", "first_name_missing", "error", "First name is empty."),
+        Problem(None, None, None, "no_first_name", "error", "No column is mapped."),
+    ]
+    report = ReportInput("a.csv", b"", None, 2, table, {}, CHECKED, problems)
+
+    rows = list(read_xlsx(annotated_workbook(report))["Problems"].iter_rows(values_only=True))
+    assert [(r[0], r[4]) for r in rows[1:]] == [
+        (2, "first_name_missing"),  # row 1 of the table, written on row 2 under its header
+        ("whole sheet", "no_first_name"),
+    ]
+
+
 def test_very_long_cell_is_cut_to_excels_limit_and_control_characters_survive() -> None:
     long_sheet = make_sheet({2: ["x" * 40_000, "", "", "bell \x07 char"]}, header_row=1)
     receivers = read_xlsx(workbook_bytes(long_sheet, {2: ("ready", "")})).worksheets[0]
