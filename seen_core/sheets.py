@@ -305,8 +305,8 @@ def _in_pieces(
         return None
     name, books = cut
     where = f"The sheet '{name}' in '{file_name}'"
-    parsed: list[tuple[tuple[int, int], tuple[int, int], list[list[str]]] | None] = []
-    parsed.extend(None for _ in books)
+    parsed: list[tuple[tuple[int, int], tuple[int, int], list[list[str]]] | None]
+    parsed = [None] * len(books)
     names: list[list[str]] = []  # the sheets the user could pick, and all of them
     refused: list[LimitError] = []
 

@@ -4,9 +4,9 @@ calamine parses a worksheet on one core, without holding the interpreter's lock.
 pieces, each a workbook of its own with the original's workbook part, shared strings and
 styles and the worksheet's rows of that piece, the sheet parses on every core, a thread a
 core taking the pieces in turn; the pieces' cells go back together by where each piece starts
-(`sheets` does that). The pieces
-are zipped here by hand: the kept parts copied as they are packed, the worksheet's piece
-stored; only the worksheet is inflated (and its checksum checked, as calamine would).
+(`sheets` does that). The pieces are zipped here by hand: the kept parts copied as they are
+packed, the worksheet's piece stored; only the worksheet is inflated (and its checksum
+checked, as calamine would).
 
 Only a worksheet written the plain way is cut: unprefixed tags, and a row number (`r`) on the
 first row of every piece. Anything else gives None, and the sheet is parsed whole as before;
