@@ -10,19 +10,22 @@ else goes to the libraries themselves. `tests/test_contact.py` checks that both 
 
 from __future__ import annotations
 
+import array
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import phonenumbers
-import pyarrow as pa
-import pyarrow.compute as pc
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, SUPPORTED_REGIONS, PhoneMetadata
 from phonenumbers.phonemetadata import REGION_CODE_FOR_NON_GEO_ENTITY
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _SEPARATORS = str.maketrans("", "", " \u00a0-.()/")
 _DIGITS = re.compile(r"[0-9]{3,17}")  # three digits at least: the library's "viable number"
@@ -452,27 +455,48 @@ def emails_not_valid(values: Sequence[str]) -> list[int]:
     """
     if len(values) < _ARROW_FROM:  # Arrow's passes cost about 3 ms whatever the size
         return [i for i, value in enumerate(values) if _not_an_address(value)]
-    column = pa.array(values, type=pa.string())
+    import pyarrow.compute as pc  # here: a process checking phone numbers starts without it
+
+    column = _arrow_strings(values)
+    if column is None:
+        return [i for i, value in enumerate(values) if _not_an_address(value)]
     plain = pc.and_kleene(
         pc.and_kleene(
             pc.match_substring_regex(column, _PLAIN_EMAIL_RE2),
-            pc.match_substring_regex(column, "^[^@]{1,64}@"),  # at most 64 before the @ ...
+            pc.match_substring_regex(column, "^[^@]{1,64}@"),  # at most 64 before the @
         ),
-        pc.and_kleene(
-            pc.less_equal(pc.utf8_length(column), 254),  # ... and 254 in all
-            pc.invert(
-                pc.or_kleene(
-                    pc.match_substring_regex(column, "@.*--"),
-                    pc.match_substring_regex(column, _SPECIAL_USE_RE2, ignore_case=True),
-                )
-            ),
+        pc.invert(
+            pc.or_kleene(
+                pc.match_substring_regex(column, "@.*--"),
+                pc.match_substring_regex(column, _SPECIAL_USE_RE2, ignore_case=True),
+            )
         ),
     )
-    others = pc.indices_nonzero(pc.invert(pc.fill_null(plain, False))).to_pylist()
+    others = pc.indices_nonzero(pc.invert(plain)).to_pylist()  # no nulls: every value is text
+    # ... and at most 254 in all (counted here: a number compared in Arrow imports pandas too)
+    others = sorted({*others, *(i for i, value in enumerate(values) if len(value) > 254)})
     return [position for position in others if _not_an_address(values[position])]
 
 
 _ARROW_FROM = 1_000  # values; below that, one by one is faster
+
+
+def _arrow_strings(values: Sequence[str]) -> pa.StringArray | None:
+    """The values as an Arrow string array, made from their UTF-8 bytes and offsets: `pa.array`
+    of a list would import pandas (0.6 s) to ask whether the list is one of its types. None
+    for text that is not Unicode throughout (a lone surrogate) or over 2 GB."""
+    import pyarrow as pa
+
+    text = "".join(values)
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:
+        return None
+    if len(data) >= 2**31:
+        return None
+    sizes = map(len, values) if len(data) == len(text) else (len(v.encode()) for v in values)
+    offsets = array.array("i", itertools.accumulate(sizes, initial=0))
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _not_an_address(value: str) -> bool:

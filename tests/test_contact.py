@@ -1,6 +1,8 @@
 """The fast paths for phones and e-mails say exactly what phonenumbers and email-validator say."""
 
 import random
+import subprocess
+import sys
 from unittest import mock
 
 import phonenumbers
@@ -179,7 +181,7 @@ def test_a_column_of_numbers_is_judged_as_each_number_alone(texts, region):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.text(alphabet="abXY09.-_+@ ,\t", max_size=24), max_size=30))
+@given(st.lists(st.text(alphabet="abXY09.-_+@ ,\tæøÅé", max_size=24), max_size=30))
 def test_a_column_of_addresses_is_judged_as_each_address_alone(texts):
     expected = [i for i, t in enumerate(texts) if t.strip() and not slow_email_valid(t.strip())]
     email_valid.cache_clear()
@@ -201,6 +203,23 @@ def test_the_column_of_addresses_keeps_email_validators_limits(text):
     expected = [0] if stripped and not slow_email_valid(stripped) else []
     assert emails_not_valid(texts * 600)[:1] == expected  # 1,200 values: through Arrow
     assert emails_not_valid(texts) == expected
+
+
+def test_a_long_column_with_text_that_is_not_unicode_throughout_is_still_judged():
+    # A lone surrogate cannot become UTF-8 for Arrow: the column is judged one by one instead.
+    texts = ["ola@example.no", "kari@\ud800.no", "not an address"] * 400
+    assert emails_not_valid(texts)[:3] == [1, 2, 4]
+
+
+def test_a_long_column_of_addresses_is_judged_without_loading_pandas():
+    # A command that checks a sheet does not load pandas (half a second) for its e-mails.
+    code = (
+        "import sys; from seen_core.contact import emails_not_valid; "
+        "assert emails_not_valid(['ola@example.no', 'kåre@@x', 'x' * 250 + '@example.no'] * 500)"
+        "[:3] == [1, 2, 4]; print('pandas' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
 
 
 @settings(max_examples=400, deadline=None)
