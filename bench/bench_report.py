@@ -143,10 +143,11 @@ def sent_as_of(report: ReportInput) -> None:
 def without_upload(report: ReportInput) -> bytes:
     """The report of a sheet without its upload: every cell written as text."""
     from seen_core.sheets import Sheet
+    from seen_core.text_table import TextTable
 
     sheet = Sheet(
         report.file_name, "", [], report.sheet_name, report.header_row,
-        list(report.table.columns), report.table,
+        list(report.table.columns), TextTable.of_frame(report.table),
     )  # fmt: skip
     return workbook_bytes(sheet, report.outcomes, report.problems)
 

@@ -75,7 +75,7 @@ def check_ahead(
     sheet = sheets._sheet_from_grid(file_name, "", sheet_names, sheet_name, columns, header_row)
     suggested = mapping.suggest(sheet.columns)
     made = checks.CheckOptions(**options)
-    return "checked", (suggested.to_dict(), made, checks.check_sheet(sheet.table, suggested, made))
+    return "checked", (suggested.to_dict(), made, checks.check_sheet(sheet.text, suggested, made))
 
 
 def main() -> None:

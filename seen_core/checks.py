@@ -8,15 +8,18 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import pandas as pd
 
 from seen_core.bulk import gc_paused
 from seen_core.contact import emails_not_valid, phones_not_valid
 from seen_core.mapping import Mapping, mapping_problems
 from seen_core.problems import Problem
+from seen_core.text_table import Rows, text_of
 from seen_core.wording import phone_messages
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 IMAGE_TYPES = ("image/jpg", "image/jpeg", "image/png")
@@ -175,18 +178,17 @@ class CheckResult:
 # --- the rules ----------------------------------------------------------------------------------
 
 
-def _column(table: pd.DataFrame, column: str | None, rows: Sequence[int] | None) -> list[str]:
+def _column(table: Rows, column: str | None, rows: Sequence[int] | None) -> list[str]:
     if column is None:
         return [""] * (len(table) if rows is None else len(rows))
-    series = table[column] if rows is None else table.loc[list(rows), column]
-    return series.tolist()
+    return table.column(column, rows)
 
 
 class _Columns:
     """The columns one check reads, each taken out of the table once (several rules read the
     same column), with its text joined once for the whole-column searches."""
 
-    def __init__(self, table: pd.DataFrame, rows: Sequence[int] | None) -> None:
+    def __init__(self, table: Rows, rows: Sequence[int] | None) -> None:
         self.table, self.rows = table, rows
         self._values: dict[str | None, list[str]] = {}
         self._text: dict[str, str] = {}
@@ -204,9 +206,9 @@ class _Columns:
 
 
 def _row_rules(
-    table: pd.DataFrame, mapping: Mapping, options: CheckOptions, rows: Sequence[int] | None = None
+    table: Rows, mapping: Mapping, options: CheckOptions, rows: Sequence[int] | None = None
 ) -> dict[int, list[Problem]]:
-    numbers = table.index.tolist() if rows is None else list(rows)
+    numbers = table.rows if rows is None else list(rows)
     col = mapping.fields.get
     columns = _Columns(table, rows)
     first, emails, phones = (columns.values(col(f)) for f in ("first_name", "email", "phone"))
@@ -348,18 +350,18 @@ def _text_rules(
                 )
 
 
-def _duplicates(table: pd.DataFrame, mapping: Mapping) -> dict[int, Problem]:
+def _duplicates(table: Rows, mapping: Mapping) -> dict[int, Problem]:
     return _customer_id_duplicates(table, mapping)[0]
 
 
 def _customer_id_duplicates(
-    table: pd.DataFrame, mapping: Mapping
+    table: Rows, mapping: Mapping
 ) -> tuple[dict[int, Problem], list[str] | None]:
     """The duplicate rule over all rows, and the customer IDs it read (None when unmapped)."""
     column = mapping.fields.get("customer_id")
     if column is None:
         return {}, None
-    ids = [value.strip() for value in table[column].tolist()]
+    ids = [value.strip() for value in table.column(column)]
     # Which IDs repeat is found first (a set's work); only the rows holding those are walked.
     seen: set[str] = set()
     repeated = {value for value in ids if value in seen or seen.add(value)}
@@ -368,7 +370,7 @@ def _customer_id_duplicates(
     found: dict[int, Problem] = {}
     if not repeated:
         return found, ids
-    for row, value in zip(table.index.tolist(), ids, strict=True):
+    for row, value in zip(table.rows, ids, strict=True):
         if value not in repeated:
             continue
         earlier = first_row.setdefault(value, row)
@@ -384,7 +386,7 @@ def _customer_id_duplicates(
     return found, ids
 
 
-def _sheet_problems(table: pd.DataFrame, mapping: Mapping, options: CheckOptions) -> list[Problem]:
+def _sheet_problems(table: Rows, mapping: Mapping, options: CheckOptions) -> list[Problem]:
     problems = mapping_problems(mapping, table.columns)
     if "customer_id" not in mapping.fields and options.id_required:
         problems.append(
@@ -413,28 +415,29 @@ def _sheet_problems(table: pd.DataFrame, mapping: Mapping, options: CheckOptions
 
 
 def check_sheet(
-    table: pd.DataFrame, mapping: Mapping, options: CheckOptions | None = None
+    table: pd.DataFrame | Rows, mapping: Mapping, options: CheckOptions | None = None
 ) -> CheckResult:
-    """Run every rule on every row of a table whose cells are text and index is row numbers."""
+    """Run every rule on every row of a table of text: a `TextTable` (a sheet as read), or a
+    DataFrame whose index is the spreadsheet row numbers (a sheet being edited)."""
     options = options or CheckOptions()
     with gc_paused():
-        return _check_sheet(table, mapping, options)
+        return _check_sheet(text_of(table), mapping, options)
 
 
-def _check_sheet(table: pd.DataFrame, mapping: Mapping, options: CheckOptions) -> CheckResult:
+def _check_sheet(table: Rows, mapping: Mapping, options: CheckOptions) -> CheckResult:
     sheet = _sheet_problems(table, mapping, options)
     if any(p.code in ("column_not_found",) for p in sheet):
         # The rules cannot read a column that is not there; the mapping problem says it all.
-        return CheckResult(table.index.tolist(), sheet, {})
+        return CheckResult(list(table.rows), sheet, {})
     duplicates, ids = _customer_id_duplicates(table, mapping)
     return CheckResult(
-        table.index.tolist(), sheet, _row_rules(table, mapping, options), duplicates, ids
+        list(table.rows), sheet, _row_rules(table, mapping, options), duplicates, ids
     )
 
 
 def recheck(
     result: CheckResult,
-    table: pd.DataFrame,
+    table: pd.DataFrame | Rows,
     mapping: Mapping,
     changed_rows: Iterable[int],
     options: CheckOptions | None = None,
@@ -442,6 +445,7 @@ def recheck(
     """Re-run the row rules on the changed rows only, and the duplicate rule on all rows when a
     changed row's customer ID changed."""
     options = options or CheckOptions()
+    table = text_of(table)
     changed = list(dict.fromkeys(changed_rows))
     if result.blocked and any(p.code == "column_not_found" for p in result.sheet_problems):
         return check_sheet(table, mapping, options)
@@ -479,7 +483,7 @@ def _carry_over(old: CheckResult, new: CheckResult, changed: list[int]) -> None:
 
 
 def _duplicates_after(
-    result: CheckResult, table: pd.DataFrame, mapping: Mapping, changed: list[int]
+    result: CheckResult, table: Rows, mapping: Mapping, changed: list[int]
 ) -> tuple[dict[int, Problem], list[str] | None]:
     """The duplicate rule after a change: the earlier answer when no changed row's customer ID
     changed (an edited e-mail, say), else the rule over all rows again."""
@@ -488,12 +492,12 @@ def _duplicates_after(
     if column is None or ids is None or len(ids) != len(rows) or column not in table.columns:
         return _customer_id_duplicates(table, mapping)
     if len(changed) > 64:  # many rows (a bulk fix): one look at the whole column is cheaper
-        now = [value.strip() for value in table[column].tolist()]
+        now = [value.strip() for value in table.column(column)]
         if len(now) != len(ids) or now != ids:
             return _customer_id_duplicates(table, mapping)
         return result.duplicates, ids
     for row in changed:
         at = bisect_left(rows, row)  # rows are in file order
-        if at == len(rows) or rows[at] != row or ids[at] != table.at[row, column].strip():
+        if at == len(rows) or rows[at] != row or ids[at] != table.column(column, [row])[0].strip():
             return _customer_id_duplicates(table, mapping)
     return result.duplicates, ids

@@ -14,8 +14,6 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from seen_core import checks
 from seen_core.checks import CheckOptions, CheckResult
 from seen_core.errors import ConfigurationError, InputError
@@ -26,8 +24,11 @@ from seen_core.problems import Problem
 from seen_core.receivers import payloads
 from seen_core.sheets import Pending, Sheet, read_sheet, read_sheet_checking_ahead
 from seen_core.statuses import JobState, Status
+from seen_core.text_table import Rows, TextTable, text_of
 
 if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay for it
+    import pandas as pd
+
     from seen_core.client import Secret, SeenClient
     from seen_core.links import LinksResult, Video
     from seen_core.sending import Progress, SendResult
@@ -143,18 +144,30 @@ def held_rows(outcomes: Mapping[int, tuple[str, str]]) -> dict[int, tuple[str, s
 class Checked:
     """A sheet with its changes, checked as a whole for one target.
 
-    `held` are rows SEEN holds from earlier sends of the same draft: they are checked with
-    every other row (so a duplicate of a created person is found) but never sent again.
+    `edited`: the sheet with the user's changes, as the app edits it; None for the sheet as
+    read (a command's: it never needs pandas). `held` are rows SEEN holds from earlier sends
+    of the same draft: they are checked with every other row (so a duplicate of a created
+    person is found) but never sent again.
     """
 
     sheet: Sheet
-    table: pd.DataFrame
+    edited: pd.DataFrame | None
     mapping: FieldMapping
     options: CheckOptions
     result: CheckResult
     target: str = ""
     held: Mapping[int, tuple[str, str]] = field(default_factory=dict)
     shape: Callable[[dict], dict] | None = None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The rows checked, as a DataFrame indexed by spreadsheet row."""
+        return self.sheet.table if self.edited is None else self.edited
+
+    @cached_property
+    def text(self) -> Rows:
+        """The rows checked, as the rules and the payloads read them."""
+        return _text(self.sheet, self.edited)
 
     @cached_property
     def ready_rows(self) -> list[int]:
@@ -176,7 +189,7 @@ class Checked:
     @cached_property
     def row_set(self) -> frozenset[int]:
         """The table's rows, to test whether a row is in it."""
-        return frozenset(self.table.index)
+        return frozenset(self.result.rows)
 
     def prepare_views(self) -> None:
         """Work out what the pages read of a check (counts, rows to look at, problems by kind),
@@ -202,7 +215,7 @@ class Checked:
         """(row, payload) exactly as they will be sent, in file order."""
         if self.result.blocked:
             return []
-        found = payloads(self.table, self.mapping, self.options.region, self.ready_rows)
+        found = payloads(self.text, self.mapping, self.options.region, self.ready_rows)
         if self.shape is None:
             return found
         return [(row, self.shape(payload)) for row, payload in found]
@@ -258,11 +271,19 @@ def check(
     `made`: the rules' result for this table, mapping and options, made already (ahead, in
     the reader process); it is used instead of checking again."""
     options = options or CheckOptions()
-    table = sheet.table if table is None else table
+    text = _text(sheet, table)
     held = dict(held or {})
-    made = made if made is not None else checks.check_sheet(table, mapping, options)
-    result = _without_held(made, table, mapping, held)
+    made = made if made is not None else checks.check_sheet(text, mapping, options)
+    result = _without_held(made, text, mapping, held)
     return Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
+
+
+def _text(sheet: Sheet, table: pd.DataFrame | None) -> Rows:
+    """What the rules read of the sheet with these changes: the sheet's own lists while it is
+    unchanged (the app's tables are never changed in place: each change makes a new one)."""
+    if table is None or table is sheet.table_made:
+        return sheet.text
+    return text_of(table)
 
 
 _CHECKED_FIELDS = frozenset(f.name for f in fields(Checked))
@@ -281,7 +302,7 @@ def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) 
     """The same check after a change to some rows: only those rows are checked again, with the
     duplicate rule over all rows."""
     changed = list(changed_rows)
-    if list(table.columns) != list(checked.table.columns):
+    if list(table.columns) != checked.text.columns:
         return check(
             checked.sheet,
             checked.mapping,
@@ -290,14 +311,15 @@ def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) 
             target=checked.target,
             held=checked.held,
         )
-    result = checks.recheck(checked.result, table, checked.mapping, changed, checked.options)
-    result = _without_held(result, table, checked.mapping, checked.held)
-    return replace(checked, table=table, result=result)
+    text = text_of(table)
+    result = checks.recheck(checked.result, text, checked.mapping, changed, checked.options)
+    result = _without_held(result, text, checked.mapping, checked.held)
+    return replace(checked, edited=table, result=result)
 
 
 def _without_held(
     result: CheckResult,
-    table: pd.DataFrame,
+    table: Rows,
     mapping: FieldMapping,
     held: Mapping[int, tuple[str, str]],
 ) -> CheckResult:
@@ -308,11 +330,11 @@ def _without_held(
     column = mapping.fields.get("customer_id")
     duplicates = {r: p for r, p in result.duplicates.items() if r not in held}
     if column is not None and column in table.columns:
-        ids = table[column].astype(str).str.strip()
+        ids = dict(zip(table.rows, [str(v).strip() for v in table.column(column)], strict=True))
         held_ids: dict[str, int] = {}
         for row in held:
-            if row in ids.index and ids.at[row]:
-                held_ids.setdefault(ids.at[row], row)
+            if ids.get(row):
+                held_ids.setdefault(ids[row], row)
         for row, value in ids.items():
             if row in held or row in duplicates or not value or value not in held_ids:
                 continue
@@ -551,7 +573,7 @@ def report_bytes(
     )
 
     sent = payloads(
-        checked.table, checked.mapping, checked.options.region, checked.result.valid_rows
+        checked.text, checked.mapping, checked.options.region, checked.result.valid_rows
     )
     id_field = "id" if is_data(checked.target) else "customer_id"
     if checked.shape is not None:
@@ -597,14 +619,16 @@ SANDBOX = "sandbox"  # the journal's address for sends to the app's local stand-
 def keep_send_sheet(journal: Journal, job_id: int, checked: Checked) -> None:
     """Keep the sheet as sent, and the problems its check found, with the send: its own
     report can then be made after a restart, and it goes when the send is deleted or purged."""
-    table = checked.table
+    text = checked.text
+    columns = text.columns
+    cells = zip(text.rows, *(text.column(c) for c in columns), strict=True)
     data = {
         "file_name": checked.sheet.file_name,
         "sha256": checked.sheet.sha256,
         "sheet_name": checked.sheet.sheet_name,
         "header_row": checked.sheet.header_row,
-        "columns": [str(c) for c in table.columns],
-        "rows": [[int(row), *values] for row, *values in table.itertuples(name=None)],
+        "columns": [str(c) for c in columns],
+        "rows": [[int(row), *values] for row, *values in cells],
         "problems": [p.as_dict() for p in checked.problems],
     }
     packed = gzip.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), 6)
@@ -622,19 +646,16 @@ def kept_send_sheet(journal: Journal, job_id: int) -> tuple[Sheet, list[Problem]
             data = None
     if data is None:
         rows = list(journal.outcomes(job_id))
-        table = pd.DataFrame(
-            {"Row": [str(r) for r in rows]}, index=pd.Index(rows, name="row"), dtype=object
-        )
-        return Sheet(journal.job(job_id).file_name, "", [], None, 1, ["Row"], table), []
-    table = pd.DataFrame(
-        [r[1:] for r in data["rows"]],
-        columns=data["columns"],
-        index=pd.Index([r[0] for r in data["rows"]], name="row"),
-        dtype=object,
-    )
+        text = TextTable(rows, {"Row": [str(r) for r in rows]})
+        return Sheet(journal.job(job_id).file_name, "", [], None, 1, ["Row"], text), []
+    kept = data["rows"]
+    columns = [list(column) for column in zip(*(r[1:] for r in kept), strict=True)]
+    if not columns:  # no rows: no cells to take the columns from
+        columns = [[] for _ in data["columns"]]
+    text = TextTable([r[0] for r in kept], dict(zip(data["columns"], columns, strict=True)))
     sheet = Sheet(
         data["file_name"], data["sha256"], [], data["sheet_name"], data["header_row"],
-        data["columns"], table,
+        data["columns"], text,
     )  # fmt: skip
     return sheet, [Problem(**p) for p in data.get("problems", ())]
 
@@ -651,10 +672,8 @@ def send_report_bytes(
     links (rebuilt from its cells, or the user's workbook itself when `source` is given)."""
     sheet, problems = kept_send_sheet(journal, job_id)
     job = journal.job(job_id)
-    result = CheckResult(list(sheet.table.index), problems, {})
-    checked = Checked(
-        sheet, sheet.table, FieldMapping({}, {}), CheckOptions(), result, job.campaign
-    )
+    result = CheckResult(list(sheet.text.rows), problems, {})
+    checked = Checked(sheet, None, FieldMapping({}, {}), CheckOptions(), result, job.campaign)
     return report_bytes(
         checked,
         out_name,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from seen_core.bulk import gc_paused
 from seen_core.contact import phone_e164, phones_e164
 from seen_core.mapping import FIELD_NAMES, Mapping
+from seen_core.text_table import Rows, text_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def payload(cells: dict[str, str], mapping: Mapping, region: str = "NO") -> dict[str, object]:
@@ -33,37 +36,35 @@ def payload(cells: dict[str, str], mapping: Mapping, region: str = "NO") -> dict
 
 
 def payloads(
-    table: pd.DataFrame, mapping: Mapping, region: str = "NO", rows: Iterable[int] | None = None
+    table: pd.DataFrame | Rows,
+    mapping: Mapping,
+    region: str = "NO",
+    rows: Iterable[int] | None = None,
 ) -> list[tuple[int, dict[str, object]]]:
     """(spreadsheet row, payload) for the given rows (all rows when None), in file order.
 
     The same payloads as `payload` row by row, built a column at a time: for 100,000 rows this
     is a few list passes instead of 100,000 small tables (`validate --json` prints them all).
+    `table`: a `TextTable`, or a DataFrame indexed by spreadsheet row. KeyError for a row that
+    is not in it.
     """
     with gc_paused():  # 100,000 new dicts and no cycles: the collector would only slow it down
-        return _payloads(table, mapping, region, rows)
+        return _payloads(text_of(table), mapping, region, rows)
 
 
 def _payloads(
-    table: pd.DataFrame, mapping: Mapping, region: str, rows: Iterable[int] | None
+    table: Rows, mapping: Mapping, region: str, rows: Iterable[int] | None
 ) -> list[tuple[int, dict[str, object]]]:
-    if rows is None:
-        numbers = table.index.tolist()
-        positions = None
-    else:
-        numbers = list(rows)
-        positions = table.index.get_indexer(numbers)
-        if len(positions) and positions.min() < 0:
-            missing = [r for r, p in zip(numbers, positions.tolist(), strict=True) if p < 0]
-            raise KeyError(f"rows not in the sheet: {missing[:5]}")
+    numbers = table.rows if rows is None else list(rows)
+    positions = None if rows is None else table.positions(numbers)  # KeyError for a stranger
+    columns = set(table.columns)
 
     def texts(column: str | None) -> list[str] | None:
-        if column is None or column not in table.columns:
+        if column is None or column not in columns:
             return None
-        values = table[column].to_numpy(dtype=object)
+        cells = table.column(column)
         if positions is not None:
-            values = values[positions]
-        cells = values.tolist()
+            cells = list(map(cells.__getitem__, positions))
         try:
             return list(map(str.strip, cells))  # cells are text: stripped in C
         except TypeError:  # an edit left a None

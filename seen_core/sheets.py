@@ -42,6 +42,7 @@ from seen_core.limits import (
     check_upload_size,
     check_workbook,
 )
+from seen_core.text_table import TextTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,6 +55,8 @@ DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 30  # title rows above the header are rarely more than a handful
 PREVIEW_ROWS = 12
 
+_MAKING_TABLES = threading.Lock()
+
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # XLS, and also password-protected XLSX
 
@@ -62,8 +65,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # XLS, and also password-prote
 class Sheet:
     """One sheet of the user's file, every cell as text ("" when empty).
 
-    `table` has the user's columns (made unique) in their order, and its index is the
-    spreadsheet row number of each person (header on row 1 → first person is row 2).
+    `text` has the user's columns (made unique) in their order, and the spreadsheet row
+    number of each person (header on row 1 → first person is row 2); `table` is the same as
+    a DataFrame indexed by row number, made when first asked for (a command never does).
     """
 
     file_name: str
@@ -72,13 +76,28 @@ class Sheet:
     sheet_name: str | None  # None for CSV
     header_row: int  # spreadsheet row number of the header
     columns: list[str]
-    table: pd.DataFrame
+    text: TextTable
     blank_rows: int = 0  # blank rows below the header that were dropped
     preview: list[list[str]] = field(default_factory=list)  # first rows of the raw grid, as text
 
     @property
+    def table(self) -> pd.DataFrame:
+        made = self.__dict__.get("_table")
+        if made is None:
+            with _MAKING_TABLES:  # once, whichever thread asks first: the app compares tables
+                made = self.__dict__.get("_table")  # by identity (a change makes a new one)
+                if made is None:
+                    made = self.__dict__["_table"] = self.text.frame()
+        return made
+
+    @property
+    def table_made(self) -> pd.DataFrame | None:
+        """`table` if it was asked for already, else None (without making it)."""
+        return self.__dict__.get("_table")
+
+    @property
     def rows(self) -> int:
-        return len(self.table)
+        return len(self.text)
 
 
 # --- cells as text -------------------------------------------------------------------------------
@@ -488,12 +507,9 @@ def _top_rows(columns: list[list[str]], count: int) -> list[list[str]]:
     return [list(row) for row in zip(*(column[:count] for column in columns), strict=True)]
 
 
-def _table(columns: list[list[str]], header_index: int) -> tuple[list[str], pd.DataFrame, int]:
+def _table(columns: list[list[str]], header_index: int) -> tuple[list[str], TextTable, int]:
     """The people below the header, a column at a time: blank rows left out (and counted),
-    trailing columns with neither header nor data dropped, the index the spreadsheet rows."""
-    import numpy as np
-    import pandas as pd  # here, so that the isolated reader (read_grid) starts without it
-
+    trailing columns with neither header nor data dropped, each row's spreadsheet number."""
     header = [column[header_index] if header_index < len(column) else "" for column in columns]
     body = [column[header_index + 1 :] for column in columns]
     width = len(columns)
@@ -510,16 +526,14 @@ def _table(columns: list[list[str]], header_index: int) -> tuple[list[str], pd.D
             break
         blank = [i for i in blank if not column[i].strip()]
     first_number = header_index + 2  # spreadsheet rows count from 1, and the header is one of them
-    numbers = np.arange(first_number, first_number + height, dtype=np.int64)
-    frame = pd.DataFrame(
-        dict(zip(names, body, strict=True)), index=pd.Index(numbers, name="row"), dtype=object
-    )
+    numbers = list(range(first_number, first_number + height))
     if blank:
-        frame = frame.drop(index=numbers[blank])
-    if not len(frame):
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in names})
-        frame.index.name = "row"
-    return names, frame, len(blank)
+        kept = [True] * height
+        for i in blank:
+            kept[i] = False
+        numbers = list(itertools.compress(numbers, kept))
+        body = [list(itertools.compress(column, kept)) for column in body]
+    return names, TextTable(numbers, dict(zip(names, body, strict=True))), len(blank)
 
 
 # --- public --------------------------------------------------------------------------------------
@@ -657,7 +671,7 @@ def _sheet_from_grid(
         if not 1 <= header_row <= height:
             raise SheetError(f"Row {header_row} is outside the sheet, which has {height} rows.")
         header_index = header_row - 1
-    names, table, blank = _table(columns, header_index)
+    names, text, blank = _table(columns, header_index)
     return Sheet(
         file_name=file_name,
         sha256=sha256,
@@ -665,7 +679,7 @@ def _sheet_from_grid(
         sheet_name=sheet_name,
         header_row=header_index + 1,
         columns=names,
-        table=table,
+        text=text,
         blank_rows=blank,
         preview=_top_rows(columns, PREVIEW_ROWS),
     )

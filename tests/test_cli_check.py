@@ -208,6 +208,22 @@ def test_the_command_line_starts_without_pandas_so_the_read_can_run_meanwhile():
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("more", [[], ["--json"]], ids=["validate", "validate --json"])
+def test_validate_checks_and_prints_without_ever_loading_pandas(messy: Path, more: list[str]):
+    """Loading pandas takes longer than the check of 20,000 rows: a command that reads, checks
+    and prints works on the sheet's text alone (the app's editor is what needs a DataFrame)."""
+    code = (
+        "import sys, contextlib, io, seen_core.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    code = seen_core.cli.main(['validate', {str(messy)!r}, *{more!r}])\n"
+        "print(code, 'ready' in out.getvalue() or '\"receivers\"' in out.getvalue(), "
+        "'pandas' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "True", "False"]
+
+
 def test_validate_in_a_process_leaves_the_collector_as_it_found_it(messy: Path):
     import gc
 

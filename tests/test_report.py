@@ -38,6 +38,7 @@ from seen_core.report import (
 )
 from seen_core.sheets import Sheet, read_sheet
 from seen_core.statuses import Status
+from seen_core.text_table import TextTable
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 HEADER = ["Kundenr", "Fornavn", "E-post", "Mobil", "Kjønn", "Beløp"]
@@ -508,7 +509,7 @@ def make_sheet(
         sheet_name=sheet_name,
         header_row=header_row,
         columns=columns,
-        table=table,
+        text=TextTable.of_frame(table),
     )
 
 
