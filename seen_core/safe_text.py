@@ -54,7 +54,10 @@ def lines_for_terminal(lines: list[str]) -> str:
     """Many lines for a terminal at once, each as `for_terminal` shows it: one search over the
     whole text finds whether any line needs escaping at all (most sheets hold none)."""
     text = "\n".join(lines)
-    if not _UNSAFE.search(text.replace("\n", " ")):
+    one_line = text.replace("\n", " ")
+    # Every character _UNSAFE finds is one Python does not count as printable: a text of
+    # printable characters only (letters of any script, emoji, spaces) needs no search.
+    if one_line.isprintable() or not _UNSAFE.search(one_line):
         return text
     return "\n".join(for_terminal(line) for line in lines)
 

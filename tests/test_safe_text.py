@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from seen_core.errors import InputError
-from seen_core.safe_text import for_terminal, write_private
+from seen_core.safe_text import for_terminal, lines_for_terminal, write_private
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,13 @@ def test_many_lines_are_escaped_only_where_they_need_it():
     assert lines_for_terminal(["row 2 ok", "row 3 ok"]) == "row 2 ok\nrow 3 ok"
     shown = lines_for_terminal(["row 2 ok", "row 3 \x1b[2Jfake"])
     assert shown == "row 2 ok\nrow 3 \\x1b[2Jfake"
+
+
+def test_every_character_shown_as_an_escape_is_one_python_calls_unprintable():
+    # lines_for_terminal skips its search for text that str.isprintable passes: that is only
+    # safe while no character the search finds counts as printable.
+    from seen_core.safe_text import _UNSAFE
+
+    escaped = "".join(c for c in map(chr, range(0x110000)) if _UNSAFE.match(c))
+    assert escaped and not any(c.isprintable() for c in escaped)
+    assert lines_for_terminal(["Åse\u202eevil", "ok"]) == "Åse\\u202eevil\nok"
