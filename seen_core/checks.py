@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -20,6 +20,8 @@ from seen_core.wording import phone_messages
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from seen_core.phone_process import PhoneProcess
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 IMAGE_TYPES = ("image/jpg", "image/jpeg", "image/png")
@@ -206,7 +208,11 @@ class _Columns:
 
 
 def _row_rules(
-    table: Rows, mapping: Mapping, options: CheckOptions, rows: Sequence[int] | None = None
+    table: Rows,
+    mapping: Mapping,
+    options: CheckOptions,
+    rows: Sequence[int] | None = None,
+    phone_process: PhoneProcess | None = None,
 ) -> dict[int, list[Problem]]:
     numbers = table.rows if rows is None else list(rows)
     col = mapping.fields.get
@@ -215,15 +221,34 @@ def _row_rules(
     region = options.region
     contact_severity = "error" if options.delivery else "warning"
     # Each rule over its whole column first (the e-mails mostly in Arrow, see contact.py), then
-    # the problems made for the rows that have any, in the order a row lists them.
+    # the problems made for the rows that have any, in the order a row lists them. The phone
+    # numbers first: in a second process, when there is one, they are checked meanwhile.
+    if not col("phone"):
+        phones_checked: Callable[[], list[int]] = list
+    elif phone_process is not None:
+        phones_checked = phone_process.not_valid(phones, region)
+    else:
+        phones_checked = partial(phones_not_valid, phones, region)
     missing = [i for i, name in enumerate(first) if not name or name.isspace()]
     bad_emails = emails_not_valid(emails) if col("email") else []
-    bad_phones = phones_not_valid(phones, region) if col("phone") else []
     no_contact = [
         i
         for i in [i for i, email in enumerate(emails) if not email or email.isspace()]
         if not phones[i] or phones[i].isspace()
     ]
+    # The rules a row lists after those, also while the phone numbers may be checked elsewhere.
+    later: dict[int, list[Problem]] = {}
+    id_column = col("customer_id")
+    if options.id_required and id_column:
+        for row, value in zip(numbers, columns.values(id_column), strict=True):
+            if not value.strip():
+                later.setdefault(row, []).append(
+                    Problem(row, id_column, "customer_id", "customer_id_missing", "error",
+                            "The customer ID is empty; SEEN API 2.0 needs it as the person's id.")
+                )  # fmt: skip
+    _image_rules(columns, mapping, options, numbers, later)
+    _text_rules(columns, mapping, numbers, later)
+    bad_phones = phones_checked()
     by_position: dict[int, list[Problem]] = {}
     for i in missing:
         by_position[i] = [
@@ -247,16 +272,8 @@ def _row_rules(
                     "Neither phone nor e-mail: SEEN cannot deliver the film.")
         )  # fmt: skip
     found = {numbers[i]: by_position[i] for i in sorted(by_position)}
-    id_column = col("customer_id")
-    if options.id_required and id_column:
-        for row, value in zip(numbers, columns.values(id_column), strict=True):
-            if not value.strip():
-                found.setdefault(row, []).append(
-                    Problem(row, id_column, "customer_id", "customer_id_missing", "error",
-                            "The customer ID is empty; SEEN API 2.0 needs it as the person's id.")
-                )  # fmt: skip
-    _image_rules(columns, mapping, options, numbers, found)
-    _text_rules(columns, mapping, numbers, found)
+    for row, problems in later.items():
+        found.setdefault(row, []).extend(problems)
     return found
 
 
@@ -415,23 +432,37 @@ def _sheet_problems(table: Rows, mapping: Mapping, options: CheckOptions) -> lis
 
 
 def check_sheet(
-    table: pd.DataFrame | Rows, mapping: Mapping, options: CheckOptions | None = None
+    table: pd.DataFrame | Rows,
+    mapping: Mapping,
+    options: CheckOptions | None = None,
+    *,
+    phone_process: PhoneProcess | None = None,
 ) -> CheckResult:
     """Run every rule on every row of a table of text: a `TextTable` (a sheet as read), or a
-    DataFrame whose index is the spreadsheet row numbers (a sheet being edited)."""
+    DataFrame whose index is the spreadsheet row numbers (a sheet being edited).
+    `phone_process`: a second process for the phone numbers (see `phone_process`)."""
     options = options or CheckOptions()
     with gc_paused():
-        return _check_sheet(text_of(table), mapping, options)
+        return _check_sheet(text_of(table), mapping, options, phone_process)
 
 
-def _check_sheet(table: Rows, mapping: Mapping, options: CheckOptions) -> CheckResult:
+def _check_sheet(
+    table: Rows,
+    mapping: Mapping,
+    options: CheckOptions,
+    phone_process: PhoneProcess | None = None,
+) -> CheckResult:
     sheet = _sheet_problems(table, mapping, options)
     if any(p.code in ("column_not_found",) for p in sheet):
         # The rules cannot read a column that is not there; the mapping problem says it all.
         return CheckResult(list(table.rows), sheet, {})
     duplicates, ids = _customer_id_duplicates(table, mapping)
     return CheckResult(
-        list(table.rows), sheet, _row_rules(table, mapping, options), duplicates, ids
+        list(table.rows),
+        sheet,
+        _row_rules(table, mapping, options, None, phone_process),
+        duplicates,
+        ids,
     )
 
 

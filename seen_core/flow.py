@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay
 
     from seen_core.client import Secret, SeenClient
     from seen_core.links import LinksResult, Video
+    from seen_core.phone_process import PhoneProcess
     from seen_core.sending import Progress, SendResult
 
 ALREADY_EXISTS = "A receiver with this ID already exists."
@@ -265,15 +266,18 @@ def check(
     target: str = "",
     held: Mapping[int, tuple[str, str]] | None = None,
     made: CheckResult | None = None,
+    phone_process: PhoneProcess | None = None,
 ) -> Checked:
     """Every rule on every row of the sheet (with its changes, when `table` is given).
 
     `made`: the rules' result for this table, mapping and options, made already (ahead, in
-    the reader process); it is used instead of checking again."""
+    the reader process); it is used instead of checking again. `phone_process`: a second
+    process for the phone numbers (a command's, see `phone_process`)."""
     options = options or CheckOptions()
     text = _text(sheet, table)
     held = dict(held or {})
-    made = made if made is not None else checks.check_sheet(text, mapping, options)
+    if made is None:
+        made = checks.check_sheet(text, mapping, options, phone_process=phone_process)
     result = _without_held(made, text, mapping, held)
     return Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from seen_core import sheets
 from seen_core.errors import ConfigurationError, InputError
 from seen_core.mapping import Mapping, load_mapping
+from seen_core.phone_process import WORTH_STARTING_BYTES, PhoneProcess
 from seen_core.sheets import Sheet
 
 if TYPE_CHECKING:  # imported after the read, while it runs (see load_the_rest_meanwhile)
@@ -125,11 +127,27 @@ def mapping(args: argparse.Namespace, sheet: Sheet) -> Mapping:
 
 
 def checked(args: argparse.Namespace, target: str) -> flow.Checked:
-    """The file named on the command line, read, mapped and checked for the target."""
-    sheet = read_sheet(args)
-    from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
+    """The file named on the command line, read, mapped and checked for the target; a big
+    file's phone numbers in a second process, started before the read (see `phone_process`)."""
+    with _phone_process_for(args.file) as phone_process:
+        sheet = read_sheet(args)
+        from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
 
-    return flow.check(sheet, mapping(args, sheet), check_options(args, target), target=target)
+        return flow.check(
+            sheet,
+            mapping(args, sheet),
+            check_options(args, target),
+            target=target,
+            phone_process=phone_process,
+        )
+
+
+def _phone_process_for(file: str) -> contextlib.AbstractContextManager[PhoneProcess | None]:
+    try:
+        big = os.stat(file).st_size >= WORTH_STARTING_BYTES
+    except OSError:  # read_sheet says what is wrong with it
+        big = False
+    return PhoneProcess() if big else contextlib.nullcontext()
 
 
 def check_options(args: argparse.Namespace, target: str = "") -> CheckOptions:
