@@ -27,7 +27,7 @@ from seen_core.checks import CheckOptions, check_sheet
 from seen_core.contact import email_valid, phone_e164
 from seen_core.mapping import suggest
 from seen_core.receivers import payloads
-from seen_core.sheets import read_sheet
+from seen_core.sheets import Sheet, read_sheet
 
 try:
     from seen_core.jsonout import write_json
@@ -54,9 +54,14 @@ def cold() -> None:
     email_valid.cache_clear()
 
 
+def people(sheet: Sheet) -> object:
+    """What the command checks: the sheet's text (before `Sheet.text`, its DataFrame)."""
+    return sheet.text if hasattr(sheet, "text") else sheet.table
+
+
 def validate(data: bytes) -> None:
     sheet = read_sheet("people.xlsx", data)
-    check_sheet(sheet.table, suggest(sheet.columns))
+    check_sheet(people(sheet), suggest(sheet.columns))
 
 
 def validate_json(data: bytes, out: Path) -> None:
@@ -64,14 +69,14 @@ def validate_json(data: bytes, out: Path) -> None:
     sheet = read_sheet("people.xlsx", data)
     mapping = suggest(sheet.columns)
     options = CheckOptions()
-    result = check_sheet(sheet.table, mapping, options)
+    result = check_sheet(people(sheet), mapping, options)
     counts = result.counts
     document = {
         **counts,
         "problems": [p.as_dict() for p in result.problems],
         "receivers": [
             {"row": row, "payload": payload}
-            for row, payload in payloads(sheet.table, mapping, options.region, result.valid_rows)
+            for row, payload in payloads(people(sheet), mapping, options.region, result.valid_rows)
         ],
     }
     with out.open("wb") as stream:
