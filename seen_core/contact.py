@@ -13,6 +13,7 @@ from __future__ import annotations
 import array
 import itertools
 import re
+import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -331,10 +332,10 @@ def _bare_numbers(region: str) -> tuple[str, re.Pattern[str], re.Pattern[str]] |
 # A plain ASCII address that email-validator surely accepts (syntax only, no DNS): dot-atom
 # local part, LDH labels, an alphabetic top-level domain. "xn--" labels and special-use domains
 # go to the library, as does everything this pattern does not match.
-_PLAIN_EMAIL = re.compile(
-    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
-    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
-)
+_ATOMS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABELS = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+_TOP_LABEL = r"[A-Za-z]{2,63}"
+_PLAIN_EMAIL = re.compile(f"(?P<local>{_ATOMS})@(?P<domain>{_LABELS}{_TOP_LABEL})")
 _SPECIAL_USE = {"arpa", "invalid", "local", "localhost", "onion", "test", "example", "internal",
                 "alt", "home", "corp", "lan", "intranet", "private"}  # fmt: skip
 
@@ -448,18 +449,39 @@ def phones_e164(values: Sequence[str], region: str = "NO") -> list[str | None]:
 def emails_not_valid(values: Sequence[str]) -> list[int]:
     """The positions of the values that hold an address, once stripped, that is not valid.
 
-    The plain addresses, nearly all of a CRM export, are found in a few passes of RE2 (Arrow's
-    regular expressions, in C++) over the whole column, with `email_valid`'s own pattern and
-    limits; only the others go through `email_valid` one by one. `tests/test_contact.py` holds
-    the answers to email-validator's.
+    The plain addresses, nearly all of a CRM export, are told apart first with `email_valid`'s
+    own pattern and limits; only the others go through `email_valid` one by one.
+    `tests/test_contact.py` holds the answers to email-validator's.
     """
-    if len(values) < _ARROW_FROM:  # Arrow's passes cost about 3 ms whatever the size
-        return [i for i, value in enumerate(values) if _not_an_address(value)]
-    import pyarrow.compute as pc  # here: a process checking phone numbers starts without it
+    others = None
+    if len(values) >= _ARROW_FROM and _arrow_loaded():
+        others = _not_plain_in_arrow(values)
+    if others is None:
+        others = _not_plain(values)
+    return [position for position in others if _not_an_address(values[position])]
+
+
+def _arrow_loaded() -> bool:
+    return "pyarrow" in sys.modules
+
+
+def _not_plain(values: Sequence[str]) -> list[int]:
+    """The positions of the values that are not plain addresses: ASCII, `_PLAIN_EMAIL`, at most
+    64 characters before the @ and 254 in all, no "--" in the domain, no special-use ending
+    (one pattern, `_PLAIN_ADDRESS`, tried on every value in C)."""
+    return [i for i, found in enumerate(map(_PLAIN_ADDRESS.fullmatch, values)) if found is None]
+
+
+def _not_plain_in_arrow(values: Sequence[str]) -> list[int] | None:
+    """`_not_plain` in a few passes of RE2 (Arrow's regular expressions, in C++) over the whole
+    column: twice as fast, where pyarrow is loaded already (the app's pandas loads it; a
+    command does not load it for this, which takes longer than the column). None for a column
+    Arrow cannot hold."""
+    import pyarrow.compute as pc
 
     column = _arrow_strings(values)
     if column is None:
-        return [i for i, value in enumerate(values) if _not_an_address(value)]
+        return None
     plain = pc.and_kleene(
         pc.and_kleene(
             pc.match_substring_regex(column, _PLAIN_EMAIL_RE2),
@@ -473,12 +495,11 @@ def emails_not_valid(values: Sequence[str]) -> list[int]:
         ),
     )
     others = pc.indices_nonzero(pc.invert(plain)).to_pylist()  # no nulls: every value is text
-    # ... and at most 254 in all (counted here: a number compared in Arrow imports pandas too)
-    others = sorted({*others, *(i for i, value in enumerate(values) if len(value) > 254)})
-    return [position for position in others if _not_an_address(values[position])]
+    # ... and at most 254 in all (counted here: a number compared in Arrow imports pandas)
+    return sorted({*others, *(i for i, value in enumerate(values) if len(value) > 254)})
 
 
-_ARROW_FROM = 1_000  # values; below that, one by one is faster
+_ARROW_FROM = 1_000  # values; below that, Arrow's passes (3 ms whatever the size) do not pay
 
 
 def _arrow_strings(values: Sequence[str]) -> pa.StringArray | None:
@@ -504,6 +525,12 @@ def _not_an_address(value: str) -> bool:
     return bool(text) and not email_valid(text)
 
 
+# `email_valid`'s fast path as one pattern: its limits as lookaheads (which RE2 has not).
+_PLAIN_ADDRESS = re.compile(
+    r"(?=[^@]{1,64}@)(?=.{1,254}\Z)"  # at most 64 before the @, and 254 in all
+    f"{_ATOMS}@(?!.*--){_LABELS}"  # no "--" in the domain
+    f"(?!(?i:{'|'.join(sorted(_SPECIAL_USE))})\\Z){_TOP_LABEL}"  # no special-use ending
+)
 _PLAIN_EMAIL_RE2 = "^(?:{})$".format(
     _PLAIN_EMAIL.pattern.replace("(?P<local>", "(?:").replace("(?P<domain>", "(?:")
 )

@@ -59,15 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def load_the_rest_meanwhile(report: bool = False) -> threading.Thread:
-    """Import the checks and the rest of the flow in a thread of their own: Arrow for the
-    e-mail rule of a long column, pandas only for a report (the rest of a command needs none).
+    """Import the checks and the rest of the flow in a thread of their own; pandas only for a
+    report (the rest of a command needs none).
 
     A command reads its file first, and calamine parses a workbook without holding the
-    interpreter's lock: so the imports (about 0.3 s, 0.9 s with a report) run on the other
+    interpreter's lock: so the imports (about 0.1 s, 0.8 s with a report) run on the other
     core meanwhile, instead of before the read. That is why the command modules import `flow`
     only after reading.
     """
-    modules = ["seen_core.flow", "pyarrow.compute", *(["seen_core.report"] if report else [])]
+    modules = ["seen_core.flow", *(["seen_core.report"] if report else [])]
     loader = threading.Thread(
         target=lambda: [importlib.import_module(name) for name in modules],
         name="seen_core imports",
