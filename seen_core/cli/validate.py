@@ -47,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
             f"{counts['valid']} ready, {counts['invalid']} invalid, {counts['warnings']} warnings"
         )
         lines = [
-            f"  {f'row {p.row}' if p.row is not None else 'sheet':<9} {p.column or '':<14} "
-            f"{p.code:<22} {p.message}"
-            for p in checked.problems
+            f"  {'sheet' if row is None else f'row {row}':<9} {column or '':<14} "
+            f"{code:<22} {message}"
+            for row, column, _, code, _, message in checked.problems  # a Problem's fields
         ]
         if lines:
             print(lines_for_terminal(lines))
