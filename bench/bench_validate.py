@@ -10,6 +10,7 @@ of the two on a shared machine), with the median of the rounds' own ratios besid
 from __future__ import annotations
 
 import compileall
+import contextlib
 import io
 import os
 import statistics
@@ -28,6 +29,11 @@ from seen_core.contact import email_valid, phone_e164
 from seen_core.mapping import suggest
 from seen_core.receivers import payloads
 from seen_core.sheets import Sheet, read_sheet
+
+try:
+    from seen_core.phone_process import PhoneProcess
+except ImportError:  # before seen_core.phone_process
+    PhoneProcess = None
 
 try:
     from seen_core.jsonout import write_json
@@ -59,17 +65,32 @@ def people(sheet: Sheet) -> object:
     return sheet.text if hasattr(sheet, "text") else sheet.table
 
 
+def phones_elsewhere() -> contextlib.AbstractContextManager:
+    """The second process a command starts for a big sheet's phone numbers, if there is one
+    (before `seen_core.phone_process`: none)."""
+    return contextlib.nullcontext() if PhoneProcess is None else PhoneProcess()
+
+
+def checked(sheet: Sheet, mapping: object, options: CheckOptions, elsewhere: object) -> object:
+    if elsewhere is None:
+        return check_sheet(people(sheet), mapping, options)
+    return check_sheet(people(sheet), mapping, options, phone_process=elsewhere)
+
+
 def validate(data: bytes) -> None:
-    sheet = read_sheet("people.xlsx", data)
-    check_sheet(people(sheet), suggest(sheet.columns))
+    """What `validate` does, in process: a second process for the phones, read, check."""
+    with phones_elsewhere() as elsewhere:
+        sheet = read_sheet("people.xlsx", data)
+        checked(sheet, suggest(sheet.columns), CheckOptions(), elsewhere)
 
 
 def validate_json(data: bytes, out: Path) -> None:
     """What `validate --json` does, in process: read, check, every payload, JSON to a file."""
-    sheet = read_sheet("people.xlsx", data)
-    mapping = suggest(sheet.columns)
-    options = CheckOptions()
-    result = check_sheet(people(sheet), mapping, options)
+    with phones_elsewhere() as elsewhere:
+        sheet = read_sheet("people.xlsx", data)
+        mapping = suggest(sheet.columns)
+        options = CheckOptions()
+        result = checked(sheet, mapping, options, elsewhere)
     counts = result.counts
     document = {
         **counts,
