@@ -23,7 +23,26 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-class TextTable:
+class _Positions:
+    """Where a table's spreadsheet rows (`rows`, in file order) are in its columns."""
+
+    rows: list[int]
+
+    def positions(self, rows: Sequence[int]) -> list[int]:
+        """Where these spreadsheet rows are in the columns. KeyError for a row not here."""
+        at = self._at
+        try:
+            return list(map(at.__getitem__, rows))
+        except KeyError:
+            missing = [row for row in rows if row not in at]
+            raise KeyError(f"rows not in the sheet: {missing[:5]}") from None
+
+    @cached_property
+    def _at(self) -> dict[int, int]:
+        return {row: at for at, row in enumerate(self.rows)}
+
+
+class TextTable(_Positions):
     """People as text: `rows` their spreadsheet row numbers, `values` each column's cells in
     the same order (every list as long as `rows`), the columns in the sheet's order."""
 
@@ -54,14 +73,6 @@ class TextTable:
         values = self.values[name]
         return values if rows is None else list(map(values.__getitem__, self.positions(rows)))
 
-    def positions(self, rows: Sequence[int]) -> list[int]:
-        """Where these spreadsheet rows are in the columns. KeyError for a row not here."""
-        return _positions(self, rows)
-
-    @cached_property
-    def _at(self) -> dict[int, int]:
-        return {row: at for at, row in enumerate(self.rows)}
-
     def frame(self) -> pd.DataFrame:
         """The same people as a DataFrame of text, indexed by spreadsheet row ("row")."""
         import pandas as pd
@@ -77,7 +88,7 @@ class TextTable:
         return cls(frame.index.tolist(), {c: frame[c].tolist() for c in frame.columns})
 
 
-class FrameText:
+class FrameText(_Positions):
     """A DataFrame read as a `TextTable` is: a column becomes a list when first read."""
 
     FEW = 64  # rows; as many or fewer are picked by pandas, without the whole column
@@ -105,24 +116,8 @@ class FrameText:
         values = self._values[name]
         return values if rows is None else list(map(values.__getitem__, self.positions(rows)))
 
-    def positions(self, rows: Sequence[int]) -> list[int]:
-        return _positions(self, rows)
-
-    @cached_property
-    def _at(self) -> dict[int, int]:
-        return {row: at for at, row in enumerate(self.rows)}
-
     def frame(self) -> pd.DataFrame:
         return self.frame_read
-
-
-def _positions(table: TextTable | FrameText, rows: Sequence[int]) -> list[int]:
-    at = table._at
-    try:
-        return list(map(at.__getitem__, rows))
-    except KeyError:
-        missing = [row for row in rows if row not in at]
-        raise KeyError(f"rows not in the sheet: {missing[:5]}") from None
 
 
 Rows = TextTable | FrameText  # what the rules and the payloads read
