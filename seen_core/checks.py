@@ -220,7 +220,7 @@ def _row_rules(
     first, emails, phones = (columns.values(col(f)) for f in ("first_name", "email", "phone"))
     region = options.region
     contact_severity = "error" if options.delivery else "warning"
-    # Each rule over its whole column first (the e-mails mostly in Arrow, see contact.py), then
+    # Each rule over its whole column first (the plain e-mails by one pattern, see contact.py), then
     # the problems made for the rows that have any, in the order a row lists them. The phone
     # numbers first: in a second process, when there is one, they are checked meanwhile.
     if not col("phone"):
