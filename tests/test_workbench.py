@@ -7,6 +7,7 @@ import io
 import time
 from collections import Counter
 
+import openpyxl
 import pytest
 from builders import messy_workbook
 
@@ -266,3 +267,31 @@ def test_a_new_campaign_reuses_the_check_and_a_workspace_checks_again(journal, m
     data = work.checked()
     assert full_checks == [1] and data.target == "workspace/ws-1"
     assert data.options.id_required and not first.options.id_required
+
+
+def test_a_sends_own_sheet_is_kept_and_rebuilt_for_its_report_after_a_restart(journal, seen):
+    work = start(journal)
+    work.edit_cells({(6, "Fornavn"): "Kari"})  # the sheet as sent holds the fix
+    checked = work.checked()
+    job_id = send(work, seen)
+    flow.keep_send_sheet(journal, job_id, checked)
+
+    sheet, problems = flow.kept_send_sheet(journal, job_id)
+    assert sheet.columns == checked.sheet.columns
+    assert sheet.text.rows == list(checked.table.index)
+    assert sheet.table.at[6, "Fornavn"] == "Kari"
+    assert sheet.table.equals(checked.table)
+    assert problems == checked.problems
+
+    report = flow.send_report_bytes(journal, job_id, "rapport.xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(report)).worksheets[0].values)
+    assert any("Kari" in row for row in rows)
+
+
+def test_a_send_without_its_sheet_gets_a_report_of_its_row_numbers(journal, seen):
+    work = start(journal)
+    job_id = send(work, seen)  # sent, but its sheet never kept
+    sheet, problems = flow.kept_send_sheet(journal, job_id)
+    assert (sheet.columns, problems) == (["Row"], [])
+    assert sheet.text.rows == sorted(journal.outcomes(job_id))
+    assert sheet.text.column("Row") == [str(r) for r in sorted(journal.outcomes(job_id))]
