@@ -279,7 +279,9 @@ def check(
     if made is None:
         made = checks.check_sheet(text, mapping, options, phone_process=phone_process)
     result = _without_held(made, text, mapping, held)
-    return Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
+    checked = Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
+    checked.__dict__["text"] = text  # its columns, already taken out of the table for the rules
+    return checked
 
 
 def _text(sheet: Sheet, table: pd.DataFrame | None) -> Rows:
@@ -318,7 +320,9 @@ def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) 
     text = text_of(table)
     result = checks.recheck(checked.result, text, checked.mapping, changed, checked.options)
     result = _without_held(result, text, checked.mapping, checked.held)
-    return replace(checked, edited=table, result=result)
+    rechecked = replace(checked, edited=table, result=result)
+    rechecked.__dict__["text"] = text
+    return rechecked
 
 
 def _without_held(
