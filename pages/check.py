@@ -21,6 +21,12 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
 
 ss = st.session_state
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
+# Next was clicked: on at once, this page not drawn again; but not before a cell fixed in the
+# grid in the same moment is kept (below, where the page is drawn).
+editing = "fix_editor_key" in ss and (ss.get(ss["fix_editor_key"]) or {}).get("edited_rows")
+if ss.get("goto") == Step.SEND and not editing:
+    del ss["goto"]
+    st.switch_page("pages/send.py", query_params={"draft": work.draft.id})
 
 PAGE_ROWS = 200  # rows in the grid at once (styling costs per cell); bulk fixes do the rest
 FIX_MARK = "⚠ "

@@ -32,6 +32,12 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
 
 ss = st.session_state
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
+# Next was clicked: on at once, this page not drawn again; but not before an edit made in the
+# extras grid in the same moment is kept (below, where the page is drawn).
+editing = "extras_key" in ss and (ss.get(ss["extras_key"]) or {}).get("edited_rows")
+if ss.get("goto") == Step.CHECK and not editing:
+    del ss["goto"]
+    st.switch_page("pages/check.py", query_params={"draft": work.draft.id})
 
 KINDS = {
     "campaign": "SEEN campaign (v1)",

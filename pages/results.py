@@ -20,6 +20,8 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
 ss = st.session_state
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
 journal = ss["journal"]
+if ss.pop("goto", None) == Step.CHECK:  # Fix was clicked: on at once, this page not drawn again
+    st.switch_page("pages/check.py", query_params={"draft": work.draft.id})
 
 st.title("Results")
 sends = work.sends()
@@ -165,5 +167,3 @@ with st.expander("Each send's own report"):
             key=f"send_report_{job.id}",
             on_click="ignore",
         )
-if ss.pop("goto", None) == Step.CHECK:
-    st.switch_page("pages/check.py", query_params={"draft": work.draft.id})

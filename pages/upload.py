@@ -26,6 +26,8 @@ if journal is None:
     st.stop()
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo-receivers.xlsx"
 FILE_TYPES = ["csv", "xlsx", "xlsm", "xls", "ods"]
+if ss.pop("goto", None) == Step.MAP:  # Next was clicked: on at once, this page not drawn again
+    st.switch_page("pages/map.py", query_params={"draft": ss["work"].draft.id})
 
 
 def start(name: str, data: bytes, target: str = "") -> None:
@@ -143,5 +145,3 @@ if not sheet.rows:
     st.warning("There are no rows of people below the header.")
 else:
     st.button("Next: map the columns", key="to_map", type="primary", on_click=go_on, args=(work,))
-if ss.pop("goto", None) == Step.MAP:
-    st.switch_page("pages/map.py", query_params={"draft": work.draft.id})

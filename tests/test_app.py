@@ -188,6 +188,39 @@ def test_a_small_sheet_shows_its_counts_at_once(app):
     assert sidebar_metrics(at) == {"Rows": "10", "Ready to send": "5", "Need attention": "5"}
 
 
+def test_a_fix_made_as_next_is_clicked_is_kept(app):
+    """Next goes on without drawing its page again, but never past a cell fixed in the same
+    moment (both reach the server in one run)."""
+    at = to_check(app)
+    key = at.session_state["fix_editor_key"]
+    rows = at.data_editor(key=key).value.index.tolist()
+    at.session_state[key] = {
+        "edited_rows": {rows.index(6): {"Fornavn": "Kari"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="to_send").click().run()
+    assert not at.exception
+    assert work(at).table.at[6, "Fornavn"] == "Kari"
+    assert [c.label for c in work(at).draft.changes] and at.title[0].value.startswith("Send")
+
+
+def test_an_extra_column_left_out_as_next_is_clicked_stays_out(app):
+    at = upload(app)
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value(f"autumn-{uuid.uuid4().hex[:8]}").run()
+    key = at.session_state["extras_key"]
+    extras = at.data_editor(key=key).value
+    column = extras["Column"].iloc[0]
+    assert extras["Send"].iloc[0]
+    at.session_state[key] = {"edited_rows": {0: {"Send": False}}, "added_rows": [],
+                             "deleted_rows": []}  # fmt: skip
+    at.button(key="to_check").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Check and fix"
+    assert column not in work(at).mapping.extra_args.values()
+
+
 def test_a_reload_brings_back_the_same_step_and_fixes(app):
     at = to_check(app)
     at = edit_cell(at, 6, "Fornavn", "Kari")
