@@ -36,6 +36,11 @@ except ImportError:  # before seen_core.phone_process
     PhoneProcess = None
 
 try:
+    from seen_core.bulk import gc_paused
+except ImportError:  # before seen_core.bulk: the command let the collector run
+    gc_paused = contextlib.nullcontext
+
+try:
     from seen_core.jsonout import write_json
 except ImportError:  # before seen_core.jsonout: what the command did then
     import json
@@ -78,14 +83,21 @@ def checked(sheet: Sheet, mapping: object, options: CheckOptions, elsewhere: obj
 
 
 def validate(data: bytes) -> None:
-    """What `validate` does, in process: a second process for the phones, read, check."""
-    with phones_elsewhere() as elsewhere:
+    """What `validate` does, in process: a second process for the phones, read, check, with
+    the cyclic garbage collector paused as the command pauses it (`seen_core.cli.main`)."""
+    with gc_paused(), phones_elsewhere() as elsewhere:
         sheet = read_sheet("people.xlsx", data)
         checked(sheet, suggest(sheet.columns), CheckOptions(), elsewhere)
 
 
 def validate_json(data: bytes, out: Path) -> None:
-    """What `validate --json` does, in process: read, check, every payload, JSON to a file."""
+    """What `validate --json` does, in process: read, check, every payload, JSON to a file,
+    the collector paused as in `validate`."""
+    with gc_paused():
+        _validate_json(data, out)
+
+
+def _validate_json(data: bytes, out: Path) -> None:
     with phones_elsewhere() as elsewhere:
         sheet = read_sheet("people.xlsx", data)
         mapping = suggest(sheet.columns)
