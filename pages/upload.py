@@ -26,7 +26,8 @@ if journal is None:
     st.stop()
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo-receivers.xlsx"
 FILE_TYPES = ["csv", "xlsx", "xlsm", "xls", "ods"]
-if ss.pop("goto", None) == Step.MAP:  # Next was clicked: on at once, this page not drawn again
+# Next was clicked: on at once, this page not drawn again.
+if ss.pop("goto", None) == Step.MAP and ss.get("work") is not None:
     st.switch_page("pages/map.py", query_params={"draft": ss["work"].draft.id})
 
 

@@ -202,7 +202,8 @@ def test_a_fix_made_as_next_is_clicked_is_kept(app):
     at.button(key="to_send").click().run()
     assert not at.exception
     assert work(at).table.at[6, "Fornavn"] == "Kari"
-    assert [c.label for c in work(at).draft.changes] and at.title[0].value.startswith("Send")
+    assert len(work(at).draft.changes) == 1
+    assert at.title[0].value.startswith("Send")
 
 
 def test_an_extra_column_left_out_as_next_is_clicked_stays_out(app):
