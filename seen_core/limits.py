@@ -145,8 +145,11 @@ def cell_too_long(where: str, limits: Limits, row: int | None = None) -> LimitEr
     )
 
 
-def check_cell_lengths(where: str, columns: list[list[str]], limits: Limits) -> None:
-    """Refuse cells of text, given as columns, where one cell is longer than the limit."""
+def check_cell_lengths(
+    where: str, columns: list[list[str]], limits: Limits, first_row: int = 0
+) -> None:
+    """Refuse cells of text, given as columns, where one cell is longer than the limit.
+    `first_row`: the 0-based sheet row the columns start at (a piece of a sheet)."""
     most = limits.cell_chars
     if max(map(len, itertools.chain.from_iterable(columns)), default=0) <= most:  # one pass in C
         return
@@ -155,7 +158,7 @@ def check_cell_lengths(where: str, columns: list[list[str]], limits: Limits) -> 
         for column in columns
         if max(map(len, column), default=0) > most
     )
-    raise cell_too_long(where, limits, row + 1)
+    raise cell_too_long(where, limits, first_row + row + 1)
 
 
 # --- workbooks: the zip directory, declared and actual extents, long strings --------------------

@@ -312,7 +312,8 @@ def _in_pieces(
 ) -> tuple[list[str], str, list[list[str]]] | None:
     """(sheet names, the sheet read, its cells as text in columns), the sheet parsed in
     pieces, a thread a core (calamine lets go of the interpreter's lock while it parses).
-    `sheet` None: the workbook's only worksheet.
+    `sheet` None: the workbook's only worksheet. Each piece's extent and cells' lengths are
+    checked as it is read (LimitError).
 
     None where the sheet is not cut (`xlsx_pieces`), a piece does not parse, or the pieces'
     rows overlap: the caller opens the workbook and parses the sheet whole, which also gives
@@ -342,7 +343,11 @@ def _in_pieces(
             check_extent(where, end[0] + 1, end[1] + 1, limits)
             grid = loaded.to_python(skip_empty_area=True)
             del book, loaded
-            parsed[index] = (start, end, _text_columns(grid))
+            columns = _text_columns(grid)
+            del grid
+            # Here, while the other thread parses, rather than over the joined sheet after.
+            check_cell_lengths(where, columns, limits, start[0])
+            parsed[index] = (start, end, columns)
         except LimitError as error:
             refused.append(error)
         except Exception:  # calamine raises several types; the whole parse says what is wrong
@@ -625,11 +630,11 @@ def read_grid(
     else:
         if not checked:
             check_workbook(file_name, data, limits)  # before calamine unpacks anything
-        found = _in_pieces(file_name, data, sheet, limits)
+        found = _in_pieces(file_name, data, sheet, limits)  # its cells' lengths checked there
         if found is None:
             found = _read_whole(file_name, data, sheet, limits)
+            check_cell_lengths(f"The sheet '{found[1]}' in '{file_name}'", found[2], limits)
         sheet_names, sheet_name, columns = found
-        check_cell_lengths(f"The sheet '{sheet_name}' in '{file_name}'", columns, limits)
     return sheet_names, sheet_name, columns
 
 

@@ -265,6 +265,20 @@ def test_a_cell_past_the_limits_in_a_later_piece_is_refused_as_when_whole():
     assert "26 columns" in str(pieces_error.value)
 
 
+def test_a_cell_too_long_in_a_later_piece_is_refused_with_its_row_as_when_whole(monkeypatch):
+    rows = "".join(_row(n, f"a{n}", "x" * (30 if n == 25 else 5)) for n in range(1, 30))
+    data = _sheet(rows)
+    limits = Limits(cell_chars=20)
+    assert len(xlsx_pieces.pieces_for(data, "Ark1")[1]) == 4  # row 25 is in the last piece
+    with pytest.raises(LimitError) as pieces_error:
+        sheets.read_grid("p.xlsx", data, "Ark1", limits)
+    monkeypatch.setattr(xlsx_pieces, "SMALL", 10**9)  # read whole
+    with pytest.raises(LimitError) as whole_error:
+        sheets.read_grid("p.xlsx", data, "Ark1", limits)
+    assert str(pieces_error.value) == str(whole_error.value)
+    assert str(pieces_error.value).startswith("Row 25 of the sheet 'Ark1' in 'p.xlsx' holds a cell")
+
+
 def test_a_piece_that_does_not_parse_leaves_the_sentence_to_the_whole_parse():
     rows = "".join(_row(n, f"a{n}") for n in range(1, 30))
     broken = '<row r="30"><c r="A30" t="e"><v>#BAD</v></c></row>'  # no error Excel has
