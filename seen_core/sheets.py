@@ -328,7 +328,7 @@ def _in_pieces(
     parsed: list[tuple[tuple[int, int], tuple[int, int], list[list[str]]] | None]
     parsed = [None] * len(books)
     names: list[list[str]] = []  # the sheets the user could pick, and all of them
-    refused: list[LimitError] = []
+    refused: dict[int, LimitError] = {}  # by piece: the first piece's refusal is the one said
 
     def parse(index: int) -> None:
         try:
@@ -349,7 +349,7 @@ def _in_pieces(
             check_cell_lengths(where, columns, limits, start[0])
             parsed[index] = (start, end, columns)
         except LimitError as error:
-            refused.append(error)
+            refused[index] = error
         except Exception:  # calamine raises several types; the whole parse says what is wrong
             return
 
@@ -376,7 +376,7 @@ def _in_pieces(
     for thread in threads:
         thread.join()
     if refused:
-        raise refused[0]
+        raise refused[min(refused)]
     pieces = [piece for piece in parsed if piece is not None]
     if (
         len(pieces) < len(parsed)

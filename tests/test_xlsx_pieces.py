@@ -279,6 +279,23 @@ def test_a_cell_too_long_in_a_later_piece_is_refused_with_its_row_as_when_whole(
     assert str(pieces_error.value).startswith("Row 25 of the sheet 'Ark1' in 'p.xlsx' holds a cell")
 
 
+def test_cells_too_long_in_several_pieces_are_refused_at_the_first_as_when_whole(monkeypatch):
+    long_rows = (5, 12, 19, 26)  # one in each piece
+    rows = "".join(_row(n, f"a{n}", "x" * (30 if n in long_rows else 5)) for n in range(1, 30))
+    data = _sheet(rows)
+    limits = Limits(cell_chars=20)
+    text_columns = sheets._text_columns
+
+    def first_piece_last(grid):  # the first piece's cells become text after the others'
+        if grid and grid[0] and grid[0][0] == "a1":
+            time.sleep(0.3)
+        return text_columns(grid)
+
+    monkeypatch.setattr(sheets, "_text_columns", first_piece_last)
+    with pytest.raises(LimitError, match=r"^Row 5 of the sheet 'Ark1'"):
+        sheets.read_grid("p.xlsx", data, "Ark1", limits)
+
+
 def test_a_piece_that_does_not_parse_leaves_the_sentence_to_the_whole_parse():
     rows = "".join(_row(n, f"a{n}") for n in range(1, 30))
     broken = '<row r="30"><c r="A30" t="e"><v>#BAD</v></c></row>'  # no error Excel has
