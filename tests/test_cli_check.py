@@ -352,3 +352,23 @@ def test_a_sheet_name_with_control_characters_is_shown_escaped_by_inspect(tmp_pa
     done = run("inspect", people)
     assert done.returncode == 0
     assert "\x1b" not in done.stdout and "\\x1b[31m" in done.stdout
+
+
+def test_problem_lines_line_up_for_sheet_and_row_problems_alike():
+    from seen_core.cli.validate import problem_lines
+    from seen_core.problems import Problem
+
+    problems = [
+        Problem(None, "Mobil", "phone", "column_not_found", "error", "No column 'Mobil'."),
+        Problem(7, None, None, "no_contact", "warning", "Neither phone nor e-mail."),
+        Problem(100_001, "Mobil", "phone", "phone_invalid", "error", "'45 86' is not valid."),
+        Problem(100_002, "Mobil", "phone", "phone_invalid", "error", "'12' is not valid."),
+        Problem(9, "Mobiltelefonnummer", "phone", "phone_invalid", "error", "Not valid."),
+    ]
+    assert problem_lines(problems) == [
+        "  sheet     Mobil          column_not_found       No column 'Mobil'.",
+        "  row 7                    no_contact             Neither phone nor e-mail.",
+        "  row 100001 Mobil          phone_invalid          '45 86' is not valid.",
+        "  row 100002 Mobil          phone_invalid          '12' is not valid.",
+        "  row 9     Mobiltelefonnummer phone_invalid          Not valid.",
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from seen_core.cli import options as o
+from seen_core.problems import Problem
 from seen_core.safe_text import lines_for_terminal
 
 
@@ -46,13 +47,24 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{counts['valid']} ready, {counts['invalid']} invalid, {counts['warnings']} warnings"
         )
-        lines = [
-            f"  {'sheet' if row is None else f'row {row}':<9} {column or '':<14} "
-            f"{code:<22} {message}"
-            for row, column, _, code, _, message in checked.problems  # a Problem's fields
-        ]
+        lines = problem_lines(checked.problems)
         if lines:
             print(lines_for_terminal(lines))
         if args.report:
             print(o.printable(f"Report written to {args.report}"))
     return o.EXIT_ROWS if counts["invalid"] else o.EXIT_OK
+
+
+def problem_lines(problems: list[Problem]) -> list[str]:
+    """A line a problem: `  row 12    Mobil          phone_invalid          '45 86' is …`.
+    The padded column and code are made once for each pair (a sheet has few), not once a line."""
+    middles: dict[tuple[str | None, str], str] = {}
+    lines = []
+    for row, column, _, code, _, message in problems:  # a Problem's fields
+        middle = middles.get((column, code))
+        if middle is None:
+            middle = middles[column, code] = f" {column or '':<14} {code:<22} "
+        lines.append(
+            ("  sheet    " if row is None else f"  row {row}".ljust(11)) + middle + message
+        )
+    return lines
