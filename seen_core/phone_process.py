@@ -27,13 +27,13 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from seen_core.bulk import helper_environment
+
 ELSEWHERE_FROM = 20_000  # numbers; fewer are checked here sooner than a process could answer
 WORTH_STARTING_BYTES = 1_000_000  # files smaller than this hold too few numbers (see above)
 ANSWER_SECONDS = 120.0  # after this, the numbers are checked here
 
 _ROOT = Path(__file__).resolve().parent.parent  # where `python -m seen_core.phone_process` is
-# What an interpreter needs to start and find its packages; a token is in none of these.
-_ENVIRONMENT = ("PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "SYSTEMROOT", "TMPDIR")
 _POSITION = "I"  # unsigned ints: a sheet has far fewer rows than 2**32
 
 
@@ -41,7 +41,6 @@ class PhoneProcess:
     """A second process, started now, ready to check one column of phone numbers."""
 
     def __init__(self) -> None:
-        environment = {name: os.environ[name] for name in _ENVIRONMENT if name in os.environ}
         self._process: subprocess.Popen[bytes] | None
         try:
             self._process = subprocess.Popen(
@@ -50,7 +49,7 @@ class PhoneProcess:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,  # nothing it could say is for the user
                 cwd=_ROOT,
-                env=environment,
+                env=helper_environment(),  # no token
             )
         except OSError:
             self._process = None

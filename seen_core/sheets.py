@@ -733,6 +733,7 @@ def _start_reader(warm: bool = False) -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=_ROOT,
+        env=bulk.helper_environment(),  # it parses files from others: no token, nothing else
     )
 
 

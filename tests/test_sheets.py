@@ -351,3 +351,27 @@ def test_the_check_ahead_runs_at_a_lower_priority_than_the_pages():
     finally:
         reader.kill()
         reader.wait()
+
+
+def test_the_reader_of_uploads_is_given_no_token(monkeypatch):
+    """The process that parses other people's files gets what Python needs to start, not the
+    server's environment: a file made to take over its parser finds no token there."""
+    from seen_core import sheets
+
+    monkeypatch.setenv("SEEN_API_TOKEN", "secret-token-for-test")
+    monkeypatch.setenv("SEEN_API_TOKEN_SPRING", "another-secret")
+    reader = sheets._start_reader()
+    try:
+        environment = Path(f"/proc/{reader.pid}/environ")
+        if not environment.exists():
+            pytest.skip("no /proc here to read a process's environment from")
+        seen = environment.read_bytes()
+    finally:
+        reader.kill()
+        reader.wait()
+        for pipe in (reader.stdin, reader.stdout):
+            pipe.close()
+    assert b"secret" not in seen and b"SEEN_" not in seen
+    # ... and it still reads, in the same environment
+    sheet = sheets.read_sheet_isolated("p.csv", b"Fornavn;Mobil\nOla;45860321\n")
+    assert sheet.columns == ["Fornavn", "Mobil"]
