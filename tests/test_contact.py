@@ -84,6 +84,30 @@ def test_numbers_that_are_not_valid_are_decided_without_the_library(compact, reg
     assert phone_e164(compact, region) is None
 
 
+@pytest.mark.parametrize(
+    ("texts", "region"),
+    [
+        # The country code stored without "+": taken off, or read as a national number's start.
+        (["4745860321", "4740003850", "479055670", "47311884", "4745860"], "NO"),
+        (["46701234567", "467012345", "46701234567890"], "SE"),
+        (["4479111234", "447911123456"], "GB"),
+        (["4529855159", "452985515", "49151123"], "DK"),
+        # "+" and a country code, with the separators people type.
+        (["+47 458 60 321", "+46 70 123 45 67", "+44 7911 123456", "+49 151 1234567"], "NO"),
+        (["+1 (202) 555-0123", "+46 70 624", "+45 2985 5159", "+358 40 1234567"], "NO"),
+    ],
+)
+def test_a_column_decides_the_shapes_of_a_crm_export_without_going_number_by_number(
+    texts, region, monkeypatch
+):
+    # In a messy export a quarter of the numbers have these shapes: each decided in the
+    # column's own pass (a pattern or two), as phonenumbers would, without the longer way.
+    expected = [slow_phone_e164(text, region) for text in texts]
+    assert any(expected) and None in expected  # valid and not valid numbers alike
+    monkeypatch.setattr("seen_core.contact.phone_e164", _no_library)
+    assert phones_e164(texts, region) == expected
+
+
 def _no_library(text: str, region: str) -> None:
     raise AssertionError(f"{text!r} in {region} went to phonenumbers")
 
