@@ -519,6 +519,8 @@ def _prefixed_numbers(region: str) -> Callable[[str], _Fast] | None:
         or "(?!)"
     )
     rest_kept = _no(home.national_prefix)  # home.strip_national_prefix leaves the rest as it is
+    # Every step the library takes is here, the international prefix and the main region's
+    # national prefix too, although no region's metadata today makes those two matter.
     pattern = re.compile(
         f"(?=[0-9]{{3,{_MAX_NSN}}}$){_no(home.idd)}"
         f"(?:(?:{takes_off}){code}{rest_kept}{_no(main.national_prefix)}(?=[0-9]{{{_MIN_NSN},}}$)"
