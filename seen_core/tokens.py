@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from seen_core.client import Secret
-from seen_core.errors import ConfigurationError
+from seen_core.errors import ConfigurationError, InputError
+from seen_core.targets import target_for, target_from_key
+
+if TYPE_CHECKING:  # a command checks the environment before the read, without requests
+    from seen_core.client import Secret
 
 V1_ADDRESS = "https://api.seen.io"
 V2_ADDRESS = "https://next.seen.io"
@@ -37,10 +40,111 @@ def default_address(target: str) -> str:
     return V2_ADDRESS if target.startswith(("workspace/", "project/")) else V1_ADDRESS
 
 
-def env_name(target: str, prefix: str = "SEEN_API_TOKEN") -> str:
-    """`SEEN_API_TOKEN_SPRING_CAMPAIGN` for `spring-campaign`; `…_WORKSPACE_WS_1` for
-    `workspace/ws-1`."""
-    return f"{prefix}_" + re.sub(r"[^A-Za-z0-9]", "_", target).upper()
+TOKEN_PREFIX = "SEEN_API_TOKEN_"
+TARGET_PREFIX = "SEEN_TARGET_"
+ADDRESS_PREFIX = "SEEN_BASE_URL_"
+_LABEL = re.compile(r"[A-Z0-9_]+")
+_SHORT = re.compile(r"[A-Z0-9]+")  # a short name: the one campaign written in small letters
+
+
+@dataclass(frozen=True)
+class EnvironmentTokens:
+    """The targets the environment's tokens serve (target key -> label) and what is wrong."""
+
+    labels: dict[str, str]
+    problems: list[str]
+
+
+def environment_tokens(env: Mapping[str, str]) -> EnvironmentTokens:
+    """Which target each `SEEN_API_TOKEN_<LABEL>` serves: exactly one, or it is refused.
+
+    `SEEN_TARGET_<LABEL>` names the target (`spring`, `workspace/ws-1`, `project/p-9`) by its
+    exact key. Without it, a label of capital letters and digits alone names the campaign
+    written in small letters (`SEEN_API_TOKEN_SPRING`: campaign `spring`); any other label
+    could be read as two targets (`WORKSPACE_WS_1`: `ws-1` or `ws_1`; `WORKSPACE_X`: workspace
+    `x` or campaign `workspace-x`) and is a problem. So is a label naming a target another
+    label names. Problems are sentences that never hold a token.
+    """
+    tokens = {
+        k[len(TOKEN_PREFIX) :] for k, v in env.items() if k.startswith(TOKEN_PREFIX) and _text(v)
+    }
+    named = {k[len(TARGET_PREFIX) :]: v for k, v in env.items() if k.startswith(TARGET_PREFIX)}
+    labels: dict[str, str] = {}
+    problems: list[str] = []
+    for label in sorted(tokens | named.keys()):
+        if not _LABEL.fullmatch(label):
+            prefix = TARGET_PREFIX if label in named else TOKEN_PREFIX
+            problems.append(
+                f"{prefix}{label} is not a name SEEN Sender reads: after {prefix} write only "
+                "capital letters, digits and _."
+            )
+            continue
+        if label in named:
+            key = _target_key(named[label])
+            if key is None:
+                problems.append(
+                    f"{TARGET_PREFIX}{label} names no SEEN campaign, workspace or project: "
+                    "write a campaign's slug (spring), workspace/ID or project/ID."
+                )
+                continue
+            if label not in tokens:
+                problems.append(
+                    f"{TARGET_PREFIX}{label} names {_words(key)}, "
+                    f"but {TOKEN_PREFIX}{label} is not set."
+                )
+                continue
+        elif _SHORT.fullmatch(label):
+            key = label.lower()
+        else:
+            first, second = _two_readings(label)
+            problems.append(
+                f"{TOKEN_PREFIX}{label} could serve {_words(first)} or {_words(second)}: name "
+                f"its one target with {TARGET_PREFIX}{label} (for example "
+                f"{TARGET_PREFIX}{label}={first})."
+            )
+            continue
+        if key in labels:
+            problems.append(
+                f"{TOKEN_PREFIX}{labels[key]} and {TOKEN_PREFIX}{label} both serve "
+                f"{_words(key)}: keep one."
+            )
+            continue
+        labels[key] = label
+    return EnvironmentTokens(labels, problems)
+
+
+def check_environment(env: Mapping[str, str]) -> None:
+    """Raise `ConfigurationError` with the first problem of the environment's tokens, if any
+    (see `environment_tokens`): the app and the commands refuse to start with it."""
+    problems = environment_tokens(env).problems
+    if problems:
+        raise ConfigurationError(problems[0])
+
+
+def _target_key(value: str) -> str | None:
+    """The key of the target `SEEN_TARGET_<LABEL>` names, or None when it names none."""
+    kind, slash, rest = value.strip().partition("/")
+    try:
+        if kind == "campaign" and slash:  # `campaign/spring`, as the callbacks' secrets say
+            return target_for("campaign", rest).key
+        return target_from_key(value.strip()).key
+    except (ConfigurationError, InputError):
+        return None
+
+
+def _words(key: str) -> str:
+    return target_from_key(key).label
+
+
+def _two_readings(label: str) -> tuple[str, str]:
+    """Two targets whose folded keys are `label` (one holding `_`): the first as `-`."""
+    kind, _, rest = label.partition("_")
+    if kind in ("WORKSPACE", "PROJECT") and rest[:1].isalnum():
+        ident = rest.lower()
+        if "_" in ident:
+            return f"{kind.lower()}/{ident.replace('_', '-')}", f"{kind.lower()}/{ident}"
+        return f"{kind.lower()}/{ident}", label.lower().replace("_", "-")
+    return label.lower().replace("_", "-"), label.lower()
 
 
 def _section(secrets: Mapping[str, Any], *path: str) -> Mapping[str, Any]:
@@ -60,10 +164,16 @@ def configured(
     """The server's token for a target and its address, first found of:
 
     secrets `[seen.campaigns]`/`[seen.workspaces]`/`[seen.projects]` by id (a token, or a
-    table with `token` and `base_url`); env `SEEN_API_TOKEN_<TARGET>` (with
-    `SEEN_BASE_URL_<TARGET>`); secrets `[seen] token` (with `base_url`); env `SEEN_API_TOKEN`
-    (with `SEEN_BASE_URL`). None when none is set.
+    table with `token` and `base_url`); env `SEEN_API_TOKEN_<LABEL>` serving this very target
+    (with `SEEN_BASE_URL_<LABEL>`; see `environment_tokens`); secrets `[seen] token` (with
+    `base_url`); env `SEEN_API_TOKEN` (with `SEEN_BASE_URL`). None when none is set. Raises
+    `ConfigurationError` while the environment names a token that could serve two targets.
     """
+    from seen_core.client import Secret
+
+    from_env = environment_tokens(env)
+    if from_env.problems:
+        raise ConfigurationError(from_env.problems[0])
     kind, _, ident = target.partition("/")
     section = {"workspace": "workspaces", "project": "projects"}.get(kind, "campaigns")
     name = ident if ident else target
@@ -74,12 +184,13 @@ def configured(
         candidates.append((_text(entry.get("token")), _text(entry.get("base_url")), section))
     elif target:
         candidates.append((_text(entry), "", section))
-    if target:
+    label = from_env.labels.get(target) if target else None
+    if label is not None:
         candidates.append(
             (
-                _text(env.get(env_name(target))),
-                _text(env.get(env_name(target, "SEEN_BASE_URL"))),
-                f"environment {env_name(target)}",
+                _text(env.get(TOKEN_PREFIX + label)),
+                _text(env.get(ADDRESS_PREFIX + label)),
+                f"environment {TOKEN_PREFIX}{label}",
             )
         )
     candidates.append((_text(seen.get("token")), _text(seen.get("base_url")), "secrets [seen]"))
@@ -96,17 +207,20 @@ def configured(
 
 
 def any_configured(secrets: Mapping[str, Any], env: Mapping[str, str]) -> bool:
-    """Whether the server has any SEEN token (then SEEN, not the sandbox, is the usual choice)."""
-    if configured("", secrets, env) is not None:
+    """Whether the server has any SEEN token that serves a target (then SEEN, not the sandbox,
+    is the usual choice); an environment token refused by `environment_tokens` serves none."""
+    if _text(_section(secrets, "seen").get("token")) or _text(env.get("SEEN_API_TOKEN")):
         return True
     for section in ("campaigns", "workspaces", "projects"):
         if _section(secrets, "seen", section):
             return True
-    return any(k.startswith("SEEN_API_TOKEN_") and v.strip() for k, v in env.items())
+    return bool(environment_tokens(env).labels)
 
 
 def typed(target: str, address: str, token: str) -> Credentials:
     """A token typed on the page, for the address typed beside it (SEEN's own when empty)."""
+    from seen_core.client import Secret
+
     if not token.strip():
         if address.strip():
             raise ConfigurationError(

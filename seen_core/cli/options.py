@@ -192,6 +192,11 @@ class Token:
 
 
 def token_from_environment(base_url_option: str | None) -> Token:
+    """SEEN_API_TOKEN, once the environment names no token that could serve two targets (the
+    app refuses to start with one; so does a command that sends)."""
+    from seen_core.tokens import check_environment
+
+    check_environment(os.environ)
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     if not token:
         raise ConfigurationError(

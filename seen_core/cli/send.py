@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--batch-size must be between 1 and 1000.")
     if args.rate is not None and args.rate < 0:
         raise InputError("--rate must be 0 (unpaced) or more requests per second.")
+    token = None if args.dry_run else o.token_from_environment(args.base_url)  # before the read
     checked = o.checked(args, target)
     from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
 
@@ -50,10 +51,9 @@ def run(args: argparse.Namespace) -> int:
             p.message for p in checked.result.sheet_problems if p.severity == "error"
         )
         raise InputError(f"Nothing can be sent with this mapping: {reasons}")
-    if args.dry_run:
+    if token is None:  # a dry run
         return _finish(args, checked, checked.outcomes(), None, dry_run=True)
 
-    token = o.token_from_environment(args.base_url)
     connection = flow.connect(target, token.base_url, token.value)  # checks address and token
     journal = flow.open_journal(args.journal)
     try:
