@@ -8,6 +8,7 @@ Every page reads what it needs from `st.session_state` as this frame leaves it: 
 from __future__ import annotations
 
 import ipaddress
+import os
 import threading
 
 import pandas.io.formats.style  # noqa: F401  (the check page's Styler: its jinja2 loads here, once)
@@ -16,12 +17,13 @@ import streamlit as st
 from seen_core import flow
 from seen_core.countries import country_choices
 from seen_core.drafts import LOCAL_USER, Step, User
-from seen_core.errors import JournalError, NotFound
+from seen_core.errors import ConfigurationError, JournalError, NotFound
 from seen_core.journal import Journal, default_path, retention_days
 from seen_core.running import SendRegistry
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
 from seen_core.sheets import keep_reader_ready
+from seen_core.tokens import check_environment
 from seen_core.wording import number
 from seen_core.workbench import Work
 
@@ -181,6 +183,11 @@ def sidebar_counts(work: Work, here: Step) -> None:
 
 config = secrets()
 user = signed_in_user(config)
+try:  # a token in the environment that could serve two targets: no page runs
+    check_environment(os.environ)
+except ConfigurationError as error:
+    st.error(lit(str(error)))
+    st.stop()
 ss["user"] = user
 ss["secrets"] = config
 ss["sandbox"] = local_sandbox()
