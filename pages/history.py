@@ -6,7 +6,7 @@ import streamlit as st
 
 from seen_core import flow
 from seen_core.drafts import Draft, DraftStore, Step
-from seen_core.errors import ConfigurationError, JobBusy, NotFound
+from seen_core.errors import ConfigurationError, JobBusy, NotFound, noting_journal_trouble
 from seen_core.journal import JobInfo
 from seen_core.running import SendRegistry
 from seen_core.safe_text import markdown_literal as lit
@@ -23,6 +23,7 @@ if journal is None:
 registry: SendRegistry = ss["registry"]
 user = ss["user"]
 drafts = DraftStore(journal)
+noting = noting_journal_trouble(ss)
 RESUMABLE = (JobState.PENDING, JobState.INTERRUPTED, JobState.CANCELLED, JobState.STOPPED)
 STEP_PAGES = {
     Step.UPLOAD: "pages/upload.py",
@@ -41,6 +42,7 @@ def open_draft(draft: Draft) -> None:
     ss["goto_draft"] = draft
 
 
+@noting
 def rename(draft_id: str) -> None:
     try:
         drafts.rename(user, draft_id, ss.get(f"name_{draft_id}") or "")
@@ -49,6 +51,7 @@ def rename(draft_id: str) -> None:
         ss["history_error"] = str(error)
 
 
+@noting
 def delete_draft(draft_id: str) -> None:
     drafts.delete(user, draft_id)
     work = ss.get("work")
@@ -57,6 +60,7 @@ def delete_draft(draft_id: str) -> None:
         st.query_params.pop("draft", None)
 
 
+@noting
 def resume(job: JobInfo) -> None:
     try:
         to = flow.reconnect(
@@ -69,9 +73,10 @@ def resume(job: JobInfo) -> None:
     registry.start(journal, job.id, to, user.id)
 
 
+@noting
 def delete_job(job_id: int) -> None:
     try:
-        journal.delete_job(job_id)
+        journal.delete_job(job_id, None if user.is_admin else user.id)
     except JobBusy as error:
         ss["history_error"] = str(error)
 
@@ -177,7 +182,9 @@ def sends() -> None:
                 key=f"history_xlsx_{job.id}",
                 on_click="ignore",
             )
-            if job.state in RESUMABLE and not active:
+            # An admin sees every send, but resumes only their own: another user's send goes
+            # out with that user's token and draft, never with someone else's.
+            if job.state in RESUMABLE and not active and job.user_id == user.id:
                 cells[1].button(
                     "Resume", key=f"history_resume_{job.id}", on_click=resume, args=(job,)
                 )

@@ -7,6 +7,12 @@ read; it never holds the SEEN token.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, MutableMapping
+from typing import ParamSpec
+
+P = ParamSpec("P")
+
 
 class SeenSenderError(Exception):
     """Root of every error SEEN Sender raises on purpose."""
@@ -30,6 +36,22 @@ class SendError(SeenSenderError):
 
 class JournalError(SeenSenderError):
     """The journal cannot be used: damaged, unreadable, or it has no such send or draft."""
+
+
+class JournalDamaged(JournalError):
+    """The journal's file is not a sound SQLite journal (truncated, overwritten, too new)."""
+
+
+class JournalBusy(JournalError):
+    """Another program has held the journal's lock for longer than SEEN Sender waits."""
+
+
+class JournalFull(JournalError):
+    """The disk that holds the journal has no room left."""
+
+
+class JournalUnwritable(JournalError):
+    """The journal or its folder cannot be written: read-only, or not ours to write."""
 
 
 class NotFound(JournalError, KeyError):
@@ -56,3 +78,26 @@ class NothingToResume(SendError):
 
 class JobBusy(SendError):
     """The send is being sent right now by another process, thread or user."""
+
+
+JOURNAL_TROUBLE = "journal_trouble"
+
+
+def noting_journal_trouble(
+    store: MutableMapping[str, object],
+) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """For the app's callbacks: a journal that cannot be used (full, busy, read-only,
+    damaged) puts its sentence in `store[JOURNAL_TROUBLE]` for the page to say, instead of
+    ending the run with a traceback; what the callback had not stored stays as it was."""
+
+    def wrap(callback: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(callback)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+            try:
+                callback(*args, **kwargs)
+            except JournalError as error:
+                store[JOURNAL_TROUBLE] = str(error)
+
+        return guarded
+
+    return wrap

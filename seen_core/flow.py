@@ -748,8 +748,11 @@ def stored_links(journal: Journal, job_id: int) -> dict[int, Video]:
     return stored(journal, job_id)
 
 
-def latest_send_of(journal: Journal, file: str, target: str, base_url: str) -> JobInfo | None:
-    """The newest send of a file (by its content) to a target at an address."""
+def latest_send_of(
+    journal: Journal, file: str, target: str, base_url: str, user_id: str = ""
+) -> JobInfo | None:
+    """The user's newest send of a file (by its content) to a target at an address; the
+    command line's user is the local one (`drafts.LOCAL_USER`)."""
     import hashlib
     from pathlib import Path
 
@@ -757,5 +760,5 @@ def latest_send_of(journal: Journal, file: str, target: str, base_url: str) -> J
         digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
     except OSError as error:
         raise InputError(f"{file} could not be read: {error.strerror}.") from None
-    found = journal.jobs_for(digest, target, base_url.rstrip("/"))
+    found = journal.jobs_for(digest, target, base_url.rstrip("/"), user_id)
     return found[0] if found else None

@@ -6,6 +6,7 @@ The schema and its versions are described in docs/ARCHITECTURE.md ("The journal"
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -18,8 +19,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from seen_core.errors import AlreadySent, JobBusy, JournalError, NotFound, NothingToResume
+from seen_core.errors import (
+    AlreadySent,
+    JobBusy,
+    JournalBusy,
+    JournalDamaged,
+    JournalError,
+    JournalFull,
+    JournalUnwritable,
+    NotFound,
+    NothingToResume,
+)
 from seen_core.statuses import END_STATES as _END
 from seen_core.statuses import JobState, Status
 
@@ -220,9 +232,14 @@ def default_path() -> Path:
         else:
             base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
         folder = base / ".seen-sender"
-    # The journal holds people's names and addresses: keep the folder private where we make it.
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder / "journal.sqlite3"
+    path = folder / "journal.sqlite3"
+    try:
+        # The journal holds people's names and addresses: keep the folder private where we
+        # make it.
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise trouble(path, error) from None
+    return path
 
 
 def _now() -> datetime:
@@ -289,33 +306,143 @@ def _owner_alive(owner: str | None, heartbeat_at: str | None) -> bool:
     return fresh and _pid_alive(pid)
 
 
+def busy_seconds() -> float:
+    """How long to wait for a journal another program holds: $SEEN_JOURNAL_BUSY_SECONDS, else 5.
+
+    Long enough for another send's write (milliseconds), short enough that a journal held by
+    a stuck program is said to be busy while the user still waits for an answer."""
+    try:
+        return max(0.0, float(os.environ.get("SEEN_JOURNAL_BUSY_SECONDS", "5")))
+    except ValueError:
+        return 5.0
+
+
+# SQLite's primary result codes that say something about the journal's file, not our SQL.
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 10, 11, 13, 14, 26
+
+
+def damaged(path: Path, why: str) -> JournalDamaged:
+    return JournalDamaged(
+        f"The journal {path.name} is damaged ({why}); move it aside to start a new one, or "
+        "restore it from a backup."
+    )
+
+
+def trouble(path: Path, error: OSError | sqlite3.Error) -> JournalError:
+    """The one sentence for a journal that cannot be used, by what is wrong with it.
+
+    A full disk, a journal held by another program, a folder that cannot be written and a
+    damaged file each ask something different of the user; only the last may be moved aside
+    (a busy journal moved aside would lose every resume point and the user's History)."""
+    if isinstance(error, OSError):
+        code = {
+            errno.ENOSPC: _SQLITE_FULL,
+            errno.EDQUOT: _SQLITE_FULL,
+            errno.EROFS: _SQLITE_READONLY,
+            errno.EACCES: _SQLITE_READONLY,
+            errno.EPERM: _SQLITE_READONLY,
+        }.get(error.errno or 0, _SQLITE_IOERR)
+        why = error.strerror or type(error).__name__
+    else:
+        code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+        why = str(error)
+    if code == _SQLITE_FULL:
+        return JournalFull(
+            f"The disk that holds the journal {path} is full; free some room there and try "
+            "again (nothing was sent that the journal did not record, and your drafts and "
+            "earlier sends are kept)."
+        )
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        wait = busy_seconds()
+        return JournalBusy(
+            f"The journal {path.name} is busy: another program has held it for more than "
+            f"{wait:g} second{'' if wait == 1 else 's'}; try again in a moment (nothing in it "
+            "is lost, and nothing was sent that it did not record)."
+        )
+    if code in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_CANTOPEN):
+        return JournalUnwritable(
+            f"The journal {path} cannot be written (its folder is read-only or belongs to "
+            "another user); make it writable for SEEN Sender, or set SEEN_DATA_DIR to a folder "
+            "that is."
+        )
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return damaged(path, why)
+    return JournalError(f"The journal {path} could not be read or written ({why}).")
+
+
+_OURS = {
+    _SQLITE_PERM,
+    _SQLITE_BUSY,
+    _SQLITE_LOCKED,
+    _SQLITE_READONLY,
+    _SQLITE_IOERR,
+    _SQLITE_CORRUPT,
+    _SQLITE_FULL,
+    _SQLITE_CANTOPEN,
+    _SQLITE_NOTADB,
+}
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose errors about the journal's file (full, busy, read-only, damaged)
+    come out as the sentence for it, wherever in the journal or the drafts they happen."""
+
+    path: Path
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.DatabaseError as error:
+            if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF not in _OURS:
+                raise
+            raise trouble(self.path, error) from None
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.DatabaseError as error:
+            if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF not in _OURS:
+                raise
+            raise trouble(self.path, error) from None
+
+
 class Journal:
     """The journal file; one connection shared by the threads of this process under a lock."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        new_file = not self.path.exists()
-        # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE for writes).
-        self._db = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            new_file = not self.path.exists()
+            # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE for
+            # writes).
+            self._db = sqlite3.connect(
+                self.path,
+                timeout=busy_seconds(),
+                isolation_level=None,
+                check_same_thread=False,
+                factory=_Connection,
+            )
+            if new_file and sys.platform != "win32":
+                # It holds people's names, e-mails and phones: readable by its owner only.
+                self.path.chmod(0o600)
+        except (OSError, sqlite3.Error) as error:
+            raise trouble(self.path, error) from None
+        self._db.path = self.path
         self._db.row_factory = sqlite3.Row
-        if new_file and sys.platform != "win32":
-            # It holds people's names, e-mails and phones: readable by its owner only.
-            self.path.chmod(0o600)
         try:
             self._open()
-        except sqlite3.DatabaseError as error:
+        except JournalError:
             self._db.close()
-            raise JournalError(
-                f"The journal {self.path.name} is damaged ({error}); move it aside to start a new "
-                "one, or restore it from a backup."
-            ) from None
+            raise
+        except sqlite3.DatabaseError as error:  # our own verdicts: quick_check, a newer schema
+            self._db.close()
+            raise damaged(self.path, str(error)) from None
 
     def _open(self) -> None:
-        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_seconds() * 1000)}")
         # A truncated or overwritten file must be found here, not half-way through a send.
         verdict = self._db.execute("PRAGMA quick_check").fetchone()[0]
         if verdict != "ok":
@@ -359,10 +486,13 @@ class Journal:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite ends a transaction itself on some errors (a full disk among them).
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error, JournalError):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -372,7 +502,8 @@ class Journal:
             try:
                 yield self._db
             finally:
-                self._db.execute("COMMIT")
+                if self._db.in_transaction:
+                    self._db.execute("COMMIT")
 
     def writing(
         self, *, durable: bool = True
@@ -447,15 +578,18 @@ class Journal:
         The look for earlier sends of the file to this campaign and target and the creation of
         the new send are one write transaction, so two tabs, two users or two shells starting
         the same send at the same moment cannot both create one (docs/ARCHITECTURE.md).
-        A draft's own earlier sends do not count as a repeat: the draft leaves out the rows
-        SEEN holds, so sending its other rows again sends no one twice.
+        Only the user's own sends are resumed, carried on or named as sent already: another
+        user's send of the same file is never reused, nor described beyond the fact that the
+        file is being sent right now. A draft's own earlier sends do not count as a repeat:
+        the draft leaves out the rows SEEN holds, so sending its other rows again sends no one
+        twice.
         """
         if batch_size < 1:
             raise ValueError("The batch size must be at least 1.")
         with self._write() as db:
             earlier = self._select_jobs(
-                "WHERE file_sha256 = ? AND campaign = ? AND target = ?",
-                (file_sha256, campaign, target),
+                "WHERE file_sha256 = ? AND campaign = ? AND target = ? AND user_id = ?",
+                (file_sha256, campaign, target, user_id),
                 db,
             )
             if resume:
@@ -469,6 +603,12 @@ class Journal:
             running = [job for job in earlier if job.state == RUNNING]
             if running:
                 raise JobBusy(f"Send #{running[0].id} of {file_name} is being sent right now.")
+            if self._sent_by_others_now(db, file_sha256, campaign, target, user_id):
+                raise JobBusy(
+                    f"{file_name} is being sent to {_target_words(campaign)} on {target} right "
+                    "now, by another user; send it when that send has finished, so no one is "
+                    "sent twice."
+                )
             mine = [j for j in earlier if draft_id is not None and j.draft_id == draft_id]
             others = [j for j in earlier if j not in mine]
             for job in mine:
@@ -478,12 +618,14 @@ class Journal:
                         "first, so no row is sent twice.",
                         job,
                     )
-            if others and not force:
-                job = others[0]
+            for job in [] if force else others:  # newest first
                 if job.state != FINISHED and not self._reached_seen(db, job.id):
-                    # Nothing of it reached SEEN (a refused token, a send never started):
-                    # carrying on with it is the same as starting afresh.
-                    return job.id
+                    # Nothing of it reached SEEN (a refused token, a send never started): no
+                    # repeat. The command line carries on with it, which is the same as
+                    # starting afresh; a draft sends its own rows as they are now.
+                    if draft_id is None and job.draft_id is None:
+                        return job.id
+                    continue
                 raise AlreadySent(
                     f"{file_name} was already sent, wholly or in part, to "
                     f"{_target_words(campaign)} on {target} (send #{job.id} of "
@@ -503,6 +645,18 @@ class Journal:
                 user_id,
                 draft_id,
             )
+
+    @staticmethod
+    def _sent_by_others_now(
+        db: sqlite3.Connection, file_sha256: str, campaign: str, target: str, user_id: str
+    ) -> bool:
+        """Whether another user's send of this file to this target is running right now."""
+        found = db.execute(
+            "SELECT owner, heartbeat_at FROM jobs WHERE file_sha256 = ? AND campaign = ?"
+            " AND target = ? AND user_id != ? AND state = ?",
+            (file_sha256, campaign, target, user_id, RUNNING),
+        ).fetchall()
+        return any(_owner_alive(job["owner"], job["heartbeat_at"]) for job in found)
 
     @staticmethod
     def _insert_job(
@@ -569,11 +723,11 @@ class Journal:
             raise NotFound(f"There is no send #{job_id} in the journal.")
         return found[0]
 
-    def jobs_for(self, file_sha256: str, campaign: str, target: str) -> list[JobInfo]:
-        """Sends of this file to this campaign and target, newest first."""
+    def jobs_for(self, file_sha256: str, campaign: str, target: str, user_id: str) -> list[JobInfo]:
+        """One user's sends of this file to this campaign and target, newest first."""
         return self._select_jobs(
-            "WHERE file_sha256 = ? AND campaign = ? AND target = ?",
-            (file_sha256, campaign, target),
+            "WHERE file_sha256 = ? AND campaign = ? AND target = ? AND user_id = ?",
+            (file_sha256, campaign, target, user_id),
         )
 
     def _select_jobs(
@@ -649,13 +803,14 @@ class Journal:
                 counts[status] = n
         return counts
 
-    def delete_job(self, job_id: int) -> None:
-        """Forget a send and its receivers; refused while it is being sent."""
+    def delete_job(self, job_id: int, user_id: str | None) -> None:
+        """Forget a send and its receivers; refused while it is being sent. Only the user's
+        own send (`user_id`; None: any user's, for an admin)."""
         with self._write() as db:
             job = db.execute(
-                "SELECT owner, heartbeat_at FROM jobs WHERE id = ?", (job_id,)
+                "SELECT owner, heartbeat_at, user_id FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
-            if job is None:
+            if job is None or (user_id is not None and job["user_id"] != user_id):
                 return
             if _owner_alive(job["owner"], job["heartbeat_at"]):
                 raise JobBusy(f"Send #{job_id} is being sent right now; it cannot be deleted.")

@@ -98,18 +98,18 @@ def test_history_is_newest_first_and_jobs_for_matches_file_campaign_and_target(
     latest = _job(journal)
 
     assert [j.id for j in journal.jobs()] == [latest, other_file, other_target, first]
-    assert [j.id for j in journal.jobs_for("a" * 64, "spring-campaign", "sandbox")] == [
+    assert [j.id for j in journal.jobs_for("a" * 64, "spring-campaign", "sandbox", "")] == [
         latest,
         first,
     ]
-    assert journal.jobs_for("a" * 64, "autumn", "sandbox") == []
+    assert journal.jobs_for("a" * 64, "autumn", "sandbox", "") == []
 
 
 def test_delete_job_forgets_it_and_its_rows(journal: Journal) -> None:
     kept = _job(journal)
     gone = _job(journal)
 
-    journal.delete_job(gone)
+    journal.delete_job(gone, "")
 
     assert [j.id for j in journal.jobs()] == [kept]
     assert journal.outcomes(gone) == {}
@@ -126,7 +126,7 @@ def test_a_kept_sheet_goes_with_its_send_when_deleted_or_purged(
         journal.release(journal.claim(job_id), "finished")
     assert journal.kept_sheet(deleted) == b"Kari Nordmann, +4745860321"
 
-    journal.delete_job(deleted)
+    journal.delete_job(deleted, "")
     assert journal.kept_sheet(deleted) is None
     real_now = journal_module._now()
     monkeypatch.setattr(journal_module, "_now", lambda: real_now + timedelta(days=31))
@@ -142,9 +142,9 @@ def test_delete_job_is_refused_while_it_is_being_sent(journal: Journal) -> None:
     job_id = _job(journal)
     claim = journal.claim(job_id)
     with pytest.raises(JobBusy):
-        journal.delete_job(job_id)
+        journal.delete_job(job_id, "")
     journal.release(claim, "finished")
-    journal.delete_job(job_id)
+    journal.delete_job(job_id, "")
     assert journal.jobs() == []
 
 

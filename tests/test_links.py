@@ -218,7 +218,7 @@ def test_links_go_with_their_send_when_it_is_deleted(journal: Journal, sandbox: 
     _fetch(journal, job_id, sandbox.url)
     assert len(stored_links(journal, job_id)) == 2
 
-    journal.delete_job(job_id)
+    journal.delete_job(job_id, "")
 
     assert stored_links(journal, job_id) == {}
 
