@@ -17,7 +17,7 @@ import streamlit as st
 from seen_core import flow
 from seen_core.countries import country_choices
 from seen_core.drafts import LOCAL_USER, Step, User
-from seen_core.errors import ConfigurationError, JournalError, NotFound
+from seen_core.errors import JOURNAL_TROUBLE, ConfigurationError, JournalError, NotFound
 from seen_core.journal import Journal, default_path, retention_days
 from seen_core.running import SendRegistry
 from seen_core.safe_text import markdown_literal as lit
@@ -224,7 +224,11 @@ if journal is None:
     st.error(ss["journal_error"])
     ss["work"] = None
 else:
-    work = work_in_hand(journal, user)
+    try:
+        work = work_in_hand(journal, user)
+    except JournalError as error:  # busy for longer than it waits: a sentence, then nothing
+        st.error(lit(str(error)))
+        st.stop()
     steps = {p.title: s for s, p in STEP_PAGES.items()}
     if page.title in steps:
         step_bar(work, steps[page.title])
@@ -238,4 +242,10 @@ else:
             st.stop()
 if journal is None and page.title in {p.title for p in STEP_PAGES.values()}:
     st.stop()  # the step pages need the journal; Help and the others still open
-page.run()
+trouble = ss.pop(JOURNAL_TROUBLE, None)  # said by a button's callback in this run
+if trouble:
+    st.error(lit(trouble))
+try:
+    page.run()
+except JournalError as error:  # a full disk, a busy journal: a sentence, not a traceback
+    st.error(lit(str(error)))

@@ -9,6 +9,7 @@ import streamlit as st
 
 from seen_core import flow
 from seen_core.drafts import Step
+from seen_core.errors import noting_journal_trouble
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import NOT_CREATED, Status
 from seen_core.wording import count, summary_line
@@ -36,11 +37,14 @@ where = flow.target_label(latest.campaign)
 st.caption(
     lit(
         f"{work.draft.file_name} → {where}"
-        f"{' on the sandbox' if latest.target == ss['sandbox'].url else ''} · "
+        f"{' on the sandbox' if latest.target == flow.SANDBOX else ''} · "
         f"{count(len(sends), 'send')} from this draft"
     )
 )
-if latest.stop_reason:
+running = ss["registry"].get(latest.id)
+if running is not None and running.error:  # the journal could not record it (a full disk…)
+    st.error(lit(f"The last send stopped: {running.error}"))
+elif latest.stop_reason:
     st.error(lit(f"The last send stopped: {latest.stop_reason}"))
 failed = [m for s, m in outcomes.values() if s == Status.FAILED and m]
 if failed:
@@ -98,6 +102,7 @@ again = [
 ]
 
 
+@noting_journal_trouble(ss)
 def fix_again() -> None:
     work.go(Step.CHECK)
     ss["goto"] = Step.CHECK
@@ -127,6 +132,7 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
             f"{count(len(links) - have, 'person', 'people')} whose video is not ready yet."
         )
 
+    @noting_journal_trouble(ss)
     def fetch() -> None:
         if ss.get("links_thread") is not None and ss["links_thread"].is_alive():
             return

@@ -9,7 +9,13 @@ import streamlit as st
 
 from seen_core import flow
 from seen_core.drafts import Step
-from seen_core.errors import AlreadySent, ConfigurationError, InputError, SendError
+from seen_core.errors import (
+    AlreadySent,
+    ConfigurationError,
+    InputError,
+    JournalError,
+    SendError,
+)
 from seen_core.running import SendRegistry
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import DEFAULT_TOKEN
@@ -69,7 +75,7 @@ def start() -> None:
         except AlreadySent as error:
             ss["already_sent"] = str(error)
             return
-        except (ConfigurationError, InputError, SendError) as error:
+        except (ConfigurationError, InputError, SendError, JournalError) as error:
             ss["send_error"] = str(error)
             return
         # Each send is asked for afresh: no forcing or confirmation carries over.

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from seen_core.drafts import Step
-from seen_core.errors import InputError
+from seen_core.errors import InputError, JournalError, noting_journal_trouble
 from seen_core.limits import Limits
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.tokens import any_configured
@@ -29,6 +29,7 @@ FILE_TYPES = ["csv", "xlsx", "xlsm", "xls", "ods"]
 # Next was clicked: on at once, this page not drawn again.
 if ss.pop("goto", None) == Step.MAP and ss.get("work") is not None:
     st.switch_page("pages/map.py", query_params={"draft": ss["work"].draft.id})
+noting = noting_journal_trouble(ss)
 
 
 def start(name: str, data: bytes, target: str = "") -> None:
@@ -39,7 +40,7 @@ def start(name: str, data: bytes, target: str = "") -> None:
     destination = "seen" if configured and not target else "sandbox"
     try:
         work = Work.start(journal, user, name, data, target=target, destination=destination)
-    except InputError as error:
+    except (InputError, JournalError) as error:  # the file, or the journal it goes into
         ss["upload_error"] = str(error)
         return
     except Exception:  # a reader's bug must still read as one sentence, not a traceback
@@ -52,11 +53,13 @@ def start(name: str, data: bytes, target: str = "") -> None:
     work.checked_by_now()  # the check starts now, while the person looks at the sheet read
 
 
+@noting
 def use_demo() -> None:
     # The demo fills in a sandbox campaign, so a newcomer can walk the whole flow at once.
     start(DEMO_FILE.name, DEMO_FILE.read_bytes(), target="demo-campaign")
 
 
+@noting
 def go_on(work: Work) -> None:
     work.go(Step.MAP)
     ss["goto"] = Step.MAP
@@ -110,6 +113,7 @@ def seed(key: str, value: object) -> None:
         ss[f"_seed_{key}"] = work.draft.id
 
 
+@noting
 def pick_sheet() -> None:
     try:
         work.choose_sheet(ss["sheet_pick"])
@@ -117,6 +121,7 @@ def pick_sheet() -> None:
         ss["upload_error"] = str(error)
 
 
+@noting
 def pick_header_row() -> None:
     work.choose_header_row(int(ss["header_row"]))
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -36,8 +39,9 @@ def seen_data_dir(tmp_path, monkeypatch):
     """An empty data folder for the app's journal, mappings and kept sheets."""
     folder = tmp_path / "seen-data"
     monkeypatch.setenv("SEEN_DATA_DIR", str(folder))
-    for name in ("SEEN_API_TOKEN", "SEEN_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):  # a developer's own tokens and targets stay out
+        if name.startswith(("SEEN_API_TOKEN", "SEEN_BASE_URL", "SEEN_TARGET_")):
+            monkeypatch.delenv(name, raising=False)
     return folder
 
 
@@ -98,3 +102,48 @@ def scripts_compiled_once():
     ScriptCache.get_bytecode = get_bytecode
     yield
     ScriptCache.get_bytecode = original
+
+
+# -- a real small disk (tmpfs), for a journal that runs out of room ---------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[SmallDisk]:
+    """A tmpfs of 2 MB of its own, mounted in the test's folder (needs root, as in CI)."""
+    disk = SmallDisk(tmp_path / "small-disk")
+    disk.path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk.path)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk.path)], check=False)
+
+
+class SmallDisk:
+    """A mounted tmpfs: fill it to the last byte, free it, or make it read-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.filler = path / "filler"
+
+    def fill(self) -> None:
+        """Take every free byte (as another program's big file would)."""
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            for size in (1 << 16, 1 << 12, 1 << 9, 1):
+                with contextlib.suppress(OSError):
+                    while True:
+                        os.write(fd, b"\0" * size)
+        finally:
+            os.close(fd)
+
+    def free(self) -> None:
+        self.filler.unlink(missing_ok=True)
+
+    def read_only(self) -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(self.path)], check=True)
