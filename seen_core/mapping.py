@@ -181,6 +181,7 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if c.isascii() and c.isalnum())
 
 
+_FIELDS_BY_FOLD = {_fold(f.name): f.name for f in FIELDS}
 _SYNONYMS: dict[str, str] = {
     _fold(s): f.name for f in FIELDS for s in (f.name, f.label, *f.synonyms)
 }
@@ -259,18 +260,27 @@ class Mapping:
         return [*self.fields.values(), *self.extra_args.values()]
 
 
+def field_named(header: str) -> str | None:
+    """The SEEN field a header is the very name of, in any case, spacing or punctuation
+    ('customer_id', 'Customer ID', 'EMAIL'), if any."""
+    return _FIELDS_BY_FOLD.get(_fold(header))
+
+
 def suggest(columns: Sequence[str]) -> Mapping:
-    """Map headers to SEEN fields by synonym, then by closeness; every other column to extra_args.
+    """Map headers to SEEN fields: a header that is a field's very name first (`customer_id`
+    wins over a column `id`), then by synonym, then by closeness; every other column to
+    extra_args.
 
     Each column is used at most once; a contested field goes to the closer header.
     """
     fields: dict[str, str] = {}
     used: set[str] = set()
-    for column in columns:
-        name = known_header(column)
-        if name and name not in fields:
-            fields[name] = column
-            used.add(column)
+    for by in (field_named, known_header):
+        for column in columns:
+            name = by(column)
+            if name and name not in fields and column not in used:
+                fields[name] = column
+                used.add(column)
     candidates = sorted(
         (
             (_closeness(column, f.name), i, f.name, column)

@@ -94,9 +94,32 @@ def test_other_columns_get_legal_unique_extra_keys():
 
 
 def test_extra_key_never_takes_a_seen_field_name():
-    mapping = suggest(["Fornavn", "Mobil", "Phone"])
+    mapping = suggest(["Fornavn", "Phone", "PHONE"])
+    assert mapping.fields["phone"] == "Phone"
     assert "phone" not in mapping.extra_args
-    assert mapping.extra_args == {"phone_2": "Phone"}
+    assert mapping.extra_args == {"phone_2": "PHONE"}
+
+
+@pytest.mark.parametrize(
+    ("columns", "field", "header"),
+    [
+        (["id", "Fornavn", "customer_id"], "customer_id", "customer_id"),
+        (["Kundenr", "Fornavn", "CUSTOMER_ID"], "customer_id", "CUSTOMER_ID"),
+        (["ID", "Fornavn", "Customer ID"], "customer_id", "Customer ID"),
+        (["Fornavn", "first_name"], "first_name", "first_name"),
+        (["E-post", "Fornavn", "Email"], "email", "Email"),
+        (["Mobil", "Fornavn", "phone"], "phone", "phone"),
+        (["Etternavn", "Fornavn", "Last_Name"], "last_name", "Last_Name"),
+    ],
+)
+def test_a_header_that_is_a_fields_own_name_wins_over_a_synonym_before_it(
+    columns: list[str], field: str, header: str
+):
+    mapping = suggest(columns)
+    assert mapping.fields[field] == header
+    synonym = columns[0]
+    assert synonym not in mapping.fields.values()
+    assert synonym in mapping.extra_args.values()  # still sent, as a personal field
 
 
 @pytest.mark.parametrize(
