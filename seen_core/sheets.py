@@ -190,8 +190,18 @@ def _check_type(file_name: str, data: bytes, limits: Limits) -> str:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
+# A letter of a Western language in UTF-8 (æ ø å é ü …: C3 and a continuation byte), a no-break
+# space or a sign such as « or °, or typographic punctuation (’ “ ” – — € …). Text in an 8-bit
+# code holds none of these pairs by accident: there, Ã or Â before ¸, ™ or ’ is garbled text.
+# (Each pattern starts with its lead byte: a search for a byte is fast, one for a set is not.)
+_UTF8_WESTERN = tuple(
+    map(re.compile, (rb"\xc3[\x80-\xbf]", rb"\xc2[\x80-\xbf]", rb"\xe2[\x80-\x82][\x80-\xbf]"))
+)
+
+
 def decode_text(data: bytes) -> str:
-    """Decode CSV bytes: UTF-8 (± BOM), UTF-16 with BOM, else a detected Western 8-bit code."""
+    """Decode CSV bytes: UTF-8 (± BOM), UTF-16 with BOM, else a detected Western 8-bit code;
+    a file that mixes UTF-8 and Windows-1252 lines line by line (`decode_mixed`)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -201,6 +211,9 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    mixed = decode_mixed(data)
+    if mixed is not None:
+        return mixed
     from charset_normalizer import from_bytes
 
     # Exports from Norwegian CRMs are Windows-1252 nearly always; let the detector choose only
@@ -215,6 +228,30 @@ def decode_text(data: bytes) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError:
         return data.decode("latin_1")
+
+
+def decode_mixed(data: bytes) -> str | None:
+    """Bytes that are not UTF-8 as a whole, but hold lines that are, decoded line by line: as
+    UTF-8 where a line is valid UTF-8, else as Windows-1252 (Latin-1 for the five bytes that
+    code leaves out). None when the bytes hold no Western letter in UTF-8: one 8-bit code then.
+
+    Such files come from rows pasted or appended from another export: a UTF-8 "Bjørn" and a
+    Windows-1252 "Bjørn" are then both read as "Bjørn".
+    """
+    if not any(pattern.search(data) for pattern in _UTF8_WESTERN):
+        return None
+    return "\n".join(map(_decode_line, data.removeprefix(b"\xef\xbb\xbf").split(b"\n")))
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:
+        return line.decode("latin_1")
 
 
 def _looks_binary(text: str) -> bool:

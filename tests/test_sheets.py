@@ -132,6 +132,50 @@ def test_utf8_with_bom_does_not_leak_into_the_first_header():
     assert sheet.table.loc[2, "Fornavn"] == "Åse"
 
 
+def mixed_csv(*lines: tuple[str, str], bom: bool = False) -> bytes:
+    """A CSV whose lines are in different encodings, as after rows from one export were pasted
+    or appended to another's: (line, encoding) each, CRLF line ends."""
+    data = b"".join((line + "\r\n").encode(encoding) for line, encoding in lines)
+    return (b"\xef\xbb\xbf" if bom else b"") + data
+
+
+def test_a_csv_mixing_utf8_and_windows_1252_rows_reads_each_row_right():
+    data = mixed_csv(
+        ("Fornavn;Etternavn;E-post", "utf-8"),
+        ("Bjørn;Ødegård;bjorn@example.no", "utf-8"),
+        ("Bjørn;Sæther;bjorn.s@example.no", "cp1252"),
+    )
+    sheet = read_sheet("blandet.csv", data)
+    assert sheet.columns == ["Fornavn", "Etternavn", "E-post"]
+    assert sheet.table["Fornavn"].tolist() == ["Bjørn", "Bjørn"]
+    assert sheet.table["Etternavn"].tolist() == ["Ødegård", "Sæther"]
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_a_mixed_csv_reads_right_whichever_encoding_comes_first(bom: bool):
+    data = mixed_csv(
+        ("Fornavn;Notat", "cp1252"),
+        ("Åse;«Hei» – velkommen", "cp1252"),
+        ("Ærling;Kjør på, O’Brien", "utf-8"),
+        ("Jens;Sånn € går", "cp1252"),
+        ("Zoë;Straße 5", "utf-8"),
+        bom=bom,
+    )
+    sheet = read_sheet("blandet.csv", data)
+    assert sheet.columns == ["Fornavn", "Notat"]
+    assert sheet.table["Fornavn"].tolist() == ["Åse", "Ærling", "Jens", "Zoë"]
+    assert sheet.table["Notat"].tolist() == [
+        "«Hei» – velkommen", "Kjør på, O’Brien", "Sånn € går", "Straße 5",
+    ]  # fmt: skip
+
+
+def test_a_mixed_csv_reads_the_same_in_isolation():
+    from seen_core.sheets import read_sheet_isolated
+
+    data = mixed_csv(("Fornavn", "utf-8"), ("Bjørn", "utf-8"), ("Bjørn", "cp1252"))
+    assert read_sheet_isolated("blandet.csv", data).table["Fornavn"].tolist() == ["Bjørn"] * 2
+
+
 @pytest.mark.parametrize("delimiter", ["\t", "|", ";", ","])
 def test_delimiter_is_sniffed(delimiter):
     rows = [["Fornavn", "Mobil", "Notat"], ["Ola", "+4745860321", "7,5"], ["Kari", "4545", "x"]]
