@@ -339,11 +339,6 @@ class SeenClient:
         )
         return answer
 
-    def post_json(self, campaign: str | Target, body: bytes, count: int) -> Answer:
-        """POST a batch already encoded (v1: a JSON array of `count` receivers)."""
-        target = campaign if isinstance(campaign, Target) else Campaign(campaign)
-        return self.create(target, body, count)
-
     def post_receivers(self, campaign: str | Target, receivers: list[dict]) -> Answer:
         """POST receivers (dicts) to the target: a v1 batch, or one 2.0 person."""
         target = campaign if isinstance(campaign, Target) else Campaign(campaign)

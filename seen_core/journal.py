@@ -779,13 +779,9 @@ class Journal:
             ).fetchall()
         return {row: (status, message) for row, status, message in rows}
 
-    def reached_seen(self, job_id: int) -> bool:
-        """Whether any row of the job is, or may be, stored by SEEN (or was judged by it)."""
-        with self._lock:
-            return self._reached_seen(self._db, job_id)
-
     @staticmethod
     def _reached_seen(db: sqlite3.Connection, job_id: int) -> bool:
+        """Whether any row of the job is, or may be, stored by SEEN (or was judged by it)."""
         found = db.execute(
             "SELECT 1 FROM receivers WHERE job_id = ? AND (status IN (?, ?, ?) "
             "OR maybe_stored = 1 OR batch_id IS NOT NULL) LIMIT 1",
