@@ -107,6 +107,15 @@ CATALOGUE: dict[str, ProblemKind] = _kinds(
         "program); SEEN refuses values that hold one.",
     ),
     ProblemKind(
+        "text_mojibake", "error", "Text garbled by a wrong encoding",
+        "Fix the file (save it again as UTF-8) or retype the value; the message says what it "
+        "probably was. SEEN would show the garbled letters in the film.",
+    ),
+    ProblemKind(
+        "text_formula", "warning", "Looks like a spreadsheet formula",
+        "Replace the formula with the text it should show; the film would show it as written.",
+    ),
+    ProblemKind(
         "image_url_extension", "error", "Image URL does not end in .jpg or .png",
         "Use a link that ends in .jpg, .jpeg or .png, in lowercase.",
     ),

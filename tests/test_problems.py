@@ -43,6 +43,7 @@ def test_every_code_given_in_the_source_is_in_the_catalogue():
     given = codes_in_the_source()
     # The search itself must find the rules of the design, or it proves nothing.
     assert {"first_name_missing", "no_contact", "column_not_found", "text_invalid"} <= given
+    assert {"text_mojibake", "text_formula"} <= given
     assert {"image_url_unreachable", "image_url_too_large"} <= given
     assert given - set(CATALOGUE) == set()
 
@@ -54,6 +55,14 @@ def test_each_kind_has_a_severity_a_title_and_what_to_do():
         assert kind.title and kind.what_to_do.endswith(".")
     assert describe("customer_id_missing").severity == "warning"
     assert describe("text_invalid").severity == "error"
+
+
+def test_garbled_text_is_an_error_and_a_formula_a_warning_each_with_its_own_words():
+    """The check page names each kind of problem by its title ("… in 3 rows")."""
+    garbled, formula = describe("text_mojibake"), describe("text_formula")
+    assert (garbled.severity, garbled.title) == ("error", "Text garbled by a wrong encoding")
+    assert (formula.severity, formula.title) == ("warning", "Looks like a spreadsheet formula")
+    assert "UTF-8" in garbled.what_to_do and "as written" in formula.what_to_do
 
 
 def test_an_unknown_code_is_described_plainly():
