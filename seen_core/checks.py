@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 import re
-from bisect import bisect_left
+import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from itertools import accumulate
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -347,24 +350,159 @@ def control_character_problem(value: str) -> str | None:
     return f"holds {name} (U+{ord(char):04X}), which SEEN refuses"
 
 
+# --- text garbled by a wrong encoding (mojibake) ---
+
+# UTF-8 read as Windows-1252 (or Latin-1): each letter beyond ASCII became a lead character
+# (Ã Â â Å Ð …, bytes C2–F4) and one to three continuation characters (bytes 80–BF: ¸ ¦ € ™ …,
+# or the C1 control Latin-1 gives for the five bytes Windows-1252 leaves out).
+_BYTE_OF: dict[str, int] = {
+    **{chr(byte): byte for byte in range(0x80, 0xC0)},  # as Latin-1 reads them
+    **{bytes([byte]).decode("cp1252", "ignore") or chr(byte): byte for byte in range(0x80, 0xC0)},
+}
+_CONTINUATIONS = tuple(_BYTE_OF)
+_BYTE_OF.update((chr(lead), lead) for lead in range(0xC2, 0xF5))
+_CONTINUATION = "[" + re.escape("".join(_CONTINUATIONS)) + "]"
+_GARBLED = re.compile(
+    f"[\u00c2-\u00df]{_CONTINUATION}"
+    f"|[\u00e0-\u00ef]{_CONTINUATION}{{2}}"
+    f"|[\u00f0-\u00f4]{_CONTINUATION}{{3}}"
+)
+_NOT_TEXT = ("Cc", "Cn", "Co", "Cs")  # controls, unassigned, private use: never what was meant
+
+
+def _ungarbled(match: re.Match[str]) -> str:
+    """A lead and its continuations as the UTF-8 letter they were, or as they are when their
+    bytes are not UTF-8 (or not a letter anyone writes)."""
+    garbled = match.group()
+    try:
+        letter = bytes(map(_BYTE_OF.__getitem__, garbled)).decode("utf-8")
+    except UnicodeDecodeError:
+        return garbled
+    return garbled if unicodedata.category(letter) in _NOT_TEXT else letter
+
+
+# What follows a word now and then, even a word in capitals ending in Å, Ø, É … ("«Ø»",
+# "JOSÉ’S", "Å" and a no-break space): after those capitals, such a pair tells of a wrong
+# encoding only inside a word ("RÅ«ta" is Rūta, "EglÄ—" Eglė).
+_AFTER_WORDS = frozenset("\u00a0«»’“”–—")
+
+
+def _telling(value: str, match: re.Match[str]) -> bool:
+    """Whether a lead and its continuations in `value` tell of a wrong encoding."""
+    garbled = match.group()
+    if len(garbled) > 2 or garbled[0] in "ÂÃ" or garbled[1] not in _AFTER_WORDS:
+        return True
+    before = value[match.start() - 1 : match.start()]
+    after = "" if garbled[1] == "\u00a0" else value[match.end() : match.end() + 1]
+    return before.islower() or after.islower()
+
+
+def mojibake_repair(value: str) -> str | None:
+    """What a value garbled by a wrong encoding probably was ('BjÃ¸rn' → 'Bjørn'), or None when
+    it does not read as garbled. Real letters never do: Ø, å, ü or é is followed by a letter,
+    a space or nothing, never by a continuation such as ¸ or ™. Garbled twice ('BjÃƒÂ¸rn')
+    is undone twice."""
+    if not any(
+        _telling(value, match) and _ungarbled(match) != match.group()
+        for match in _GARBLED.finditer(value)
+    ):
+        return None
+    repaired = value
+    for _ in range(3):
+        again = _GARBLED.sub(_ungarbled, repaired)
+        if again == repaired:
+            break
+        repaired = again
+    return None if repaired == value else repaired
+
+
+def _may_be_garbled(text: str) -> bool:
+    """Whether a column's text holds a continuation character at all (a few fast searches; a
+    column of real Nordic names holds none)."""
+    return not text.isascii() and any(char in text for char in _CONTINUATIONS)
+
+
+# --- text that looks like a spreadsheet formula ---
+
+# A value that starts with "=", or with "@", "+" or "-" before a function's name and its "("
+# (or a DDE command's "|": -cmd|' /C calc'!A0), perhaps after some arithmetic (-2+3+cmd|…).
+# A phone number (+4712345678), a negative number (-5), a date or an e-mail address is none of
+# these; nor is a handle such as @ola.
+_FORMULA = re.compile(r"=.|[@+\-]\s*[\d+\-*/^&.,()]*[A-Za-z_][\w.]*[(|]", re.DOTALL)
+# The same at the start of any value of a column's text but its first (`_Columns.text`).
+_FORMULA_IN_TEXT = re.compile(r"\n[^\S\n]*(?:=|[@+\-][^\S\n]*[\d+\-*/^&.,()]*[A-Za-z_][\w.]*[(|])")
+
+
+def looks_like_formula(value: str) -> bool:
+    """Whether a value, as it is sent (trimmed), looks like a spreadsheet formula."""
+    return _FORMULA.match(value.strip()) is not None
+
+
+def _may_hold_formulas(text: str) -> bool:
+    """Whether a column's text holds a character every formula the rule knows needs."""
+    return "=" in text or "(" in text or "|" in text
+
+
+def _shown(value: str, at: int = 0, most: int = 40) -> str:
+    """A value as a message quotes it: trimmed, and when long, the part from a little before
+    `at` (where it is wrong)."""
+    if len(value) <= most:
+        return value.strip()
+    start = max(0, min(at, len(value)) - 10)
+    end = start + most
+    return "…" * (start > 0) + value[start:end].strip() + "…" * (end < len(value))
+
+
+def _indices_at(values: list[str], positions: Iterable[int]) -> list[int]:
+    """Which values hold these positions of the values joined by line breaks, each once."""
+    lengths = accumulate(map(len, values), initial=0)
+    starts = list(map(operator.add, lengths, range(len(values))))  # + a line break each
+    return sorted({bisect_right(starts, at) - 1 for at in positions})
+
+
 def _text_rules(
     columns: _Columns,
     mapping: Mapping,
     numbers: list[int],
     found: dict[int, list[Problem]],
 ) -> None:
-    """text_invalid: every value to be sent, each column searched whole first (nearly always
-    clean), then row by row only where it is not."""
+    """text_invalid, text_mojibake and text_formula: every value to be sent, each column
+    searched whole first (nearly always clean), then only the rows it points at."""
     for target, column in [*mapping.fields.items(), *mapping.extra_args.items()]:
-        if not _CONTROL.search(columns.text(column)):  # _CONTROL leaves out line breaks
-            continue
-        values = columns.values(column)
-        for row, value in zip(numbers, values, strict=True):
-            why = control_character_problem(value)
-            if why:
-                found.setdefault(row, []).append(
-                    Problem(row, column, target, "text_invalid", "error", f"'{column}' {why}.")
-                )
+        text = columns.text(column)
+        if _CONTROL.search(text):  # _CONTROL leaves out line breaks
+            values = columns.values(column)
+            for row, value in zip(numbers, values, strict=True):
+                why = control_character_problem(value)
+                if why:
+                    found.setdefault(row, []).append(
+                        Problem(row, column, target, "text_invalid", "error", f"'{column}' {why}.")
+                    )
+        if _may_be_garbled(text):
+            values = columns.values(column)
+            for i in _indices_at(values, (m.start() for m in _GARBLED.finditer(text))):
+                value = values[i]
+                repaired = mojibake_repair(value)
+                if repaired is None:
+                    continue
+                first = _GARBLED.search(value)
+                at = first.start() if first else 0
+                found.setdefault(numbers[i], []).append(
+                    Problem(numbers[i], column, target, "text_mojibake", "error",
+                            f"'{_shown(value, at)}' looks garbled by a wrong text encoding "
+                            f"(probably '{_shown(repaired, at)}'): fix the file or the cell.")
+                )  # fmt: skip
+        if _may_hold_formulas(text):
+            values = columns.values(column)
+            candidates = _indices_at(values, (m.end() for m in _FORMULA_IN_TEXT.finditer(text)))
+            for i in sorted({0, *candidates}) if values else ():
+                value = values[i]
+                if looks_like_formula(value):
+                    found.setdefault(numbers[i], []).append(
+                        Problem(numbers[i], column, target, "text_formula", "warning",
+                                f"'{_shown(value)}' looks like a spreadsheet formula: the film "
+                                "would show it as written.")
+                    )  # fmt: skip
 
 
 def _duplicates(table: Rows, mapping: Mapping) -> dict[int, Problem]:

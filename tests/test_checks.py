@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 import pytest
 from builders import messy_workbook
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seen_core.checks import (
     IMAGE_MAX_BYTES,
@@ -525,3 +527,261 @@ def test_the_phone_message_names_the_country_only_for_a_number_without_one():
     messages = {p.row: p.message for p in found.problems if p.code == "phone_invalid"}
     assert "read as Norway (+47)" in messages[2]
     assert messages[3] == "'+46 12' is not a valid phone number."
+
+
+# --- text_mojibake: text garbled by a wrong encoding ---------------------------------------------
+
+
+def garbled(text: str) -> str:
+    """Text as it reads when its UTF-8 bytes are taken for Windows-1252 (Latin-1 for the five
+    bytes Windows-1252 leaves out), as a wrong import or a mixed file leaves it."""
+    return "".join(
+        bytes([byte]).decode("cp1252", "ignore") or chr(byte) for byte in text.encode("utf-8")
+    )
+
+
+def _garbled_problems(rows: dict[int, dict[str, str]], mapping: Mapping) -> list[tuple]:
+    result = check_sheet(_table(rows).fillna(""), mapping)
+    return [
+        (p.row, p.column, p.field, p.severity, p.message)
+        for p in result.problems
+        if p.code == "text_mojibake"
+    ]
+
+
+def test_a_name_garbled_by_a_wrong_encoding_is_an_error_that_says_what_it_was():
+    assert garbled("Bjørn") == "BjÃ¸rn"
+    table = _table(
+        {
+            2: {"Fornavn": "Bjørn", "E-post": "b@example.no", "By": "Tromsø"},
+            3: {"Fornavn": "BjÃ¸rn", "E-post": "b2@example.no", "By": "Tromsø"},
+            4: {"Fornavn": "Kari", "E-post": "k@example.no", "By": "TromsÃ¸"},
+        }
+    )
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"by": "By"})
+    result = check_sheet(table, mapping)
+    found = [(p.row, p.column, p.field, p.severity, p.message) for p in result.problems if p.row]
+    assert found == [
+        (3, "Fornavn", "first_name", "error",
+         "'BjÃ¸rn' looks garbled by a wrong text encoding (probably 'Bjørn'): fix the file or "
+         "the cell."),
+        (4, "By", "by", "error",
+         "'TromsÃ¸' looks garbled by a wrong text encoding (probably 'Tromsø'): fix the file or "
+         "the cell."),
+    ]  # fmt: skip
+    assert result.valid_rows == [2]
+
+
+@pytest.mark.parametrize(
+    ("value", "meant"),
+    [
+        ("Ã¦rlig", "ærlig"),
+        ("Ã…se", "Åse"),
+        ("MÃ¼ller", "Müller"),
+        ("CafÃ©", "Café"),
+        ("O'Brien â€“ itâ€™s", "O'Brien – it’s"),
+        ("BjÃƒÂ¸rn", "Bjørn"),  # garbled twice
+        ("WaÅ‚Ä™sa", "Wałęsa"),
+        ("Ã˜degÃ¥rd", "Ødegård"),
+        ("Ð˜Ð²Ð°Ð½", "Иван"),
+        ("à€€ í\u00a0€", None),  # bytes that make no letter in UTF-8
+    ],
+)
+def test_garbled_values_are_told_apart_from_what_they_were(value: str, meant: str | None):
+    from seen_core.checks import mojibake_repair
+
+    assert mojibake_repair(value) == meant
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Ødegård", "Åse", "Müller", "Ærø", "Café", "Sæther-Bø", "Zoë", "François", "Straße",
+        "Jørgen Å. Øvrebø", "O’Brien", "«Østlandet» – 50 % på alt", "JOSÉ’S", "«Ø»",
+        "Å\u00a0i Lofoten", "Ã", "Â", "São Paulo", "Þór", "5 °C", "© 2026", "ÆØÅ æøå",
+    ],
+)  # fmt: skip
+def test_real_text_with_letters_beyond_ascii_is_not_called_garbled(value: str):
+    from seen_core.checks import mojibake_repair
+
+    assert mojibake_repair(value) is None
+    assert _garbled_problems({2: {"Fornavn": value}}, Mapping({"first_name": "Fornavn"})) == []
+
+
+_NORDIC_LOWER = "abcdefghijklmnopqrstuvwxyzæøåäöüé"
+_NORDIC_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅÄÖÜÉ"
+_NAME_PART = st.builds(
+    str.__add__,
+    st.sampled_from(_NORDIC_UPPER),
+    st.text(alphabet=_NORDIC_LOWER, min_size=1, max_size=10),
+)
+
+
+def _name(parts: list[str], joiners: list[str], capitals: bool) -> str:
+    name = "".join(part + joiner for part, joiner in zip(parts, joiners, strict=False))
+    name = name.rstrip(" -'.")
+    return name.upper() if capitals else name
+
+
+_NAMES = st.builds(
+    _name,
+    st.lists(_NAME_PART, min_size=1, max_size=4),
+    st.lists(st.sampled_from([" ", "-", "'", ". "]), min_size=4, max_size=4),
+    st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NAMES)
+def test_no_nordic_name_is_called_garbled_and_every_garbled_one_is_told_back(name: str):
+    from seen_core.checks import mojibake_repair
+
+    assert mojibake_repair(name) is None
+    if not name.isascii():
+        assert mojibake_repair(garbled(name)) == name
+
+
+def test_garbled_values_are_found_on_their_rows_in_a_long_column():
+    """The column is searched whole; the rows it points at must be the right ones, however
+    many lines the cells before them hold."""
+    names = [f"Navn{i}" for i in range(2_000)]
+    names[0] = "SÃ¸ren"
+    names[5] = "to\nlinjer\n"
+    names[6] = "Ã…se"
+    names[1_998] = "first\nsecond ÃŸ"
+    rows = {i + 2: {"Fornavn": name} for i, name in enumerate(names)}
+    found = _garbled_problems(rows, Mapping({"first_name": "Fornavn"}))
+    assert [(row, message.split(" looks")[0]) for row, _, _, _, message in found] == [
+        (2, "'SÃ¸ren'"),
+        (8, "'Ã…se'"),
+        (2_000, "'first\nsecond ÃŸ'"),
+    ]
+
+
+def test_a_long_garbled_value_is_quoted_where_it_is_garbled():
+    value = "Hilsen fra oss alle i butikken, vi sees snart igjen i MÃ¼nchen eller Oslo!"
+    ((_, _, _, _, message),) = _garbled_problems(
+        {2: {"Fornavn": "Ola", "Hilsen": value}},
+        Mapping({"first_name": "Fornavn"}, {"hilsen": "Hilsen"}),
+    )
+    assert message == (
+        "'…igjen i MÃ¼nchen eller Oslo!' looks garbled by a wrong text encoding "
+        "(probably '…igjen i München eller Oslo!'): fix the file or the cell."
+    )
+
+
+def test_a_garbled_xlsx_cell_is_found_too(tmp_path):
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Ark1")
+    sheet.write_row(0, 0, ["Fornavn", "E-post"])
+    sheet.write_row(1, 0, ["BjÃ¸rn", "bjorn@example.no"])
+    sheet.write_row(2, 0, ["Bjørn", "bjorn2@example.no"])
+    book.close()
+    read = read_sheet("kunder.xlsx", buffer.getvalue())
+    result = check_sheet(read.text, suggest(read.columns))
+    assert [(p.row, p.code) for p in result.problems if p.row] == [(2, "text_mojibake")]
+    assert result.valid_rows == [3]
+
+
+def test_recheck_clears_text_mojibake_once_the_cell_is_fixed():
+    table = _table({2: {"Fornavn": "KÃ¥re", "E-post": "k@example.no"}})
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {})
+    result = check_sheet(table, mapping)
+    assert (2, "text_mojibake") in _rows_codes(result)
+    table.loc[2, "Fornavn"] = "Kåre"
+    assert recheck(result, table, mapping, [2]).valid_rows == [2]
+
+
+# --- text_formula: a value that looks like a spreadsheet formula --------------------------------
+
+
+def test_a_formula_where_a_name_should_be_is_a_warning_and_the_row_is_still_sent():
+    table = _table(
+        {
+            2: {"Fornavn": '=HYPERLINK("http://x","win")', "Mobil": "+4745860321", "Antall": "-5"},
+            3: {"Fornavn": "Kari", "Mobil": "+4745860322", "Antall": "=SUM(A1:A9)"},
+            4: {"Fornavn": "Per", "Mobil": "45860323", "Antall": "12"},
+        }
+    )
+    mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"}, {"antall": "Antall"})
+    result = check_sheet(table, mapping)
+    found = [(p.row, p.column, p.field, p.code, p.severity, p.message) for p in result.problems]
+    assert found[1:] == [
+        (2, "Fornavn", "first_name", "text_formula", "warning",
+         "'=HYPERLINK(\"http://x\",\"win\")' looks like a spreadsheet formula: the film would show "
+         "it as written."),
+        (3, "Antall", "antall", "text_formula", "warning",
+         "'=SUM(A1:A9)' looks like a spreadsheet formula: the film would show it as written."),
+    ]  # fmt: skip
+    assert [p.code for p in result.problems if p.row] == ["text_formula"] * 2  # phone and -5 pass
+    assert result.valid_rows == [2, 3, 4]
+    assert result.counts["warnings"] == 3  # and no customer ID column, for the whole sheet
+
+
+@pytest.mark.parametrize(
+    ("value", "formula"),
+    [
+        ('=HYPERLINK("http://x","win")', True),
+        ("=SUM(A1)", True),
+        ("=1+2", True),
+        ("  =A1", True),  # sent trimmed
+        ("@SUM(A1)", True),
+        ("+SUM(A1)", True),
+        ("-cmd|' /C calc'!A0", True),
+        ("- 2+3+cmd|' /C notepad'!'B1'", True),
+        ("+47 45860321 (mobil)", False),
+        ("+1+2", False),
+        ("+4712345678", False),
+        ("+47 458 60 321", False),
+        ("-5", False),
+        ("-2,5", False),
+        ("2026-01-15", False),
+        ("ola.nordmann@example.no", False),
+        ("@ola_nordmann", False),  # a handle, not a formula
+        ("Anne-Marie", False),
+        ("-", False),
+        ("=", False),
+        ("Ola (=1)", False),
+        ("https://img.example.com/a.jpg?w=200", False),
+    ],
+)
+def test_what_looks_like_a_formula(value: str, formula: bool):
+    from seen_core.checks import looks_like_formula
+
+    assert looks_like_formula(value) is formula
+    table = _table({2: {"Fornavn": "Ola", "Notat": value}, 3: {"Fornavn": "Kari", "Notat": value}})
+    result = check_sheet(table, Mapping({"first_name": "Fornavn"}, {"notat": "Notat"}))
+    flagged = [p.row for p in result.problems if p.code == "text_formula"]
+    assert flagged == ([2, 3] if formula else [])
+
+
+def test_formulas_are_found_in_every_field_sent_and_on_the_right_rows():
+    names = [f"Navn{i}" for i in range(1_000)]
+    names[3] = "a\n=b"  # a later line of a cell: the cell does not start with it
+    names[4] = "=SUM(1)"
+    emails = [f"p{i}@example.no" for i in range(1_000)]
+    emails[0] = '=HYPERLINK("mailto:x@example.no")'
+    ids = [str(i) for i in range(1_000)]
+    ids[999] = "+cmd|x"
+    rows = {
+        i + 2: {"Fornavn": n, "E-post": e, "Kundenr": c}
+        for i, (n, e, c) in enumerate(zip(names, emails, ids, strict=True))
+    }
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post", "customer_id": "Kundenr"}, {})
+    result = check_sheet(_table(rows), mapping)
+    flagged = sorted((p.row, p.field) for p in result.problems if p.code == "text_formula")
+    assert flagged == [(2, "email"), (6, "first_name"), (1_001, "customer_id")]
+
+
+def test_recheck_clears_text_formula_once_the_cell_is_fixed():
+    table = _table({2: {"Fornavn": "=A1", "E-post": "o@example.no"}})
+    mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {})
+    result = check_sheet(table, mapping)
+    assert _rows_codes(result) == [(None, "customer_id_missing"), (2, "text_formula")]
+    table.loc[2, "Fornavn"] = "Ola"
+    assert _rows_codes(recheck(result, table, mapping, [2])) == [(None, "customer_id_missing")]

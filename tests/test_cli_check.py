@@ -195,6 +195,70 @@ def test_mapping_file_naming_a_missing_column_makes_every_row_invalid(messy: Pat
     assert (None, "column_not_found") in [(p["row"], p["code"]) for p in data["problems"]]
 
 
+def test_validate_reads_a_csv_of_mixed_encodings_row_by_row(tmp_path: Path):
+    path = tmp_path / "blandet.csv"
+    path.write_bytes(
+        b"Kundenr;Fornavn;E-post\r\n"
+        + "1;Bjørn;bjorn@example.no\r\n".encode()
+        + "2;Bjørn;bjorn2@example.no\r\n".encode("cp1252")
+    )
+    code, data = run_json("validate", path)
+    assert (code, data["problems"]) == (0, [])
+    assert [r["payload"]["first_name"] for r in data["receivers"]] == ["Bjørn", "Bjørn"]
+
+
+def test_validate_flags_garbled_text_and_leaves_its_row_out(tmp_path: Path):
+    path = tmp_path / "eksport.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["Kundenr", "Fornavn", "E-post", "By"],
+                ["1", "Bjørn", "bjorn@example.no", "Tromsø"],
+                ["2", "BjÃ¸rn", "bjorn2@example.no", "Tromsø"],
+                ["3", "Åse", "ase@example.no", "TromsÃ¸"],
+            ],
+            delimiter=";",
+        )
+    )
+    code, data = run_json("validate", path)
+    assert code == 1
+    assert [(p["row"], p["column"], p["code"], p["severity"]) for p in data["problems"]] == [
+        (3, "Fornavn", "text_mojibake", "error"),
+        (4, "By", "text_mojibake", "error"),
+    ]
+    assert data["problems"][0]["message"] == (
+        "'BjÃ¸rn' looks garbled by a wrong text encoding (probably 'Bjørn'): fix the file or "
+        "the cell."
+    )
+    assert [r["row"] for r in data["receivers"]] == [2]
+    assert (data["valid"], data["invalid"]) == (1, 2)
+
+
+def test_validate_warns_of_a_formula_and_maps_customer_id_by_its_name(tmp_path: Path):
+    path = tmp_path / "kunder.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["id", "first_name", "customer_id", "phone", "Antall"],
+                ["7", '=HYPERLINK("http://x","win")', "c1", "+4745860321", "-5"],
+                ["8", "Kari", "c2", "+4745860322", "3"],
+            ]
+        )
+    )
+    code, data = run_json("validate", path)
+    assert [(p["row"], p["column"], p["code"], p["severity"]) for p in data["problems"]] == [
+        (2, "first_name", "text_formula", "warning"),
+    ]
+    assert (code, data["valid"], data["warnings"]) == (0, 2, 1)
+    first = data["receivers"][0]["payload"]
+    assert first == {
+        "first_name": '=HYPERLINK("http://x","win")',
+        "phone": "+4745860321",
+        "customer_id": "c1",
+        "extra_args": {"id": "7", "antall": "-5"},
+    }
+
+
 def test_the_command_line_starts_without_pandas_so_the_read_can_run_meanwhile():
     """The commands read their file while pandas and the checks load in a thread (calamine
     parses without the interpreter's lock): so starting the command line must not load them."""

@@ -263,6 +263,30 @@ def test_a_fix_that_looks_like_a_formula_is_written_as_text() -> None:
     no_formulas(book)
 
 
+def test_a_formula_as_a_first_name_is_warned_of_and_written_back_as_text() -> None:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Mottakere")
+    sheet.write_row(0, 0, ["Kundenr", "Fornavn", "E-post"])
+    sheet.write_row(1, 0, ["1", "", "ola@example.no"])
+    sheet.write_string(1, 1, '=HYPERLINK("http://x","win")')  # text that reads as a formula
+    book.close()
+    report = report_of("kunder.xlsx", buffer.getvalue())
+    workbook = read_xlsx(annotated_workbook(report))
+    people = workbook["Mottakere"]
+    status = column_of(people, 1, "SEEN status")
+
+    assert (people["B2"].value, people["B2"].data_type) == ('=HYPERLINK("http://x","win")', "s")
+    assert "looks like a spreadsheet formula" in people["B2"].comment.text
+    assert people.cell(2, status).value == "ready"  # a warning: the row is still sent
+    assert "looks like a spreadsheet formula" in people.cell(2, status + 1).value
+    problems = list(workbook["Problems"].iter_rows(values_only=True))
+    assert [(r[0], r[1], r[4]) for r in problems[1:]] == [(2, "Fornavn", "text_formula")]
+    no_formulas(workbook)
+    rows = list(csv.reader(io.StringIO(annotated_csv(report).decode("utf-8-sig"))))
+    assert rows[1][1] == """'=HYPERLINK("http://x","win")"""
+
+
 def test_reading_the_report_again_gives_the_fixed_sheet(own: tuple[bytes, bytes]) -> None:
     again = read_sheet("kunder-rapport.xlsx", own[1], sheet="Mottakere")
 
@@ -384,7 +408,8 @@ def test_csv_report_has_the_fixed_cells_seen_columns_and_formula_guard(
 
     assert rows[0] == [*CSV_ROWS[2], "SEEN status", "SEEN message", "Mobil (sent as)"]
     assert rows[1] == ["007", "Ola", "ola@example.no", "+4745860321", "'=1+2", "12.5", "ready",
-                       "", ""]  # fmt: skip
+                       "'=1+2' looks like a spreadsheet formula: the film would show it as "
+                       "written.", ""]  # fmt: skip
     assert rows[2][1] == "Kari" and rows[2][4] == "'@SUM(A1)" and rows[2][-1] == "+4745860322"
     assert rows[3][4:6] == ["-5", "2"]
 
