@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from seen_core.cells import column_index
 from seen_core.errors import ConfigurationError, SheetError
 
 MB = 1024 * 1024
@@ -172,21 +173,13 @@ _ATTRIBUTE = re.compile(r"([\w:]+)\s*=\s*[\"']([^\"']*)[\"']")
 _RELATIONSHIP = re.compile(r"<(?:\w+:)?Relationship\s[^>]*>")
 
 
-def column_number(letters: str) -> int:
-    """1-based column number of spreadsheet letters: A → 1, XFD → 16,384."""
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + ord(letter) - 64
-    return number
-
-
 def _declared_extent(ref: str) -> tuple[int, int] | None:
     """(rows, columns) up to the last cell of a `<dimension ref="A1:H100">`, or None."""
     last = ref.strip().split(":")[-1]
     match = _CELL_REF.fullmatch(last)
     if not match:
         return None
-    return int(match[2]), column_number(match[1])
+    return int(match[2]), column_index(match[1]) + 1
 
 
 def _stream(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -303,7 +296,7 @@ def _check_worksheet(where: str, book: zipfile.ZipFile, part: str, limits: Limit
             found = _REF.findall(pending, 0, cut)
             if found:
                 letters = {f[0] for f in found if f[0]}
-                columns = max(columns, *(column_number(x.decode()) for x in letters), 0)
+                columns = max(columns, *(column_index(x.decode()) + 1 for x in letters), 0)
                 rows = max(rows, *(int(f[1]) for f in found))
                 check_extent(where, rows, columns, limits)
             pending = pending[cut:]
