@@ -24,6 +24,7 @@ from seen_core.problems import Problem
 from seen_core.receivers import payloads
 from seen_core.sheets import Pending, Sheet, read_sheet, read_sheet_checking_ahead
 from seen_core.statuses import JobState, Status
+from seen_core.statuses import count_statuses as count_statuses  # pages and commands count here
 from seen_core.text_table import Rows, TextTable, text_of
 
 if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay for it
@@ -401,14 +402,6 @@ def target_label(target: str) -> str:
     if ident and kind in ("workspace", "project"):
         return f"{kind} '{ident}'"
     return f"campaign '{target}'"
-
-
-def count_statuses(outcomes: Mapping[int, tuple[str, str]]) -> dict[Status, int]:
-    """Rows per status, every status present (0 when none)."""
-    counts = dict.fromkeys(Status, 0)
-    for status, _message in outcomes.values():
-        counts[Status(status)] += 1
-    return counts
 
 
 # --- sending ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -70,6 +71,15 @@ SUMMARY_ORDER = (
 )
 # Rows a send has settled for good (progress counts them as done).
 SETTLED = (Status.CREATED, Status.REJECTED, Status.FAILED, Status.UNKNOWN)
+
+
+def count_statuses(outcomes: Mapping[int, tuple[str, str]]) -> dict[Status, int]:
+    """Rows per status of row → (status, message): every status, in the enum's order (0 when
+    none), then any other status met, as it was written."""
+    counts: dict[Status, int] = dict.fromkeys(Status, 0)
+    for status, _message in outcomes.values():
+        counts[status] = counts.get(status, 0) + 1  # type: ignore[index]
+    return counts
 
 
 class JobState(StrEnum):
