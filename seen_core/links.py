@@ -13,19 +13,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from seen_core.client import Answer, AnswerKind, SeenClient
 from seen_core.errors import InputError
 from seen_core.journal import CREATED, Journal
+from seen_core.pool import Progress, WorkerPool
 from seen_core.sending import (
     CANCELLED_BY_USER,
     MAX_WAIT,
     THROTTLE_GRACE,
     TOKEN_REFUSED,
-    Pacer,
-    Progress,
     full_jitter,
 )
 from seen_core.targets import Target, target_from_key
@@ -221,25 +219,27 @@ def fetch_links(
         target,
         ids,
         rows,
-        on_progress=on_progress,
-        cancel=cancel,
-        pacer_args=(
-            target.pacing.rate if rate is None else rate,
-            target.pacing.windows if windows is None else tuple(windows),
-        ),
-        max_in_flight=max(1, max_in_flight),
         max_attempts=max(1, max_attempts),
         backoff=full_jitter(backoff),
+    )
+    pool: WorkerPool[_Ask] = WorkerPool(
+        fetch.measure,
+        workers=max_in_flight,
+        rate=target.pacing.rate if rate is None else rate,
+        windows=target.pacing.windows if windows is None else tuple(windows),
+        cancel=cancel,
+        on_progress=on_progress,
         sleep=sleep,
         clock=clock,
+        name="seen-links",
     )
-    fetch.run()
+    fetch.run(pool)
     videos = {row: video for row, video in stored_links(journal, job_id).items() if row in ids}
     return LinksResult(job_id, ids, videos, dict(fetch.problems), fetch.stop_reason)
 
 
 class _Fetch:
-    """One fetch of links: a few request threads share a queue of rows to ask about."""
+    """One fetch of links: the pool's request threads share a queue of rows to ask about."""
 
     def __init__(
         self,
@@ -250,90 +250,42 @@ class _Fetch:
         ids: dict[int, str],
         rows: list[int],
         *,
-        on_progress: Callable[[Progress], None] | None,
-        cancel: threading.Event | None,
-        pacer_args: tuple[float, Sequence[tuple[int, float]]],
-        max_in_flight: int,
         max_attempts: int,
         backoff: Callable[[int], float],
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
     ) -> None:
         self.journal = journal
         self.job_id = job_id
         self.client = client
         self.target = target
         self.ids = ids
-        self.on_progress = on_progress
-        self.cancel = cancel
-        self.max_in_flight = max_in_flight
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.sleep = sleep
-        self.halt = threading.Event()
-        rate, windows = pacer_args
-        self.pacer = Pacer(rate, self._pause, windows, clock=clock, halted=self.halt.is_set)
-        self.state = threading.Condition()
+        # The queue, counts, problems and stop reason below are guarded by the pool's lock.
+        self.pool: WorkerPool[_Ask]
         self.queue: deque[_Ask] = deque(_Ask(row) for row in rows)
-        self.busy = 0
         self.total = len(rows)
         self.counts = {"video": 0, "not_ready": 0, "failed": 0}
         self.problems: dict[int, str] = {}
         self.stop_reason = ""
-        self.started = time.monotonic()
-        self.report_lock = threading.Lock()
 
-    def _pause(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        if self.sleep is time.sleep:
-            self.halt.wait(seconds)  # wake up at once on stop or cancel
-        else:
-            self.sleep(seconds)
+    def measure(self) -> tuple[int, int, dict[str, int]]:
+        """Rows to ask about in all, rows answered for good, counts: the progress."""
+        counts = dict(self.counts)
+        return self.total, sum(counts.values()), counts
 
-    def run(self) -> None:
-        self._report("Fetching video links.")
-        with ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="seen-links") as pool:
-            for worker in [pool.submit(self._work) for _ in range(self.max_in_flight)]:
-                worker.result()
-        if not self.stop_reason and self.queue:
-            self.stop_reason = CANCELLED_BY_USER
-        self._report(self.stop_reason or "Video links fetched.")
+    def run(self, pool: WorkerPool[_Ask]) -> None:
+        self.pool = pool
+        pool.report("Fetching video links.")
+        pool.run(self._next_ask, self._ask)
+        if not self.stop_reason and sum(self.counts.values()) < self.total:
+            self.stop_reason = CANCELLED_BY_USER  # the rest is left for a later fetch
+        pool.report(self.stop_reason or "Video links fetched.")
 
-    def _take(self) -> _Ask | None:
-        with self.state:
-            while True:
-                if self.cancel is not None and self.cancel.is_set():
-                    self.halt.set()
-                if self.halt.is_set():
-                    return None
-                if self.queue:
-                    self.busy += 1
-                    return self.queue.popleft()
-                if not self.busy:
-                    return None
-                self.state.wait(0.1)
-
-    def _work(self) -> None:
-        try:
-            while (ask := self._take()) is not None:
-                try:
-                    self._ask(ask)
-                finally:
-                    with self.state:
-                        self.busy -= 1
-                        self.state.notify_all()
-        except BaseException:
-            self.halt.set()
-            raise
+    def _next_ask(self) -> _Ask | None:
+        return self.queue.popleft() if self.queue else None
 
     def _ask(self, ask: _Ask) -> None:
-        self._pause(ask.delay)
-        self.pacer.wait_turn()
-        if self.halt.is_set():
-            with self.state:
-                self.queue.appendleft(ask)  # not asked: counted as left over
-            return
+        """Ask about one row and settle the answer (the pool gave it its turn)."""
         answer = self.client.retrieve(self.target, self.ids[ask.row])
         step = judge_link(
             answer,
@@ -347,16 +299,15 @@ class _Fetch:
             self.journal.save_videos(
                 self.job_id, {ask.row: (video.player, video.thumbnail, video.email_thumbnail)}
             )
-        with self.state:
+        # Waiting as SEEN asks costs no attempt, up to the grace (as in a send).
+        throttled = answer.kind is AnswerKind.THROTTLED and ask.throttled < THROTTLE_GRACE
+        if step.retry_after is not None and throttled:
+            self.pool.hold(step.retry_after)  # every request thread waits: SEEN counts them all
+        with self.pool.lock:
             if step.stop:
                 self.stop_reason = self.stop_reason or step.stop
-                self.halt.set()
-                self.queue.appendleft(ask)
+                self.pool.stop()
             elif step.retry_after is not None:
-                # Waiting as SEEN asks costs no attempt, up to the grace (as in a send).
-                throttled = answer.kind is AnswerKind.THROTTLED and ask.throttled < THROTTLE_GRACE
-                if throttled:
-                    self.pacer.hold(step.retry_after)
                 self.queue.appendleft(
                     _Ask(
                         ask.row,
@@ -370,17 +321,5 @@ class _Fetch:
                 self.counts["failed"] += 1
             elif step.video is not None:
                 self.counts["video" if step.video.ready else "not_ready"] += 1
-            self.state.notify_all()
-        self._report(step.stop or answer.message)
-
-    def _report(self, message: str) -> None:
-        if self.on_progress is None:
-            return
-        with self.state:
-            counts = dict(self.counts)
-        done = sum(counts.values())
-        elapsed = time.monotonic() - self.started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - done) / rate if rate > 0 else None
-        with self.report_lock:  # one call at a time, whichever request thread reports
-            self.on_progress(Progress(self.total, done, counts, rate, eta, message))
+            self.pool.lock.notify_all()
+        self.pool.report(step.stop or answer.message)

@@ -1,21 +1,20 @@
-"""Send a journalled job to SEEN: requests, pacing, retries, stop, cancel and resume.
+"""Send a journalled job to SEEN: requests, retries, stop, cancel and resume.
 
 The same run serves every target: v1 campaigns get batches, 2.0 workspaces and projects one
 person per request; the target says how a request is shaped and what its answer means, and the
 pure `judge` (v1) and `judge_one` (2.0) turn each answer into outcomes and what to send next.
-See docs/ARCHITECTURE.md for the send semantics.
+The request threads, their pacing and cancel are `pool.WorkerPool`'s; the batches, verdicts
+and the journal are this module's. See docs/ARCHITECTURE.md for the send semantics.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from seen_core.client import Answer, AnswerKind, SeenClient
@@ -34,6 +33,7 @@ from seen_core.journal import (
     Claim,
     Journal,
 )
+from seen_core.pool import Progress, WorkerPool
 from seen_core.targets import Target, target_from_key
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "AlreadySent",
     "Batch",
     "NothingToResume",
-    "Pacer",
     "Progress",
     "SendResult",
     "Verdict",
@@ -61,19 +60,6 @@ CANCELLED_BY_USER = "Cancelled by the user."
 THROTTLE_GRACE = 10
 MAX_WAIT = 120.0  # longest single wait (Retry-After or back-off), in seconds
 DONE_STATUSES = (CREATED, REJECTED, FAILED, UNKNOWN)
-# Requests reach SEEN a little after they leave the pacer, and not all equally late (a journal
-# write, a thread switch): a rate window is kept this much wider than SEEN's, to stay under it.
-WINDOW_MARGIN = 0.02
-
-
-@dataclass(frozen=True)
-class Progress:
-    total: int
-    done: int
-    counts: dict[str, int]
-    rate: float  # rows per second in this run
-    eta_seconds: float | None
-    message: str
 
 
 @dataclass(frozen=True)
@@ -362,60 +348,6 @@ def plan_send(
     return job_id
 
 
-# --- pacing --------------------------------------------------------------------------------------
-
-
-class Pacer:
-    """Lets requests start at most `rate` per second and never more than `limit` in any
-    `seconds` (each of `windows`, sliding), across the request threads; `hold` pauses all.
-
-    A thread waits for its turn holding the pacer, and the start is stamped when it leaves, so
-    the windows count real starts, not planned ones.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        pause: Callable[[float], None],
-        windows: Sequence[tuple[int, float]] = (),
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        halted: Callable[[], bool] = lambda: False,
-    ) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._windows = [(limit, seconds * (1 + WINDOW_MARGIN)) for limit, seconds in windows]
-        self._starts: deque[float] = deque(maxlen=max((n for n, _ in windows), default=1))
-        self._not_before = -math.inf
-        self._lock = threading.Lock()
-        self._pause = pause
-        self._clock = clock
-        self._halted = halted
-
-    def hold(self, seconds: float) -> None:
-        """No request starts for `seconds` from now (SEEN asked us to slow down)."""
-        with self._lock:
-            self._not_before = max(self._not_before, self._clock() + seconds)
-
-    def _slot(self) -> float:
-        slot = self._not_before
-        if self._starts:
-            slot = max(slot, self._starts[-1] + self._interval)
-        for limit, seconds in self._windows:
-            if len(self._starts) >= limit:
-                slot = max(slot, self._starts[-limit] + seconds)
-        return slot
-
-    def wait_turn(self) -> None:
-        with self._lock:
-            while True:
-                now = self._clock()
-                slot = self._slot()
-                if slot <= now or self._halted():
-                    break
-                self._pause(slot - now)
-            self._starts.append(now)
-
-
 # --- running -------------------------------------------------------------------------------------
 
 
@@ -459,22 +391,27 @@ def run_job(
     state, stop_reason = STOPPED, "Sending was interrupted before it finished."
     try:
         journal.recover(claim)
-        state, stop_reason = _Run(
+        run = _Run(
             journal,
             claim,
             client,
             target,
             batch_size=job.batch_size,
-            rate=target.pacing.rate if rate is None else rate,
-            windows=target.pacing.windows if windows is None else tuple(windows),
-            max_in_flight=max(1, max_in_flight),
-            on_progress=on_progress,
-            cancel=cancel,
             max_attempts=max(1, max_attempts),
             backoff=full_jitter(backoff),
+        )
+        pool: WorkerPool[Batch] = WorkerPool(
+            run.measure,
+            workers=max_in_flight,
+            rate=target.pacing.rate if rate is None else rate,
+            windows=target.pacing.windows if windows is None else tuple(windows),
+            cancel=cancel,
+            on_progress=on_progress,
             sleep=sleep,
             clock=clock,
-        ).run()
+            name="seen-send",
+        )
+        state, stop_reason = run.run(pool)
     finally:
         journal.release(claim, state, stop_reason)
     return SendResult(
@@ -494,8 +431,8 @@ def _label_of(key: str) -> str:
 
 
 class _Run:
-    """One run of a claimed job: a few request threads that each take the next batch, send
-    it and settle its answer, so no hand-off through another thread slows each request."""
+    """One run of a claimed job: the pool's request threads each take the next batch, send it
+    and settle its answer, so no hand-off through another thread slows each request."""
 
     def __init__(
         self,
@@ -505,36 +442,19 @@ class _Run:
         target: Target,
         *,
         batch_size: int,
-        rate: float,
-        windows: Sequence[tuple[int, float]],
-        max_in_flight: int,
-        on_progress: Callable[[Progress], None] | None,
-        cancel: threading.Event | None,
         max_attempts: int,
         backoff: Callable[[int], float],
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
     ) -> None:
         self.journal = journal
         self.claim = claim
         self.client = client
         self.target = target
         self.batch_size = max(1, min(batch_size, target.max_batch))
-        self.max_in_flight = max_in_flight
-        self.on_progress = on_progress
-        self.cancel = cancel
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.sleep = sleep
-        self.clock = clock
-        # Set when the send stops or is cancelled: waiting requests give up their turn.
-        self.halt = threading.Event()
-        self.pacer = Pacer(rate, self._pause, windows, clock=clock, halted=self.halt.is_set)
-        # Guards the queues, counts and stop state below; waited on by idle request threads.
-        self.state = threading.Condition()
-        self.busy = 0  # batches taken and not yet settled
         self.stop_reason = ""
-        self.cancelled = False
+        # The queues, counts and stop reason below are guarded by the pool's lock.
+        self.pool: WorkerPool[Batch]
 
         sendable = journal.sendable(claim.job_id)
         self.with_customer_id = frozenset(s.row for s in sendable if s.has_customer_id)
@@ -542,17 +462,11 @@ class _Run:
         self.fresh: deque[int] = deque(s.row for s in sendable)  # never sent in this run
         self.again: deque[Batch] = deque()  # sent before in this run; they go first
         self.counts = journal.counts(claim.job_id)
-        self.started = time.monotonic()
-        self.done_at_start = _count_done(self.counts)
-        self.report_lock = threading.Lock()
 
-    def _pause(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        if self.sleep is time.sleep:
-            self.halt.wait(seconds)  # the real clock: wake up at once on stop or cancel
-        else:
-            self.sleep(seconds)
+    def measure(self) -> tuple[int, int, dict[str, int]]:
+        """Rows to send in all, rows done, counts by status: the progress."""
+        counts = dict(self.counts)
+        return _total(counts), _count_done(counts), counts
 
     def _next_batch(self) -> Batch | None:
         if self.again:
@@ -562,55 +476,28 @@ class _Run:
         rows = [self.fresh.popleft() for _ in range(min(self.batch_size, len(self.fresh)))]
         maybe = self.maybe_stored.intersection(rows)
         # 2.0: a row an earlier run may have stored is looked up before it is sent again.
-        return Batch(tuple(rows), maybe_stored=maybe, confirm=bool(maybe and self.confirms))
+        confirm = bool(maybe and self.target.confirms_by_retrieve)
+        return Batch(tuple(rows), maybe_stored=maybe, confirm=confirm)
 
-    @property
-    def confirms(self) -> bool:
-        return self.target.confirms_by_retrieve
+    def run(self, pool: WorkerPool[Batch]) -> tuple[str, str]:
+        self.pool = pool
+        pool.report("Sending started.")
+        pool.run(self._next_batch, self._send)
+        # Whatever was not sent stays resumable as `not_sent`.
+        left = self.journal.mark_not_sent(self.claim)
+        self.counts = self.journal.counts(self.claim.job_id)
+        stop_reason = self.stop_reason
+        if stop_reason:
+            state = STOPPED
+        elif self.pool.cancelled and left:
+            state, stop_reason = CANCELLED, CANCELLED_BY_USER
+        else:
+            state = FINISHED
+        self.pool.report(stop_reason or "Sending finished.")
+        return state, stop_reason
 
-    def _take(self) -> Batch | None:
-        """The next batch to send, waiting while others may still queue retries; None: done."""
-        with self.state:
-            while True:
-                if self.cancel is not None and self.cancel.is_set() and not self.halt.is_set():
-                    self.cancelled = True
-                    self.halt.set()
-                if self.halt.is_set():
-                    return None
-                batch = self._next_batch()
-                if batch is not None:
-                    self.busy += 1
-                    return batch
-                if not self.busy:
-                    self.state.notify_all()
-                    return None
-                # With a cancel event, wake up now and then to notice it.
-                self.state.wait(0.1 if self.cancel is not None else None)
-
-    def _work(self) -> None:
-        """One request thread: take, send, settle, until nothing is left or the send halts."""
-        try:
-            while (batch := self._take()) is not None:
-                try:
-                    sent = self._send(batch)
-                    if sent is not None:
-                        self._settle(batch, *sent)
-                finally:
-                    with self.state:
-                        self.busy -= 1
-                        self.state.notify_all()
-        except BaseException:
-            self.halt.set()  # let the other threads give up at once
-            with self.state:
-                self.state.notify_all()
-            raise
-
-    def _send(self, batch: Batch) -> tuple[int, Answer] | None:
-        """Wait our turn, journal the batch, then send it; None if the send halted meanwhile."""
-        self._pause(batch.delay)
-        self.pacer.wait_turn()
-        if self.halt.is_set():
-            return None  # never went out: its rows stay ready
+    def _send(self, batch: Batch) -> None:
+        """Journal the batch, send it and settle its answer (the pool gave it its turn)."""
         # v1: the mark must be on disk before the request leaves, or a crash could send a row
         # twice. 2.0: a mark lost to a power cut only means the person is sent again: stored
         # once, since the same id is the same person.
@@ -629,26 +516,7 @@ class _Run:
         except ValueError as exc:
             # Refused before anything went out: as SEEN's own refusal of the whole request.
             answer = Answer(AnswerKind.BAD_REQUEST, None, None, str(exc))
-        return batch_id, answer
-
-    def run(self) -> tuple[str, str]:
-        self._report("Sending started.")
-        with ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="seen-send") as pool:
-            workers = [pool.submit(self._work) for _ in range(self.max_in_flight)]
-            for worker in workers:
-                worker.result()  # re-raises the first error of a request thread
-        # Whatever was not sent stays resumable as `not_sent`.
-        left = self.journal.mark_not_sent(self.claim)
-        self.counts = self.journal.counts(self.claim.job_id)
-        stop_reason = self.stop_reason
-        if stop_reason:
-            state = STOPPED
-        elif self.cancelled and left:
-            state, stop_reason = CANCELLED, CANCELLED_BY_USER
-        else:
-            state = FINISHED
-        self._report(stop_reason or "Sending finished.")
-        return state, stop_reason
+        self._settle(batch, batch_id, answer)
 
     def _judge(self, batch: Batch, answer: Answer) -> Verdict:
         if self.target.max_batch == 1:
@@ -673,7 +541,7 @@ class _Run:
         verdict = self._judge(batch, answer)
         if answer.kind is AnswerKind.THROTTLED and verdict.again:
             # Every request thread waits, not only this one: SEEN counts them all.
-            self.pacer.hold(verdict.again[0].delay)
+            self.pool.hold(verdict.again[0].delay)
         self.journal.record_answer(
             self.claim,
             batch_id,
@@ -682,14 +550,14 @@ class _Run:
             outcomes=verdict.outcomes,
             maybe_stored=verdict.maybe_stored,
         )
-        with self.state:
+        with self.pool.lock:
             for status, _message in verdict.outcomes.values():
                 self.counts[status] += 1
                 self.counts[READY] -= 1
             if verdict.stop and not self.stop_reason:
                 self.stop_reason = verdict.stop
-                self.halt.set()
-            if not self.halt.is_set():
+                self.pool.stop()
+            if not self.pool.halted:
                 # Retries go before fresh rows, in file order, to keep the send in file order.
                 self.again.extendleft(reversed(verdict.again))
             if verdict.max_batch is not None and verdict.max_batch < self.batch_size:
@@ -701,18 +569,5 @@ class _Run:
                     rows = queued_batch.rows
                     for start in range(0, len(rows), self.batch_size):
                         self.again.append(queued_batch.part(rows[start : start + self.batch_size]))
-            self.state.notify_all()
-        self._report(verdict.stop or answer.message)
-
-    def _report(self, message: str) -> None:
-        if self.on_progress is None:
-            return
-        with self.state:
-            counts = dict(self.counts)
-        done = _count_done(counts)
-        elapsed = time.monotonic() - self.started
-        rate = (done - self.done_at_start) / elapsed if elapsed > 0 else 0.0
-        left = _total(counts) - done
-        eta = left / rate if rate > 0 else None
-        with self.report_lock:  # one call at a time, whichever request thread reports
-            self.on_progress(Progress(_total(counts), done, counts, rate, eta, message))
+            self.pool.lock.notify_all()
+        self.pool.report(verdict.stop or answer.message)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clocks import FakeClock, most_in_any_window
 
 from seen_core.client import Answer, AnswerKind, Request, Response, SeenClient
 from seen_core.errors import InputError
@@ -226,17 +227,6 @@ def test_links_go_with_their_send_when_it_is_deleted(journal: Journal, sandbox: 
 # --- without a network ---------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-
-
 def test_links_are_paced_like_a_send_and_retried_after_a_server_error(
     journal: Journal, sandbox: Sandbox
 ) -> None:
@@ -259,5 +249,26 @@ def test_links_are_paced_like_a_send_and_retried_after_a_server_error(
     assert result.complete
     assert len(asked) == 151  # 150 rows, one of them twice
     assert asked[0][1] == "https://next.seen.io/v1/workspaces/ws-1/data/c2"
-    starts = [moment for moment, _ in asked]
-    assert max(sum(1 for s in starts if t <= s < t + 10.0) for t in starts) <= 100
+    assert most_in_any_window([moment for moment, _ in asked], 10.0) <= 100
+
+
+def test_a_cancel_while_the_fetch_waits_out_seens_retry_after_asks_nothing_more(
+    journal: Journal,
+) -> None:
+    # SEEN takes the send's 10 requests and 2 more in its minute, then asks us to wait.
+    with Sandbox(rate_limit=(12, 60.0)) as sandbox:
+        job_id = _sent(journal, sandbox, range(2, 12))
+        clock = FakeClock()
+        cancel = threading.Event()
+
+        def sleep(seconds: float) -> None:
+            cancel.set()  # the user gives up while the fetch waits as SEEN asked
+            clock.sleep(seconds)
+
+        result = _fetch(
+            journal, job_id, sandbox.url, sleep=sleep, clock=clock, cancel=cancel, max_in_flight=1
+        )
+
+        assert [status for _, status in sandbox.lookups_log] == [200, 200, 429]
+        assert result.stop_reason == "Cancelled by the user."
+        assert (result.with_video, result.not_ready) == ([2, 3], 8)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import itertools
 import json
 import os
 import signal
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from clocks import FakeClock, most_in_any_window
 
 from seen_core.checks import CheckOptions, check_sheet
 from seen_core.client import Answer, AnswerKind, Request, Response, SeenClient
@@ -32,7 +32,6 @@ from seen_core.sending import (
     AlreadySent,
     Batch,
     NothingToResume,
-    Pacer,
     Progress,
     SendResult,
     error_text,
@@ -188,72 +187,6 @@ def test_unexpected_answer_fails_at_once_unless_it_may_have_stored() -> None:
     )
     assert verdict.outcomes == {3: ("unknown", LOST_ANSWER_MESSAGE)}
     assert verdict.again[0].rows == (2,)
-
-
-class FakeClock:
-    """Time that moves only when something sleeps: pacing is tested without waiting."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self.lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self.lock:
-            self.now += max(0.0, seconds)
-
-
-def _most_in_any_window(starts: list[float], seconds: float) -> int:
-    """The most requests that started within any `seconds` (half-open windows)."""
-    starts = sorted(starts)
-    most, first = 0, 0
-    for last, started in enumerate(starts):
-        while started - starts[first] >= seconds:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
-
-def test_pacer_spaces_request_starts_by_the_rate() -> None:
-    clock = FakeClock()
-    pacer = Pacer(10.0, clock.sleep, clock=clock)
-    starts = []
-    for _ in range(4):
-        pacer.wait_turn()
-        starts.append(clock())
-    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [0.1] * 3
-
-    unpaced = FakeClock()
-    pacer = Pacer(0, unpaced.sleep, clock=unpaced)
-    for _ in range(4):
-        pacer.wait_turn()
-    assert unpaced() == 1000.0
-
-
-def test_pacer_keeps_every_sliding_window_even_when_told_a_faster_rate() -> None:
-    clock = FakeClock()
-    pacer = Pacer(50.0, clock.sleep, ((100, 10.0), (1000, 3600.0)), clock=clock)
-    starts = []
-    for _ in range(1250):
-        pacer.wait_turn()
-        starts.append(clock())
-
-    assert _most_in_any_window(starts, 10.0) == 100
-    assert _most_in_any_window(starts, 3600.0) == 1000
-    # 50 a second inside each window: the window, not an average rate, holds them back.
-    assert starts[99] - starts[0] == pytest.approx(99 / 50)
-
-
-def test_pacer_hold_makes_every_request_wait() -> None:
-    clock = FakeClock()
-    pacer = Pacer(0, clock.sleep, clock=clock)
-    pacer.wait_turn()
-    pacer.hold(5.0)
-    pacer.wait_turn()
-    assert clock() == pytest.approx(1005.0)
 
 
 # --- against the sandbox -----------------------------------------------------------------------
@@ -908,7 +841,7 @@ def test_a_250_row_send_never_exceeds_100_requests_in_any_10_seconds(journal: Jo
 
     assert result.counts["created"] == 250
     assert len(starts) == 250
-    assert _most_in_any_window(starts, 10.0) <= 100
+    assert most_in_any_window(starts, 10.0) <= 100
     assert starts[-1] - starts[0] < 30  # paced, not crawling: three windows' worth
 
 
@@ -932,6 +865,39 @@ def test_2_0_sends_several_people_at_once(journal: Journal) -> None:
 
     assert result.counts["created"] == 8
     assert most >= 2
+
+
+def test_a_cancel_while_the_send_waits_out_seens_retry_after_sends_nothing_more(
+    journal: Journal,
+) -> None:
+    clock = FakeClock()
+    cancel = threading.Event()
+    sent: list[str] = []
+
+    def seen(request: Request) -> Response:
+        sent.append(request.url)
+        if len(sent) == 1:
+            return Response(429, b'{"message": "Too many requests."}', {"Retry-After": "30"})
+        return Response(201, b"{}")
+
+    def sleep(seconds: float) -> None:
+        cancel.set()  # the user gives up while the send waits as SEEN asked
+        clock.sleep(seconds)
+
+    result = _send_2_0(
+        journal,
+        "https://next.seen.io",
+        _people(range(2, 12)),
+        transport=seen,
+        sleep=sleep,
+        clock=clock,
+        cancel=cancel,
+        max_in_flight=1,
+    )
+
+    assert len(sent) == 1  # the throttled request went out, and nothing after it
+    assert (result.state, result.stop_reason) == ("cancelled", "Cancelled by the user.")
+    assert result.counts["not_sent"] == 10
 
 
 def test_2_0_send_resumed_after_a_crash_looks_up_the_rows_that_were_in_flight(
