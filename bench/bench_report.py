@@ -10,23 +10,22 @@ import datetime as dt
 import io
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import python_calamine
 import xlsxwriter
 from common import _FIRST, _LAST, OUT, _messy_email, _messy_phone, best_of, table, workbook
 
-from seen_core.checks import check_sheet
+from seen_core import flow
 from seen_core.mapping import suggest
 from seen_core.receivers import payloads
 from seen_core.report import (
     ReportInput,
     ReportSummary,
     annotated_workbook,
-    check_outcomes,
     extra_keys_of,
     values_as_sent,
-    workbook_bytes,
 )
 from seen_core.sheets import read_sheet
 
@@ -110,15 +109,15 @@ def checked_report(path: Path, fixes: int = 100) -> ReportInput:
     for row in list(table.index)[:fixes]:
         table.at[row, "Fornavn"] = "Fikset"
     mapping = suggest(sheet.columns)
-    result = check_sheet(table, mapping)
+    checked = flow.check(sheet, mapping, table=table)
     return ReportInput(
         file_name=path.name,
         source=data,
         sheet_name=sheet.sheet_name,
         header_row=sheet.header_row,
         table=table,
-        outcomes=check_outcomes(result.rows, result.problems),
-        problems=result.problems,
+        outcomes=checked.outcomes(),
+        problems=checked.problems,
         sent_as=values_as_sent(table, payloads(table, mapping), mapping),
         extra_keys=extra_keys_of(mapping),
         summary=ReportSummary(
@@ -142,14 +141,8 @@ def sent_as_of(report: ReportInput) -> None:
 
 def without_upload(report: ReportInput) -> bytes:
     """The report of a sheet without its upload: every cell written as text."""
-    from seen_core.sheets import Sheet
-    from seen_core.text_table import TextTable
-
-    sheet = Sheet(
-        report.file_name, "", [], report.sheet_name, report.header_row,
-        list(report.table.columns), TextTable.of_frame(report.table),
-    )  # fmt: skip
-    return workbook_bytes(sheet, report.outcomes, report.problems)
+    bare = replace(report, source=b"", original=None, sent_as={}, extra_keys={})
+    return annotated_workbook(bare)
 
 
 def measure(rows: int) -> list[tuple[str, str, str, str]]:

@@ -1,10 +1,10 @@
-"""The downloaded report, read back the way the user's Excel would see it."""
+"""The downloaded report of the user's own XLSX, edited in place, read back the way the user's
+Excel would see it. A CSV, XLS or ODS rebuilt as a workbook: test_report_rebuilt.py; Summary
+and Problems: test_report_summary.py."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import hashlib
 import io
 import re
 import zipfile
@@ -16,124 +16,22 @@ import pytest
 import xlsxwriter
 from builders import csv_bytes as make_csv
 from builders import messy_workbook
+from report_books import (
+    CSV_ROWS,
+    HEADER,
+    column_of,
+    crm_export,
+    header_of,
+    no_formulas,
+    read_xlsx,
+    report_of,
+)
 
-from seen_core.checks import check_sheet
-from seen_core.errors import InputError
-from seen_core.mapping import Mapping, suggest
+from seen_core.mapping import Mapping
 from seen_core.problems import Problem
 from seen_core.receivers import payloads
-from seen_core.report import (
-    STATUSES,
-    ReportInput,
-    ReportSummary,
-    annotated_csv,
-    annotated_workbook,
-    check_outcomes,
-    count_statuses,
-    csv_bytes,
-    extra_keys_of,
-    legal_sheet_name,
-    values_as_sent,
-    workbook_bytes,
-)
-from seen_core.sheets import Sheet, read_sheet
-from seen_core.statuses import Status
-from seen_core.text_table import TextTable
-
-SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-HEADER = ["Kundenr", "Fornavn", "E-post", "Mobil", "Kjønn", "Beløp"]
-WHEN = dt.datetime(2026, 11, 30, 13, 5, tzinfo=dt.UTC)
-CHECKED = ReportSummary(target="campaign 'spring'", sent_to="not sent (checked only)")
-
-
-def crm_export(*, vba: bool = False, own_sheet_named: str | None = None) -> bytes:
-    """A CRM export as a campaign manager has it: a notes sheet first, two title rows above a
-    coloured header, numbers stored as numbers (one with a number format), a wrong e-mail, a
-    phone typed with spaces, a person without a first name, and widths of the user's own."""
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    bold = book.add_format({"bold": True})
-    header = book.add_format({"bold": True, "bg_color": "#FCE4D6"})
-    money = book.add_format({"num_format": "0.00"})
-    notes = book.add_worksheet("Notater")
-    notes.write_string(0, 0, "Husk å sende før fredag", bold)
-    notes.write_number(1, 0, 42)
-    notes.set_column(0, 0, 30)
-    sheet = book.add_worksheet("Mottakere")
-    sheet.write_string(0, 0, "Kundeliste høst 2026", bold)
-    sheet.write_string(1, 0, "Eksportert fra CRM 2026-11-20")
-    sheet.set_column(1, 1, 22)
-    sheet.write_row(2, 0, HEADER, header)
-    people = [
-        [100, "Ola", " ola@example.no", 4745860321, "M", 1250.5],
-        [101, "Kari", "kari@@example", "458 60 322", "K", 99],
-        [102, "", "per@example.no", 45860323, "M", 0],
-        [103, "Eva", "eva@example.no", "=1+2", "K", 10],
-    ]
-    for r, cells in enumerate(people, start=3):
-        for c, value in enumerate(cells):
-            if isinstance(value, int | float):
-                sheet.write_number(r, c, value, money if c == 5 else None)
-            elif value:
-                sheet.write_string(r, c, value)
-    sheet.write_comment(3, 1, "Ola vil ha filmen på nynorsk", {"author": "Kari"})
-    if own_sheet_named:
-        book.add_worksheet(own_sheet_named).write_string(0, 0, "mine egne tall")
-    if vba:
-        book.add_vba_project(io.BytesIO(b"not really VBA, but kept byte for byte"), True)
-    book.close()
-    return buffer.getvalue()
-
-
-def report_of(
-    file_name: str,
-    data: bytes,
-    fixes: dict[tuple[int, str], str] | None = None,
-    summary: ReportSummary = CHECKED,
-    *,
-    as_read: bool = True,
-    **more: object,
-) -> ReportInput:
-    """The report of a check after the user's fixes in the app, as the app would build it
-    (with the table as read beside the fixed one, unless `as_read` is False)."""
-    sheet = read_sheet(file_name, data)
-    table = sheet.table.copy()
-    for (row, column), value in (fixes or {}).items():
-        table.loc[row, column] = value
-    mapping = suggest(sheet.columns)
-    result = check_sheet(table, mapping)
-    report = ReportInput.of_sheet(
-        sheet,
-        data,
-        check_outcomes(result.rows, result.problems),
-        summary,
-        table=table,
-        problems=result.problems,
-        sent_as=values_as_sent(table, payloads(table, mapping), mapping),
-        extra_keys=extra_keys_of(mapping),
-        **more,
-    )
-    return report if as_read else replace(report, original=None)
-
-
-def read_xlsx(data: bytes) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(data))
-
-
-def header_of(worksheet, row: int) -> list[object]:
-    return [cell.value for cell in worksheet[row]]
-
-
-def column_of(worksheet, header_row: int, name: str) -> int:
-    return header_of(worksheet, header_row).index(name) + 1
-
-
-def no_formulas(book: openpyxl.Workbook) -> None:
-    for worksheet in book.worksheets:
-        for row in worksheet.iter_rows():
-            for cell in row:
-                assert cell.data_type != "f", (worksheet.title, cell.coordinate, cell.value)
-
+from seen_core.report import annotated_csv, annotated_workbook, extra_keys_of, values_as_sent
+from seen_core.sheets import read_sheet
 
 # --- the user's own workbook comes back ------------------------------------------------------
 
@@ -356,372 +254,6 @@ def test_a_workbook_the_editor_cannot_change_is_rebuilt_with_the_same_annotation
     assert book["Notater"]["A2"].value == 42
 
 
-# --- CSV, XLS and ODS come back as a new workbook --------------------------------------------
-
-CSV_ROWS = [
-    ["Kundeliste fra CRM"],
-    [],
-    ["Kundenr", "Fornavn", "E-post", "Mobil", "Notat", "Beløp"],
-    ["007", "Ola", "ola@example.no", "+4745860321", "=1+2", "12.5"],
-    ["100", "", "kari@example", "458 60 322", "@SUM(A1)", "1000"],
-    ["101", "Per", "per@example.no", "45860323", "-5", "0.5"],
-]
-
-
-@pytest.fixture(scope="module")
-def from_csv() -> ReportInput:
-    data = make_csv(CSV_ROWS, delimiter=";")
-    return report_of("kunder.csv", data, {(5, "Fornavn"): "Kari", (6, "Beløp"): "2"})
-
-
-def test_csv_becomes_a_workbook_with_numbers_as_numbers(from_csv: ReportInput) -> None:
-    book = read_xlsx(annotated_workbook(from_csv))
-    people = book["Receivers"]
-
-    assert book.sheetnames == ["Receivers", "Summary", "Problems"]
-    assert people["A1"].value == "Kundeliste fra CRM"
-    assert header_of(people, 3)[:8] == [*CSV_ROWS[2], "SEEN status", "SEEN message"]
-    assert [people.cell(r, 1).value for r in (4, 5, 6)] == ["007", 100, 101]
-    assert (people["F4"].value, people["F5"].value) == (12.5, 1000)
-    assert people["D4"].value == "+4745860321"  # phone numbers stay as typed
-    assert people["D6"].value == 45860323
-    assert people.freeze_panes == "A4"
-    no_formulas(book)
-
-
-def test_csv_workbook_has_the_same_marks_fixes_and_values_as_sent(from_csv: ReportInput) -> None:
-    people = read_xlsx(annotated_workbook(from_csv))["Receivers"]
-
-    assert people["C5"].fill.fgColor.rgb == "FFFFC7CE"
-    assert "not a valid e-mail address" in people["C5"].comment.text
-    assert people["B5"].value == "Kari" and "it was empty" in people["B5"].comment.text
-    assert (people["F6"].value, people["F6"].data_type) == (2, "n")  # 0.5 was a number
-    assert people.cell(5, column_of(people, 3, "Mobil (sent as)")).value == "+4745860322"
-    assert "'belop'" in people["F3"].comment.text  # the extra key Beløp was sent under
-    assert (people["E4"].value, people["E4"].data_type) == ("=1+2", "s")
-
-
-def test_csv_report_has_the_fixed_cells_seen_columns_and_formula_guard(
-    from_csv: ReportInput,
-) -> None:
-    rows = list(csv.reader(io.StringIO(annotated_csv(from_csv).decode("utf-8-sig"))))
-
-    assert rows[0] == [*CSV_ROWS[2], "SEEN status", "SEEN message", "Mobil (sent as)"]
-    assert rows[1] == ["007", "Ola", "ola@example.no", "+4745860321", "'=1+2", "12.5", "ready",
-                       "'=1+2' looks like a spreadsheet formula: the film would show it as "
-                       "written.", ""]  # fmt: skip
-    assert rows[2][1] == "Kari" and rows[2][4] == "'@SUM(A1)" and rows[2][-1] == "+4745860322"
-    assert rows[3][4:6] == ["-5", "2"]
-
-
-def test_ods_and_xls_become_workbooks_with_their_numbers(tmp_path) -> None:
-    from builders import ods_bytes, xls_bytes
-
-    ods = read_xlsx(annotated_workbook(report_of("people.ods", ods_bytes(tmp_path))))
-    assert ods.sheetnames[0] == "Sheet1"
-    assert ods["Sheet1"]["B3"].value == "45860322"  # text in the file stays text
-    xls = xls_bytes()
-    if xls is not None:
-        book = read_xlsx(annotated_workbook(report_of("old.xls", xls)))
-        assert (book["Mottakere"]["B2"].value, book["Mottakere"]["C2"].value) == (4745860321, 100)
-
-
-# --- Summary and Problems -------------------------------------------------------------------
-
-
-def summary_items(book: openpyxl.Workbook, name: str = "Summary") -> dict[object, tuple]:
-    return {row[0]: row[1:] for row in book[name].iter_rows(values_only=True) if row[0]}
-
-
-def test_summary_speaks_a_managers_words() -> None:
-    sent = ReportSummary(
-        target="campaign 'spring'",
-        sent_to="SEEN",
-        when=WHEN,
-        who="kari@firma.no",
-        time_zone="Europe/Oslo",
-        details=[("Send", "#3, finished")],
-    )
-    outcomes = {
-        4: ("created", ""),
-        5: ("rejected", "email: Enter a valid email address."),
-        6: ("invalid", "First name is missing."),
-        7: ("not_sent", ""),
-    }
-    report = replace(report_of("kunder.xlsx", crm_export(), summary=sent), outcomes=outcomes)
-    items = summary_items(read_xlsx(annotated_workbook(report)))
-    labels = list(items)
-
-    assert items["File"][0] == "kunder.xlsx"
-    assert items["Campaign or workspace"][0] == "campaign 'spring'"
-    assert items["Sent to"][0] == "SEEN"
-    assert items["When"][0] == "30 November 2026, 14:05 Europe/Oslo time (UTC+01:00)"
-    assert items["Who"][0] == "kari@firma.no"
-    assert items["Send"][0] == "#3, finished"
-    assert (items["Created"][0], items["Need attention"][0], items["Not sent"][0]) == (1, 2, 1)
-    assert items["rejected"][:2] == (1, Status.REJECTED.explanation)
-    assert items["not_sent"][:3] == (1, Status.NOT_SENT.explanation, Status.NOT_SENT.next_step)
-    # The fingerprint comes last, named for what it is; no jargon before it.
-    assert labels[-1] == "File fingerprint (SHA-256)"
-    assert items[labels[-1]][0] == hashlib.sha256(report.source).hexdigest()
-    assert not any("SHA" in str(label) for label in labels[:-1])
-
-
-def test_problems_sheet_says_where_what_and_what_to_do(own: tuple[bytes, bytes]) -> None:
-    rows = list(read_xlsx(own[1])["Problems"].iter_rows(values_only=True))
-
-    assert rows[0] == ("Row", "Column", "Problem", "What to do", "Code")
-    wrong = next(r for r in rows if r[4] == "email_invalid")
-    assert wrong[:4] == (
-        5,
-        "E-post",
-        "'kari@@example' is not a valid e-mail address.",
-        "Fix the cell that is marked and send again.",
-    )
-
-
-def test_a_sheet_without_problems_says_so() -> None:
-    table = pd.DataFrame({"Fornavn": ["Ola"]}, index=pd.Index([2], name="row"), dtype=object)
-    report = ReportInput("a.csv", b"", None, 1, table, {2: ("ready", "")}, CHECKED)
-
-    rows = list(read_xlsx(annotated_workbook(report))["Problems"].iter_rows(values_only=True))
-    assert rows[1][2] == "No problems found."
-
-
-def test_more_rows_than_excel_holds_is_a_sentence_not_a_traceback() -> None:
-    table = pd.DataFrame({"Fornavn": ["Ola"]}, index=pd.Index([1_048_577]), dtype=object)
-    report = ReportInput("big.csv", b"", None, 1, table, {}, CHECKED)
-
-    with pytest.raises(InputError, match="more rows than Excel can hold"):
-        annotated_workbook(report)
-
-
-# --- helpers for the caller ------------------------------------------------------------------
-
-
-def test_values_as_sent_holds_only_values_that_differ_from_their_cell() -> None:
-    table = pd.DataFrame(
-        {"Fornavn": [" Åse ", "Bo"], "Mobil": ["458 60 322", "+4745860323"], "Kjønn": ["K", "M"]},
-        index=pd.Index([2, 3]),
-        dtype=object,
-    )
-    mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"}, {"kjonn": "Kjønn"})
-
-    assert values_as_sent(table, payloads(table, mapping), mapping) == {
-        2: {"Fornavn": "Åse", "Mobil": "+4745860322"}
-    }
-    flat = [(2, {"id": "x", "first_name": "Åse", "phone": "+4745860322", "kjonn": "K"})]
-    assert values_as_sent(table, flat, mapping) == {2: {"Fornavn": "Åse", "Mobil": "+4745860322"}}
-    assert extra_keys_of(mapping) == {"Kjønn": "kjonn"}
-
-
-# --- the earlier entry points, on a sheet without its upload -----------------------------------
-
-COLUMNS = ["Fornavn", "Etternavn", "Mobil", "Notat"]
-
-
-def make_sheet(
-    rows: dict[int, list[str]],
-    columns: list[str] = COLUMNS,
-    header_row: int = 2,
-    sheet_name: str | None = "Ark1",
-) -> Sheet:
-    table = pd.DataFrame(list(rows.values()), index=list(rows), columns=columns, dtype=str)
-    return Sheet(
-        file_name="mottakere.xlsx",
-        sha256=SHA,
-        sheet_names=[sheet_name] if sheet_name else [],
-        sheet_name=sheet_name,
-        header_row=header_row,
-        columns=columns,
-        text=TextTable.of_frame(table),
-    )
-
-
-@pytest.fixture
-def sheet() -> Sheet:
-    # Header on row 2 (a title row above it), so the people are rows 3, 4 and 5.
-    return make_sheet(
-        {
-            3: ["Åse", "Ødegård", "+4712345678", "=1+2"],
-            4: ["Bjørn", "Ærlig", "0047 123", '=HYPERLINK("http://x","y")'],
-            5: ["", "Løvås", "@foo", "-1+2"],
-        }
-    )
-
-
-OUTCOMES = {
-    3: ("created", ""),
-    4: ("rejected", "phone: Enter a valid phone number."),
-    5: ("invalid", "First name is missing."),
-}
-
-
-def test_sheet_without_upload_keeps_row_numbers_and_writes_text(sheet: Sheet) -> None:
-    receivers = read_xlsx(workbook_bytes(sheet, OUTCOMES)).worksheets[0]
-
-    assert receivers.title == "Ark1"
-    assert header_of(receivers, 2) == [*COLUMNS, "SEEN status", "SEEN message"]
-    assert header_of(receivers, 4)[-2:] == ["rejected", "phone: Enter a valid phone number."]
-    assert header_of(receivers, 5)[1] == "Løvås"
-    assert receivers.max_row == 5
-    for coordinate in ("C3", "C4", "D3", "D4", "D5"):
-        assert receivers[coordinate].data_type == "s", coordinate
-    assert receivers["C3"].value == "+4712345678"
-
-
-def test_only_the_status_cell_is_coloured_by_status(sheet: Sheet) -> None:
-    receivers = read_xlsx(workbook_bytes(sheet, OUTCOMES)).worksheets[0]
-    created, rejected, invalid = (receivers[f"E{row}"].fill.fgColor.rgb for row in (3, 4, 5))
-
-    assert created != rejected
-    assert rejected == invalid  # both red: the user must act on them
-    assert receivers["A4"].fill.fill_type is None
-
-
-def test_rebuilt_header_is_bold_frozen_and_filterable(sheet: Sheet) -> None:
-    receivers = read_xlsx(workbook_bytes(sheet, OUTCOMES)).worksheets[0]
-
-    assert receivers["A2"].font.b and receivers["E2"].font.b
-    assert receivers.freeze_panes == "A3"
-    assert receivers.auto_filter.ref == "A2:F5"
-
-
-def test_legacy_summary_mapping_lands_in_the_summary_sheet(sheet: Sheet) -> None:
-    summary = {"Target": "campaign 'vinter'", "Sent to": "the sandbox", "Started": "2025-01-02"}
-    items = summary_items(read_xlsx(workbook_bytes(sheet, OUTCOMES, summary=summary)))
-
-    assert items["Campaign or workspace"][0] == "campaign 'vinter'"
-    assert items["Sent to"][0] == "the sandbox"
-    assert items["Started"][0] == "2025-01-02"
-    assert items["File fingerprint (SHA-256)"][0] == SHA
-
-
-def test_rows_in_any_order_land_on_their_own_row_numbers() -> None:
-    shuffled = make_sheet({5: ["Cecilie", "", "", ""], 3: ["Anne", "", "", ""]})
-    receivers = read_xlsx(workbook_bytes(shuffled, {5: ("failed", "timeout")})).worksheets[0]
-
-    assert header_of(receivers, 3)[0] == "Anne"
-    assert header_of(receivers, 5)[0] == "Cecilie"
-    assert header_of(receivers, 5)[-2:] == ["failed", "timeout"]
-
-
-def test_row_numbers_that_cannot_be_kept_are_written_one_after_another() -> None:
-    clashing = make_sheet({1: ["Anne", "", "", ""], 2: ["Bo", "", "", ""]}, header_row=2)
-    receivers = read_xlsx(workbook_bytes(clashing, {2: ("created", "")})).worksheets[0]
-
-    assert header_of(receivers, 1)[0] == "Fornavn"
-    assert [header_of(receivers, r)[0] for r in (2, 3)] == ["Anne", "Bo"]
-    assert header_of(receivers, 3)[-2] == "created"
-
-
-def test_problems_follow_their_rows_when_the_rows_are_numbered_afresh() -> None:
-    table = pd.DataFrame({"Fornavn": ["", "Bo"]}, index=pd.Index([1, 2], name="row"), dtype=object)
-    problems = [
-        Problem(1, "Fornavn", "first_name", "first_name_missing", "error", "First name is empty."),
-        Problem(None, None, None, "no_first_name", "error", "No column is mapped."),
-    ]
-    report = ReportInput("a.csv", b"", None, 2, table, {}, CHECKED, problems)
-
-    rows = list(read_xlsx(annotated_workbook(report))["Problems"].iter_rows(values_only=True))
-    assert [(r[0], r[4]) for r in rows[1:]] == [
-        (2, "first_name_missing"),  # row 1 of the table, written on row 2 under its header
-        ("whole sheet", "no_first_name"),
-    ]
-
-
-def test_very_long_cell_is_cut_to_excels_limit_and_control_characters_survive() -> None:
-    long_sheet = make_sheet({2: ["x" * 40_000, "", "", "bell \x07 char"]}, header_row=1)
-    receivers = read_xlsx(workbook_bytes(long_sheet, {2: ("ready", "")})).worksheets[0]
-
-    assert receivers["A2"].value == "x" * 32_767
-    assert receivers["D2"].value.startswith("bell")
-
-
-def test_csv_of_a_sheet_quotes_formula_like_text_and_keeps_norwegian_letters(
-    sheet: Sheet,
-) -> None:
-    data = csv_bytes(sheet, OUTCOMES)
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-
-    assert data.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8
-    assert rows[0] == [*COLUMNS, "SEEN status", "SEEN message"]
-    assert rows[1] == ["Åse", "Ødegård", "+4712345678", "'=1+2", "created", ""]
-    assert rows[3][1:] == ["Løvås", "'@foo", "'-1+2", "invalid", "First name is missing."]
-
-
-@pytest.mark.parametrize(
-    ("cell", "written"),
-    [
-        ("=1+2", "'=1+2"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("+1+2", "'+1+2"),
-        ("\t=cmd", "'\t=cmd"),
-        ("+4712345678", "+4712345678"),
-        ("+47 123 45 678", "+47 123 45 678"),
-        ("-2,5", "-2,5"),
-        ("Ola", "Ola"),
-    ],
-)
-def test_csv_quotes_formula_like_text_but_not_numbers(cell: str, written: str) -> None:
-    one = make_sheet({2: [cell, "", "", ""]}, header_row=1)
-    rows = list(csv.reader(io.StringIO(csv_bytes(one, {}).decode("utf-8-sig"))))
-
-    assert rows[1][0] == written
-
-
-@pytest.mark.parametrize(
-    ("name", "taken", "expected"),
-    [
-        ("Ark1/2025 [test]", (), "Ark1-2025 (test)"),
-        ("a:b*c?d\\e", (), "a-b_c_d-e"),
-        ("En veldig lang arkfane som er over grensen", (), "En veldig lang arkfane som er o"),
-        ("'sitert'", (), "sitert"),
-        ("", (), "Receivers"),
-        (None, (), "Receivers"),
-        ("History", (), "History (sheet)"),
-        ("summary", ("Summary",), "summary (2)"),
-    ],
-)
-def test_sheet_names_are_made_legal_for_excel(
-    name: str | None, taken: tuple[str, ...], expected: str
-) -> None:
-    assert legal_sheet_name(name, taken) == expected
-    assert len(expected) <= 31
-
-
-def test_check_outcomes_marks_error_rows_invalid_and_warning_rows_ready() -> None:
-    problems = [
-        Problem(3, "E-post", "email", "email_invalid", "error", "E-post is not valid."),
-        Problem(3, "Mobil", "phone", "phone_invalid", "error", "Mobil is not a valid number."),
-        Problem(4, None, None, "no_contact", "warning", "No e-mail or phone."),
-        Problem(None, None, "customer_id", "customer_id_missing", "warning", "No customer_id."),
-        Problem(99, None, None, "elsewhere", "error", "Not in this table."),
-    ]
-    outcomes = check_outcomes([3, 4, 5], problems)
-
-    assert outcomes == {
-        3: ("invalid", "E-post is not valid.; Mobil is not a valid number."),
-        4: ("ready", "No e-mail or phone."),
-        5: ("ready", ""),
-    }
-
-
-def test_check_outcomes_sheet_wide_error_makes_every_row_invalid() -> None:
-    problems = [Problem(None, "Kjønn", "kjønn", "extra_key_invalid", "error", "Bad key kjønn.")]
-
-    outcomes = check_outcomes([2, 3], problems)
-
-    assert outcomes == {2: ("invalid", "Bad key kjønn."), 3: ("invalid", "Bad key kjønn.")}
-
-
-def test_count_statuses_lists_every_status() -> None:
-    counts = count_statuses({2: ("created", ""), 3: ("created", ""), 4: ("failed", "x")})
-
-    assert list(counts) == list(STATUSES)
-    assert counts["created"] == 2 and counts["failed"] == 1 and counts["ready"] == 0
-
-
 def test_the_messy_export_keeps_its_notes_sheet() -> None:
     book = read_xlsx(annotated_workbook(report_of("kunder.xlsx", messy_workbook())))
 
@@ -800,23 +332,6 @@ def test_a_sheet_written_with_a_namespace_prefix_is_annotated_in_place() -> None
     assert people["B4"].comment.author == "Kari"
 
 
-def test_text_that_needs_escaping_comes_back_as_it_was() -> None:
-    rows = [
-        ["Fornavn", "Notat"],
-        ["Ola", " leading and trailing "],
-        ["Kari", 'A & B <c> "d"'],
-        ["Per", "tab\there"],
-        ["Åse", "_x0041_ is not A"],
-    ]
-    out = annotated_workbook(report_of("notes.csv", make_csv(rows)))
-    people = read_xlsx(out)["Receivers"]
-
-    assert [people.cell(r, 2).value for r in range(2, 5)] == [row[1] for row in rows[1:4]]
-    # Text that looks like Excel's own escapes is escaped in turn, as Excel does; openpyxl does
-    # not undo that, Excel and the app's reader do.
-    assert read_sheet("r.xlsx", out).table.loc[5, "Notat"] == "_x0041_ is not A"
-
-
 def test_a_column_the_app_added_comes_after_the_users_and_is_marked_like_theirs() -> None:
     report = report_of("kunder.xlsx", crm_export())
     table = report.table.copy()
@@ -832,12 +347,20 @@ def test_a_column_the_app_added_comes_after_the_users_and_is_marked_like_theirs(
     assert any("Etternavn is empty." in c.comment.text for c in problem_row)
 
 
-def test_without_its_upload_a_column_the_app_added_is_written_once() -> None:
-    report = report_of("kunder.xlsx", crm_export())
-    table = report.table.copy()
-    table["Etternavn"] = ["Nordmann", "", "Berg", "Lie"]
-    report = replace(report, source=b"", table=table)
-    people = read_xlsx(annotated_workbook(report))["Mottakere"]
+# --- helpers for the caller ------------------------------------------------------------------
 
-    assert header_of(people, 3)[:8] == [*HEADER, "Etternavn", "SEEN status"]
-    assert people["G4"].value == "Nordmann"
+
+def test_values_as_sent_holds_only_values_that_differ_from_their_cell() -> None:
+    table = pd.DataFrame(
+        {"Fornavn": [" Åse ", "Bo"], "Mobil": ["458 60 322", "+4745860323"], "Kjønn": ["K", "M"]},
+        index=pd.Index([2, 3]),
+        dtype=object,
+    )
+    mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"}, {"kjonn": "Kjønn"})
+
+    assert values_as_sent(table, payloads(table, mapping), mapping) == {
+        2: {"Fornavn": "Åse", "Mobil": "+4745860322"}
+    }
+    flat = [(2, {"id": "x", "first_name": "Åse", "phone": "+4745860322", "kjonn": "K"})]
+    assert values_as_sent(table, flat, mapping) == {2: {"Fornavn": "Åse", "Mobil": "+4745860322"}}
+    assert extra_keys_of(mapping) == {"Kjønn": "kjonn"}

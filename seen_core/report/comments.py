@@ -1,0 +1,183 @@
+"""Comments (Excel's notes) on the cells the report marks or fixes, and the legacy VML drawing
+that shows them.
+
+A sheet's own comments stay: a cell that has one of the user's gets ours appended to it, and
+our shapes take a block of VML shape ids no drawing in the workbook uses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from seen_core.cells import column_letter
+from seen_core.report.package import CT_COMMENTS, CT_VML, Package, relative
+from seen_core.report.xml import (
+    MAIN_NS,
+    XML_DECLARATION,
+    NotInPlace,
+    attrs,
+    insert_before_close,
+    root_prefix,
+    xml_text,
+)
+
+COMMENT_AUTHOR = "SEEN Sender"
+
+Notes = list[tuple[tuple[int, int], str]]  # ((row, 0-based column), text), sorted
+
+
+def add_notes(package: Package, part: str, notes: Notes, vml_part: str | None) -> str | None:
+    """Write `notes` into the comments of the sheet `part`, and their shapes into its legacy
+    drawing `vml_part` (None: the sheet has none yet). Returns the relationship id of a new
+    drawing, for the sheet's <legacyDrawing>, or None when the sheet's own took the shapes."""
+    rels = package.relationships(part)
+    existing = next((r for r in rels if r["Type"].endswith("/comments")), None)
+    if existing:
+        new_notes = _merge_comments(package, existing["Target"], notes)
+    else:
+        comments_part = package.free_name("xl/comments{}.xml")
+        package.write(comments_part, _comments_xml(notes))
+        package.add_content_type(comments_part, CT_COMMENTS)
+        package.add_relationship(part, "comments", relative(part, comments_part))
+        new_notes = notes
+    block = _free_vml_block(package)
+    shapes = _vml_shapes(new_notes, block)
+    if vml_part is not None:
+        vml = package.read(vml_part).decode("utf-8", "replace")
+        package.write(vml_part, _merge_vml(vml, shapes, block, len(new_notes)))
+        return None
+    vml_part = package.free_name("xl/drawings/vmlDrawing{}.vml")
+    package.write(vml_part, _vml_xml(shapes, block, len(new_notes)))
+    package.add_default_type("vml", CT_VML)
+    return package.add_relationship(part, "vmlDrawing", relative(part, vml_part))
+
+
+def _comment_text(text: str) -> str:
+    body = xml_text(text)
+    return (
+        f'<r><rPr><b/><sz val="9"/><rFont val="Tahoma"/><family val="2"/></rPr>'
+        f"<t>{COMMENT_AUTHOR}:</t></r>"
+        f'<r><rPr><sz val="9"/><rFont val="Tahoma"/><family val="2"/></rPr>'
+        f'<t xml:space="preserve">\n{body}</t></r>'
+    )
+
+
+def _comments_xml(notes: Notes) -> str:
+    comments = "".join(
+        f'<comment ref="{column_letter(c)}{r}" authorId="0">'
+        f"<text>{_comment_text(t)}</text></comment>"
+        for (r, c), t in notes
+    )
+    return (
+        f'{XML_DECLARATION}<comments xmlns="{MAIN_NS}"><authors><author>{COMMENT_AUTHOR}'
+        f"</author></authors><commentList>{comments}</commentList></comments>"
+    )
+
+
+def _merge_comments(package: Package, part: str, notes: Notes) -> Notes:
+    """Add our notes to the sheet's own comments; a cell with a comment of the user's gets
+    ours appended to it. Returns the notes that need a shape of their own."""
+    text = package.text(part)
+    p = root_prefix(text, "comments")
+    author_id = len(re.findall(rf"<{re.escape(p)}author\b", text))
+    theirs = {
+        attrs(m.group(1)).get("ref", ""): m.end(2)
+        for m in re.finditer(
+            rf"<{re.escape(p)}comment\b([^>]*)>.*?()</{re.escape(p)}text>", text, re.S
+        )
+    }
+    pieces, new, at = [], [], 0
+    for (row, column), note in notes:  # sorted, as the user's comments are
+        ref = f"{column_letter(column)}{row}"
+        body = _prefixed_runs(_comment_text(note), p)
+        if ref in theirs:
+            pieces.append((theirs[ref], body))
+        else:
+            new.append(((row, column), note))
+    out = []
+    for where, body in sorted(pieces):
+        out += [text[at:where], body]
+        at = where
+    text = "".join([*out, text[at:]])
+    entries = "".join(
+        f'<{p}comment ref="{column_letter(c)}{r}" authorId="{author_id}">'
+        f"<{p}text>{_prefixed_runs(_comment_text(note), p)}</{p}text></{p}comment>"
+        for (r, c), note in new
+    )
+    text = insert_before_close(text, "authors", f"<{p}author>{COMMENT_AUTHOR}</{p}author>")
+    if entries:
+        text = insert_before_close(text, "commentList", entries)
+    package.write(part, text)
+    return new
+
+
+def _prefixed_runs(xml: str, prefix: str) -> str:
+    if not prefix:
+        return xml
+    return re.sub(r"<(/?)(r|rPr|b|sz|rFont|family|t)\b", rf"<\1{prefix}\2", xml)
+
+
+def _free_vml_block(package: Package) -> int:
+    """A block of 1,024 VML shape ids no drawing in the workbook uses yet."""
+    used = [0]
+    for name in package.names:
+        if name.lower().endswith(".vml") and package.has(name):
+            text = package.read(name).decode("utf-8", "replace")
+            for data in re.findall(r'<o:idmap\b[^>]*\bdata\s*=\s*"([^"]*)"', text):
+                used += [int(n) for n in re.findall(r"\d+", data)]
+    return max(used) + 1
+
+
+def _vml_shapes(notes: Notes, block: int) -> str:
+    shapes = []
+    for number, ((row, column), text) in enumerate(notes, start=1):
+        r, c = row - 1, column  # VML counts rows and columns from 0
+        height = min(4 + len(text) // 60, 12)
+        anchor = f"{c + 1}, 15, {max(r - 1, 0)}, 10, {c + 3}, 15, {max(r - 1, 0) + height}, 4"
+        shapes.append(
+            f'<v:shape id="_x0000_s{block * 1024 + number}" type="#_x0000_t202" '
+            'style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:108pt;'
+            'height:59.25pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+            '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
+            '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
+            '<div style="text-align:left"></div></v:textbox><x:ClientData ObjectType="Note">'
+            f"<x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{anchor}</x:Anchor>"
+            f"<x:AutoFill>False</x:AutoFill><x:Row>{r}</x:Row><x:Column>{c}</x:Column>"
+            "</x:ClientData></v:shape>"
+        )
+    return "".join(shapes)
+
+
+_VML_SHAPETYPE = (
+    '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+    'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
+    '<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+)
+
+
+def _vml_blocks(block: int, count: int) -> str:
+    return ",".join(str(block + i) for i in range(count // 1024 + 1))
+
+
+def _vml_xml(shapes: str, block: int, count: int) -> str:
+    return (
+        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:'
+        'office" xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
+        f'<o:idmap v:ext="edit" data="{_vml_blocks(block, count)}"/></o:shapelayout>'
+        f"{_VML_SHAPETYPE}{shapes}</xml>"
+    )
+
+
+def _merge_vml(vml: str, shapes: str, block: int, count: int) -> str:
+    if 'id="_x0000_t202"' not in vml:
+        shapes = _VML_SHAPETYPE + shapes
+    vml = re.sub(
+        r'(<o:idmap\b[^>]*\bdata\s*=\s*")([^"]*)(")',
+        lambda m: f"{m.group(1)}{m.group(2)},{_vml_blocks(block, count)}{m.group(3)}",
+        vml,
+        count=1,
+    )
+    end = vml.rfind("</xml>")
+    if end < 0:
+        raise NotInPlace
+    return vml[:end] + shapes + vml[end:]

@@ -1,0 +1,167 @@
+"""What a report is made of: its input, its Summary's words, and the names it gives its columns
+and sheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from seen_core.bulk import gc_paused
+from seen_core.problems import Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from seen_core.mapping import Mapping as FieldMapping
+
+STATUS_COLUMN = "SEEN status"
+MESSAGE_COLUMN = "SEEN message"
+SENT_AS_SUFFIX = " (sent as)"
+VIDEO_COLUMNS = ("Video", "Video thumbnail", "E-mail thumbnail")
+DEFAULT_SHEET_NAME = "Receivers"
+SUMMARY_SHEET_NAME = "Summary"
+PROBLEMS_SHEET_NAME = "Problems"
+
+_ILLEGAL_SHEET_CHARS = str.maketrans({"[": "(", "]": ")", ":": "-", "/": "-", "\\": "-"})
+_SHEET_NAME_MAX = 31
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """The Summary sheet, in a campaign manager's words.
+
+    `target` names where the people were meant to go ("campaign 'spring'", "workspace 'ws-1'");
+    `sent_to` says where they went ("SEEN", "the sandbox (nothing reached SEEN)", "not sent
+    (checked only)"). `when` is shown in `time_zone` (an IANA name such as "Europe/Oslo";
+    None: this computer's zone), with the zone named. `details` are further lines, such as
+    ("Send", "#3, stopped: SEEN refused the token"). `sha256` is computed from the upload
+    when left empty.
+    """
+
+    target: str
+    sent_to: str
+    when: dt.datetime | None = None
+    who: str | None = None
+    sha256: str = ""
+    details: Sequence[tuple[str, str]] = ()
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ReportInput:
+    """Everything a report is built from.
+
+    `source` is the upload as it came, untouched; `sheet_name` and `header_row` (1-based) say
+    where `seen_core.sheets` read the receivers. `table` holds the sheet's cells as text after
+    the user's fixes, indexed by spreadsheet row number, with `sheets`' column names in sheet
+    order (columns the app added, such as a split name, go after the user's). `original` is
+    the table as `sheets` read it, before any fix: cells changed in the app are found by
+    comparing the two (without it, by reading `source` again, which takes longer).
+
+    `sent_as` is row → {column: value as sent} for values that differ from the cell (E.164
+    phone, trimmed text); `values_as_sent` builds it. `extra_keys` is column → the key its
+    values were sent under, for columns sent as extra fields (`extra_args` in v1, properties
+    in 2.0); `extra_keys_of` builds it. `videos` is row → (player link, thumbnail, e-mail
+    thumbnail) for 2.0 sends whose links were fetched.
+    """
+
+    file_name: str
+    source: bytes
+    sheet_name: str | None
+    header_row: int
+    table: pd.DataFrame
+    outcomes: Mapping[int, tuple[str, str]]
+    summary: ReportSummary
+    problems: Sequence[Problem] = ()
+    sent_as: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    extra_keys: Mapping[str, str] = field(default_factory=dict)
+    videos: Mapping[int, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
+    original: pd.DataFrame | None = None
+
+
+def values_as_sent(
+    table: pd.DataFrame,
+    payloads: Iterable[tuple[int, Mapping[str, Any]]],
+    mapping: FieldMapping,
+    *,
+    id_field: str = "customer_id",
+) -> dict[int, dict[str, str]]:
+    """Row → {column: value as sent}, for the values that differ from their cell.
+
+    `payloads` are (row, payload) as `receivers.payloads` gives them (v1, with `extra_args`)
+    or flat 2.0 objects (with `id_field` for the customer ID column); `mapping` is the
+    mapping they were built with.
+    """
+    present = set(table.columns)
+    columns = {k: c for k, c in _columns_by_name(mapping, id_field).items() if c in present}
+    index = table.index.tolist()
+    cells = {c: dict(zip(index, table[c].tolist(), strict=True)) for c in set(columns.values())}
+    found: dict[int, dict[str, str]] = {}
+    with gc_paused():
+        for row, payload in payloads:
+            items = list(payload.items())
+            extra = payload.get("extra_args")
+            if isinstance(extra, Mapping):
+                items += [(k, v) for k, v in extra.items() if k not in payload]
+            for key, value in items:
+                column = columns.get(key)
+                if column is None or value is None:
+                    continue
+                sent = value if type(value) is str else as_text(value)
+                cell = cells[column].get(row, "")
+                if sent != (cell if type(cell) is str else as_text(cell)):
+                    found.setdefault(row, {})[column] = sent
+    return found
+
+
+def extra_keys_of(mapping: FieldMapping) -> dict[str, str]:
+    """Column → the extra key it is sent under (`mapping.Mapping.extra_args` turned round)."""
+    return {column: key for key, column in mapping.extra_args.items()}
+
+
+def _columns_by_name(mapping: FieldMapping, id_field: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for name, column in mapping.fields.items():
+        names[id_field if name == "customer_id" else name] = column
+    for key, column in mapping.extra_args.items():
+        names.setdefault(key, column)
+    return names
+
+
+def legal_sheet_name(name: str | None, taken: Iterable[str] = ()) -> str:
+    """A worksheet name Excel accepts, close to `name`, not among `taken` (case ignored)."""
+    cleaned = (name or "").translate(_ILLEGAL_SHEET_CHARS).replace("*", "_").replace("?", "_")
+    # Excel refuses a name that starts or ends with an apostrophe, and reserves "History".
+    cleaned = cleaned.strip().strip("'").strip() or DEFAULT_SHEET_NAME
+    if cleaned.casefold() == "history":
+        cleaned = f"{cleaned} (sheet)"
+    cleaned = cleaned[:_SHEET_NAME_MAX].rstrip("'")
+    taken_folded = {t.casefold() for t in taken}
+    candidate, number = cleaned, 2
+    while candidate.casefold() in taken_folded:
+        suffix = f" ({number})"
+        candidate = cleaned[: _SHEET_NAME_MAX - len(suffix)].rstrip("'") + suffix
+        number += 1
+    return candidate
+
+
+def as_text(value: object) -> str:
+    """A cell as text: "" for nothing, ISO dates, str() for the rest."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:  # NaN from pandas means an empty cell
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value)
+
+
+def cell_text(value: object) -> str:
+    """A cell of the upload as the user sees it, as `seen_core.sheets` reads it."""
+    from seen_core.sheets import cell_text
+
+    return cell_text(value)

@@ -1,0 +1,315 @@
+"""The plan of a report: what goes where, shared by the workbook and the CSV.
+
+Where each of the user's columns stands, the columns the report adds after them (status,
+message, values as sent, video links), the cells to mark and the cells fixed in the app. The
+upload is read again here when the table as read is not at hand (`source_grid`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from seen_core.errors import InputError
+from seen_core.report.model import (
+    DEFAULT_SHEET_NAME,
+    MESSAGE_COLUMN,
+    SENT_AS_SUFFIX,
+    STATUS_COLUMN,
+    VIDEO_COLUMNS,
+    ReportInput,
+    as_text,
+    cell_text,
+)
+from seen_core.report.xml import EXCEL_MAX_ROWS
+
+WIDTH_SAMPLE_ROWS = 500  # widths are measured on the first rows only
+MIN_WIDTH, MAX_WIDTH = 8, 60
+
+
+@dataclass
+class Added:
+    """A column the report adds after the user's: its header, its cells by row, how to show it."""
+
+    header: str
+    values: dict[int, str]
+    kind: str = "text"  # "text", "status" (coloured by status) or "link"
+    note: str | None = None  # a comment on the header cell
+
+
+_Edits = dict[int, dict[str, tuple[str, str]]]  # row → column → (old text, new text)
+
+
+@dataclass
+class Plan:
+    header_row: int
+    rows: list[int]  # the people's spreadsheet rows, ascending
+    positions: dict[str, int]  # the user's columns: name → 0-based sheet column
+    added: list[Added]
+    marks: dict[int, dict[str, tuple[str, list[str]]]]  # row → column → (severity, reasons)
+    edits: _Edits
+    header_notes: dict[str, str]  # column → note on its header cell
+    statuses: dict[int, str]
+    width: int  # the user's columns: the report's own start after them (or further right)
+
+
+@dataclass
+class Grid:
+    """The receivers' sheet of the upload as typed cells, and every sheet for a rebuild."""
+
+    cells: list[list[object]]  # the receivers' sheet, row 1 first, column A first
+    sheets: list[tuple[str, list[list[object]], bool]] = field(default_factory=list)
+    receivers: int = 0  # index of the receivers' sheet among `sheets`
+    from_csv: bool = False  # every cell is text; plain numbers count as numbers
+
+
+def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
+    table = report.table
+    columns = [str(c) for c in table.columns]
+    rows = sorted(int(r) for r in table.index)
+    if grid is not None and grid.cells:
+        header = grid.cells[report.header_row - 1] if report.header_row <= len(grid.cells) else []
+        positions = _positions(columns, header)
+    else:
+        known = columns if report.original is None else [str(c) for c in report.original.columns]
+        positions = {c: i for i, c in enumerate(known) if c in columns}
+    ours = [c for c in columns if c not in positions]
+
+    outcomes = report.outcomes
+    statuses = {row: str(outcomes[row][0]) for row in rows if row in outcomes}
+    messages = {row: outcomes[row][1] for row in rows if row in outcomes and outcomes[row][1]}
+
+    marks: dict[int, dict[str, tuple[str, list[str]]]] = {}
+    row_set = set(rows)
+    for problem in report.problems:
+        if problem.row not in row_set:
+            continue
+        if problem.column in positions or problem.column in ours:
+            in_row = marks.setdefault(problem.row, {})
+            severity, reasons = in_row.get(problem.column, ("warning", []))
+            if problem.message not in reasons:
+                reasons.append(problem.message)
+            in_row[problem.column] = (
+                "error" if "error" in (severity, problem.severity) else "warning",
+                reasons,
+            )
+        else:  # a problem of the row, not of one cell (no e-mail or phone): say it beside the row
+            message = messages.get(problem.row, "")
+            if problem.message not in message:
+                messages[problem.row] = (
+                    f"{message}; {problem.message}" if message else problem.message
+                )
+
+    added: list[Added] = [
+        Added(c, _column_texts(table, c), note="Added in SEEN Sender.") for c in ours
+    ]
+    added.append(Added(STATUS_COLUMN, statuses, kind="status"))
+    added.append(Added(MESSAGE_COLUMN, messages))
+    sent: dict[str, dict[int, str]] = {}
+    for row, values in report.sent_as.items():
+        for column, value in values.items():
+            if column in positions or column in ours:
+                sent.setdefault(column, {})[int(row)] = value
+    for column in [c for c in columns if c in sent]:
+        texts = _column_texts(table, column)
+        differ = {r: v for r, v in sent[column].items() if v != texts.get(r, "")}
+        if differ:
+            added.append(Added(column + SENT_AS_SUFFIX, differ))
+    for position, header in enumerate(VIDEO_COLUMNS):
+        links = {
+            int(row): links[position]
+            for row, links in report.videos.items()
+            if len(links) > position and links[position]
+        }
+        if links:
+            added.append(Added(header, links, kind="link"))
+
+    notes = {
+        column: f"Sent to SEEN under the name {key!r}."
+        for column, key in report.extra_keys.items()
+        if (column in positions or column in ours) and key != column
+    }
+    if report.original is not None:
+        edits = _edits_between(report.original, table, positions)
+    elif grid is not None and grid.cells:
+        edits = _edits(table, positions, grid)
+    else:
+        edits = {}
+    width = max(positions.values(), default=-1) + 1
+    return Plan(
+        header_row=report.header_row,
+        rows=rows,
+        positions=positions,
+        added=added,
+        marks=marks,
+        edits=edits,
+        header_notes=notes,
+        statuses=statuses,
+        width=width,
+    )
+
+
+def _positions(columns: list[str], header: list[object]) -> dict[str, int]:
+    """Where each of the table's columns sits in the sheet (by the names `sheets` gives them).
+
+    A column the upload has no header for (one the app added) is left out: the report adds it
+    after the user's.
+    """
+    from seen_core.sheets import unique_headers
+
+    texts = [as_text(c) for c in header]
+    texts += [""] * max(0, len(columns) - len(texts))
+    names = unique_headers(texts)
+    where = {name: i for i, name in enumerate(names)}
+    return {column: where[column] for column in columns if column in where}
+
+
+def _column_texts(table: pd.DataFrame, column: str) -> dict[int, str]:
+    """Row → the column's cell as text, for the cells that hold something."""
+    values = table[column].tolist()
+    if any(type(v) is not str for v in values):
+        values = [as_text(v) for v in values]
+    return {row: value for row, value in zip(table.index.tolist(), values, strict=True) if value}
+
+
+def _edits_between(
+    original: pd.DataFrame, table: pd.DataFrame, positions: dict[str, int]
+) -> _Edits:
+    """Cells whose text differs between the table as read and as fixed in the app."""
+    found: _Edits = {}
+    for column in positions:
+        if column not in original.columns:
+            continue
+        before = original[column]
+        if not before.index.equals(table.index):
+            before = before.reindex(table.index, fill_value="")
+        after = table[column]
+        changed = (before.to_numpy() != after.to_numpy()).nonzero()[0]
+        for row, old, new in zip(
+            table.index[changed], before.iloc[changed], after.iloc[changed], strict=True
+        ):
+            old, new = as_text(old), as_text(new)
+            if old != new:
+                found.setdefault(int(row), {})[column] = (old, new)
+    return found
+
+
+def _edits(table: pd.DataFrame, positions: dict[str, int], grid: Grid) -> _Edits:
+    """Cells whose text in the table differs from the upload: the user's fixes in the app."""
+    cells = grid.cells
+    lines = [cells[r - 1] if 0 < r <= len(cells) else () for r in (int(r) for r in table.index)]
+    found: _Edits = {}
+    for column, position in positions.items():
+        olds = [line[position] if position < len(line) else "" for line in lines]
+        news = table[column].tolist()
+        for i, (old_value, new) in enumerate(zip(olds, news, strict=True)):
+            if type(old_value) is str:
+                if old_value == new:
+                    continue
+                old = old_value
+            elif type(old_value) is float and old_value.is_integer():
+                old = str(int(old_value))  # the usual number: a phone or an ID
+            else:
+                old = cell_text(old_value)
+            if type(new) is not str:
+                new = as_text(new)
+            if new != old:
+                found.setdefault(int(table.index[i]), {})[column] = (old, new)
+    return found
+
+
+def with_keepable_rows(report: ReportInput) -> ReportInput:
+    """The report with each person on their own row, or numbered afresh under a header on row 1
+    when their numbers cannot be kept (repeated, or above the header)."""
+    try:
+        rows = [int(r) for r in report.table.index]
+    except (TypeError, ValueError):
+        rows = []
+        keep = False
+    else:
+        keep = (
+            report.header_row >= 1
+            and len(set(rows)) == len(rows)
+            and all(r > report.header_row for r in rows)
+        )
+    if keep:
+        if rows and max(rows) > EXCEL_MAX_ROWS:
+            raise InputError(
+                f"The sheet has more rows than Excel can hold ({EXCEL_MAX_ROWS:,}); "
+                "download the report as CSV instead."
+            )
+        return report
+    old = list(report.table.index)
+    new = list(range(2, len(old) + 2))
+    moved = dict(zip(old, new, strict=True))
+    table = report.table.copy()
+    table.index = pd.Index(new, name=report.table.index.name)
+    return replace(
+        report,
+        source=b"",
+        header_row=1,
+        table=table,
+        outcomes={moved[r]: v for r, v in report.outcomes.items() if r in moved},
+        problems=[
+            p._replace(row=moved.get(p.row)) if p.row is not None else p for p in report.problems
+        ],
+        sent_as={moved[r]: v for r, v in report.sent_as.items() if r in moved},
+        videos={moved[r]: v for r, v in report.videos.items() if r in moved},
+    )
+
+
+# --- reading the upload again ---------------------------------------------------------------
+
+
+def source_kind(report: ReportInput) -> str:
+    """'xlsx' (edited in place), 'workbook' (XLS, ODS: rebuilt), 'csv', or 'none' (no upload)."""
+    if not report.source:
+        return "none"
+    suffix = Path(report.file_name).suffix.lower()
+    if suffix in (".xlsx", ".xlsm") and report.source.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        return "workbook"
+    return "csv"
+
+
+def source_grid(report: ReportInput, kind: str) -> Grid | None:
+    if kind == "none":
+        return None
+    if kind == "csv":
+        from seen_core.sheets import decode_text, sniff_delimiter
+
+        text = decode_text(report.source)
+        cells: list[list[object]] = list(
+            csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+        )
+        return Grid(cells, [(report.sheet_name or DEFAULT_SHEET_NAME, cells, False)], 0, True)
+    import python_calamine
+
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(report.source))
+        metas = [
+            m for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet
+        ]
+        names = [m.name for m in metas]
+        receivers = names.index(report.sheet_name) if report.sheet_name in names else 0
+        if kind == "xlsx":  # edited in place: only the receivers' sheet is read
+            metas = metas[receivers : receivers + 1]
+            receivers = 0
+        sheets = [
+            (
+                m.name,
+                book.get_sheet_by_name(m.name).to_python(skip_empty_area=False),
+                m.visible != python_calamine.SheetVisibleEnum.Visible,
+            )
+            for m in metas
+        ]
+    except Exception:  # the upload was read once already; failing now leaves no cells to keep
+        return None
+    if not sheets:
+        return None
+    return Grid(sheets[receivers][1], sheets, receivers)

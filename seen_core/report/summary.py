@@ -1,0 +1,166 @@
+"""The report's own sheets after the user's: Summary (the file, where it went, the counts per
+status in a campaign manager's words) and Problems (every problem, where, and what to do)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from seen_core.cells import column_letter
+from seen_core.report.model import ReportInput, as_text
+from seen_core.report.plan import Plan
+from seen_core.report.xml import (
+    EXCEL_MAX_ROWS,
+    MAIN_NS,
+    REL_NS,
+    XML_DECLARATION,
+    care_needed,
+    inline_cell,
+    number_cell,
+)
+from seen_core.statuses import Status, count_statuses
+
+_NEED_ATTENTION = (Status.REJECTED, Status.INVALID, Status.FAILED, Status.UNKNOWN)
+
+
+def summary_sheet(report: ReportInput, plan: Plan, bold: int) -> str:
+    """The Summary sheet's XML; `bold` is the workbook's bold style."""
+    return _our_sheet(*_summary_rows(report, plan), bold)
+
+
+def problems_sheet(report: ReportInput, bold: int) -> str:
+    """The Problems sheet's XML; `bold` is the workbook's bold style."""
+    return _our_sheet(*_problem_rows(report), bold)
+
+
+_Row = list[tuple[object, bool]]  # (value, bold) per cell
+
+
+def _summary_rows(report: ReportInput, plan: Plan) -> tuple[list[_Row], list[int]]:
+    summary = report.summary
+    counts = count_statuses({row: (status, "") for row, status in plan.statuses.items()})
+    rows: list[_Row] = [[("SEEN Sender report", True)], []]
+
+    def line(label: str, value: object, note: str = "") -> None:
+        rows.append([(label, True), (value, False), *([(note, False)] if note else [])])
+
+    line("File", report.file_name)
+    if report.sheet_name:
+        line("Sheet", report.sheet_name, f"header on row {report.header_row}")
+    if summary.target:
+        line("Campaign or workspace", summary.target)
+    if summary.sent_to:
+        line("Sent to", summary.sent_to)
+    if summary.when is not None:
+        line("When", _local_time(summary.when, summary.time_zone))
+    if summary.who:
+        line("Who", summary.who)
+    for label, value in summary.details:
+        line(label, value)
+    rows.append([])
+    line("People in the sheet", len(plan.rows))
+    line("Created", counts.get(Status.CREATED, 0), Status.CREATED.explanation)
+    attention = sum(counts.get(s, 0) for s in _NEED_ATTENTION)
+    line("Need attention", attention, "Rejected, needing a fix, failed or unknown: see below.")
+    not_sent = counts.get(Status.NOT_SENT, 0) + counts.get(Status.READY, 0)
+    line("Not sent", not_sent, "Not sent yet: ready, or the send stopped before them.")
+    rows.append([])
+    rows.append([("SEEN status", True), ("People", True), ("What it means", True),
+                 ("What to do", True)])  # fmt: skip
+    for status, count in counts.items():
+        if not count:
+            continue
+        known = status in Status.__members__.values()
+        explanation = Status(status).explanation if known else ""
+        next_step = Status(status).next_step if known else ""
+        rows.append([(str(status), False), (count, False), (explanation, False),
+                     (next_step, False)])  # fmt: skip
+    rows.append([])
+    fingerprint = summary.sha256 or (
+        hashlib.sha256(report.source).hexdigest() if report.source else ""
+    )
+    if fingerprint:
+        line(
+            "File fingerprint (SHA-256)",
+            fingerprint,
+            "The same file always has the same fingerprint; it tells this file from others.",
+        )
+    return rows, [26, 66, 60, 50]
+
+
+def _problem_rows(report: ReportInput) -> tuple[list[_Row], list[int]]:
+    rows: list[_Row] = [
+        [("Row", True), ("Column", True), ("Problem", True), ("What to do", True), ("Code", True)]
+    ]
+    for problem in list(report.problems)[: EXCEL_MAX_ROWS - 1]:
+        if problem.row is None:
+            what = "Fix the mapping or the sheet, then check again."
+        elif problem.severity == "error" and not problem.column:
+            what = "Fix the row, then send it again."
+        elif problem.severity == "error":
+            what = Status.INVALID.next_step
+        else:
+            what = "Nothing has to be done; worth a look before sending."
+        rows.append(
+            [
+                (problem.row if problem.row is not None else "whole sheet", False),
+                (problem.column or "", False),
+                (problem.message, False),
+                (what, False),
+                (problem.code, False),
+            ]
+        )
+    if len(rows) == 1:
+        rows.append([("", False), ("", False), ("No problems found.", False)])
+    return rows, [11, 22, 70, 48, 24]
+
+
+def _our_sheet(rows: list[_Row], widths: list[int], bold: int) -> str:
+    lines = []
+    width = max((len(r) for r in rows), default=0)
+    letters = [column_letter(c) for c in range(width)]
+    care = [
+        care_needed([cells[c][0] for cells in rows if len(cells) > c and type(cells[c][0]) is str])
+        for c in range(width)
+    ]
+    for r, cells in enumerate(rows, start=1):
+        out = []
+        for c, (value, is_bold) in enumerate(cells):
+            style = bold if is_bold else 0
+            if type(value) is int:
+                out.append(number_cell(f"{letters[c]}{r}", str(value), style))
+            elif value:
+                out.append(inline_cell(f"{letters[c]}{r}", as_text(value), style, care[c]))
+        if out:
+            lines.append(f'<row r="{r}">{"".join(out)}</row>')
+    cols = "".join(
+        f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>'
+        for i, w in enumerate(widths)
+    )
+    return (
+        f'{XML_DECLARATION}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+        '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
+        f"<sheetData>{''.join(lines)}</sheetData>"
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        "</worksheet>"
+    )
+
+
+def _local_time(when: dt.datetime, zone_name: str | None) -> str:
+    """'30 November 2026, 14:05 Europe/Oslo time (UTC+01:00)'."""
+    if zone_name:
+        from zoneinfo import ZoneInfo
+
+        local = when.astimezone(ZoneInfo(zone_name))
+        zone = f"{zone_name} time"
+    else:
+        local = when.astimezone()
+        zone = local.tzname() or "local time"
+    offset = local.utcoffset() or dt.timedelta(0)
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return (
+        f"{local.day} {local:%B %Y}, {local:%H:%M} {zone} "
+        f"(UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
+    )

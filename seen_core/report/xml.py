@@ -1,0 +1,252 @@
+"""SpreadsheetML as text: escaping, cells, attributes and the elements' namespace prefix.
+
+The report writes and edits XML as text, never through a parser (see `seen_core.report`): these
+are the few patterns it needs, in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from html import escape
+from xml.sax.saxutils import unescape
+
+# Excel's grid and its limits on a cell's text and on hyperlinks per sheet.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+EXCEL_MAX_TEXT = 32_767
+EXCEL_MAX_LINKS = 65_530
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+class NotInPlace(Exception):
+    """This XLSX has something the in-place editor does not handle; rebuild the workbook."""
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+_XML_SPECIAL = re.compile(
+    r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_"
+)
+
+
+def xml_text(text: str) -> str:
+    """Text for a <t> element: escaped, control characters as Excel writes them (_x0007_)."""
+    if len(text) > EXCEL_MAX_TEXT:
+        text = text[:EXCEL_MAX_TEXT]
+    if _XML_SPECIAL.search(text) is None:
+        return text
+    return _XML_SPECIAL.sub(_xml_special, text)
+
+
+def _xml_special(match: re.Match[str]) -> str:
+    found = match.group()
+    if found == "&":
+        return "&amp;"
+    if found == "<":
+        return "&lt;"
+    if found == ">":
+        return "&gt;"
+    if len(found) > 1:  # a literal _x0041_ in the user's text: its underscore is escaped
+        return "_x005F" + found
+    return f"_x{ord(found):04X}_"
+
+
+def attr_text(text: str) -> str:
+    """A cell's kind of text (a sheet's name) as an attribute's value."""
+    return escape_attr(xml_text(text))
+
+
+def escape_attr(text: str) -> str:
+    """Text as an attribute's value in double quotes (a link, a font's name)."""
+    return escape(text, quote=True)
+
+
+# --- cells ---------------------------------------------------------------------------------------
+
+# Whether any of a row's texts needs more than writing as it is, checked once for the row on
+# its texts joined by a character no text needs; a false alarm only costs the careful way.
+_JOIN = "\ufffc"
+
+ESCAPE, SPACED = 1, 2  # what a group of texts needs: escaping, or edge spaces kept
+
+
+def care_needed(texts: Iterable[str]) -> int:
+    """What writing `texts` needs beyond putting them in <t> as they are (0: nothing)."""
+    texts = list(texts)
+    if not texts:
+        return 0
+    joined = _JOIN.join(texts)
+    needs_escape = (
+        max(map(len, texts)) > EXCEL_MAX_TEXT
+        or not joined.isprintable()  # control characters, and some harmless ones
+        or "&" in joined
+        or "<" in joined
+        or ">" in joined
+        or "_x" in joined
+    )
+    spaced = (
+        joined[:1] == " " or joined[-1:] == " " or _JOIN + " " in joined or " " + _JOIN in joined
+    )
+    return (ESCAPE if needs_escape else 0) | (SPACED if spaced else 0)
+
+
+def inline_cell(ref: str, text: str, style: int, care: int) -> str:
+    """A text cell, for text among texts that need `care` (see `care_needed`)."""
+    if care & ESCAPE:
+        return text_cell(ref, text, style)
+    s = f' s="{style}"' if style else ""
+    if care and (text[0] == " " or text[-1] == " "):
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def text_cell(ref: str, text: str, style: int = 0) -> str:
+    """An inline-string cell: always text, never a formula, whatever it starts with."""
+    s = f' s="{style}"' if style else ""
+    body = xml_text(text)
+    space = ' xml:space="preserve"' if body[:1].isspace() or body[-1:].isspace() else ""
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{body}</t></is></c>'
+
+
+def number_cell(ref: str, number: str, style: int = 0) -> str:
+    s = f' s="{style}"' if style else ""
+    return f'<c r="{ref}"{s}><v>{number}</v></c>'
+
+
+def prefixed(cell: str, prefix: str) -> str:
+    """A cell we wrote, in a sheet that writes its SpreadsheetML elements with a prefix."""
+    return re.sub(r"<(/?)(c|is|t|v)\b", rf"<\1{prefix}\2", cell)
+
+
+# --- numbers and dates ---------------------------------------------------------------------------
+
+# A cell of a CSV that Excel itself would read as a number without changing what it shows:
+# no leading zero (postcodes, IDs), no + (phone numbers), at most 15 digits (Excel's precision).
+_CSV_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?")
+
+
+def number_text(value: float | int) -> str | None:
+    """A number as SpreadsheetML writes it, or None for what Excel cannot hold (NaN, inf)."""
+    if type(value) is int:
+        return str(value) if abs(value) < 10**15 else None
+    if math.isnan(value) or math.isinf(value):
+        return None
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def plain_number(text: str) -> str | None:
+    """`text` as a number cell's value if it is a plain number Excel shows the same way."""
+    if text.isdigit() and text.isascii():  # the usual case, without the regular expression
+        return text if len(text) <= 15 and (text[0] != "0" or len(text) == 1) else None
+    if len(text) > 17 or _CSV_NUMBER.fullmatch(text) is None:
+        return None
+    if len(text) > 15 and len(text) - text.startswith("-") - ("." in text) > 15:
+        return None  # more digits than Excel keeps
+    return text
+
+
+_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def excel_serial(value: dt.date | dt.datetime | dt.time) -> float | None:
+    """Excel's serial number of a date or time (None before 1900-03-01, where Excel miscounts)."""
+    if isinstance(value, dt.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    if value < dt.datetime(1900, 3, 1):
+        return None
+    delta = value - _EPOCH
+    return delta.days + delta.seconds / 86400
+
+
+# --- attributes and elements ---------------------------------------------------------------------
+
+
+def _attribute(name: str, value: str) -> str:
+    """The pattern of one attribute in a start tag, `value` its value's pattern, either quote."""
+    return rf"\s{name}\s*=\s*[\"']{value}[\"']"
+
+
+# Attributes of rows and cells, found in the sheet's bytes and in a cell's text.
+ROW_NUMBER = re.compile(_attribute("r", r"(\d+)").encode())
+CELL_REF = re.compile(_attribute("r", r"([A-Z]+)\d+").encode())
+SPANS = re.compile(_attribute("spans", r"[^\"']*").encode())
+CELL_STYLE = re.compile(_attribute("s", r"(\d+)").encode())
+STYLE_ATTR = re.compile(_attribute("s", r"(\d+)"))
+TYPE_ATTR = re.compile(_attribute("t", r"(\w+)"))
+CELL_COLUMN = re.compile(r"\sr\s*=\s*[\"']([A-Z]+)")
+REL_ID = re.compile(r'\bId\s*=\s*["\']([^"\']+)["\']')
+
+_ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+
+
+def attrs(tag: str) -> dict[str, str]:
+    """The attributes of a start tag, unescaped."""
+    return {m[1]: unescape(m[2] if m[2] is not None else m[3], {"&quot;": '"', "&apos;": "'"})
+            for m in _ATTR.finditer(tag)}  # fmt: skip
+
+
+def set_attrs(tag: str, **values: str) -> str:
+    """The element `tag` (raw XML) with its start tag's attributes set to `values`."""
+    end = tag.index(">")
+    start, rest = tag[:end], tag[end:]
+    closing = ""
+    if start.endswith("/"):
+        start, closing = start[:-1], "/"
+    for name, value in values.items():
+        pattern = re.compile(rf"(\s{name}\s*=\s*)([\"'])[^\"']*\2")
+        if pattern.search(start):
+            start = pattern.sub(rf'\g<1>"{value}"', start, count=1)
+        else:
+            start += f' {name}="{value}"'
+    return start + closing + rest
+
+
+def insert_before_close(text: str, element: str, insert: str) -> str:
+    """`insert` just before `</element>` (with any prefix), opening a self-closed element."""
+    closes = list(re.finditer(rf"</(?:\w+:)?{element}\s*>", text))
+    if closes:
+        close = closes[-1]
+        return text[: close.start()] + insert + text[close.start() :]
+    empty = re.search(rf"<((?:\w+:)?{element})\b([^>]*?)/>", text)
+    if empty is None:
+        raise NotInPlace
+    return (
+        text[: empty.start()]
+        + f"<{empty.group(1)}{empty.group(2)}>{insert}</{empty.group(1)}>"
+        + text[empty.end() :]
+    )
+
+
+def root_prefix(text: str, root: str) -> str:
+    """The namespace prefix the part uses for SpreadsheetML ('' or 'x:'), from its root tag."""
+    match = re.search(rf"<(\w+:)?{root}\b([^>]*)>", text)
+    if match is None:
+        raise NotInPlace
+    prefix = match.group(1) or ""
+    namespace = attrs(match.group(2)).get("xmlns:" + prefix[:-1] if prefix else "xmlns")
+    if namespace != MAIN_NS:
+        raise NotInPlace  # Strict OOXML and other dialects: rebuilt instead
+    return prefix
+
+
+def namespace_prefix(text: str, namespace: str) -> str | None:
+    """The prefix `text` declares for `namespace` ('r' for relationships, say), if any."""
+    match = re.search(rf'xmlns:(\w+)\s*=\s*["\']{re.escape(namespace)}["\']', text)
+    return match.group(1) if match else None
+
+
+def declare(text: str, root: str, prefix: str, namespace: str) -> str:
+    """`text` with `prefix` declared for `namespace` on its `root` element."""
+    return re.sub(rf"(<(?:\w+:)?{root}\b)", rf'\1 xmlns:{prefix}="{namespace}"', text, count=1)
