@@ -505,10 +505,6 @@ def _text_rules(
                     )  # fmt: skip
 
 
-def _duplicates(table: Rows, mapping: Mapping) -> dict[int, Problem]:
-    return _customer_id_duplicates(table, mapping)[0]
-
-
 def _customer_id_duplicates(
     table: Rows, mapping: Mapping
 ) -> tuple[dict[int, Problem], list[str] | None]:

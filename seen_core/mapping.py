@@ -399,10 +399,6 @@ def mapping_json(mapping: Mapping) -> str:
     return json.dumps(mapping.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
-def save_mapping(mapping: Mapping, path: str | Path) -> None:
-    Path(path).write_text(mapping_json(mapping), encoding="utf-8")
-
-
 # --- the Map step: the other columns, as personal fields for the film ---------------------------
 
 

@@ -581,14 +581,6 @@ def _table(columns: list[list[str]], header_index: int) -> tuple[list[str], Text
 # --- public --------------------------------------------------------------------------------------
 
 
-def list_sheets(file_name: str, data: bytes, *, limits: Limits | None = None) -> list[str]:
-    """The sheets a user could pick ([] for CSV)."""
-    limits = limits or Limits.from_env()
-    if _check_type(file_name, data, limits) == "csv":
-        return []
-    return _visible_sheets(_open_workbook(file_name, data, limits))
-
-
 def pick_sheet(file_name: str, data: bytes, *, limits: Limits | None = None) -> str | None:
     """The sheet that holds the receivers: the one whose header names the most SEEN fields."""
     limits = limits or Limits.from_env()
@@ -725,33 +717,6 @@ def _sheet_from_grid(
         blank_rows=blank,
         preview=_top_rows(columns, PREVIEW_ROWS),
     )
-
-
-def read_path(
-    path: str | Path,
-    *,
-    sheet: str | None = None,
-    header_row: int | None = None,
-    limits: Limits | None = None,
-    isolated: bool = False,
-) -> Sheet:
-    """Read a file from disk; a missing, unreadable or too large file is a SheetError too.
-
-    `isolated=True` parses it as `read_sheet_isolated` does.
-    """
-    path = Path(path)
-    limits = limits or Limits.from_env()
-    try:
-        check_upload_size(path.name, path.stat().st_size, limits)  # before reading it at all
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SheetError(f"There is no file '{path}'.") from None
-    except IsADirectoryError:
-        raise SheetError(f"'{path}' is a folder, not a file.") from None
-    except OSError as error:
-        raise SheetError(f"'{path}' could not be read: {error.strerror}.") from None
-    read = read_sheet_isolated if isolated else read_sheet
-    return read(path.name, data, sheet=sheet, header_row=header_row, limits=limits)
 
 
 # --- parsing in a process of its own ------------------------------------------------------------

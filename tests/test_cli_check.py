@@ -436,3 +436,13 @@ def test_problem_lines_line_up_for_sheet_and_row_problems_alike():
         "  row 100002 Mobil          phone_invalid          '12' is not valid.",
         "  row 9     Mobiltelefonnummer phone_invalid          Not valid.",
     ]
+
+
+def test_a_missing_file_or_a_folder_is_one_sentence(tmp_path: Path):
+    missing = run_cli("validate", tmp_path / "finnes-ikke.xlsx")
+    folder = run_cli("validate", tmp_path)
+
+    assert missing.returncode == folder.returncode == 2
+    assert "There is no file" in missing.stderr and "finnes-ikke.xlsx" in missing.stderr
+    assert "is a folder, not a file" in folder.stderr
+    assert "Traceback" not in missing.stderr + folder.stderr

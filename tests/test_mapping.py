@@ -12,8 +12,8 @@ from seen_core.mapping import (
     MappingError,
     extra_key,
     load_mapping,
+    mapping_json,
     mapping_problems,
-    save_mapping,
     suggest,
 )
 
@@ -149,7 +149,7 @@ def test_mapping_file_round_trip(tmp_path: Path):
         {"kjonn": "Kjønn", "antall_mil": "Antall mil"},
     )
     path = tmp_path / "kampanje.json"
-    save_mapping(mapping, path)
+    path.write_text(mapping_json(mapping), encoding="utf-8")
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data == {
         "first_name": "Fornavn",

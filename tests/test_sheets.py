@@ -19,7 +19,7 @@ from builders import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seen_core.sheets import SheetError, list_sheets, pick_sheet, read_path, read_sheet
+from seen_core.sheets import SheetError, pick_sheet, read_sheet
 
 # --- the messy Norwegian workbook ----------------------------------------------------------------
 
@@ -33,7 +33,7 @@ def test_picks_the_receiver_sheet_over_the_notes_sheet(messy):
     assert messy.sheet_names == ["Notater", "Mottakere"]
     assert messy.sheet_name == "Mottakere"
     assert pick_sheet("kunder.xlsx", messy_workbook()) == "Mottakere"
-    assert list_sheets("kunder.xlsx", messy_workbook()) == ["Notater", "Mottakere"]
+    assert read_sheet("kunder.xlsx", messy_workbook()).sheet_names == ["Notater", "Mottakere"]
 
 
 def test_header_is_found_below_the_title_rows(messy):
@@ -220,14 +220,6 @@ def test_xls_is_read():
     sheet = read_sheet("gammel.xls", data)
     assert sheet.sheet_name == "Mottakere"
     assert sheet.table.loc[2].tolist() == ["Ørjan", "4745860321", "100"]
-
-
-def test_read_path_reads_from_disk_and_names_a_missing_file(tmp_path: Path):
-    path = tmp_path / "kunder.xlsx"
-    path.write_bytes(messy_workbook())
-    assert read_path(path).rows == MESSY_ROW_COUNT
-    with pytest.raises(SheetError, match=r"finnes-ikke\.xlsx"):
-        read_path(tmp_path / "finnes-ikke.xlsx")
 
 
 # --- files that cannot be read: one sentence, never a traceback ----------------------------------
