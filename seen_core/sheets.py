@@ -32,6 +32,7 @@ import python_calamine
 
 from seen_core import bulk, xlsx_pieces
 from seen_core.bulk import gc_paused
+from seen_core.cells import column_letter
 from seen_core.errors import SheetError
 from seen_core.limits import (
     LimitError,
@@ -498,15 +499,6 @@ def unique_headers(headers: Sequence[str]) -> list[str]:
         seen.add(candidate.casefold())
         result.append(candidate)
     return result
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def columns_of(grid: list[list[Cell]]) -> list[list[Cell]]:
