@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -32,7 +31,7 @@ import python_calamine
 
 from seen_core import bulk, xlsx_pieces
 from seen_core.bulk import gc_paused
-from seen_core.cells import column_letter
+from seen_core.cells import cell_text, column_letter
 from seen_core.errors import SheetError
 from seen_core.limits import (
     LimitError,
@@ -102,39 +101,6 @@ class Sheet:
 
 
 # --- cells as text -------------------------------------------------------------------------------
-
-
-def cell_text(value: object) -> str:
-    """The text a user sees in a cell: `4745860321` not `4745860321.0`, dates as YYYY-MM-DD."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return ""
-        if value.is_integer():
-            return str(int(value))
-        text = repr(value)
-        if "e" in text or "E" in text:  # never scientific notation
-            text = format(Decimal(text), "f")
-        return text
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds" if value.second else "minutes")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.isoformat(timespec="seconds" if value.second else "minutes")
-    if isinstance(value, dt.timedelta):
-        total = int(value.total_seconds())
-        return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
-    return str(value)
 
 
 def _text_columns(grid: list[list[object]]) -> list[list[str]]:

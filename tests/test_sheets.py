@@ -301,7 +301,8 @@ _CELLS = st.one_of(
 
 @given(st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(_CELLS, min_size=w, max_size=w))))
 def test_a_column_at_a_time_reads_every_cell_as_cell_text_does(grid):
-    from seen_core.sheets import _text_columns, cell_text, columns_of
+    from seen_core.cells import cell_text
+    from seen_core.sheets import _text_columns, columns_of
 
     expected = columns_of([[cell_text(c) for c in row] for row in grid])
     assert _text_columns(grid) == expected

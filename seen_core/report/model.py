@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from seen_core.bulk import gc_paused
+from seen_core.cells import cell_text
 from seen_core.problems import Problem
 
 if TYPE_CHECKING:
@@ -109,9 +110,9 @@ def values_as_sent(
                 column = columns.get(key)
                 if column is None or value is None:
                     continue
-                sent = value if type(value) is str else as_text(value)
+                sent = value if type(value) is str else cell_text(value)
                 cell = cells[column].get(row, "")
-                if sent != (cell if type(cell) is str else as_text(cell)):
+                if sent != (cell if type(cell) is str else cell_text(cell)):
                     found.setdefault(row, {})[column] = sent
     return found
 
@@ -145,23 +146,3 @@ def legal_sheet_name(name: str | None, taken: Iterable[str] = ()) -> str:
         candidate = cleaned[: _SHEET_NAME_MAX - len(suffix)].rstrip("'") + suffix
         number += 1
     return candidate
-
-
-def as_text(value: object) -> str:
-    """A cell as text: "" for nothing, ISO dates, str() for the rest."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value != value:  # NaN from pandas means an empty cell
-        return ""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    return str(value)
-
-
-def cell_text(value: object) -> str:
-    """A cell of the upload as the user sees it, as `seen_core.sheets` reads it."""
-    from seen_core.sheets import cell_text
-
-    return cell_text(value)

@@ -22,7 +22,6 @@ from seen_core.report.model import (
     STATUS_COLUMN,
     VIDEO_COLUMNS,
     ReportInput,
-    as_text,
     cell_text,
 )
 from seen_core.report.xml import EXCEL_MAX_ROWS
@@ -161,7 +160,7 @@ def _positions(columns: list[str], header: list[object]) -> dict[str, int]:
     """
     from seen_core.sheets import unique_headers
 
-    texts = [as_text(c) for c in header]
+    texts = [cell_text(c) for c in header]
     texts += [""] * max(0, len(columns) - len(texts))
     names = unique_headers(texts)
     where = {name: i for i, name in enumerate(names)}
@@ -172,7 +171,7 @@ def _column_texts(table: pd.DataFrame, column: str) -> dict[int, str]:
     """Row → the column's cell as text, for the cells that hold something."""
     values = table[column].tolist()
     if any(type(v) is not str for v in values):
-        values = [as_text(v) for v in values]
+        values = [cell_text(v) for v in values]
     return {row: value for row, value in zip(table.index.tolist(), values, strict=True) if value}
 
 
@@ -192,7 +191,7 @@ def _edits_between(
         for row, old, new in zip(
             table.index[changed], before.iloc[changed], after.iloc[changed], strict=True
         ):
-            old, new = as_text(old), as_text(new)
+            old, new = cell_text(old), cell_text(new)
             if old != new:
                 found.setdefault(int(row), {})[column] = (old, new)
     return found
@@ -216,7 +215,7 @@ def _edits(table: pd.DataFrame, positions: dict[str, int], grid: Grid) -> _Edits
             else:
                 old = cell_text(old_value)
             if type(new) is not str:
-                new = as_text(new)
+                new = cell_text(new)
             if new != old:
                 found.setdefault(int(table.index[i]), {})[column] = (old, new)
     return found

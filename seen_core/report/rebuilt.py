@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from seen_core.cells import column_letter
 from seen_core.errors import InputError
-from seen_core.report.model import ReportInput, as_text, cell_text, legal_sheet_name
+from seen_core.report.model import ReportInput, cell_text, legal_sheet_name
 from seen_core.report.package import (
     CT_NS,
     CT_STYLES,
@@ -286,7 +286,9 @@ def csv_report(report: ReportInput) -> bytes:
     writer.writerow([_csv_safe(c) for c in [*columns, *(a.header for a in plan.added)]])
     for row, *values in report.table[columns].itertuples(index=True, name=None):
         extra = [a.values.get(row, "") for a in plan.added]
-        writer.writerow([_csv_safe(v if type(v) is str else as_text(v)) for v in (*values, *extra)])
+        writer.writerow(
+            [_csv_safe(v if type(v) is str else cell_text(v)) for v in (*values, *extra)]
+        )
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 
 from seen_core.cells import column_letter
-from seen_core.report.model import ReportInput, as_text
+from seen_core.report.model import ReportInput, cell_text
 from seen_core.report.plan import Plan
 from seen_core.report.xml import (
     EXCEL_MAX_ROWS,
@@ -130,7 +130,7 @@ def _our_sheet(rows: list[_Row], widths: list[int], bold: int) -> str:
             if type(value) is int:
                 out.append(number_cell(f"{letters[c]}{r}", str(value), style))
             elif value:
-                out.append(inline_cell(f"{letters[c]}{r}", as_text(value), style, care[c]))
+                out.append(inline_cell(f"{letters[c]}{r}", cell_text(value), style, care[c]))
         if out:
             lines.append(f'<row r="{r}">{"".join(out)}</row>')
     cols = "".join(
