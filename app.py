@@ -15,15 +15,15 @@ import pandas.io.formats.style  # noqa: F401  (the check page's Styler: its jinj
 import streamlit as st
 
 from seen_core import flow
-from seen_core.countries import country_choices
-from seen_core.drafts import LOCAL_USER, Step, User
+from seen_core.check.countries import country_choices
 from seen_core.errors import JOURNAL_TROUBLE, ConfigurationError, JournalError, NotFound
-from seen_core.journal import Journal, default_path, retention_days
-from seen_core.running import SendRegistry
+from seen_core.read.sheets import keep_reader_ready
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
-from seen_core.sheets import keep_reader_ready
-from seen_core.tokens import check_environment
+from seen_core.send.running import SendRegistry
+from seen_core.send.tokens import check_environment
+from seen_core.store.drafts import LOCAL_USER, Step, User
+from seen_core.store.journal import Journal, default_path, retention_days
 from seen_core.wording import number
 from seen_core.workbench import Work
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from common import messy_workbook, table, verdict
 
-from seen_core.checks import check_sheet
-from seen_core.contact import phone_e164
-from seen_core.fixes import (
+from seen_core.check.checks import check_sheet
+from seen_core.check.contact import phone_e164
+from seen_core.check.fixes import (
     Change,
     apply_change,
     find_replace,
@@ -24,8 +24,8 @@ from seen_core.fixes import (
     trim,
     undo_change,
 )
-from seen_core.mapping import suggest
-from seen_core.sheets import read_sheet
+from seen_core.check.mapping import suggest
+from seen_core.read.sheets import read_sheet
 
 GOAL = 1.0  # seconds for a bulk fix over every row, preview and apply together
 RUNS = 5

@@ -9,10 +9,10 @@ import sys
 
 from common import messy_workbook, table, timed, verdict, workbook
 
-from seen_core.checks import CheckOptions, check_sheet, recheck
-from seen_core.contact import email_valid, phone_e164
-from seen_core.mapping import suggest
-from seen_core.sheets import read_sheet
+from seen_core.check.checks import CheckOptions, check_sheet, recheck
+from seen_core.check.contact import email_valid, phone_e164
+from seen_core.check.mapping import suggest
+from seen_core.read.sheets import read_sheet
 
 
 def measure(name: str, data: bytes, runs: int = 5) -> list[tuple[str, str, str, str]]:

@@ -18,8 +18,9 @@ import xlsxwriter
 from common import _FIRST, _LAST, OUT, _messy_email, _messy_phone, best_of, table, workbook
 
 from seen_core import flow
-from seen_core.mapping import suggest
-from seen_core.receivers import payloads
+from seen_core.check.mapping import suggest
+from seen_core.check.receivers import payloads
+from seen_core.read.sheets import read_sheet
 from seen_core.report import (
     ReportInput,
     ReportSummary,
@@ -27,7 +28,6 @@ from seen_core.report import (
     extra_keys_of,
     values_as_sent,
 )
-from seen_core.sheets import read_sheet
 
 HEADER = ["Kundenr", "Fornavn", "Etternavn", "E-post", "Mobil", "Kjønn", "Postnummer",
           "Registrert", "By", "Poeng"]  # fmt: skip

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from common import ROOT, table, verdict
 
-from seen_core.client import SeenClient
-from seen_core.journal import Journal
 from seen_core.sandbox import DEFAULT_TOKEN
-from seen_core.sending import plan_send, run_job
+from seen_core.send.client import SeenClient
+from seen_core.send.sending import plan_send, run_job
+from seen_core.store.journal import Journal
 
 RECEIVERS = 10_000
 BATCH = 100

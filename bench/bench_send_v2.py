@@ -17,11 +17,11 @@ from pathlib import Path
 
 from common import ROOT, table, verdict
 
-from seen_core.client import SeenClient
-from seen_core.journal import Journal
 from seen_core.sandbox import DEFAULT_TOKEN
-from seen_core.sending import plan_send, run_job
-from seen_core.targets import Workspace
+from seen_core.send.client import SeenClient
+from seen_core.send.sending import plan_send, run_job
+from seen_core.send.targets import Workspace
+from seen_core.store.journal import Journal
 
 PEOPLE = 2_000
 LATENCY = 0.02

@@ -24,20 +24,20 @@ from pathlib import Path
 import python_calamine
 from common import ROOT, messy_workbook, table, verdict, workbook
 
-from seen_core.checks import CheckOptions, check_sheet
-from seen_core.contact import email_valid, phone_e164
-from seen_core.mapping import suggest
-from seen_core.receivers import payloads
-from seen_core.sheets import Sheet, read_sheet
+from seen_core.check.checks import CheckOptions, check_sheet
+from seen_core.check.contact import email_valid, phone_e164
+from seen_core.check.mapping import suggest
+from seen_core.check.receivers import payloads
+from seen_core.read.sheets import Sheet, read_sheet
 
 try:
-    from seen_core.phone_process import PhoneProcess
-except ImportError:  # before seen_core.phone_process
+    from seen_core.check.phone_process import PhoneProcess
+except ImportError:  # before seen_core.check.phone_process
     PhoneProcess = None
 
 try:
-    from seen_core.bulk import gc_paused
-except ImportError:  # before seen_core.bulk: the command let the collector run
+    from seen_core.interpreter import gc_paused
+except ImportError:  # before seen_core.interpreter: the command let the collector run
     gc_paused = contextlib.nullcontext
 
 try:
@@ -72,7 +72,7 @@ def people(sheet: Sheet) -> object:
 
 def phones_elsewhere() -> contextlib.AbstractContextManager:
     """The second process a command starts for a big sheet's phone numbers, if there is one
-    (before `seen_core.phone_process`: none)."""
+    (before `seen_core.check.phone_process`: none)."""
     return contextlib.nullcontext() if PhoneProcess is None else PhoneProcess()
 
 

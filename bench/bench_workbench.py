@@ -11,9 +11,9 @@ from pathlib import Path
 
 from common import messy_workbook, table, verdict
 
-from seen_core import fixes
-from seen_core.drafts import User
-from seen_core.journal import Journal
+from seen_core.check import fixes
+from seen_core.store.drafts import User
+from seen_core.store.journal import Journal
 from seen_core.workbench import Work
 
 

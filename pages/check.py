@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from seen_core import fixes
-from seen_core.countries import country_choices, label_for
-from seen_core.drafts import Step
+from seen_core.check import fixes
+from seen_core.check.countries import country_choices, label_for
+from seen_core.check.fixes import Change
 from seen_core.errors import InputError
-from seen_core.fixes import Change
 from seen_core.problems import describe
 from seen_core.safe_text import markdown_literal as lit
+from seen_core.store.drafts import Step
 from seen_core.wording import count, number
 from seen_core.workbench import Work
 

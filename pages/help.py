@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from seen_core.checks import IMAGE_EXTENSIONS
-from seen_core.mapping import FIELDS
+from seen_core.check.checks import IMAGE_EXTENSIONS
+from seen_core.check.mapping import FIELDS
 from seen_core.statuses import Status
 
 if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first

@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from seen_core import flow
-from seen_core.drafts import Draft, DraftStore, Step
 from seen_core.errors import ConfigurationError, JobBusy, NotFound, noting_journal_trouble
-from seen_core.journal import JobInfo
-from seen_core.running import SendRegistry
 from seen_core.safe_text import markdown_literal as lit
+from seen_core.send.running import SendRegistry
 from seen_core.statuses import JobState
+from seen_core.store.drafts import Draft, DraftStore, Step
+from seen_core.store.journal import JobInfo
 from seen_core.wording import summary_line
 
 if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first

@@ -8,10 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from seen_core.drafts import Step
-from seen_core.errors import InputError
-from seen_core.flow import is_data
-from seen_core.mapping import (
+from seen_core.check.mapping import (
     FIELDS,
     ExtraChoice,
     Mapping,
@@ -22,8 +19,11 @@ from seen_core.mapping import (
     mapping_problems,
     suggest,
 )
+from seen_core.errors import InputError
+from seen_core.flow import is_data
 from seen_core.safe_text import markdown_literal as lit
-from seen_core.targets import campaign_problem, id_problem
+from seen_core.send.targets import campaign_problem, id_problem
+from seen_core.store.drafts import Step
 from seen_core.wording import suggest_slug
 from seen_core.workbench import Work
 

@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from seen_core import flow
-from seen_core.drafts import Step
 from seen_core.errors import noting_journal_trouble
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import NOT_CREATED, Status
+from seen_core.store.drafts import Step
 from seen_core.wording import count, summary_line
 from seen_core.workbench import Work
 

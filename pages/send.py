@@ -8,7 +8,6 @@ import threading
 import streamlit as st
 
 from seen_core import flow
-from seen_core.drafts import Step
 from seen_core.errors import (
     AlreadySent,
     ConfigurationError,
@@ -16,10 +15,11 @@ from seen_core.errors import (
     JournalError,
     SendError,
 )
-from seen_core.running import SendRegistry
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import DEFAULT_TOKEN
-from seen_core.tokens import configured, typed
+from seen_core.send.running import SendRegistry
+from seen_core.send.tokens import configured, typed
+from seen_core.store.drafts import Step
 from seen_core.wording import count, number
 from seen_core.workbench import Work
 

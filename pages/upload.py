@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from seen_core.drafts import Step
 from seen_core.errors import InputError, JournalError, noting_journal_trouble
-from seen_core.limits import Limits
+from seen_core.read.limits import Limits
 from seen_core.safe_text import markdown_literal as lit
-from seen_core.tokens import any_configured
+from seen_core.send.tokens import any_configured
+from seen_core.store.drafts import Step
 from seen_core.wording import count
 from seen_core.workbench import Work
 

@@ -14,26 +14,26 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from seen_core import checks
-from seen_core.checks import CheckOptions, CheckResult
+from seen_core.check import checks
+from seen_core.check.checks import CheckOptions, CheckResult
+from seen_core.check.mapping import Mapping as FieldMapping
+from seen_core.check.mapping import suggest
+from seen_core.check.receivers import payloads
 from seen_core.errors import ConfigurationError, InputError
-from seen_core.journal import JobInfo, Journal
-from seen_core.mapping import Mapping as FieldMapping
-from seen_core.mapping import suggest
 from seen_core.problems import Problem
-from seen_core.receivers import payloads
-from seen_core.sheets import Pending, Sheet, read_sheet, read_sheet_checking_ahead
+from seen_core.read.sheets import Pending, Sheet, read_sheet, read_sheet_checking_ahead
+from seen_core.read.text_table import Rows, TextTable, text_of
 from seen_core.statuses import JobState, Status
 from seen_core.statuses import count_statuses as count_statuses  # pages and commands count here
-from seen_core.text_table import Rows, TextTable, text_of
+from seen_core.store.journal import JobInfo, Journal
 
 if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay for it
     import pandas as pd
 
-    from seen_core.client import Secret, SeenClient
-    from seen_core.links import LinksResult, Video
-    from seen_core.phone_process import PhoneProcess
-    from seen_core.sending import Progress, SendResult
+    from seen_core.check.phone_process import PhoneProcess
+    from seen_core.send.client import Secret, SeenClient
+    from seen_core.send.links import LinksResult, Video
+    from seen_core.send.sending import Progress, SendResult
 
 ALREADY_EXISTS = "A receiver with this ID already exists."
 
@@ -51,7 +51,7 @@ def read(
     if header_row is not None and header_row < 1:
         raise InputError("The header row counts from 1, as rows do in a spreadsheet.")
     if isolated:
-        from seen_core.sheets import read_sheet_isolated
+        from seen_core.read.sheets import read_sheet_isolated
 
         return read_sheet_isolated(file_name, data, sheet=sheet, header_row=header_row)
     return read_sheet(file_name, data, sheet=sheet, header_row=header_row)
@@ -364,7 +364,7 @@ def _shaper(target: str) -> Callable[[dict], dict] | None:
     if not target:
         return None
     try:
-        from seen_core.targets import target_from_key
+        from seen_core.send.targets import target_from_key
     except ImportError:  # pragma: no cover - targets arrive with SEEN API 2.0
         return None
     return target_from_key(target).shape
@@ -381,7 +381,7 @@ def check_options(
 
 def target_problem(target: str) -> str | None:
     """Why a target key cannot be used (a bad slug or id), in one sentence, or None."""
-    from seen_core.targets import campaign_problem, id_problem
+    from seen_core.send.targets import campaign_problem, id_problem
 
     kind, slash, ident = target.partition("/")
     if not slash:
@@ -417,7 +417,7 @@ class Connection:
     sandbox: bool = False
 
     def client(self) -> SeenClient:
-        from seen_core.client import SeenClient
+        from seen_core.send.client import SeenClient
 
         return SeenClient(self.base_url, self.token)
 
@@ -440,7 +440,7 @@ def connect(
     if not target:
         raise InputError("Choose a campaign, workspace or project to send to.")
     address = (base_url or default_base_url(target)).strip().rstrip("/")
-    from seen_core.client import Secret, SeenClient
+    from seen_core.send.client import Secret, SeenClient
 
     secret = token if isinstance(token, Secret) else Secret(token)
     try:
@@ -452,7 +452,7 @@ def connect(
 
 def default_base_url(target: str) -> str:
     """SEEN's own address for the target's API."""
-    from seen_core.targets import target_from_key
+    from seen_core.send.targets import target_from_key
 
     return target_from_key(target).default_base_url
 
@@ -461,7 +461,7 @@ def open_journal(path: str | None = None) -> Journal:
     """The journal (`--journal`, else the data folder's), purged of what is past retention."""
     from pathlib import Path
 
-    from seen_core.journal import default_path, retention_days
+    from seen_core.store.journal import default_path, retention_days
 
     journal = Journal(Path(path) if path else default_path())
     purge(journal, retention_days())
@@ -470,7 +470,7 @@ def open_journal(path: str | None = None) -> Journal:
 
 def purge(journal: Journal, days: int) -> None:
     """Sends and drafts past the retention go, with the people in them."""
-    from seen_core.drafts import DraftStore
+    from seen_core.store.drafts import DraftStore
 
     journal.purge(days)
     DraftStore(journal).purge(days)
@@ -489,7 +489,7 @@ def plan(
 ) -> int:
     """The send to run (one journal transaction decides and creates it): `sending.plan_send`,
     the one planning path, with the payloads exactly as `Checked.receivers` shows them."""
-    from seen_core.sending import plan_send
+    from seen_core.send.sending import plan_send
 
     return plan_send(
         journal,
@@ -518,7 +518,7 @@ def send(
     cancel: threading.Event | None = None,
 ) -> SendResult:
     """Send every row of the send still to send; safe to call again after any interruption."""
-    from seen_core.sending import run_job
+    from seen_core.send.sending import run_job
 
     pacing = dict(connection.pacing)
     if rate is not None:
@@ -698,7 +698,7 @@ def reconnect(
     configured for that address, or one typed for it."""
     import os
 
-    from seen_core.tokens import configured
+    from seen_core.send.tokens import configured
 
     if job.target == SANDBOX:
         from seen_core.sandbox import DEFAULT_TOKEN
@@ -726,7 +726,7 @@ def fetch_links(
     cancel: threading.Event | None = None,
 ) -> LinksResult:
     """Ask SEEN for the films of a 2.0 send's created rows, paced like a send, and keep them."""
-    from seen_core.links import fetch_links as fetch
+    from seen_core.send.links import fetch_links as fetch
 
     with connection.client() as client:
         return fetch(
@@ -736,7 +736,7 @@ def fetch_links(
 
 def stored_links(journal: Journal, job_id: int) -> dict[int, Video]:
     """Row → the links last fetched for a send (empty: looked up, not ready then)."""
-    from seen_core.links import stored_links as stored
+    from seen_core.send.links import stored_links as stored
 
     return stored(journal, job_id)
 

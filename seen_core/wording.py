@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-from seen_core.countries import short_label
+from seen_core.check.countries import short_label
 from seen_core.statuses import Status
 
 __all__ = [
@@ -46,7 +46,9 @@ def suggest_slug(name: str) -> str:
     included; otherwise letters are made ASCII and lowercase, everything else becomes '-'.
     "" when nothing usable is left.
     """
-    from seen_core.client import CAMPAIGN_SLUG  # here: checks use this module, and client is slow
+    from seen_core.send.client import (
+        CAMPAIGN_SLUG,  # here: checks use this module, and client is slow
+    )
 
     name = name.strip()
     if CAMPAIGN_SLUG.fullmatch(name):

@@ -16,15 +16,15 @@ from dataclasses import replace
 import pandas as pd
 
 from seen_core import flow
-from seen_core.checks import CheckOptions
-from seen_core.drafts import Draft, DraftStore, SavedMappings, Settings, Step, User
+from seen_core.check.checks import CheckOptions
+from seen_core.check.fixes import CellEdit, Change, apply_change, undo_change
+from seen_core.check.mapping import Mapping as FieldMapping
+from seen_core.check.mapping import suggest
 from seen_core.errors import InputError
-from seen_core.fixes import CellEdit, Change, apply_change, undo_change
-from seen_core.journal import JobInfo, Journal
-from seen_core.mapping import Mapping as FieldMapping
-from seen_core.mapping import suggest
-from seen_core.sheets import Sheet
+from seen_core.read.sheets import Sheet
 from seen_core.statuses import Status
+from seen_core.store.drafts import Draft, DraftStore, SavedMappings, Settings, Step, User
+from seen_core.store.journal import JobInfo, Journal
 
 log = logging.getLogger(__name__)
 

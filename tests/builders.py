@@ -202,7 +202,7 @@ def _zip(parts: list[tuple[str, bytes, int, int, bool]]) -> bytes:
     """A zip of (name, data as stored, CRC-32, unpacked size, deflated?) entries, written by
     hand (the reader's own zip writer, `xlsx_pieces._zip`) so that a part can be deflated
     ahead (see `_deflated_repeat`)."""
-    from seen_core.xlsx_pieces import _zip as zip_by_hand
+    from seen_core.read.xlsx_pieces import _zip as zip_by_hand
 
     return zip_by_hand(
         [

@@ -13,12 +13,12 @@ import pandas as pd
 import xlsxwriter
 
 from seen_core import flow
-from seen_core.mapping import suggest
+from seen_core.check.mapping import suggest
+from seen_core.check.receivers import payloads
 from seen_core.problems import Problem
-from seen_core.receivers import payloads
+from seen_core.read.sheets import Sheet, read_sheet
+from seen_core.read.text_table import TextTable
 from seen_core.report import ReportInput, ReportSummary, extra_keys_of, values_as_sent
-from seen_core.sheets import Sheet, read_sheet
-from seen_core.text_table import TextTable
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 HEADER = ["Kundenr", "Fornavn", "E-post", "Mobil", "Kjønn", "Beløp"]

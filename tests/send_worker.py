@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 import sys
 
-from seen_core.client import SeenClient
-from seen_core.journal import Journal
-from seen_core.sending import run_job
+from seen_core.send.client import SeenClient
+from seen_core.send.sending import run_job
+from seen_core.store.journal import Journal
 
 
 def main(journal_path: str, job_id: str, base_url: str, campaign: str) -> None:

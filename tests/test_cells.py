@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seen_core.cells import column_index, column_letter
+from seen_core.read.cells import column_index, column_letter
 
 
 @pytest.mark.parametrize(

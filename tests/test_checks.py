@@ -14,16 +14,16 @@ from builders import messy_workbook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seen_core.checks import (
+from seen_core.check.checks import (
     IMAGE_MAX_BYTES,
     CheckOptions,
     check_image_online,
     check_sheet,
     recheck,
 )
-from seen_core.contact import email_valid, phone_e164
-from seen_core.mapping import Mapping, suggest
-from seen_core.sheets import read_sheet
+from seen_core.check.contact import email_valid, phone_e164
+from seen_core.check.mapping import Mapping, suggest
+from seen_core.read.sheets import read_sheet
 
 
 def _rows_codes(result) -> list[tuple[int | None, str]]:
@@ -389,7 +389,7 @@ def test_the_host_is_looked_up_once_and_the_checked_address_is_fetched(
 ):
     # A host that answers a public look-up first and an internal one after (DNS rebinding)
     # must be fetched from the address that was checked.
-    from seen_core import image_fetch
+    from seen_core.check import image_fetch
 
     port = int(image_server.rsplit(":", 1)[1])
     answers = iter(
@@ -588,7 +588,7 @@ def test_a_name_garbled_by_a_wrong_encoding_is_an_error_that_says_what_it_was():
     ],
 )
 def test_garbled_values_are_told_apart_from_what_they_were(value: str, meant: str | None):
-    from seen_core.checks import mojibake_repair
+    from seen_core.check.checks import mojibake_repair
 
     assert mojibake_repair(value) == meant
 
@@ -602,7 +602,7 @@ def test_garbled_values_are_told_apart_from_what_they_were(value: str, meant: st
     ],
 )  # fmt: skip
 def test_real_text_with_letters_beyond_ascii_is_not_called_garbled(value: str):
-    from seen_core.checks import mojibake_repair
+    from seen_core.check.checks import mojibake_repair
 
     assert mojibake_repair(value) is None
     assert _garbled_problems({2: {"Fornavn": value}}, Mapping({"first_name": "Fornavn"})) == []
@@ -634,7 +634,7 @@ _NAMES = st.builds(
 @settings(max_examples=300, deadline=None)
 @given(_NAMES)
 def test_no_nordic_name_is_called_garbled_and_every_garbled_one_is_told_back(name: str):
-    from seen_core.checks import mojibake_repair
+    from seen_core.check.checks import mojibake_repair
 
     assert mojibake_repair(name) is None
     if not name.isascii():
@@ -751,7 +751,7 @@ def test_a_formula_where_a_name_should_be_is_a_warning_and_the_row_is_still_sent
     ],
 )
 def test_what_looks_like_a_formula(value: str, formula: bool):
-    from seen_core.checks import looks_like_formula
+    from seen_core.check.checks import looks_like_formula
 
     assert looks_like_formula(value) is formula
     table = _table({2: {"Fornavn": "Ola", "Notat": value}, 3: {"Fornavn": "Kari", "Notat": value}})

@@ -265,7 +265,7 @@ def test_the_command_line_starts_without_pandas_so_the_read_can_run_meanwhile():
     code = (
         "import sys, seen_core.cli; "
         "print(sorted(m for m in ('pandas', 'pyarrow', 'phonenumbers', 'seen_core.flow', "
-        "'seen_core.checks') if m in sys.modules))"
+        "'seen_core.check.checks') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -164,7 +164,7 @@ def test_the_token_never_appears_in_output_report_or_journal(tmp_path, seen, mes
 def test_a_send_purges_sends_older_than_the_retention(tmp_path, seen, messy, monkeypatch):
     from datetime import timedelta
 
-    from seen_core import journal as journal_module
+    from seen_core.store import journal as journal_module
 
     data = tmp_path / "data"
     data.mkdir()

@@ -24,7 +24,9 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from seen_core.client import (
+from seen_core.errors import ConfigurationError
+from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
+from seen_core.send.client import (
     Answer,
     AnswerKind,
     NoAnswer,
@@ -35,9 +37,7 @@ from seen_core.client import (
     SeenClient,
     campaign_problem,
 )
-from seen_core.errors import ConfigurationError
-from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
-from seen_core.targets import Campaign, Project, Workspace
+from seen_core.send.targets import Campaign, Project, Workspace
 
 CAMPAIGN = "spring-campaign"
 WORKSPACE = Workspace("ws-1")
@@ -662,7 +662,7 @@ def test_token_never_shows_in_messages_or_log_lines(
 
     assert {a.kind for a in answers} >= {AnswerKind.SERVER_ERROR, AnswerKind.NO_ANSWER}
     assert all(DEFAULT_TOKEN not in a.message for a in answers)
-    assert "seen_core.client" in {r.name for r in caplog.records}
+    assert "seen_core.send.client" in {r.name for r in caplog.records}
     assert DEFAULT_TOKEN not in caplog.text
 
 

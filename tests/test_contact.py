@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seen_core.contact import (
+from seen_core.check.contact import (
     _bare_numbers,
     _fast_phone,
     email_valid,
@@ -79,7 +79,7 @@ def test_the_fast_paths_serve_a_crm_export_of_bare_national_numbers():
 def test_numbers_that_are_not_valid_are_decided_without_the_library(compact, region, monkeypatch):
     # A messy export holds tens of thousands of these: each must not cost a library call.
     assert slow_phone_e164(compact, region) is None
-    monkeypatch.setattr("seen_core.contact.slow_phone_e164", _no_library)
+    monkeypatch.setattr("seen_core.check.contact.slow_phone_e164", _no_library)
     phone_e164.cache_clear()
     assert phone_e164(compact, region) is None
 
@@ -104,7 +104,7 @@ def test_a_column_decides_the_shapes_of_a_crm_export_without_going_number_by_num
     # column's own pass (a pattern or two), as phonenumbers would, without the longer way.
     expected = [slow_phone_e164(text, region) for text in texts]
     assert any(expected) and None in expected  # valid and not valid numbers alike
-    monkeypatch.setattr("seen_core.contact.phone_e164", _no_longer_way)
+    monkeypatch.setattr("seen_core.check.contact.phone_e164", _no_longer_way)
     assert phones_e164(texts, region) == expected
 
 
@@ -142,7 +142,7 @@ def _agree_on_all(texts: list[str], region: str) -> None:
             return slow_phone_e164(text, region_asked)
         return library[text]
 
-    with mock.patch("seen_core.contact.slow_phone_e164", asked):
+    with mock.patch("seen_core.check.contact.slow_phone_e164", asked):
         phone_e164.cache_clear()
         for text in texts:
             assert phone_e164(text, region) == library[text], (text, region)
@@ -214,12 +214,12 @@ def _both_ways(texts: list[str]) -> list[int]:
     import pyarrow  # noqa: F401
 
     email_valid.cache_clear()
-    with mock.patch("seen_core.contact._arrow_loaded", return_value=False):
+    with mock.patch("seen_core.check.contact._arrow_loaded", return_value=False):
         in_python = emails_not_valid(texts)
     email_valid.cache_clear()
     with (
-        mock.patch("seen_core.contact._arrow_loaded", return_value=True),
-        mock.patch("seen_core.contact._ARROW_FROM", 0),  # as a long column is
+        mock.patch("seen_core.check.contact._arrow_loaded", return_value=True),
+        mock.patch("seen_core.check.contact._ARROW_FROM", 0),  # as a long column is
     ):
         in_arrow = emails_not_valid(texts)
     assert in_python == in_arrow
@@ -283,7 +283,7 @@ def test_a_long_column_of_addresses_is_judged_without_loading_arrow_or_pandas():
     # A command that checks a sheet loads neither for its e-mails: either takes longer to load
     # (0.3 s, 0.6 s) than a 100,000-row column takes to check.
     code = (
-        "from seen_core.contact import emails_not_valid; "
+        "from seen_core.check.contact import emails_not_valid; "
         "assert emails_not_valid(['ola@example.no', 'kåre@@x', 'x' * 250 + '@example.no'] * 500)"
         "[:3] == [1, 2, 4]"
     )
@@ -293,7 +293,7 @@ def test_a_long_column_of_addresses_is_judged_without_loading_arrow_or_pandas():
 def test_where_arrow_is_loaded_a_long_column_goes_through_it_without_loading_pandas():
     # Arrow's own import of pandas (pa.array, pa.scalar) is what the column's making avoids.
     code = (
-        "import pyarrow; from seen_core.contact import emails_not_valid; "
+        "import pyarrow; from seen_core.check.contact import emails_not_valid; "
         "assert emails_not_valid(['ola@example.no', 'kåre@@x'] * 600)[:2] == [1, 3]"
     )
     assert _loaded_after(code, "pandas") == [False]
@@ -375,7 +375,7 @@ def test_email_valid_always_matches_email_validator(text):
 )
 def test_addresses_that_are_not_valid_are_decided_without_the_library(text, monkeypatch):
     assert not slow_email_valid(text)
-    monkeypatch.setattr("seen_core.contact.slow_email_valid", _no_email_library)
+    monkeypatch.setattr("seen_core.check.contact.slow_email_valid", _no_email_library)
     email_valid.cache_clear()
     assert not email_valid(text)
 
@@ -421,7 +421,7 @@ def test_norwegian_letters_before_the_at_are_decided_without_the_library(text, v
     """CRM exports write æ, ø and å in addresses, and names with a space where the address
     should be: both as email-validator says, without its 0.2 ms a value."""
     assert slow_email_valid(text) is valid
-    monkeypatch.setattr("seen_core.contact.slow_email_valid", _no_email_library)
+    monkeypatch.setattr("seen_core.check.contact.slow_email_valid", _no_email_library)
     email_valid.cache_clear()
     assert email_valid(text) is valid
 

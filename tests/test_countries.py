@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
-from seen_core.countries import country_choices, label_for, region_from_text, short_label
+from seen_core.check.countries import country_choices, label_for, region_from_text, short_label
 
 
 def test_every_supported_region_is_offered_once():

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from seen_core.checks import check_sheet
-from seen_core.errors import InputError
-from seen_core.fixes import (
+from seen_core.check.checks import check_sheet
+from seen_core.check.fixes import (
     CellEdit,
     Change,
     apply_change,
@@ -20,7 +19,8 @@ from seen_core.fixes import (
     undo_change,
     unknown_countries,
 )
-from seen_core.mapping import Mapping
+from seen_core.check.mapping import Mapping
+from seen_core.errors import InputError
 
 
 def _table(columns: dict[str, list[str]], first_row: int = 2) -> pd.DataFrame:

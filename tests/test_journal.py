@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from seen_core import journal as journal_module
-from seen_core.journal import (
+from seen_core.store import journal as journal_module
+from seen_core.store.journal import (
     LOST_ANSWER_MESSAGE,
     JobBusy,
     Journal,

@@ -20,8 +20,8 @@ from builders import big_workbook
 from test_app import XLSX, new_app, plain
 
 from seen_core.errors import JournalDamaged, JournalFull, JournalUnwritable
-from seen_core.journal import Journal
 from seen_core.sandbox import Sandbox
+from seen_core.store.journal import Journal
 from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,8 +22,8 @@ from builders import (
 )
 
 from seen_core.errors import ConfigurationError, InputError
-from seen_core.limits import LimitError, Limits
-from seen_core.sheets import SheetError, read_sheet, read_sheet_isolated
+from seen_core.read.limits import LimitError, Limits
+from seen_core.read.sheets import SheetError, read_sheet, read_sheet_isolated
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def test_each_bomb_is_refused_in_one_sentence_naming_the_limit(bombs: dict[str, 
 
 DRIVER = """
 import json, resource, sys
-from seen_core.sheets import SheetError, read_sheet_isolated
+from seen_core.read.sheets import SheetError, read_sheet_isolated
 messages = {}
 for path in sys.argv[1:]:
     name = path.rsplit("/", 1)[-1]
@@ -125,9 +125,9 @@ def test_reading_in_isolation_gives_the_same_sheet():
 def test_the_reader_checks_ahead_as_this_process_would_and_then_ends():
     from dataclasses import asdict
 
-    from seen_core.checks import CheckOptions, check_sheet
-    from seen_core.mapping import suggest
-    from seen_core.sheets import read_sheet_checking_ahead
+    from seen_core.check.checks import CheckOptions, check_sheet
+    from seen_core.check.mapping import suggest
+    from seen_core.read.sheets import read_sheet_checking_ahead
 
     options = CheckOptions(region="SE", delivery=False)
     sheet, pending = read_sheet_checking_ahead("kunder.xlsx", messy_workbook(), asdict(options))

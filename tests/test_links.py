@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from clocks import FakeClock, most_in_any_window
 
-from seen_core.client import Answer, AnswerKind, Request, Response, SeenClient
 from seen_core.errors import InputError
-from seen_core.journal import Journal
-from seen_core.links import GONE, Video, fetch_links, judge_link, stored_links, video_from_item
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
-from seen_core.sending import Progress, plan_send, run_job
+from seen_core.send.client import Answer, AnswerKind, Request, Response, SeenClient
+from seen_core.send.links import GONE, Video, fetch_links, judge_link, stored_links, video_from_item
+from seen_core.send.sending import Progress, plan_send, run_job
+from seen_core.store.journal import Journal
 
 WORKSPACE = "workspace/ws-1"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from seen_core.mapping import (
+from seen_core.check.mapping import (
     Mapping,
     MappingError,
     extra_key,

@@ -10,9 +10,9 @@ import pytest
 from builders import messy_workbook
 from cli_runner import run_cli
 
-from seen_core import phone_process
-from seen_core.contact import phones_not_valid
-from seen_core.phone_process import PhoneProcess
+from seen_core.check import phone_process
+from seen_core.check.contact import phones_not_valid
+from seen_core.check.phone_process import PhoneProcess
 
 # Numbers as a CRM exports them: stored as numbers, written with spaces, foreign, one digit
 # short, not numbers at all.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from clocks import FakeClock, most_in_any_window
 
-from seen_core.pool import Pacer, WorkerPool
+from seen_core.send.pool import Pacer, WorkerPool
 
 # --- pacing ------------------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seen_core.checks import CheckOptions, check_sheet, recheck
-from seen_core.mapping import Mapping
-from seen_core.receivers import payload, payloads
+from seen_core.check.checks import CheckOptions, check_sheet, recheck
+from seen_core.check.mapping import Mapping
+from seen_core.check.receivers import payload, payloads
 
 COLUMNS = ["Fornavn", "Etternavn", "E-post", "Mobil", "Kundenr", "Bilde", "Notat"]
 MAPPING = Mapping(

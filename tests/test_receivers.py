@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from builders import messy_workbook
 
-from seen_core.mapping import Mapping, suggest
-from seen_core.receivers import payload, payloads
-from seen_core.sheets import read_sheet
+from seen_core.check.mapping import Mapping, suggest
+from seen_core.check.receivers import payload, payloads
+from seen_core.read.sheets import read_sheet
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,11 @@ from report_books import (
     report_of,
 )
 
-from seen_core.mapping import Mapping
+from seen_core.check.mapping import Mapping
+from seen_core.check.receivers import payloads
 from seen_core.problems import Problem
-from seen_core.receivers import payloads
+from seen_core.read.sheets import read_sheet
 from seen_core.report import annotated_csv, annotated_workbook, extra_keys_of, values_as_sent
-from seen_core.sheets import read_sheet
 
 # --- the user's own workbook comes back ------------------------------------------------------
 

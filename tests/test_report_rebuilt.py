@@ -28,8 +28,8 @@ from report_books import (
 
 from seen_core.errors import InputError
 from seen_core.problems import Problem
+from seen_core.read.sheets import Sheet, read_sheet
 from seen_core.report import ReportInput, annotated_csv, annotated_workbook, legal_sheet_name
-from seen_core.sheets import Sheet, read_sheet
 
 # --- CSV, XLS and ODS come back as a new workbook ------------------------------------------------
 

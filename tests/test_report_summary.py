@@ -23,7 +23,7 @@ from report_books import (
 )
 
 from seen_core import flow
-from seen_core.mapping import Mapping
+from seen_core.check.mapping import Mapping
 from seen_core.report import ReportInput, ReportSummary, annotated_workbook
 from seen_core.statuses import Status, count_statuses
 

@@ -19,14 +19,14 @@ import pytest
 import xlsxwriter
 from clocks import FakeClock, most_in_any_window
 
-from seen_core.checks import CheckOptions, check_sheet
-from seen_core.client import Answer, AnswerKind, Request, Response, SeenClient
+from seen_core.check.checks import CheckOptions, check_sheet
+from seen_core.check.mapping import Mapping, suggest
+from seen_core.check.receivers import payloads
 from seen_core.errors import InputError
-from seen_core.journal import LOST_ANSWER_MESSAGE, JobBusy, Journal
-from seen_core.mapping import Mapping, suggest
-from seen_core.receivers import payloads
+from seen_core.read.sheets import read_sheet
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
-from seen_core.sending import (
+from seen_core.send.client import Answer, AnswerKind, Request, Response, SeenClient
+from seen_core.send.sending import (
     CREATED_EARLIER,
     THROTTLE_GRACE,
     AlreadySent,
@@ -40,8 +40,8 @@ from seen_core.sending import (
     plan_send,
     run_job,
 )
-from seen_core.sheets import read_sheet
-from seen_core.targets import Project, Workspace
+from seen_core.send.targets import Project, Workspace
+from seen_core.store.journal import LOST_ANSWER_MESSAGE, JobBusy, Journal
 
 CAMPAIGN = "spring-campaign"
 EXISTS = "A receiver with this ID already exists."

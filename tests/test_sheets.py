@@ -19,7 +19,7 @@ from builders import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seen_core.sheets import SheetError, pick_sheet, read_sheet
+from seen_core.read.sheets import SheetError, pick_sheet, read_sheet
 
 # --- the messy Norwegian workbook ----------------------------------------------------------------
 
@@ -170,7 +170,7 @@ def test_a_mixed_csv_reads_right_whichever_encoding_comes_first(bom: bool):
 
 
 def test_a_mixed_csv_reads_the_same_in_isolation():
-    from seen_core.sheets import read_sheet_isolated
+    from seen_core.read.sheets import read_sheet_isolated
 
     data = mixed_csv(("Fornavn", "utf-8"), ("Bjørn", "utf-8"), ("Bjørn", "cp1252"))
     assert read_sheet_isolated("blandet.csv", data).table["Fornavn"].tolist() == ["Bjørn"] * 2
@@ -270,14 +270,14 @@ def test_workbook_with_a_csv_name_is_explained():
 def test_columns_come_back_from_the_reader_as_they_went(columns):
     import pickle
 
-    from seen_core.sheets import pack_columns, unpack_columns
+    from seen_core.read.sheets import pack_columns, unpack_columns
 
     packed = pickle.loads(pickle.dumps(pack_columns(columns)))
     assert unpack_columns(packed) == columns
 
 
 def test_ragged_csv_rows_read_the_same_in_isolation():
-    from seen_core.sheets import read_sheet_isolated
+    from seen_core.read.sheets import read_sheet_isolated
 
     data = b"Fornavn;E-post;Mobil\nOla;ola@x.no\nKari;;45860321;extra\n;;\nPer\n"
     alone, here = read_sheet_isolated("p.csv", data), read_sheet("p.csv", data)
@@ -301,8 +301,8 @@ _CELLS = st.one_of(
 
 @given(st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(_CELLS, min_size=w, max_size=w))))
 def test_a_column_at_a_time_reads_every_cell_as_cell_text_does(grid):
-    from seen_core.cells import cell_text
-    from seen_core.sheets import _text_columns, columns_of
+    from seen_core.read.cells import cell_text
+    from seen_core.read.sheets import _text_columns, columns_of
 
     expected = columns_of([[cell_text(c) for c in row] for row in grid])
     assert _text_columns(grid) == expected
@@ -311,7 +311,7 @@ def test_a_column_at_a_time_reads_every_cell_as_cell_text_does(grid):
 def test_the_next_spare_reader_starts_after_the_upload_that_took_the_last(monkeypatch):
     """A spare reader loads the checks (a core for a second or more): it must not start while
     the upload that took the last one still parses, but a while later."""
-    from seen_core import sheets
+    from seen_core.read import sheets
 
     monkeypatch.setattr(sheets, "_keep_spare", False)  # put back as it was after the test
     monkeypatch.setattr(sheets, "_spare", None)
@@ -356,15 +356,16 @@ def test_the_check_ahead_runs_at_a_lower_priority_than_the_pages():
     import time
     from dataclasses import asdict
 
-    from seen_core import _parse
-    from seen_core.checks import CheckOptions
-    from seen_core.limits import Limits
+    from seen_core.check.checks import CheckOptions
+    from seen_core.read import reader as _parse
+    from seen_core.read.limits import Limits
 
     rows = "".join(f"Navn {i};4{i % 10}86{i:04d};navn{i}@x\n" for i in range(20_000))
     request = ("p.csv", f"Fornavn;Mobil;E-post\n{rows}".encode(), None, Limits(), None,
                asdict(CheckOptions()))  # fmt: skip
     reader = subprocess.Popen(
-        [sys.executable, "-m", "seen_core._parse"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, "-m", "seen_core.read.reader"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         cwd=Path(__file__).resolve().parent.parent,
     )  # fmt: skip
 
@@ -393,7 +394,7 @@ def test_the_check_ahead_runs_at_a_lower_priority_than_the_pages():
 def test_the_reader_of_uploads_is_given_no_token(monkeypatch):
     """The process that parses other people's files gets what Python needs to start, not the
     server's environment: a file made to take over its parser finds no token there."""
-    from seen_core import sheets
+    from seen_core.read import sheets
 
     monkeypatch.setenv("SEEN_API_TOKEN", "secret-token-for-test")
     monkeypatch.setenv("SEEN_API_TOKEN_SPRING", "another-secret")

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from builders import messy_workbook
 
-from seen_core.checks import CheckOptions, check_sheet
-from seen_core.mapping import suggest
-from seen_core.receivers import payloads
-from seen_core.sheets import read_sheet
-from seen_core.text_table import FrameText, TextTable, text_of
+from seen_core.check.checks import CheckOptions, check_sheet
+from seen_core.check.mapping import suggest
+from seen_core.check.receivers import payloads
+from seen_core.read.sheets import read_sheet
+from seen_core.read.text_table import FrameText, TextTable, text_of
 
 PEOPLE = TextTable(
     [2, 3, 5],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from seen_core import tokens
 from seen_core.errors import ConfigurationError
-from seen_core.tokens import any_configured, configured, typed
+from seen_core.send import tokens
+from seen_core.send.tokens import any_configured, configured, typed
 
 SECRETS = {
     "seen": {

@@ -11,9 +11,9 @@ import pytest
 from test_app import edit_cell, new_app, plain, to_check, work
 
 from seen_core.errors import AlreadySent, JobBusy
-from seen_core.journal import Journal
 from seen_core.sandbox import Sandbox
 from seen_core.statuses import JobState, Status
+from seen_core.store.journal import Journal
 
 AUTH = {"auth": {"client_id": "seen-sender"}}
 ALICE, BOB = "alice@example.no", "bob@example.no"

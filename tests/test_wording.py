@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seen_core.client import campaign_problem
+from seen_core.send.client import campaign_problem
 from seen_core.wording import count, phone_message, suggest_slug, summary_line
 
 

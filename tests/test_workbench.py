@@ -12,11 +12,11 @@ import pytest
 from builders import messy_workbook
 
 from seen_core import flow
-from seen_core.drafts import Step, User
 from seen_core.errors import NotFound
-from seen_core.journal import Journal
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
 from seen_core.statuses import Status
+from seen_core.store.drafts import Step, User
+from seen_core.store.journal import Journal
 from seen_core.workbench import Work
 
 CAMPAIGN = "spring-campaign"
@@ -231,7 +231,7 @@ def test_the_readers_check_is_not_used_once_the_choices_differ(journal, checked_
 
 
 def test_a_changed_choice_does_not_wait_for_the_readers_check(journal, checked_here, monkeypatch):
-    from seen_core.sheets import Pending
+    from seen_core.read.sheets import Pending
 
     waited = []
     original = Pending.wait

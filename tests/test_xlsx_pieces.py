@@ -17,8 +17,9 @@ from builders import HEADER, _xlsx_parts, _zip, messy_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seen_core import bulk, sheets, xlsx_pieces
-from seen_core.limits import LimitError, Limits
+from seen_core import interpreter as bulk
+from seen_core.read import sheets, xlsx_pieces
+from seen_core.read.limits import LimitError, Limits
 
 LIMITS = Limits()
 

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seen_core import sheets
+from seen_core.check.mapping import Mapping, load_mapping
+from seen_core.check.phone_process import WORTH_STARTING_BYTES, PhoneProcess
 from seen_core.errors import ConfigurationError, InputError
-from seen_core.mapping import Mapping, load_mapping
-from seen_core.phone_process import WORTH_STARTING_BYTES, PhoneProcess
-from seen_core.sheets import Sheet
+from seen_core.read import sheets
+from seen_core.read.sheets import Sheet
 
 if TYPE_CHECKING:  # imported after the read, while it runs (see load_the_rest_meanwhile)
     from seen_core import flow
-    from seen_core.checks import CheckOptions
+    from seen_core.check.checks import CheckOptions
 
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
 TOKEN_VARIABLE = "SEEN_API_TOKEN"
@@ -90,7 +90,7 @@ def add_target_options(p: argparse.ArgumentParser, *, required: bool) -> None:
 
 def target_key(args: argparse.Namespace) -> str:
     """The target's key (`spring`, `workspace/ws-1`, `project/p-9`), or "" when none is named."""
-    from seen_core.targets import target_from_key
+    from seen_core.send.targets import target_from_key
 
     if getattr(args, "workspace", None):
         key = f"workspace/{args.workspace.strip()}"
@@ -194,7 +194,7 @@ class Token:
 def token_from_environment(base_url_option: str | None) -> Token:
     """SEEN_API_TOKEN, once the environment names no token that could serve two targets (the
     app refuses to start with one; so does a command that sends)."""
-    from seen_core.tokens import check_environment
+    from seen_core.send.tokens import check_environment
 
     check_environment(os.environ)
     token = os.environ.get(TOKEN_VARIABLE, "").strip()

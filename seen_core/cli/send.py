@@ -16,7 +16,7 @@ from seen_core.statuses import SUMMARY_ORDER, JobState, Status
 
 if TYPE_CHECKING:  # only `send` sends: the other commands do not import requests
     from seen_core import flow
-    from seen_core.sending import Progress
+    from seen_core.send.sending import Progress
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:

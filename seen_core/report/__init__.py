@@ -15,7 +15,7 @@ the flow, and for what each module of this package does.
 
 from __future__ import annotations
 
-from seen_core.bulk import gc_paused
+from seen_core.interpreter import gc_paused
 from seen_core.report.model import (
     ReportInput,
     ReportSummary,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from seen_core.cells import column_letter
+from seen_core.read.cells import column_letter
 from seen_core.report.package import CT_COMMENTS, CT_VML, Package, relative
 from seen_core.report.xml import (
     MAIN_NS,

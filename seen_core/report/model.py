@@ -8,14 +8,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from seen_core.bulk import gc_paused
-from seen_core.cells import cell_text
+from seen_core.interpreter import gc_paused
 from seen_core.problems import Problem
+from seen_core.read.cells import cell_text
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from seen_core.mapping import Mapping as FieldMapping
+    from seen_core.check.mapping import Mapping as FieldMapping
 
 STATUS_COLUMN = "SEEN status"
 MESSAGE_COLUMN = "SEEN message"
@@ -55,7 +55,7 @@ class ReportInput:
     """Everything a report is built from.
 
     `source` is the upload as it came, untouched; `sheet_name` and `header_row` (1-based) say
-    where `seen_core.sheets` read the receivers. `table` holds the sheet's cells as text after
+    where `seen_core.read.sheets` read the receivers. `table` holds the sheet's cells as text after
     the user's fixes, indexed by spreadsheet row number, with `sheets`' column names in sheet
     order (columns the app added, such as a split name, go after the user's). `original` is
     the table as `sheets` read it, before any fix: cells changed in the app are found by

@@ -158,7 +158,7 @@ def _positions(columns: list[str], header: list[object]) -> dict[str, int]:
     A column the upload has no header for (one the app added) is left out: the report adds it
     after the user's.
     """
-    from seen_core.sheets import unique_headers
+    from seen_core.read.sheets import unique_headers
 
     texts = [cell_text(c) for c in header]
     texts += [""] * max(0, len(columns) - len(texts))
@@ -280,7 +280,7 @@ def source_grid(report: ReportInput, kind: str) -> Grid | None:
     if kind == "none":
         return None
     if kind == "csv":
-        from seen_core.sheets import decode_text, sniff_delimiter
+        from seen_core.read.sheets import decode_text, sniff_delimiter
 
         text = decode_text(report.source)
         cells: list[list[object]] = list(

@@ -15,8 +15,8 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from seen_core.cells import column_letter
 from seen_core.errors import InputError
+from seen_core.read.cells import column_letter
 from seen_core.report.model import ReportInput, cell_text, legal_sheet_name
 from seen_core.report.package import (
     CT_NS,

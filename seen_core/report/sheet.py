@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from seen_core.cells import column_index, column_letter
 from seen_core.errors import InputError
+from seen_core.read.cells import column_index, column_letter
 from seen_core.report.comments import add_notes
 from seen_core.report.package import Package
 from seen_core.report.plan import MAX_WIDTH, MIN_WIDTH, WIDTH_SAMPLE_ROWS, Added, Plan

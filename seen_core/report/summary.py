@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from seen_core.cells import column_letter
+from seen_core.read.cells import column_letter
 from seen_core.report.model import ReportInput, cell_text
 from seen_core.report.plan import Plan
 from seen_core.report.xml import (

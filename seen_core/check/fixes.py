@@ -15,12 +15,12 @@ from functools import cached_property
 
 import pandas as pd
 
-from seen_core.bulk import gc_paused
-from seen_core.checks import CheckResult
-from seen_core.contact import phone_e164
-from seen_core.countries import region_from_text
+from seen_core.check.checks import CheckResult
+from seen_core.check.contact import phone_e164
+from seen_core.check.countries import region_from_text
+from seen_core.check.mapping import Mapping
 from seen_core.errors import InputError
-from seen_core.mapping import Mapping
+from seen_core.interpreter import gc_paused
 
 __all__ = [
     "CellEdit",

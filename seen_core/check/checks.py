@@ -14,17 +14,17 @@ from itertools import accumulate
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from seen_core.bulk import gc_paused
-from seen_core.contact import emails_not_valid, phones_not_valid
-from seen_core.mapping import Mapping, mapping_problems
+from seen_core.check.contact import emails_not_valid, phones_not_valid
+from seen_core.check.mapping import Mapping, mapping_problems
+from seen_core.interpreter import gc_paused
 from seen_core.problems import Problem
-from seen_core.text_table import Rows, text_of
+from seen_core.read.text_table import Rows, text_of
 from seen_core.wording import phone_messages
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from seen_core.phone_process import PhoneProcess
+    from seen_core.check.phone_process import PhoneProcess
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 IMAGE_TYPES = ("image/jpg", "image/jpeg", "image/png")
@@ -83,7 +83,7 @@ def check_image_online(
     Never from this server, a private network, link-local or cloud-metadata addresses (see
     `image_fetch`), without the environment's proxy, within `timeout` seconds in all.
     """
-    from seen_core.image_fetch import ImageNotFetched, fetch_image
+    from seen_core.check.image_fetch import ImageNotFetched, fetch_image
 
     try:
         answer = fetch_image(

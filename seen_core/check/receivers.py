@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from seen_core.bulk import gc_paused
-from seen_core.contact import phone_e164, phones_e164
-from seen_core.mapping import FIELD_NAMES, Mapping
-from seen_core.text_table import Rows, text_of
+from seen_core.check.contact import phone_e164, phones_e164
+from seen_core.check.mapping import FIELD_NAMES, Mapping
+from seen_core.interpreter import gc_paused
+from seen_core.read.text_table import Rows, text_of
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 import python_calamine
 
-from seen_core import bulk, xlsx_pieces
-from seen_core.bulk import gc_paused
-from seen_core.cells import cell_text, column_letter
+from seen_core import interpreter as bulk
 from seen_core.errors import SheetError
-from seen_core.limits import (
+from seen_core.interpreter import gc_paused
+from seen_core.read import xlsx_pieces
+from seen_core.read.cells import cell_text, column_letter
+from seen_core.read.limits import (
     LimitError,
     Limits,
     cell_too_long,
@@ -42,7 +43,7 @@ from seen_core.limits import (
     check_upload_size,
     check_workbook,
 )
-from seen_core.text_table import TextTable
+from seen_core.read.text_table import TextTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -434,7 +435,7 @@ def _is_text_label(cell: str) -> bool:
 
 def detect_header_row(grid: Sequence[Sequence[str]]) -> int:
     """0-based index of the header row: the first wide row of labels, below any title rows."""
-    from seen_core.mapping import known_header
+    from seen_core.check.mapping import known_header
 
     window = [list(r) for r in grid[:HEADER_SEARCH_ROWS]]
     filled = [sum(1 for c in r if c.strip()) for r in window]
@@ -555,7 +556,7 @@ def _pick_sheet(
 
     calamine parses a whole sheet to give any of it, so the winner's cells are kept, not read twice.
     """
-    from seen_core.mapping import known_header
+    from seen_core.check.mapping import known_header
 
     names = _visible_sheets(workbook)
     if len(names) == 1:
@@ -680,7 +681,7 @@ def _sheet_from_grid(
 # --- parsing in a process of its own ------------------------------------------------------------
 
 _log = logging.getLogger(__name__)
-_ROOT = Path(__file__).resolve().parent.parent  # where `python -m seen_core._parse` is found
+_ROOT = Path(__file__).resolve().parents[2]  # where `python -m seen_core.read.reader` is found
 _spare: subprocess.Popen[bytes] | None = None  # a reader started ahead, see keep_reader_ready
 _spare_lock = threading.Lock()
 _keep_spare = False
@@ -689,7 +690,7 @@ SPARE_AFTER = 10.0  # seconds from taking the spare reader to starting the next 
 
 def _start_reader(warm: bool = False) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "seen_core._parse", *(["--warm"] if warm else [])],
+        [sys.executable, "-m", "seen_core.read.reader", *(["--warm"] if warm else [])],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=_ROOT,

@@ -22,8 +22,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from seen_core.cells import column_index
 from seen_core.errors import ConfigurationError, SheetError
+from seen_core.read.cells import column_index
 
 MB = 1024 * 1024
 EXCEL_ROWS = 1_048_576

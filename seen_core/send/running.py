@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from seen_core import flow
-from seen_core.journal import Journal
-from seen_core.sending import Progress, SendResult
+from seen_core.send.sending import Progress, SendResult
+from seen_core.store.journal import Journal
 
 log = logging.getLogger(__name__)
 

@@ -15,18 +15,18 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from seen_core.client import Answer, AnswerKind, SeenClient
 from seen_core.errors import InputError
-from seen_core.journal import CREATED, Journal
-from seen_core.pool import Progress, WorkerPool
-from seen_core.sending import (
+from seen_core.send.client import Answer, AnswerKind, SeenClient
+from seen_core.send.pool import Progress, WorkerPool
+from seen_core.send.sending import (
     CANCELLED_BY_USER,
     MAX_WAIT,
     THROTTLE_GRACE,
     TOKEN_REFUSED,
     full_jitter,
 )
-from seen_core.targets import Target, target_from_key
+from seen_core.send.targets import Target, target_from_key
+from seen_core.store.journal import CREATED, Journal
 
 __all__ = [
     "LinkStep",

@@ -17,9 +17,11 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from seen_core.client import Answer, AnswerKind, SeenClient
 from seen_core.errors import AlreadySent, InputError, NothingToResume, SendError
-from seen_core.journal import (
+from seen_core.send.client import Answer, AnswerKind, SeenClient
+from seen_core.send.pool import Progress, WorkerPool
+from seen_core.send.targets import Target, target_from_key
+from seen_core.store.journal import (
     CANCELLED,
     CREATED,
     FAILED,
@@ -33,8 +35,6 @@ from seen_core.journal import (
     Claim,
     Journal,
 )
-from seen_core.pool import Progress, WorkerPool
-from seen_core.targets import Target, target_from_key
 
 __all__ = [
     "CREATED_EARLIER",

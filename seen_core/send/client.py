@@ -1,6 +1,6 @@
 """One HTTP request to SEEN and its answer, typed; the token and where it may go. `sending` retries.
 
-What a request looks like and what an answer means belong to the target (`seen_core.targets`);
+What a request looks like and what an answer means belong to the target (`seen_core.send.targets`);
 the client adds the token, sends through a transport and turns every I/O failure into an Answer.
 The transport is a plain callable (`Request` → `Response`), so tests can answer without a network.
 """
@@ -26,7 +26,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from seen_core.errors import ConfigurationError, InputError, SeenSenderError
-from seen_core.targets import (
+from seen_core.send.targets import (
     CAMPAIGN_SLUG,
     V1_BASE_URL,
     Answer,

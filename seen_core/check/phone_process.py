@@ -2,7 +2,7 @@
 
 A command's check is bound by the interpreter's lock, and of its rules the phone numbers cost
 the most: about half of the check of a 100,000-row export in which many numbers are not
-valid. `PhoneProcess` starts `python -m seen_core.phone_process` before the sheet is read, so
+valid. `PhoneProcess` starts `python -m seen_core.check.phone_process` before the sheet is read, so
 that its start and its imports happen while this process reads; `not_valid` then hands it
 the phone column and gives back a function that waits for its answer: the positions of the
 numbers that are not valid, worked out by the same `contact.phones_not_valid` as here.
@@ -27,13 +27,13 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from seen_core.bulk import helper_environment
+from seen_core.interpreter import helper_environment
 
 ELSEWHERE_FROM = 20_000  # numbers; fewer are checked here sooner than a process could answer
 WORTH_STARTING_BYTES = 1_000_000  # files smaller than this hold too few numbers (see above)
 ANSWER_SECONDS = 120.0  # after this, the numbers are checked here
 
-_ROOT = Path(__file__).resolve().parent.parent  # where `python -m seen_core.phone_process` is
+_ROOT = Path(__file__).resolve().parents[2]  # where `python -m seen_core.check.phone_process` is
 _POSITION = "I"  # unsigned ints: a sheet has far fewer rows than 2**32
 
 
@@ -44,7 +44,7 @@ class PhoneProcess:
         self._process: subprocess.Popen[bytes] | None
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "seen_core.phone_process"],
+                [sys.executable, "-m", "seen_core.check.phone_process"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,  # nothing it could say is for the user
@@ -64,7 +64,7 @@ class PhoneProcess:
     def not_valid(self, values: Sequence[str], region: str) -> Callable[[], list[int]]:
         """Start checking a phone column elsewhere; the function returned waits for what
         `contact.phones_not_valid(values, region)` says. A process checks one column only."""
-        from seen_core.contact import phones_not_valid  # not before: this process was reading
+        from seen_core.check.contact import phones_not_valid  # not before: this process was reading
 
         process, self._process = self._process, None
         self.answered = False
@@ -144,7 +144,7 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 def main() -> None:
     """Read (region, phone numbers) pickled on stdin; write the positions of those that are not
     valid on stdout, as unsigned ints. An empty request: no answer."""
-    from seen_core.contact import phones_not_valid  # while the caller reads its sheet
+    from seen_core.check.contact import phones_not_valid  # while the caller reads its sheet
 
     request = sys.stdin.buffer.read()
     if not request:

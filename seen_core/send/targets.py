@@ -23,7 +23,7 @@ from urllib.parse import quote
 from seen_core.errors import ConfigurationError, InputError
 
 if TYPE_CHECKING:
-    from seen_core.client import Response
+    from seen_core.send.client import Response
 
 __all__ = [
     "V1_BASE_URL",

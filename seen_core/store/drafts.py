@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from seen_core.check.fixes import CellEdit, Change
 from seen_core.errors import InputError, NotFound
-from seen_core.fixes import CellEdit, Change
-from seen_core.journal import Journal
+from seen_core.store.journal import Journal
 
 MAX_NAME = 120
 

@@ -23,8 +23,8 @@ import zipfile
 
 from isal import isal_zlib  # zlib's API on Intel's ISA-L: inflates and checksums 2-3x faster
 
-from seen_core import bulk
-from seen_core.limits import MB, _xlsx_sheet_parts
+from seen_core import interpreter as bulk
+from seen_core.read.limits import MB, _xlsx_sheet_parts
 
 SMALL = 6 * MB  # of worksheet XML: below it, one parse takes a fraction of a second anyway
 MOST_PIECES = 4

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from seen_core.errors import ConfigurationError, InputError
-from seen_core.targets import target_for, target_from_key
+from seen_core.send.targets import target_for, target_from_key
 
 if TYPE_CHECKING:  # a command checks the environment before the read, without requests
-    from seen_core.client import Secret
+    from seen_core.send.client import Secret
 
 V1_ADDRESS = "https://api.seen.io"
 V2_ADDRESS = "https://next.seen.io"
@@ -169,7 +169,7 @@ def configured(
     `base_url`); env `SEEN_API_TOKEN` (with `SEEN_BASE_URL`). None when none is set. Raises
     `ConfigurationError` while the environment names a token that could serve two targets.
     """
-    from seen_core.client import Secret
+    from seen_core.send.client import Secret
 
     from_env = environment_tokens(env)
     if from_env.problems:
@@ -219,7 +219,7 @@ def any_configured(secrets: Mapping[str, Any], env: Mapping[str, str]) -> bool:
 
 def typed(target: str, address: str, token: str) -> Credentials:
     """A token typed on the page, for the address typed beside it (SEEN's own when empty)."""
-    from seen_core.client import Secret
+    from seen_core.send.client import Secret
 
     if not token.strip():
         if address.strip():

@@ -29,7 +29,7 @@ import threading
 from typing import BinaryIO
 
 from seen_core.errors import SheetError
-from seen_core.limits import MB, Limits
+from seen_core.read.limits import MB, Limits
 
 AHEAD_NICENESS = 10  # added to the reader's niceness for the check ahead
 
@@ -70,7 +70,8 @@ def check_ahead(
     file_name: str, header_row: int | None, options: dict, grid: tuple
 ) -> tuple[str, object]:
     """The first check of the sheet the caller makes of these cells, with its suggested mapping."""
-    from seen_core import checks, mapping, sheets
+    from seen_core.check import checks, mapping
+    from seen_core.read import sheets
 
     sheet_names, sheet_name, columns = grid
     sheet = sheets._sheet_from_grid(file_name, "", sheet_names, sheet_name, columns, header_row)
@@ -83,10 +84,10 @@ def main() -> None:
     # The answer goes to the real stdout alone; anything a library prints goes to stderr.
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    from seen_core import sheets  # loaded before the request comes, while the caller waits
+    from seen_core.read import sheets  # loaded before the request comes, while the caller waits
 
     if "--warm" in sys.argv:  # for the check ahead; the cells do not wait for it
-        threading.Thread(target=importlib.import_module, args=("seen_core.checks",)).start()
+        threading.Thread(target=importlib.import_module, args=("seen_core.check.checks",)).start()
     try:
         file_name, data, sheet, limits, header_row, ahead = pickle.load(sys.stdin.buffer)
     except EOFError:  # the caller went away without a request (a spare reader at exit)

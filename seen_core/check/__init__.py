@@ -1,0 +1,1 @@
+"""Checking a sheet: SEEN's fields and the mapping, the rules, contact details, fixes, payloads."""

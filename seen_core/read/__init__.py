@@ -1,0 +1,1 @@
+"""Reading a sheet: CSV and workbooks into text cells, upload limits, parsing in a child process."""

@@ -1,0 +1,1 @@
+"""Sending to SEEN: targets, one request, batches and retries, tokens, video links."""

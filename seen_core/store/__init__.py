@@ -1,0 +1,1 @@
+"""Storing work: the SQLite journal of sends, and drafts."""
