@@ -22,8 +22,9 @@ from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
 from seen_core.send.running import SendRegistry
 from seen_core.send.tokens import check_environment
+from seen_core.store.database import default_path, retention_days
 from seen_core.store.drafts import LOCAL_USER, Step, User
-from seen_core.store.journal import Journal, default_path, retention_days
+from seen_core.store.journal import Journal
 from seen_core.wording import number
 from seen_core.workbench import Work
 

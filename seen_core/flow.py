@@ -461,7 +461,7 @@ def open_journal(path: str | None = None) -> Journal:
     """The journal (`--journal`, else the data folder's), purged of what is past retention."""
     from pathlib import Path
 
-    from seen_core.store.journal import default_path, retention_days
+    from seen_core.store.database import default_path, retention_days
 
     journal = Journal(Path(path) if path else default_path())
     purge(journal, retention_days())

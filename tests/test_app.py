@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from seen_core import flow, workbench
 from seen_core.statuses import Status
+from seen_core.store.database import default_path
 from seen_core.store.drafts import User
-from seen_core.store.journal import Journal, default_path
+from seen_core.store.journal import Journal
 from seen_core.workbench import Work
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -11,8 +11,9 @@ from builders import messy_workbook
 from seen_core.check.fixes import CellEdit, Change
 from seen_core.errors import InputError, JournalError, NotFound
 from seen_core.store import drafts as drafts_module
+from seen_core.store.database import SCHEMA_VERSION
 from seen_core.store.drafts import DraftStore, SavedMappings, Settings, Step, User
-from seen_core.store.journal import SCHEMA_VERSION, Journal
+from seen_core.store.journal import Journal
 
 ALICE = User("alice@example.no", "Alice")
 BOB = User("bob@example.no", "Bob")
@@ -165,10 +166,10 @@ def test_a_changed_setting_does_not_write_the_file_again(path):
 
 
 def test_a_journal_of_version_2_keeps_its_drafts_files(path):
-    from seen_core.store.journal import _MIGRATIONS, _SCHEMA
+    from seen_core.store.database import MIGRATIONS, SCHEMA
 
     old = sqlite3.connect(path)
-    for script in (_SCHEMA, _MIGRATIONS[2]):
+    for script in (SCHEMA, MIGRATIONS[2]):
         old.executescript(script)
     old.execute(
         "INSERT INTO drafts VALUES ('d1', ?, 'kunder.xlsx', 'kunder.xlsx', 'abc', ?, ?, 't', 't')",

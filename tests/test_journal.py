@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from seen_core.store import claims, database
 from seen_core.store import journal as journal_module
+from seen_core.store.database import default_path
 from seen_core.store.journal import (
     LOST_ANSWER_MESSAGE,
     JobBusy,
     Journal,
-    default_path,
 )
 
 
@@ -168,7 +169,7 @@ def test_purge_keeps_a_job_being_sent(journal: Journal, monkeypatch: pytest.Monk
     claim = journal.claim(job_id)
     real_now = journal_module._now()
     # Far enough for the job to be old, not so far that its claim looks stale.
-    monkeypatch.setattr(journal_module, "STALE_CLAIM_SECONDS", 90 * 86400)
+    monkeypatch.setattr(claims, "STALE_CLAIM_SECONDS", 90 * 86400)
     monkeypatch.setattr(journal_module, "_now", lambda: real_now + timedelta(days=31))
 
     assert journal.purge(older_than_days=30) == 0
@@ -213,7 +214,7 @@ def test_claim_of_a_dead_owner_is_taken_over_and_in_flight_rows_recovered(
     claim = journal.claim(job_id)
     journal.mark_in_flight(claim, [2, 4], attempt=1)
     # The process "dies": its claim is no longer among this process's live claims.
-    journal_module._live_claims.discard(claim.owner)
+    claims.let_go(claim.owner)
     assert journal.job(job_id).state == "interrupted"
 
     second = journal.claim(job_id)
@@ -270,7 +271,7 @@ def test_default_path_falls_back_to_the_user_data_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SEEN_DATA_DIR", raising=False)
-    monkeypatch.setattr(journal_module.sys, "platform", "linux")
+    monkeypatch.setattr(database.sys, "platform", "linux")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert default_path() == tmp_path / "xdg" / ".seen-sender" / "journal.sqlite3"
     assert (tmp_path / "xdg" / ".seen-sender").is_dir()
