@@ -380,28 +380,24 @@ def check_options(
 
 
 def target_problem(target: str) -> str | None:
-    """Why a target key cannot be used (a bad slug or id), in one sentence, or None."""
-    from seen_core.send.targets import campaign_problem, id_problem
+    """Why a target key cannot be used, in one sentence, or None (`targets.target_problem`)."""
+    from seen_core.send.targets import target_problem
 
-    kind, slash, ident = target.partition("/")
-    if not slash:
-        return campaign_problem(target)
-    if kind not in ("workspace", "project"):
-        return f"'{target}' names no SEEN campaign, workspace or project."
-    return id_problem(kind, ident)
+    return target_problem(target)
 
 
 def is_data(target: str) -> bool:
-    """Whether the target is a SEEN API 2.0 workspace or project (not a v1 campaign)."""
-    return target.startswith(("workspace/", "project/"))
+    """Whether the key names a SEEN API 2.0 workspace or project (`targets.is_data_key`)."""
+    from seen_core.send.targets import is_data_key
+
+    return is_data_key(target)
 
 
 def target_label(target: str) -> str:
-    """`campaign 'spring'`, `workspace 'ws-1'`, `project 'p-9'`."""
-    kind, _, ident = target.partition("/")
-    if ident and kind in ("workspace", "project"):
-        return f"{kind} '{ident}'"
-    return f"campaign '{target}'"
+    """`campaign 'spring'`, `workspace 'ws-1'` (`targets.label_of`)."""
+    from seen_core.send.targets import label_of
+
+    return label_of(target)
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -439,7 +435,9 @@ def connect(
     """Check the address and the token before anything is journalled."""
     if not target:
         raise InputError("Choose a campaign, workspace or project to send to.")
-    address = (base_url or default_base_url(target)).strip().rstrip("/")
+    from seen_core.send.targets import address_for
+
+    address = (base_url or address_for(target)).strip().rstrip("/")
     from seen_core.send.client import Secret, SeenClient
 
     secret = token if isinstance(token, Secret) else Secret(token)
@@ -448,13 +446,6 @@ def connect(
     except ValueError as error:
         raise ConfigurationError(str(error)) from None
     return Connection(target, address, secret, sandbox)
-
-
-def default_base_url(target: str) -> str:
-    """SEEN's own address for the target's API."""
-    from seen_core.send.targets import target_from_key
-
-    return target_from_key(target).default_base_url
 
 
 def open_journal(path: str | None = None) -> Journal:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from seen_core.errors import AlreadySent, InputError, NothingToResume, SendError
 from seen_core.send.client import Answer, AnswerKind, SeenClient
 from seen_core.send.pool import Progress, WorkerPool
-from seen_core.send.targets import Target, target_from_key
+from seen_core.send.targets import Target, label_of, target_from_key
 from seen_core.store.journal import (
     CANCELLED,
     CREATED,
@@ -384,7 +384,7 @@ def run_job(
     target = campaign if isinstance(campaign, Target) else target_from_key(campaign)
     job = journal.job(job_id)
     if job.campaign != target.key:
-        raise SendError(f"Send #{job_id} went to {_label_of(job.campaign)}, not {target.label}.")
+        raise SendError(f"Send #{job_id} went to {label_of(job.campaign)}, not {target.label}.")
     if target.confirms_by_retrieve:
         journal.mark_identified(job_id)  # a job planned before it knew: every 2.0 row has an id
     claim = journal.claim(job_id)  # raises JobBusy when someone else is sending it
@@ -421,13 +421,6 @@ def run_job(
         counts=journal.counts(job_id),
         outcomes=journal.outcomes(job_id),
     )
-
-
-def _label_of(key: str) -> str:
-    try:
-        return target_from_key(key).label
-    except ValueError:
-        return f"'{key}'"
 
 
 class _Run:

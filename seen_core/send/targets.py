@@ -35,11 +35,15 @@ __all__ = [
     "Project",
     "Target",
     "Workspace",
+    "address_for",
     "campaign_problem",
     "flat_payload",
     "id_problem",
+    "is_data_key",
+    "label_of",
     "target_for",
     "target_from_key",
+    "target_problem",
 ]
 
 V1_BASE_URL = "https://api.seen.io"  # the campaign API, as SEEN's docs give it
@@ -130,6 +134,11 @@ class Target(ABC):
     def label(self) -> str:
         """`campaign 'spring'`, `workspace 'ws-1'`: the target inside a sentence."""
         return f"{self.kind} '{self.name}'"
+
+    @property
+    def is_data(self) -> bool:
+        """Whether it is a SEEN API 2.0 workspace or project (not a v1 campaign)."""
+        return self.api == "2.0"
 
     @property
     def title(self) -> str:
@@ -335,6 +344,40 @@ def target_from_key(key: str) -> Target:
     if kind not in ("workspace", "project"):
         raise ConfigurationError(f"'{key}' names no SEEN campaign, workspace or project.")
     return target_for(kind, value)
+
+
+def target_problem(key: str) -> str | None:
+    """Why a target key cannot be used (no slug, a bad slug or id), in one sentence, or None."""
+    try:
+        target_from_key(key)
+    except ConfigurationError as error:
+        return str(error)
+    return None
+
+
+def label_of(key: str) -> str:
+    """The target a key names, inside a sentence (`campaign 'spring'`); a key that names none
+    (a name still being typed) is shown as it is."""
+    try:
+        return target_from_key(key).label
+    except ConfigurationError:
+        return f"'{key}'"
+
+
+def is_data_key(key: str) -> bool:
+    """Whether the key names a SEEN API 2.0 workspace or project; False for none yet."""
+    try:
+        return target_from_key(key).is_data
+    except ConfigurationError:
+        return False
+
+
+def address_for(key: str) -> str:
+    """SEEN's own address for the API of the target a key names (v1's when it names none)."""
+    try:
+        return target_from_key(key).default_base_url
+    except ConfigurationError:
+        return V1_BASE_URL
 
 
 def flat_payload(receiver: Mapping[str, object]) -> dict[str, object]:

@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from seen_core.errors import ConfigurationError, InputError
-from seen_core.send.targets import target_for, target_from_key
+from seen_core.send.targets import V1_BASE_URL, address_for, target_for, target_from_key
 
 if TYPE_CHECKING:  # a command checks the environment before the read, without requests
     from seen_core.send.client import Secret
 
-V1_ADDRESS = "https://api.seen.io"
-V2_ADDRESS = "https://next.seen.io"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -33,11 +31,6 @@ class Credentials:
     base_url: str
     where: str
     configured: bool  # from the server's secrets or environment, not typed on the page
-
-
-def default_address(target: str) -> str:
-    """SEEN's own address for the target's API."""
-    return V2_ADDRESS if target.startswith(("workspace/", "project/")) else V1_ADDRESS
 
 
 TOKEN_PREFIX = "SEEN_API_TOKEN_"
@@ -201,7 +194,7 @@ def configured(
         if token:
             place = f"secrets [seen.{where}]" if where == section else where
             return Credentials(
-                Secret(token), checked_address(address or default_address(target)), place, True
+                Secret(token), checked_address(address or address_for(target)), place, True
             )
     return None
 
@@ -229,7 +222,7 @@ def typed(target: str, address: str, token: str) -> Credentials:
         raise ConfigurationError("Enter your SEEN token.")
     return Credentials(
         Secret(token.strip()),
-        checked_address(address or default_address(target)),
+        checked_address(address or address_for(target)),
         "typed on the page",
         False,
     )
@@ -240,7 +233,7 @@ def checked_address(address: str) -> str:
     address = address.strip().rstrip("/")
     parts = urlsplit(address)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"'{address}' is not a web address such as {V1_ADDRESS}.")
+        raise ConfigurationError(f"'{address}' is not a web address such as {V1_BASE_URL}.")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigurationError("SEEN's address must not hold a login, a query or a fragment.")
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK:

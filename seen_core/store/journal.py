@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from seen_core.errors import AlreadySent, JobBusy, NotFound, NothingToResume
+from seen_core.send.targets import label_of
 from seen_core.statuses import END_STATES as _END
 from seen_core.statuses import JobState, Status
 from seen_core.store.claims import let_go, new_owner, owner_alive
@@ -161,7 +162,7 @@ class Journal(Database):
                     if job.state != FINISHED and (draft_id is None or job.draft_id == draft_id):
                         return job.id
                 raise NothingToResume(
-                    f"There is no unfinished send of {file_name} to {_target_words(campaign)} "
+                    f"There is no unfinished send of {file_name} to {label_of(campaign)} "
                     f"on {target}."
                 )
             running = [job for job in earlier if job.state == RUNNING]
@@ -169,7 +170,7 @@ class Journal(Database):
                 raise JobBusy(f"Send #{running[0].id} of {file_name} is being sent right now.")
             if self._sent_by_others_now(db, file_sha256, campaign, target, user_id):
                 raise JobBusy(
-                    f"{file_name} is being sent to {_target_words(campaign)} on {target} right "
+                    f"{file_name} is being sent to {label_of(campaign)} on {target} right "
                     "now, by another user; send it when that send has finished, so no one is "
                     "sent twice."
                 )
@@ -192,7 +193,7 @@ class Journal(Database):
                     continue
                 raise AlreadySent(
                     f"{file_name} was already sent, wholly or in part, to "
-                    f"{_target_words(campaign)} on {target} (send #{job.id} of "
+                    f"{label_of(campaign)} on {target} (send #{job.id} of "
                     f"{_when(job.created_at)}, {job.counts[CREATED]} created); resume that "
                     "send, or choose to send the whole file again.",
                     job,
@@ -630,14 +631,6 @@ class Journal(Database):
 def _when(iso: str) -> str:
     """`2026-11-27T21:21:53+00:00` → `2026-11-27 21:21 UTC`, as people read it."""
     return f"{iso[:10]} {iso[11:16]} UTC"
-
-
-def _target_words(key: str) -> str:
-    """`spring` → campaign 'spring'; `workspace/ws-1` → workspace 'ws-1'."""
-    kind, _, ident = key.partition("/")
-    if ident and kind in ("workspace", "project"):
-        return f"{kind} '{ident}'"
-    return f"campaign '{key}'"
 
 
 def _visible_state(state: str, owner: str | None, heartbeat_at: str | None) -> str:
