@@ -171,10 +171,10 @@ def test_a_send_purges_sends_older_than_the_retention(tmp_path, seen, messy, mon
     real_now = journal_module._now()
     monkeypatch.setattr(journal_module, "_now", lambda: real_now - timedelta(days=31))
     with journal_module.Journal(data / "journal.sqlite3") as old:
-        job_id = old.create_job(
-            file_name="old.xlsx", file_sha256="0" * 64, campaign=CAMPAIGN, target=seen.url,
-            batch_size=10, receivers=[(2, {"first_name": "Gammel"})], invalid={},
-        )  # fmt: skip
+        plan = journal_module.SendPlan(
+            "old.xlsx", "0" * 64, CAMPAIGN, seen.url, 10, [(2, {"first_name": "Gammel"})], {}
+        )
+        job_id = old.plan_job(plan)
         old.release(old.claim(job_id), "finished")
     monkeypatch.undo()
 

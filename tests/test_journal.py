@@ -18,6 +18,7 @@ from seen_core.store.journal import (
     LOST_ANSWER_MESSAGE,
     JobBusy,
     Journal,
+    SendPlan,
 )
 
 
@@ -35,14 +36,14 @@ def _job(journal: Journal, sha: str = "a" * 64, **overrides: object) -> int:
     spec: dict = {
         "file_name": "people.xlsx",
         "file_sha256": sha,
-        "campaign": "spring-campaign",
-        "target": "sandbox",
+        "target_key": "spring-campaign",
+        "address": "sandbox",
         "batch_size": 10,
         "receivers": _receivers(range(2, 6)),
         "invalid": {6: "first_name: First name is missing."},
     }
     spec.update(overrides)
-    return journal.create_job(**spec)
+    return journal.plan_job(SendPlan(**spec), force=True)  # a new send each time
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_history_is_newest_first_and_jobs_for_matches_file_campaign_and_target(
     journal: Journal,
 ) -> None:
     first = _job(journal)
-    other_target = _job(journal, target="seen")
+    other_target = _job(journal, address="seen")
     other_file = _job(journal, sha="b" * 64)
     latest = _job(journal)
 
@@ -280,8 +281,5 @@ def test_default_path_falls_back_to_the_user_data_dir(
 def test_a_receiver_json_cannot_carry_is_refused_when_the_send_is_planned(journal: Journal) -> None:
     nan = {"first_name": "Kari", "extra_args": {"score": float("nan")}}
     with pytest.raises(ValueError):
-        journal.create_job(
-            file_name="people.xlsx", file_sha256="n" * 64, campaign="spring", target="sandbox",
-            batch_size=10, receivers=[(2, nan)], invalid={},
-        )  # fmt: skip
+        journal.plan_job(SendPlan("people.xlsx", "n" * 64, "spring", "sandbox", 10, [(2, nan)], {}))
     assert journal.jobs() == []  # nothing half-written

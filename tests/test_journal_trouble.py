@@ -21,7 +21,7 @@ from test_app import XLSX, new_app, plain
 
 from seen_core.errors import JournalDamaged, JournalFull, JournalUnwritable
 from seen_core.sandbox import Sandbox
-from seen_core.store.journal import Journal
+from seen_core.store.journal import Journal, SendPlan
 from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,15 +34,7 @@ def _people(rows: range, name: str = "Person") -> list[tuple[int, dict]]:
 
 
 def _plan(journal: Journal, people: list[tuple[int, dict]], sha: str = "a" * 64) -> int:
-    return journal.plan_job(
-        file_name="people.xlsx",
-        file_sha256=sha,
-        campaign=CAMPAIGN,
-        target="sandbox",
-        batch_size=10,
-        receivers=people,
-        invalid={},
-    )
+    return journal.plan_job(SendPlan("people.xlsx", sha, CAMPAIGN, "sandbox", 10, people, {}))
 
 
 def _says_only(sentence: str, *words: str) -> None:

@@ -41,7 +41,7 @@ from seen_core.send.sending import (
     run_job,
 )
 from seen_core.send.targets import Project, Workspace
-from seen_core.store.journal import LOST_ANSWER_MESSAGE, JobBusy, Journal
+from seen_core.store.journal import LOST_ANSWER_MESSAGE, JobBusy, Journal, SendPlan
 
 CAMPAIGN = "spring-campaign"
 EXISTS = "A receiver with this ID already exists."
@@ -486,14 +486,8 @@ def test_a_send_stopped_by_a_refused_token_is_carried_on_by_the_next_send(
 
 
 def test_a_second_run_of_a_job_being_sent_is_refused(journal: Journal) -> None:
-    job_id = journal.create_job(
-        file_name="people.xlsx",
-        file_sha256="d" * 64,
-        campaign=CAMPAIGN,
-        target="sandbox",
-        batch_size=10,
-        receivers=_people(range(2, 5)),
-        invalid={},
+    job_id = journal.plan_job(
+        SendPlan("people.xlsx", "d" * 64, CAMPAIGN, "sandbox", 10, _people(range(2, 5)), {})
     )
     client = _BlockingClient()
     results = []
@@ -533,15 +527,7 @@ def test_the_journal_never_holds_the_token(tmp_path: Path) -> None:
 
 def test_a_killed_send_resumes_and_stores_every_receiver_once(journal: Journal) -> None:
     people = _people(range(2, 122), without_customer_id={row for row in range(2, 122, 10)})
-    job_id = journal.create_job(
-        file_name="people.xlsx",
-        file_sha256="c" * 64,
-        campaign=CAMPAIGN,
-        target="sandbox",
-        batch_size=4,
-        receivers=people,
-        invalid={},
-    )
+    job_id = journal.plan_job(SendPlan("people.xlsx", "c" * 64, CAMPAIGN, "sandbox", 4, people, {}))
     with Sandbox(campaigns={CAMPAIGN}, latency=0.05) as sandbox:
         env = {**os.environ, "SEEN_API_TOKEN": DEFAULT_TOKEN, "PYTHONPATH": str(REPO)}
         worker_args = [str(journal.path), str(job_id), sandbox.url, CAMPAIGN]

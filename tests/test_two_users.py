@@ -13,7 +13,7 @@ from test_app import edit_cell, new_app, plain, to_check, work
 from seen_core.errors import AlreadySent, JobBusy
 from seen_core.sandbox import Sandbox
 from seen_core.statuses import JobState, Status
-from seen_core.store.journal import Journal
+from seen_core.store.journal import Journal, SendPlan
 
 AUTH = {"auth": {"client_id": "seen-sender"}}
 ALICE, BOB = "alice@example.no", "bob@example.no"
@@ -22,17 +22,11 @@ CAMPAIGN = "vinter"
 
 
 def _plan(journal: Journal, user: str, name: str = "Ola", **options: object) -> int:
-    return journal.plan_job(
-        file_name="kunder.xlsx",
-        file_sha256="f" * 64,
-        campaign=CAMPAIGN,
-        target="https://seen.example",
-        batch_size=100,
-        receivers=[(2, {"first_name": name, "customer_id": "1"})],
-        invalid={},
-        user_id=user,
-        **options,
+    people = [(2, {"first_name": name, "customer_id": "1"})]
+    plan = SendPlan(
+        "kunder.xlsx", "f" * 64, CAMPAIGN, "https://seen.example", 100, people, {}, user
     )
+    return journal.plan_job(plan, **options)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from seen_core.store.journal import (
     UNKNOWN,
     Claim,
     Journal,
+    SendPlan,
 )
 
 __all__ = [
@@ -328,19 +329,10 @@ def plan_send(
                 f"Row {missing[0]} has no customer ID, which SEEN API 2.0 needs as the "
                 f"person's id ({len(missing)} rows without one)."
             )
-    job_id = journal.plan_job(
-        file_name=file_name,
-        file_sha256=file_sha256,
-        campaign=where.key,
-        target=target,
-        batch_size=batch_size,
-        receivers=shaped,
-        invalid=invalid,
-        resume=resume,
-        force=force,
-        user_id=user_id,
-        draft_id=draft_id,
+    plan = SendPlan(
+        file_name, file_sha256, where.key, target, batch_size, shaped, invalid, user_id, draft_id
     )
+    job_id = journal.plan_job(plan, resume=resume, force=force)
     if where.confirms_by_retrieve:
         # The journal marks rows with a customer_id as safe to send again after a lost
         # answer; a 2.0 row carries it as `id`.

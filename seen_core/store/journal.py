@@ -72,6 +72,26 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class SendPlan:
+    """A send as it is to be journalled: which file goes where, for whom, and every row.
+
+    `target_key` is the target's key (`spring`, `workspace/ws-1`); `address` SEEN's address (or
+    `sandbox`); `receivers` the payloads exactly as they will be sent; `invalid` the rows that
+    will not be, with why.
+    """
+
+    file_name: str
+    file_sha256: str
+    target_key: str
+    address: str
+    batch_size: int
+    receivers: list[tuple[int, dict]]
+    invalid: dict[int, str]
+    user_id: str = ""
+    draft_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Sendable:
     """A row still to be sent, as stored when the job was created."""
 
@@ -93,51 +113,7 @@ class Journal(Database):
 
     # --- jobs ------------------------------------------------------------------------------
 
-    def create_job(
-        self,
-        *,
-        file_name: str,
-        file_sha256: str,
-        campaign: str,
-        target: str,
-        batch_size: int,
-        receivers: list[tuple[int, dict]],
-        invalid: dict[int, str],
-        user_id: str = "",
-        draft_id: str | None = None,
-    ) -> int:
-        """Store a new send with every payload (so it can resume without the file)."""
-        if batch_size < 1:
-            raise ValueError("The batch size must be at least 1.")
-        with self._write() as db:
-            return self._insert_job(
-                db,
-                file_name,
-                file_sha256,
-                campaign,
-                target,
-                batch_size,
-                receivers,
-                invalid,
-                user_id,
-                draft_id,
-            )
-
-    def plan_job(
-        self,
-        *,
-        file_name: str,
-        file_sha256: str,
-        campaign: str,
-        target: str,
-        batch_size: int,
-        receivers: list[tuple[int, dict]],
-        invalid: dict[int, str],
-        resume: bool = False,
-        force: bool = False,
-        user_id: str = "",
-        draft_id: str | None = None,
-    ) -> int:
+    def plan_job(self, plan: SendPlan, *, resume: bool = False, force: bool = False) -> int:
         """The send to run: the unfinished one (resume), else a new one unless this was sent.
 
         The look for earlier sends of the file to this campaign and target and the creation of
@@ -149,12 +125,14 @@ class Journal(Database):
         the draft leaves out the rows SEEN holds, so sending its other rows again sends no one
         twice.
         """
-        if batch_size < 1:
+        if plan.batch_size < 1:
             raise ValueError("The batch size must be at least 1.")
+        file_name, campaign, target = plan.file_name, plan.target_key, plan.address
+        draft_id = plan.draft_id
         with self._write() as db:
             earlier = self._select_jobs(
                 "WHERE file_sha256 = ? AND campaign = ? AND target = ? AND user_id = ?",
-                (file_sha256, campaign, target, user_id),
+                (plan.file_sha256, campaign, target, plan.user_id),
                 db,
             )
             if resume:
@@ -168,7 +146,7 @@ class Journal(Database):
             running = [job for job in earlier if job.state == RUNNING]
             if running:
                 raise JobBusy(f"Send #{running[0].id} of {file_name} is being sent right now.")
-            if self._sent_by_others_now(db, file_sha256, campaign, target, user_id):
+            if self._sent_by_others_now(db, plan):
                 raise JobBusy(
                     f"{file_name} is being sent to {label_of(campaign)} on {target} right "
                     "now, by another user; send it when that send has finished, so no one is "
@@ -198,56 +176,32 @@ class Journal(Database):
                     "send, or choose to send the whole file again.",
                     job,
                 )
-            return self._insert_job(
-                db,
-                file_name,
-                file_sha256,
-                campaign,
-                target,
-                batch_size,
-                receivers,
-                invalid,
-                user_id,
-                draft_id,
-            )
+            return self._insert_job(db, plan)
 
     @staticmethod
-    def _sent_by_others_now(
-        db: sqlite3.Connection, file_sha256: str, campaign: str, target: str, user_id: str
-    ) -> bool:
+    def _sent_by_others_now(db: sqlite3.Connection, plan: SendPlan) -> bool:
         """Whether another user's send of this file to this target is running right now."""
         found = db.execute(
             "SELECT owner, heartbeat_at FROM jobs WHERE file_sha256 = ? AND campaign = ?"
             " AND target = ? AND user_id != ? AND state = ?",
-            (file_sha256, campaign, target, user_id, RUNNING),
+            (plan.file_sha256, plan.target_key, plan.address, plan.user_id, RUNNING),
         ).fetchall()
         return any(owner_alive(job["owner"], job["heartbeat_at"]) for job in found)
 
     @staticmethod
-    def _insert_job(
-        db: sqlite3.Connection,
-        file_name: str,
-        file_sha256: str,
-        campaign: str,
-        target: str,
-        batch_size: int,
-        receivers: list[tuple[int, dict]],
-        invalid: dict[int, str],
-        user_id: str,
-        draft_id: str | None,
-    ) -> int:
+    def _insert_job(db: sqlite3.Connection, plan: SendPlan) -> int:
         cursor = db.execute(
             "INSERT INTO jobs (file_name, file_sha256, campaign, target, batch_size,"
             " created_at, user_id, draft_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                file_name,
-                file_sha256,
-                campaign,
-                target,
-                batch_size,
+                plan.file_name,
+                plan.file_sha256,
+                plan.target_key,
+                plan.address,
+                plan.batch_size,
                 _iso(_now()),
-                user_id,
-                draft_id,
+                plan.user_id,
+                plan.draft_id,
             ),
         )
         job_id = int(cursor.lastrowid or 0)
@@ -263,12 +217,12 @@ class Journal(Database):
                     int(bool(payload.get("customer_id"))),
                     READY,
                 )
-                for row, payload in receivers
+                for row, payload in plan.receivers
             ),
         )
         db.executemany(
             "INSERT INTO receivers (job_id, row, status, message) VALUES (?, ?, ?, ?)",
-            ((job_id, row, INVALID, message) for row, message in invalid.items()),
+            ((job_id, row, INVALID, message) for row, message in plan.invalid.items()),
         )
         return job_id
 
