@@ -125,6 +125,8 @@ def test_a_customer_id_rejected_with_its_batch_can_be_sent_again(sandbox: Sandbo
         ({"first_name": "A", "phone": "91234567"}, "phone", "Enter a valid phone number."),
         ({"first_name": "A", "phone": "+0471234567"}, "phone", "Enter a valid phone number."),
         ({"first_name": True}, "first_name", "Not a valid string."),
+        ({"first_name": "A\x00B"}, "first_name", "Null characters are not allowed."),
+        ({"first_name": "A", "extra_args": None}, "extra_args", "This field may not be null."),
         (
             {"first_name": "A", "extra_args": ["x"]},
             "extra_args",
@@ -160,6 +162,21 @@ def test_valid_contact_details_pass(sandbox: Sandbox) -> None:
     assert post(sandbox, [receiver])[0] == 201
 
 
+def test_an_international_email_domain_passes(sandbox: Sandbox) -> None:
+    assert post(sandbox, [{"first_name": "A", "email": "kari@blåbær.no"}])[0] == 201
+
+
+def test_an_item_that_is_not_an_object_is_refused_in_its_place(sandbox: Sandbox) -> None:
+    status, errors = post(sandbox, [{"first_name": "A"}, "Kari"])
+
+    assert status == 400
+    assert errors == [
+        {},
+        {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
+    ]
+    assert sandbox.received(CAMPAIGN) == []
+
+
 # -- refusing whole requests --------------------------------------------------------------
 
 
@@ -172,6 +189,23 @@ def test_missing_token_and_wrong_token_get_401(sandbox: Sandbox) -> None:
     status, payload, _ = request(sandbox, "POST", RECEIVERS, [{"first_name": "A"}], wrong)
     assert (status, payload) == (401, {"detail": "Invalid token."})
     assert sandbox.received(CAMPAIGN) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Token", "Invalid token header. No credentials provided."),
+        (
+            f"Token {DEFAULT_TOKEN} x",
+            "Invalid token header. Token string should not contain spaces.",
+        ),
+    ],
+)
+def test_a_malformed_token_header_gets_drfs_401(sandbox: Sandbox, header: str, detail: str) -> None:
+    headers = {"Authorization": header} | JSON
+    status, payload, _ = request(sandbox, "POST", RECEIVERS, [{"first_name": "A"}], headers)
+
+    assert (status, payload) == (401, {"detail": detail})
 
 
 def test_unknown_campaign_and_missing_trailing_slash_get_404(sandbox: Sandbox) -> None:
@@ -309,6 +343,56 @@ def test_latency_delays_every_answer() -> None:
 
 
 # -- connections, inspection, lifecycle ---------------------------------------------------
+
+
+def raw(sandbox: Sandbox, method: str, path: str, headers: dict[str, str], body: bytes = b""):
+    """A request with exactly these headers (no Content-Length added); the answer, read."""
+    parts = urlsplit(sandbox.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read()), response.will_close
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "detail"),
+    [
+        ({"Transfer-Encoding": "chunked"}, 411, "A Content-Length header is required."),
+        ({"Content-Length": "-1"}, 400, "Invalid Content-Length header."),
+        ({"Content-Length": "eleven"}, 400, "Invalid Content-Length header."),
+        # Far over the limit: answered before the body is read, then the connection closes.
+        ({"Content-Length": str(100 * 1024 * 1024)}, 413, "Request entity too large."),
+    ],
+)
+def test_a_body_it_cannot_or_will_not_read_is_refused_and_the_connection_closed(
+    sandbox: Sandbox, headers: dict[str, str], status: int, detail: str
+) -> None:
+    answer = raw(sandbox, "POST", RECEIVERS, AUTH | JSON | headers)
+
+    assert answer == (status, {"detail": detail}, True)
+    assert sandbox.received(CAMPAIGN) == []
+
+
+def test_get_on_the_receivers_path_is_405_and_an_unknown_path_404(sandbox: Sandbox) -> None:
+    status, payload, response = request(sandbox, "GET", RECEIVERS, headers=AUTH)
+    assert (status, payload) == (405, {"detail": 'Method "GET" not allowed.'})
+    assert response.getheader("Allow") == "POST, OPTIONS"
+
+    assert request(sandbox, "GET", "/v1/nothing/", headers=AUTH)[:2] == (
+        404,
+        {"detail": "Not found."},
+    )
+    status, payload, _ = request(
+        sandbox, "POST", "/v1/nothing/", [{"first_name": "A"}], AUTH | JSON
+    )
+    assert (status, payload) == (404, {"detail": "Not found."})
+    assert sandbox.requests_log == [("", 1, 404)]
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(sandbox: Sandbox) -> None:
@@ -482,6 +566,28 @@ def test_2_0_create_refuses_what_2_0_cannot_take(sandbox: Sandbox, body: Any, re
     assert sandbox.people("workspace/ws-1") == []
 
 
+def test_2_0_create_refuses_a_body_that_is_not_json_or_too_large() -> None:
+    with Sandbox(max_body_bytes=200) as small:
+        text = BEARER | {"Content-Type": "text/plain"}
+        status, payload, _ = request(small, "POST", DATA, b'{"id": "k1"}', text)
+        assert (status, payload) == (415, {"message": "Unsupported content type 'text/plain'."})
+
+        status, payload, _ = request(small, "POST", DATA, b'{"id": ', BEARER | JSON)
+        assert status == 400
+        assert payload["message"].startswith("JSON parse error - ")
+
+        assert create(small, {"id": "k1", "first_name": "A" * 300}) == (
+            413,
+            {"message": "Request entity too large."},
+        )
+        assert create(small, 7) == (400, {"message": "The body must be one JSON object."})
+        assert create(small, {"id": "k1", "first_name": "A\x00"}) == (
+            400,
+            {"message": "The property 'first_name' holds a null character."},
+        )
+        assert small.people("workspace/ws-1") == []
+
+
 def test_2_0_needs_a_bearer_token_and_v1_keeps_its_own_scheme(sandbox: Sandbox) -> None:
     person = {"id": "k1", "first_name": "A"}
     assert request(sandbox, "POST", DATA, person, JSON)[0] == 401
@@ -566,3 +672,8 @@ def test_2_0_rate_limit_counts_creates_and_lookups() -> None:
 
         assert status == 429
         assert 1 <= int(response.getheader("Retry-After")) <= 30
+        status, payload, response = request(limited, "POST", DATA, {"id": "k2"}, BEARER | JSON)
+        assert (status, payload) == (429, {"message": "Too many requests."})
+        assert 1 <= int(response.getheader("Retry-After")) <= 30
+        assert limited.lookups_log == [("workspace/ws-1", 200), ("workspace/ws-1", 429)]
+        assert [p["id"] for p in limited.people("workspace/ws-1")] == ["k1"]
