@@ -133,10 +133,8 @@ class People:
             except ValueError:
                 status, payload = 400, {"message": "limit and offset must be whole numbers."}
             else:
-                status, payload = (
-                    200,
-                    self._list(key, query.get("q", [None])[0], limit, offset, base),
-                )
+                wanted = query.get("q", [None])[0]
+                status, payload = 200, self._list(key, wanted, limit, offset, base)
         gate.lookup(key, status)
         return status, payload, {}
 
