@@ -17,7 +17,7 @@ import streamlit as st
 from seen_core import flow
 from seen_core.check.countries import country_choices
 from seen_core.errors import JOURNAL_TROUBLE, ConfigurationError, JournalError, NotFound
-from seen_core.read.sheets import keep_reader_ready
+from seen_core.read.isolated import keep_reader_ready
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
 from seen_core.send.running import SendRegistry

@@ -21,7 +21,8 @@ from seen_core.check.mapping import suggest
 from seen_core.check.receivers import payloads
 from seen_core.errors import ConfigurationError, InputError
 from seen_core.problems import Problem
-from seen_core.read.sheets import Pending, Sheet, read_sheet, read_sheet_checking_ahead
+from seen_core.read.isolated import Pending, read_sheet_checking_ahead
+from seen_core.read.sheets import Sheet, read_sheet
 from seen_core.read.text_table import Rows, TextTable, text_of
 from seen_core.statuses import JobState, Status
 from seen_core.statuses import count_statuses as count_statuses  # pages and commands count here
@@ -51,7 +52,7 @@ def read(
     if header_row is not None and header_row < 1:
         raise InputError("The header row counts from 1, as rows do in a spreadsheet.")
     if isolated:
-        from seen_core.read.sheets import read_sheet_isolated
+        from seen_core.read.isolated import read_sheet_isolated
 
         return read_sheet_isolated(file_name, data, sheet=sheet, header_row=header_row)
     return read_sheet(file_name, data, sheet=sheet, header_row=header_row)

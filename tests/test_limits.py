@@ -4,6 +4,7 @@ process that reads them for others down."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,10 @@ from builders import (
     workbook_of_cells,
 )
 
-from seen_core.errors import ConfigurationError, InputError
+from seen_core.errors import ConfigurationError, InputError, SheetError
+from seen_core.read.isolated import read_sheet_checking_ahead, read_sheet_isolated
 from seen_core.read.limits import LimitError, Limits
-from seen_core.read.sheets import SheetError, read_sheet, read_sheet_isolated
+from seen_core.read.sheets import read_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +66,8 @@ def test_each_bomb_is_refused_in_one_sentence_naming_the_limit(bombs: dict[str, 
 
 DRIVER = """
 import json, resource, sys
-from seen_core.read.sheets import SheetError, read_sheet_isolated
+from seen_core.errors import SheetError
+from seen_core.read.isolated import read_sheet_isolated
 messages = {}
 for path in sys.argv[1:]:
     name = path.rsplit("/", 1)[-1]
@@ -122,12 +125,11 @@ def test_reading_in_isolation_gives_the_same_sheet():
         read_sheet_isolated("kunder.xlsx", messy_workbook(), sheet="Budsjett")
 
 
-def test_the_reader_checks_ahead_as_this_process_would_and_then_ends():
+def test_the_reader_checks_ahead_as_this_process_would():
     from dataclasses import asdict
 
     from seen_core.check.checks import CheckOptions, check_sheet
     from seen_core.check.mapping import suggest
-    from seen_core.read.sheets import read_sheet_checking_ahead
 
     options = CheckOptions(region="SE", delivery=False)
     sheet, pending = read_sheet_checking_ahead("kunder.xlsx", messy_workbook(), asdict(options))
@@ -135,7 +137,39 @@ def test_the_reader_checks_ahead_as_this_process_would_and_then_ends():
     here = check_sheet(sheet.table, suggest(sheet.columns), options)
     assert mapping == suggest(sheet.columns).to_dict() and made_options == options
     assert result.problems == here.problems and result.rows == here.rows
-    assert pending._answers.reader.wait(timeout=10) == 0  # no reader left behind
+
+
+# Reads and checks ahead with every process it starts recorded, then says how each ended.
+AHEAD_DRIVER = """
+import json, subprocess, sys
+from builders import messy_workbook
+from seen_core.read.isolated import read_sheet_checking_ahead
+
+started = []
+
+class Recorded(subprocess.Popen):
+    def __init__(self, *args, **named):
+        super().__init__(*args, **named)
+        started.append(self)
+
+subprocess.Popen = Recorded
+sheet, pending = read_sheet_checking_ahead("kunder.xlsx", messy_workbook(), {})
+checked = pending.wait() is not None
+print(json.dumps({"checked": checked, "ends": [p.wait(timeout=10) for p in started]}))
+"""
+
+
+def test_a_reader_that_checked_ahead_ends():
+    run = subprocess.run(
+        [sys.executable, "-c", AHEAD_DRIVER],
+        cwd=ROOT / "tests",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout) == {"checked": True, "ends": [0]}  # no reader left behind
 
 
 def test_a_parse_over_the_memory_limit_ends_only_its_reader():

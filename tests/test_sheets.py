@@ -19,7 +19,11 @@ from builders import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seen_core.read.sheets import SheetError, pick_sheet, read_sheet
+from seen_core.errors import SheetError
+from seen_core.read.isolated import read_sheet_isolated
+from seen_core.read.sheets import read_sheet
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # --- the messy Norwegian workbook ----------------------------------------------------------------
 
@@ -32,7 +36,6 @@ def messy():
 def test_picks_the_receiver_sheet_over_the_notes_sheet(messy):
     assert messy.sheet_names == ["Notater", "Mottakere"]
     assert messy.sheet_name == "Mottakere"
-    assert pick_sheet("kunder.xlsx", messy_workbook()) == "Mottakere"
     assert read_sheet("kunder.xlsx", messy_workbook()).sheet_names == ["Notater", "Mottakere"]
 
 
@@ -170,8 +173,6 @@ def test_a_mixed_csv_reads_right_whichever_encoding_comes_first(bom: bool):
 
 
 def test_a_mixed_csv_reads_the_same_in_isolation():
-    from seen_core.read.sheets import read_sheet_isolated
-
     data = mixed_csv(("Fornavn", "utf-8"), ("Bjørn", "utf-8"), ("Bjørn", "cp1252"))
     assert read_sheet_isolated("blandet.csv", data).table["Fornavn"].tolist() == ["Bjørn"] * 2
 
@@ -270,15 +271,13 @@ def test_workbook_with_a_csv_name_is_explained():
 def test_columns_come_back_from_the_reader_as_they_went(columns):
     import pickle
 
-    from seen_core.read.sheets import pack_columns, unpack_columns
+    from seen_core.read.reader import pack_columns, unpack_columns
 
     packed = pickle.loads(pickle.dumps(pack_columns(columns)))
     assert unpack_columns(packed) == columns
 
 
 def test_ragged_csv_rows_read_the_same_in_isolation():
-    from seen_core.read.sheets import read_sheet_isolated
-
     data = b"Fornavn;E-post;Mobil\nOla;ola@x.no\nKari;;45860321;extra\n;;\nPer\n"
     alone, here = read_sheet_isolated("p.csv", data), read_sheet("p.csv", data)
     assert alone.table.equals(here.table) and alone.columns == here.columns
@@ -301,48 +300,61 @@ _CELLS = st.one_of(
 
 @given(st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(_CELLS, min_size=w, max_size=w))))
 def test_a_column_at_a_time_reads_every_cell_as_cell_text_does(grid):
-    from seen_core.read.cells import cell_text
-    from seen_core.read.sheets import _text_columns, columns_of
+    from seen_core.read.cells import cell_text, columns_of, text_columns
 
     expected = columns_of([[cell_text(c) for c in row] for row in grid])
-    assert _text_columns(grid) == expected
+    assert text_columns(grid) == expected
 
 
-def test_the_next_spare_reader_starts_after_the_upload_that_took_the_last(monkeypatch):
+# A process that keeps a reader ready, each process it starts and each timer it sets recorded:
+# the clock is the driver's, so a loaded machine cannot make the next spare start early.
+SPARE_DRIVER = """
+import json, subprocess, threading
+from seen_core.read import isolated
+
+started, later = [], []
+
+class Recorded(subprocess.Popen):
+    def __init__(self, args, *rest, **named):
+        started.append("--warm" in args)  # a spare loads the checks while it waits
+        super().__init__(args, *rest, **named)
+
+class Timer:
+    def __init__(self, interval, function):
+        later.append((interval, function))
+    def start(self):
+        pass
+
+subprocess.Popen, threading.Timer = Recorded, Timer
+seen = {}
+isolated.keep_reader_ready()
+seen["kept ready"] = list(started)
+isolated.read_sheet_isolated("p.csv", b"Fornavn;Mobil\\nOla;45860321\\n")
+seen["after the upload"] = list(started)
+seen["waits"] = [interval for interval, _ in later]
+later[0][1]()  # that long after
+seen["after the wait"] = list(started)
+seen["spare after"] = isolated.SPARE_AFTER
+print(json.dumps(seen))
+"""
+
+
+def test_the_next_spare_reader_starts_after_the_upload_that_took_the_last():
     """A spare reader loads the checks (a core for a second or more): it must not start while
     the upload that took the last one still parses, but a while later."""
-    from seen_core.read import sheets
+    import json
+    import subprocess
+    import sys
 
-    monkeypatch.setattr(sheets, "_keep_spare", False)  # put back as it was after the test
-    monkeypatch.setattr(sheets, "_spare", None)
-    started: list[bool] = []
-    real = sheets._start_reader
-    monkeypatch.setattr(
-        sheets, "_start_reader", lambda warm=False: started.append(warm) or real(warm)
+    run = subprocess.run(
+        [sys.executable, "-c", SPARE_DRIVER], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
-    later: list[tuple[float, object]] = []  # what is to run, and after how long
-
-    class Timer:  # the clock is the test's: a loaded machine cannot make it fire early
-        def __init__(self, interval: float, function: object) -> None:
-            later.append((interval, function))
-
-        def start(self) -> None:
-            pass
-
-    monkeypatch.setattr(sheets.threading, "Timer", Timer)
-    try:
-        sheets.keep_reader_ready()
-        assert started == [True]
-        sheets.read_sheet_isolated("p.csv", b"Fornavn;Mobil\nOla;45860321\n")
-        assert started == [True]  # the spare was taken, and no other started meanwhile
-        assert [interval for interval, _ in later] == [sheets.SPARE_AFTER]
-        later[0][1]()  # SPARE_AFTER seconds later
-        assert started == [True, True] and sheets._spare.poll() is None
-    finally:
-        sheets._keep_spare = False
-        if sheets._spare is not None:
-            sheets._spare.kill()
-            sheets._spare.wait()
+    assert run.returncode == 0, run.stderr[-2000:]
+    seen = json.loads(run.stdout)
+    assert seen["kept ready"] == [True]
+    assert seen["after the upload"] == [True]  # the spare was taken, and no other started meanwhile
+    assert seen["waits"] == [seen["spare after"]] and seen["spare after"] > 0
+    assert seen["after the wait"] == [True, True]
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads priorities in /proc")
@@ -391,25 +403,50 @@ def test_the_check_ahead_runs_at_a_lower_priority_than_the_pages():
         reader.wait()
 
 
-def test_the_reader_of_uploads_is_given_no_token(monkeypatch):
+TOKEN_DRIVER = """
+import json, os
+from pathlib import Path
+from seen_core.read import isolated
+
+isolated.keep_reader_ready()  # a reader started ahead, waiting for an upload
+readers = []
+for stat in Path("/proc").glob("[0-9]*/stat"):
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        command = (stat.parent / "cmdline").read_bytes()
+    except OSError:
+        continue
+    if int(fields[1]) == os.getpid() and b"seen_core.read.reader" in command:
+        readers.append((stat.parent / "environ").read_bytes().decode("utf-8", "replace"))
+sheet = isolated.read_sheet_isolated("p.csv", b"Fornavn;Mobil\\nOla;45860321\\n")  # it reads
+print(json.dumps({"environments": readers, "columns": sheet.columns}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
+def test_the_reader_of_uploads_is_given_no_token():
     """The process that parses other people's files gets what Python needs to start, not the
     server's environment: a file made to take over its parser finds no token there."""
-    from seen_core.read import sheets
+    import json
+    import os
+    import subprocess
+    import sys
 
-    monkeypatch.setenv("SEEN_API_TOKEN", "secret-token-for-test")
-    monkeypatch.setenv("SEEN_API_TOKEN_SPRING", "another-secret")
-    reader = sheets._start_reader()
-    try:
-        environment = Path(f"/proc/{reader.pid}/environ")
-        if not environment.exists():
-            pytest.skip("no /proc here to read a process's environment from")
-        seen = environment.read_bytes()
-    finally:
-        reader.kill()
-        reader.wait()
-        for pipe in (reader.stdin, reader.stdout):
-            pipe.close()
-    assert b"secret" not in seen and b"SEEN_" not in seen
-    # ... and it still reads, in the same environment
-    sheet = sheets.read_sheet_isolated("p.csv", b"Fornavn;Mobil\nOla;45860321\n")
-    assert sheet.columns == ["Fornavn", "Mobil"]
+    environment = {
+        **os.environ,
+        "SEEN_API_TOKEN": "secret-token-for-test",
+        "SEEN_API_TOKEN_SPRING": "another-secret",
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", TOKEN_DRIVER],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout)
+    assert len(found["environments"]) == 1
+    assert "secret" not in found["environments"][0] and "SEEN_" not in found["environments"][0]
+    assert found["columns"] == ["Fornavn", "Mobil"]  # ... and it still reads, in that environment

@@ -231,7 +231,7 @@ def test_the_readers_check_is_not_used_once_the_choices_differ(journal, checked_
 
 
 def test_a_changed_choice_does_not_wait_for_the_readers_check(journal, checked_here, monkeypatch):
-    from seen_core.read.sheets import Pending
+    from seen_core.read.isolated import Pending
 
     waited = []
     original = Pending.wait

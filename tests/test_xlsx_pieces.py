@@ -18,8 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seen_core import interpreter as bulk
-from seen_core.read import sheets, xlsx_pieces
+from seen_core.errors import SheetError
+from seen_core.read import workbook, xlsx_pieces
+from seen_core.read.cells import text_columns
 from seen_core.read.limits import LimitError, Limits
+from seen_core.read.sheets import read_grid, read_sheet
 
 LIMITS = Limits()
 
@@ -33,11 +36,11 @@ def cut_any_size(monkeypatch):
 
 def whole(data: bytes, sheet: str, limits: Limits = LIMITS) -> list[list[str]]:
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    return sheets._text_columns(sheets._sheet_grid(book, "p.xlsx", sheet, limits))
+    return text_columns(workbook.sheet_grid(book, "p.xlsx", sheet, limits))
 
 
 def in_pieces(data: bytes, sheet: str | None, limits: Limits = LIMITS) -> list[list[str]] | None:
-    found = sheets._in_pieces("p.xlsx", data, sheet, limits)
+    found = workbook.read_in_pieces("p.xlsx", data, sheet, limits)
     return None if found is None else found[2]
 
 
@@ -47,7 +50,7 @@ def test_a_messy_export_reads_the_same_in_pieces(monkeypatch):
         monkeypatch.setattr(bulk, "cores", lambda count=count: count)
         assert len(xlsx_pieces.pieces_for(data, "Mottakere")[1]) == count
         assert in_pieces(data, "Mottakere") == whole(data, "Mottakere")
-    here = sheets.read_sheet("p.xlsx", data)  # two sheets: picked from the whole, as before
+    here = read_sheet("p.xlsx", data)  # two sheets: picked from the whole, as before
     assert here.sheet_name == "Mottakere" and here.columns == HEADER
     assert here.table.loc[12, "Fornavn"] == " Åse " and here.table.loc[5, "Mobil"] == "4745860321"
 
@@ -55,34 +58,28 @@ def test_a_messy_export_reads_the_same_in_pieces(monkeypatch):
 def test_the_only_sheet_is_read_in_pieces_without_opening_the_whole_workbook(monkeypatch):
     data = _workbook([["Fornavn", "Mobil"], *[[f"Navn {i}", 45860000 + i] for i in range(40)]],
                      top=2, left=1, date_1904=False)  # fmt: skip
-    expected = sheets._read_whole("p.xlsx", data, None, LIMITS)
+    with monkeypatch.context() as whole_read:
+        whole_read.setattr(xlsx_pieces, "SMALL", 10**9)
+        expected = read_grid("p.xlsx", data, None, LIMITS)
 
     def not_opened(*args, **kwargs):
         raise AssertionError("the whole workbook was opened")
 
-    monkeypatch.setattr(sheets, "_open_workbook", not_opened)
-    assert (
-        sheets.read_grid("p.xlsx", data, None, LIMITS)
-        == expected
-        == (
-            ["Ark1"],
-            "Ark1",
-            expected[2],
-        )
-    )
+    monkeypatch.setattr(workbook, "open_workbook", not_opened)
+    assert read_grid("p.xlsx", data, None, LIMITS) == expected == (["Ark1"], "Ark1", expected[2])
     assert expected[2][1][2:5] == ["Fornavn", "Navn 0", "Navn 1"]
 
 
 def test_a_workbook_of_several_sheets_is_picked_from_whole_when_no_sheet_is_named():
     assert xlsx_pieces.pieces_for(messy_workbook(), None) is None
-    names, name, _ = sheets.read_grid("p.xlsx", messy_workbook(), None, LIMITS)
+    names, name, _ = read_grid("p.xlsx", messy_workbook(), None, LIMITS)
     assert (names, name) == (["Notater", "Mottakere"], "Mottakere")
 
 
 def test_a_chosen_sheet_among_several_is_the_one_cut():
     data = messy_workbook()
     assert in_pieces(data, "Notater") == whole(data, "Notater")
-    assert sheets.read_grid("p.xlsx", data, "Notater", LIMITS)[2][0][:2] == [
+    assert read_grid("p.xlsx", data, "Notater", LIMITS)[2][0][:2] == [
         "Husk å sende før fredag",
         "Spør Kari om bildene",
     ]
@@ -134,10 +131,10 @@ def test_any_sheet_reads_the_same_in_pieces_as_whole(rows, top, left, date_1904)
     expected = whole(data, "Ark1")
     got = in_pieces(data, "Ark1")
     if got is None:  # a piece without a cell: read whole, as the caller does
-        assert sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)[2] == expected
+        assert read_grid("p.xlsx", data, "Ark1", LIMITS)[2] == expected
     else:
         assert got == expected
-        assert sheets._in_pieces("p.xlsx", data, None, LIMITS) == (["Ark1"], "Ark1", expected)
+        assert workbook.read_in_pieces("p.xlsx", data, None, LIMITS) == (["Ark1"], "Ark1", expected)
 
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -165,7 +162,7 @@ def test_rows_out_of_order_are_read_whole_and_right():
     data = _sheet(rows)
     assert xlsx_pieces.pieces_for(data, "Ark1") is not None  # cut, but the pieces overlap
     assert in_pieces(data, "Ark1") is None
-    columns = sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)[2]
+    columns = read_grid("p.xlsx", data, "Ark1", LIMITS)[2]
     assert columns == whole(data, "Ark1")
     assert columns[0][3] == "a4" and columns[0][19] == "a20"
 
@@ -181,7 +178,7 @@ def test_rows_out_of_order_are_read_whole_and_right():
 )
 def test_a_sheet_not_written_the_plain_way_is_not_cut(data):
     assert xlsx_pieces.pieces_for(data, "Ark1") is None
-    sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)  # and still reads as before
+    read_grid("p.xlsx", data, "Ark1", LIMITS)  # and still reads as before
 
 
 def test_a_small_sheet_is_not_cut(monkeypatch):
@@ -242,7 +239,7 @@ def test_the_pieces_are_parsed_by_no_more_threads_than_there_are_cores(monkeypat
 
     watched = SimpleNamespace(**vars(python_calamine))
     watched.CalamineWorkbook = SimpleNamespace(from_filelike=opened)
-    monkeypatch.setattr(sheets, "python_calamine", watched)
+    monkeypatch.setattr(workbook, "python_calamine", watched)
     assert len(xlsx_pieces.pieces_for(data, "Ark1")[1]) == 4
     assert in_pieces(data, "Ark1") == whole(data, "Ark1")
     assert most == 2 and len(threads) == 2
@@ -272,10 +269,10 @@ def test_a_cell_too_long_in_a_later_piece_is_refused_with_its_row_as_when_whole(
     limits = Limits(cell_chars=20)
     assert len(xlsx_pieces.pieces_for(data, "Ark1")[1]) == 4  # row 25 is in the last piece
     with pytest.raises(LimitError) as pieces_error:
-        sheets.read_grid("p.xlsx", data, "Ark1", limits)
+        read_grid("p.xlsx", data, "Ark1", limits)
     monkeypatch.setattr(xlsx_pieces, "SMALL", 10**9)  # read whole
     with pytest.raises(LimitError) as whole_error:
-        sheets.read_grid("p.xlsx", data, "Ark1", limits)
+        read_grid("p.xlsx", data, "Ark1", limits)
     assert str(pieces_error.value) == str(whole_error.value)
     assert str(pieces_error.value).startswith("Row 25 of the sheet 'Ark1' in 'p.xlsx' holds a cell")
 
@@ -285,16 +282,15 @@ def test_cells_too_long_in_several_pieces_are_refused_at_the_first_as_when_whole
     rows = "".join(_row(n, f"a{n}", "x" * (30 if n in long_rows else 5)) for n in range(1, 30))
     data = _sheet(rows)
     limits = Limits(cell_chars=20)
-    text_columns = sheets._text_columns
 
     def first_piece_last(grid):  # the first piece's cells become text after the others'
         if grid and grid[0] and grid[0][0] == "a1":
             time.sleep(0.3)
         return text_columns(grid)
 
-    monkeypatch.setattr(sheets, "_text_columns", first_piece_last)
+    monkeypatch.setattr(workbook, "text_columns", first_piece_last)
     with pytest.raises(LimitError, match=r"^Row 5 of the sheet 'Ark1'"):
-        sheets.read_grid("p.xlsx", data, "Ark1", limits)
+        read_grid("p.xlsx", data, "Ark1", limits)
 
 
 def test_a_piece_that_does_not_parse_leaves_the_sentence_to_the_whole_parse():
@@ -302,8 +298,8 @@ def test_a_piece_that_does_not_parse_leaves_the_sentence_to_the_whole_parse():
     broken = '<row r="30"><c r="A30" t="e"><v>#BAD</v></c></row>'  # no error Excel has
     data = _sheet(rows + broken)
     assert in_pieces(data, "Ark1") is None
-    with pytest.raises(sheets.SheetError) as error:
-        sheets.read_grid("p.xlsx", data, "Ark1", LIMITS)
+    with pytest.raises(SheetError) as error:
+        read_grid("p.xlsx", data, "Ark1", LIMITS)
     assert str(error.value) == "The sheet 'Ark1' in 'p.xlsx' could not be read."
 
 
@@ -344,8 +340,8 @@ def test_a_damaged_worksheet_is_not_cut_and_is_refused_as_before():
     data[at + 20] ^= 0x01  # one bit of it: its CRC no longer matches
     data = bytes(data)
     assert xlsx_pieces.pieces_for(data, "Mottakere") is None
-    with pytest.raises(sheets.SheetError) as error:
-        sheets.read_grid("p.xlsx", data, "Mottakere", LIMITS)
+    with pytest.raises(SheetError) as error:
+        read_grid("p.xlsx", data, "Mottakere", LIMITS)
     assert "could not be" in str(error.value)
 
 
@@ -359,6 +355,6 @@ def test_a_damaged_packed_worksheet_is_not_cut_and_is_refused_as_before(where):
     data[begin + int(info.compress_size * where)] ^= 0x10  # one bit of the deflated stream
     data = bytes(data)
     assert xlsx_pieces.pieces_for(data, "Mottakere") is None
-    with pytest.raises(sheets.SheetError) as error:
-        sheets.read_grid("p.xlsx", data, "Mottakere", LIMITS)
+    with pytest.raises(SheetError) as error:
+        read_grid("p.xlsx", data, "Mottakere", LIMITS)
     assert "could not be" in str(error.value)

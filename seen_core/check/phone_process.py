@@ -11,7 +11,7 @@ The process is given the phone numbers and the region, nothing else: not the env
 (a token may be in it), not the rest of the sheet. When it cannot start, ends without an
 answer, answers what cannot be right or takes longer than `ANSWER_SECONDS`, the numbers are
 checked in this process instead: the answer is the same, only later. For the commands; the
-app checks ahead in its reader process (see `sheets.read_sheet_checking_ahead`).
+app checks ahead in its reader process (see `isolated.read_sheet_checking_ahead`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Cells as people see them: a cell's value as text, and column letters ('A' is the first
-column, 'Z' the 26th, 'AA' the 27th).
+"""Cells as people see them: a cell's value as text, a grid's cells as columns of text, and
+column letters ('A' is the first column, 'Z' the 26th, 'AA' the 27th).
 
 The one place these are worked out, for the upload limits, the sheets read and the report.
 """
@@ -10,6 +10,9 @@ import datetime as dt
 import functools
 import math
 from decimal import Decimal
+from typing import TypeVar
+
+Cell = TypeVar("Cell")  # a cell as calamine gives it, or as text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -63,3 +66,31 @@ def cell_text(value: object) -> str:
         total = int(value.total_seconds())
         return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
     return str(value)
+
+
+def columns_of(grid: list[list[Cell]]) -> list[list[Cell]]:
+    """The grid's columns, each as long as the grid (rows shorter than the widest padded)."""
+    width = max(map(len, grid), default=0)
+    if len(set(map(len, grid))) > 1:  # CSV rows can differ; a workbook's never do
+        grid = [row if len(row) == width else row + [""] * (width - len(row)) for row in grid]
+    return [list(column) for column in zip(*grid, strict=True)]
+
+
+def text_columns(grid: list[list[object]]) -> list[list[str]]:
+    """Every cell of a grid as `cell_text` gives it, a column at a time (`columns_of` the grid):
+    a column of text only (names, e-mails) is taken as it is; in the others, numbers and dates
+    become text."""
+    return [_column_text(column) for column in columns_of(grid)]
+
+
+def _column_text(column: list[object]) -> list[str]:
+    kinds = set(map(type, column))
+    if kinds == {str}:
+        return column
+    if kinds <= {str, float}:  # phone numbers and ids stored as numbers: whole numbers, mostly
+        return [
+            c if type(c) is str else str(int(c)) if c.is_integer() else cell_text(c) for c in column
+        ]
+    if kinds <= {str, dt.date}:  # a column of dates
+        return [c if type(c) is str else c.isoformat() for c in column]
+    return [c if type(c) is str else cell_text(c) for c in column]

@@ -5,7 +5,7 @@ thousand-fold, a sheet that declares cells up to XFD1048576, a single string of 
 These checks look at a workbook's zip directory and stream the few parts that matter, before
 any reader builds the sheet in memory. What they cannot see (a workbook crafted to lie about
 itself) is stopped by the memory limit of the separate process that parses uploads
-(`sheets.read_sheet_isolated`).
+(`isolated.read_sheet_isolated`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""The process that parses one upload for `sheets.read_sheet_isolated`, under resource limits.
+"""The process that parses one upload for `isolated.read_sheet_isolated`, under resource limits.
 
 It reads a pickled request on stdin: (file name, bytes, sheet, Limits, header row, ahead).
 It limits its own memory (address space), CPU time and core file, parses with
 `sheets.read_grid`, and writes the answer on stdout as a frame (8-byte length, then a pickle):
-("grid", (sheet names, sheet, `sheets.pack_columns` of the cells)), ("error", SheetError) or
+("grid", (sheet names, sheet, `pack_columns` of the cells)), ("error", SheetError) or
 ("memory", None).
 An abort or the kernel's OOM killer ends it without an answer; the caller reads the exit status.
 
@@ -32,6 +32,34 @@ from seen_core.errors import SheetError
 from seen_core.read.limits import MB, Limits
 
 AHEAD_NICENESS = 10  # added to the reader's niceness for the check ahead
+
+# Characters that join a column's cells into one string for the way to the caller: the first
+# that no cell of the column holds (NUL nearly always).
+_JOINERS = ("\x00", "\x1f", "\x1e", "\ufdd0")
+
+
+def pack_columns(columns: list[list[str]]) -> tuple[int, list[tuple[str, str] | list[str]]]:
+    """The columns for a pickle: each joined into one string where a character no cell holds
+    can be found (1 string to pickle and split again, instead of 100,000 to unpickle)."""
+    height = len(columns[0]) if columns else 0
+    packed: list[tuple[str, str] | list[str]] = []
+    for column in columns:
+        for joiner in _JOINERS:
+            text = joiner.join(column)
+            if text.count(joiner) == height - 1:
+                packed.append((joiner, text))
+                break
+        else:
+            packed.append(column)
+    return height, packed
+
+
+def unpack_columns(packed: tuple[int, list[tuple[str, str] | list[str]]]) -> list[list[str]]:
+    """The columns `pack_columns` packed, as they were (split in C)."""
+    height, columns = packed
+    if not height:
+        return [[] for _ in columns]
+    return [c[1].split(c[0]) if isinstance(c, tuple) else c for c in columns]
 
 
 def limit_this_process(limits: Limits) -> None:
@@ -74,7 +102,7 @@ def check_ahead(
     from seen_core.read import sheets
 
     sheet_names, sheet_name, columns = grid
-    sheet = sheets._sheet_from_grid(file_name, "", sheet_names, sheet_name, columns, header_row)
+    sheet = sheets.sheet_from_columns(file_name, "", sheet_names, sheet_name, columns, header_row)
     suggested = mapping.suggest(sheet.columns)
     made = checks.CheckOptions(**options)
     return "checked", (suggested.to_dict(), made, checks.check_sheet(sheet.text, suggested, made))
@@ -98,7 +126,7 @@ def main() -> None:
     columns = None
     try:
         sheet_names, sheet_name, columns = sheets.read_grid(file_name, data, sheet, limits, True)
-        outcome = ("grid", (sheet_names, sheet_name, sheets.pack_columns(columns)))
+        outcome = ("grid", (sheet_names, sheet_name, pack_columns(columns)))
     except SheetError as error:
         outcome = ("error", error)
     except MemoryError:

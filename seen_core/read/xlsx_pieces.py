@@ -4,9 +4,9 @@ calamine parses a worksheet on one core, without holding the interpreter's lock.
 pieces, each a workbook of its own with the original's workbook part, shared strings and
 styles and the worksheet's rows of that piece, the sheet parses on every core, a thread a
 core taking the pieces in turn; the pieces' cells go back together by where each piece starts
-(`sheets` does that). The pieces are zipped here by hand: the kept parts copied as they are
-packed, the worksheet's piece stored; only the worksheet is inflated (and its checksum
-checked, as calamine would).
+(`workbook.read_in_pieces` does that). The pieces are zipped here by hand: the kept parts
+copied as they are packed, the worksheet's piece stored; only the worksheet is inflated (and
+its checksum checked, as calamine would).
 
 Only a worksheet written the plain way is cut: unprefixed tags, and a row number (`r`) on the
 first row of every piece. Anything else gives None, and the sheet is parsed whole as before;
@@ -63,7 +63,7 @@ def pieces_for(
     not the only one, or the file cannot be cut.
 
     By default two pieces a core (at most four), so that the first pieces' cells become text
-    while the last still parse (see `sheets._in_pieces`); one a core where the shared strings
+    while the last still parse (see `workbook.read_in_pieces`); one a core where the shared strings
     are big, since every piece reads them all."""
     if (bulk.cores() if count is None else count) < 2:
         return None

@@ -280,7 +280,7 @@ def source_grid(report: ReportInput, kind: str) -> Grid | None:
     if kind == "none":
         return None
     if kind == "csv":
-        from seen_core.read.sheets import decode_text, sniff_delimiter
+        from seen_core.read.csv_file import decode_text, sniff_delimiter
 
         text = decode_text(report.source)
         cells: list[list[object]] = list(
