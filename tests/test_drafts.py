@@ -3,6 +3,7 @@ upgraded from 0.1 and refused when damaged."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -112,6 +113,35 @@ def test_saved_mappings_belong_to_their_user(path):
         saved.save(ALICE, "spring", {"first_name": "Fornavn"})
         assert saved.load(ALICE, "spring") == {"first_name": "Fornavn"}
         assert saved.load(BOB, "spring") is None
+
+
+EMPTY = {
+    "first_name": None, "last_name": None, "email": None, "phone": None, "customer_id": None,
+    "extra_args": {"kjonn": "Kjønn"},
+}  # fmt: skip
+
+
+def test_a_mapping_that_maps_no_field_is_never_remembered(path):
+    """Every box empty, as a page caught half-way once stored it: the next sheet for the
+    target would start from nothing, and an empty mapping fits every sheet."""
+    with Journal(path) as journal:
+        saved = SavedMappings(journal)
+        saved.save(ALICE, "spring", {"first_name": "Fornavn"})
+        assert saved.save(ALICE, "spring", EMPTY) is False
+        assert saved.save(ALICE, "spring", {"first_name": 7}) is False  # not a mapping
+        assert saved.load(ALICE, "spring") == {"first_name": "Fornavn"}  # the one before stays
+        assert saved.save(ALICE, "autumn", EMPTY) is False
+        assert saved.load(ALICE, "autumn") is None
+
+
+def test_an_empty_mapping_remembered_before_is_not_given_back(path):
+    with Journal(path) as journal:
+        with journal.writing() as db:  # as an earlier version stored it
+            db.execute(
+                "INSERT INTO saved_mappings (user_id, target, mapping) VALUES (?, ?, ?)",
+                (ALICE.id, "spring", json.dumps(EMPTY)),
+            )
+        assert SavedMappings(journal).load(ALICE, "spring") is None
 
 
 def test_a_journal_of_version_0_1_is_upgraded_and_keeps_its_history(path):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from seen_core.check.fixes import CellEdit, Change
+from seen_core.check.mapping import Mapping as FieldMapping
 from seen_core.errors import InputError, NotFound
 from seen_core.store.journal import Journal
 
@@ -325,17 +326,26 @@ class DraftStore:
 
 
 class SavedMappings:
-    """The mapping each user last used for each target, so the next sheet starts from it."""
+    """The mapping each user last used for each target, so the next sheet starts from it.
+
+    A mapping that maps no column to a SEEN field is never kept, and one kept before this rule
+    is not given back: there is nothing in it to start from, and it would hide the sheet's own
+    suggestion (an empty mapping fits every sheet)."""
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 
-    def save(self, user: User, target: str, mapping: dict) -> None:
+    def save(self, user: User, target: str, mapping: dict) -> bool:
+        """Keep `mapping` (a mapping file's form) for the user and target; False, keeping
+        nothing, when it maps no column to a SEEN field or is not a mapping at all."""
+        if not target or not maps_a_field(mapping):
+            return False
         with self.journal.writing() as db:
             db.execute(
                 "INSERT OR REPLACE INTO saved_mappings (user_id, target, mapping) VALUES (?, ?, ?)",
                 (user.id, target, json.dumps(mapping, ensure_ascii=False)),
             )
+        return True
 
     def load(self, user: User, target: str) -> dict | None:
         with self.journal.reading() as db:
@@ -343,4 +353,18 @@ class SavedMappings:
                 "SELECT mapping FROM saved_mappings WHERE user_id = ? AND target = ?",
                 (user.id, target),
             ).fetchone()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        try:
+            mapping = json.loads(row[0])
+        except json.JSONDecodeError:
+            return None
+        return mapping if maps_a_field(mapping) else None
+
+
+def maps_a_field(mapping: object) -> bool:
+    """Whether a mapping file's form maps a column to at least one SEEN field."""
+    try:
+        return bool(FieldMapping.from_dict(mapping).fields)
+    except InputError:
+        return False
