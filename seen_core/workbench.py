@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 import pandas as pd
@@ -18,8 +18,8 @@ import pandas as pd
 from seen_core import flow
 from seen_core.check.checks import CheckOptions
 from seen_core.check.fixes import CellEdit, Change, apply_change, undo_change
+from seen_core.check.mapping import FIELD_NAMES, mapping_problems, suggest
 from seen_core.check.mapping import Mapping as FieldMapping
-from seen_core.check.mapping import suggest
 from seen_core.errors import InputError
 from seen_core.read.sheets import Sheet
 from seen_core.statuses import Status
@@ -150,8 +150,8 @@ class Work:
 
     @property
     def mapping(self) -> FieldMapping:
-        """The chosen mapping; else the one this user last used for the target, when it fits
-        this sheet; else the suggestion."""
+        """The chosen mapping; else the one this user last used for the target, with the
+        sheet's suggestion for each field it leaves empty; else the suggestion."""
         key = (
             json.dumps(self.settings.mapping, sort_keys=True),
             self.settings.target,
@@ -166,22 +166,42 @@ class Work:
         return self._mapping[1]
 
     def saved_mapping(self) -> FieldMapping | None:
+        """The mapping this user last used for the target, fitted to this sheet: what it maps
+        to columns this sheet has, and for each field it leaves empty (or maps to a column this
+        sheet does not have) the sheet's suggested column; None when there is none."""
         if not self.settings.target:
             return None
         found = SavedMappings(self.journal).load(self.user, self.settings.target)
         if found is None:
             return None
         try:
-            mapping = FieldMapping.from_dict(found)
+            saved = FieldMapping.from_dict(found)
         except InputError:
             return None
-        columns = set(self.table.columns)
-        return mapping if all(c in columns for c in mapping.mapped_columns()) else None
+        return fitted(saved, suggest(self.sheet().columns), self.table.columns)
 
     def choose_mapping(self, mapping: FieldMapping) -> None:
+        """The user's mapping for this draft. A mapping that names a column this sheet does
+        not have is refused (InputError), and nothing changes."""
+        missing = [c for c in mapping.mapped_columns() if c not in set(self.table.columns)]
+        if missing:
+            raise InputError(
+                f"The mapping names columns this sheet does not have: {', '.join(missing)}."
+            )
         self.update(mapping=mapping.to_dict())
-        if self.settings.target:
-            SavedMappings(self.journal).save(self.user, self.settings.target, mapping.to_dict())
+
+    def keep_mapping(self) -> bool:
+        """As the user moves on from mapping: the mapping in use becomes the draft's own (so
+        the draft keeps what was shown, whatever is remembered for the target later), and is
+        remembered as the one this user last used for the target when it can be used (the
+        first name mapped, every column in this sheet, no key refused). Only a mapping moved
+        on with is remembered, never one caught half-way through its choices. Returns whether
+        it was remembered."""
+        mapping = self.mapping
+        self.update(mapping=mapping.to_dict())
+        if not self.settings.target or mapping_problems(mapping, self.table.columns):
+            return False
+        return SavedMappings(self.journal).save(self.user, self.settings.target, mapping.to_dict())
 
     @property
     def options(self) -> CheckOptions:
@@ -431,3 +451,23 @@ class Work:
         """`kunder-seen.xlsx` for `kunder.csv`."""
         stem = self.draft.file_name.rsplit(".", 1)[0] or "receivers"
         return f"{stem}-seen{suffix}"
+
+
+def fitted(saved: FieldMapping, suggestion: FieldMapping, columns: Iterable[str]) -> FieldMapping:
+    """A mapping remembered from another sheet, for this one: its fields and personal fields
+    that name columns of this sheet; each field it leaves empty (or maps to a column this sheet
+    lacks) takes the sheet's suggested column, if that column is not a field already (a field
+    wins over a personal field sending the same column)."""
+    present = set(columns)
+    fields = {name: column for name, column in saved.fields.items() if column in present}
+    taken = set(fields.values())
+    for name, column in suggestion.fields.items():
+        if name not in fields and column in present and column not in taken:
+            fields[name] = column
+            taken.add(column)
+    extras = {
+        key: column
+        for key, column in saved.extra_args.items()
+        if column in present and column not in taken
+    }
+    return FieldMapping({name: fields[name] for name in FIELD_NAMES if name in fields}, extras)

@@ -12,10 +12,11 @@ import pytest
 from builders import messy_workbook
 
 from seen_core import flow
-from seen_core.errors import NotFound
+from seen_core.check.mapping import Mapping as FieldMapping
+from seen_core.errors import InputError, NotFound
 from seen_core.sandbox import DEFAULT_TOKEN, Sandbox
 from seen_core.statuses import Status
-from seen_core.store.drafts import Step, User
+from seen_core.store.drafts import SavedMappings, Step, User
 from seen_core.store.journal import Journal
 from seen_core.workbench import Work
 
@@ -80,6 +81,71 @@ def test_the_step_and_choices_come_back(journal):
     again = Work.open(journal, ALICE, work.draft.id)
     assert again.settings.step is Step.CHECK
     assert again.options.region == "SE" and again.options.delivery is False
+
+
+def test_a_mapping_caught_half_way_is_never_remembered(journal):
+    """Under load a page once stored a mapping with every box empty, and from then on each
+    sheet for the campaign started from it: "0 ready, no column is mapped to first_name"."""
+    work = start(journal)
+    work.choose_mapping(FieldMapping({}, {"kjonn": "Kjønn"}))  # every box empty
+    assert work.checked().counts["ready"] == 0  # this draft has it, as chosen
+    following = start(journal)  # the next sheet for the campaign
+    assert following.mapping.fields["first_name"] == "Fornavn"
+    assert following.checked().counts["ready"] == 1
+    assert work.keep_mapping() is False  # moved on with, it is still not remembered
+    assert start(journal).mapping == following.mapping
+
+
+def test_only_the_mapping_moved_on_with_is_remembered(journal):
+    work = start(journal)
+    suggested = work.mapping
+    renamed = FieldMapping(dict(suggested.fields), {"gender": "Kjønn"})  # two columns left out
+    work.choose_mapping(renamed)
+    assert start(journal).mapping == suggested  # chosen, not yet moved on with
+    assert work.keep_mapping() is True
+    assert start(journal).mapping == renamed
+
+
+def test_a_draft_keeps_the_mapping_it_moved_on_with(journal):
+    """A draft moved on with the suggestion keeps it, whatever is remembered for the campaign
+    after (another tab, another sheet): reopened, it is checked as it was shown."""
+    first = start(journal)
+    suggested = first.mapping
+    first.keep_mapping()
+    first.go(Step.CHECK)
+    second = start(journal)
+    second.choose_mapping(FieldMapping(dict(suggested.fields), {"gender": "Kjønn"}))
+    second.keep_mapping()
+    assert Work.open(journal, ALICE, first.draft.id).mapping == suggested
+
+
+def test_a_mapping_naming_a_column_the_sheet_lacks_is_refused(journal):
+    work = start(journal)
+    with pytest.raises(InputError, match="Mobile"):
+        work.choose_mapping(FieldMapping({"first_name": "Fornavn", "phone": "Mobile"}, {}))
+    assert Work.open(journal, ALICE, work.draft.id).settings.mapping is None
+    assert SavedMappings(journal).load(ALICE, CAMPAIGN) is None
+
+
+def test_the_suggestion_fills_what_the_remembered_mapping_leaves_empty(journal):
+    """A mapping remembered from another export for the campaign: what fits this sheet stays as
+    chosen; a field it left empty, or gave a column this sheet does not have, takes the
+    sheet's suggested column (which then is not also sent as a personal field)."""
+    SavedMappings(journal).save(
+        ALICE,
+        CAMPAIGN,
+        {
+            "first_name": "Fornavn", "last_name": None, "email": "E-post", "phone": "Mobile",
+            "customer_id": None, "extra_args": {"gender": "Kjønn", "old": "Gone", "mob": "Mobil"},
+        },
+    )  # fmt: skip
+    work = start(journal)
+    assert work.mapping.fields == {
+        "first_name": "Fornavn", "last_name": "Etternavn", "email": "E-post", "phone": "Mobil",
+        "customer_id": "Kundenr",
+    }  # fmt: skip
+    assert work.mapping.extra_args == {"gender": "Kjønn"}
+    assert work.saved_mapping() == work.mapping
 
 
 def test_another_user_cannot_open_the_draft(journal):
