@@ -143,10 +143,18 @@ def samples(column: str) -> str:
     return ", ".join(v if len(v) <= 24 else v[:23] + "…" for v in values)
 
 
-def store_fields() -> None:
-    fields = {f.name: ss.get(f"map_{f.name}") for f in FIELDS}
+def store_field(name: str) -> None:
+    """One box changed: only its field changes, the others stay as the draft has them. A
+    value that is not a column of this sheet (a label left in the browser by a page drawn
+    for other columns) changes nothing."""
+    chosen = ss.get(f"map_{name}")
+    present = list(work.table.columns)
+    if chosen is not None and chosen not in present:
+        return
     current = work.mapping
-    work.choose_mapping(build_mapping(fields, extra_choices(columns, fields, current)))
+    fields = {f.name: current.fields.get(f.name) for f in FIELDS}
+    fields[name] = chosen
+    work.choose_mapping(build_mapping(fields, extra_choices(present, fields, current)))
 
 
 st.subheader("Which column feeds which field")
@@ -154,9 +162,13 @@ if work.settings.mapping is None and work.saved_mapping() is not None:
     st.info("Starting from the mapping you last used for this target.")
 boxes = [*st.columns(3), *st.columns(3)]
 for box, field in zip(boxes, FIELDS, strict=False):
-    seed(f"map_{field.name}", mapping.fields.get(field.name))
-    if ss[f"map_{field.name}"] not in columns:
-        ss[f"map_{field.name}"] = None
+    # Every run, each box is given the draft's choice and the browser is told it: a box never
+    # shows anything but what would be sent (the mapping last used for a campaign comes in when
+    # the campaign is named, after the boxes were first drawn), and a box drawn in a run cut
+    # short by the next click, which the browser would show empty and send back empty as if
+    # chosen, is shown again with its value.
+    chosen = mapping.fields.get(field.name)
+    ss[f"map_{field.name}"] = chosen if chosen in columns else None
 
     def shown(column: str | None, name: str = field.name) -> str:
         if column is None:
@@ -174,7 +186,8 @@ for box, field in zip(boxes, FIELDS, strict=False):
         key=f"map_{field.name}",
         format_func=shown,
         help=field.help,
-        on_change=store_fields,
+        on_change=store_field,
+        args=(field.name,),
     )
 
 # --- the other columns ----------------------------------------------------------------------
@@ -283,6 +296,7 @@ ready = bool(work.settings.target) and not problem and not errors and not proble
 
 
 def go_on() -> None:
+    work.keep_mapping()  # the draft's own from now on, and remembered for the target
     work.go(Step.CHECK)
     ss["goto"] = Step.CHECK
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 import uuid
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import messy_workbook
+from builders import csv_bytes, messy_workbook
 from streamlit.testing.v1 import AppTest
 
 from seen_core import flow, workbench
@@ -249,6 +250,72 @@ def test_the_steps_back_and_forth_keep_every_choice(app):
     assert at.selectbox(key="map_last_name").value is None
     at.switch_page("pages/check.py").run()
     assert at.selectbox(key="region").value == "SE"
+
+
+TWO_PHONES = csv_bytes(
+    [
+        ["Kundenr", "Fornavn", "Etternavn", "E-post", "Mobil", "Telefon"],
+        ["1001", "Kari", "Nordmann", "kari@example.no", "45860321", "22334455"],
+        ["1002", "Per", "Hansen", "per@example.no", "45860322", "22334466"],
+    ]
+)
+
+
+def test_naming_a_campaign_shows_the_mapping_last_used_for_it_in_the_boxes(app):
+    """The boxes are first drawn before the campaign is named, with the sheet's suggestion.
+    Once it is named, the mapping last used for it is what would be sent, and the boxes must
+    show it (they went on showing the suggestion, with Next disabled by a mapping not shown)."""
+    campaign = f"autumn-{uuid.uuid4().hex[:8]}"
+    at = upload(app, "kunder.csv", TWO_PHONES)
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value(campaign).run()
+    at.selectbox(key="map_phone").set_value("Telefon").run()
+    at.button(key="to_check").click().run()  # moved on with: remembered for the campaign
+    assert at.title[0].value == "Check and fix"
+
+    again = upload(new_app(), "kunder.csv", TWO_PHONES)
+    again.button(key="to_map").click().run()
+    assert again.selectbox(key="map_phone").value == "Mobil"  # no campaign yet: suggested
+    again.text_input(key="target_name").set_value(campaign).run()
+    assert "Starting from the mapping you last used" in plain(again)
+    assert work(again).mapping.fields["phone"] == "Telefon"
+    assert again.selectbox(key="map_phone").value == "Telefon"
+    assert not again.button(key="to_check").disabled
+
+
+def test_every_run_gives_the_browser_each_boxs_value(app):
+    """With several people at once, a run cut short by the next click could leave a box
+    registered but not shown; the browser then drew it empty and sent it back empty with the
+    next click, as if chosen, and the empty mapping was stored ("0 ready · No column is mapped
+    to first_name"). So every run gives each box its value, changed or not."""
+    at = upload(app)
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value("autumn").run()  # a run that changes no box
+    for field in ("first_name", "last_name", "email", "phone", "customer_id"):
+        box = at.selectbox(key=f"map_{field}")
+        assert box.proto.set_value, field
+        assert box.proto.raw_value == box.format_func(box.value)
+    assert at.selectbox(key="map_first_name").value == "Fornavn"
+
+
+def test_an_empty_mapping_remembered_for_a_campaign_is_not_started_from(app):
+    """What an earlier version remembered after such a run: every box empty. It hid the
+    sheet's own suggestion for every sheet sent to the campaign after."""
+    empty = {"first_name": None, "last_name": None, "email": None, "phone": None,
+             "customer_id": None, "extra_args": {}}  # fmt: skip
+    with Journal(default_path()) as journal, journal.writing() as db:
+        db.execute(
+            "INSERT INTO saved_mappings (user_id, target, mapping) VALUES ('', 'autumn', ?)",
+            (json.dumps(empty),),
+        )
+    at = upload(app)
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value("autumn").run()
+    assert "Starting from the mapping you last used" not in plain(at)
+    assert at.selectbox(key="map_first_name").value == "Fornavn"
+    assert not at.button(key="to_check").disabled
+    at.button(key="to_check").click().run()
+    assert sidebar_metrics(at)["Ready to send"] == "1"
 
 
 def test_a_campaign_name_typed_as_words_is_offered_as_a_slug(app):
