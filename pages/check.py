@@ -21,11 +21,14 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
 
 ss = st.session_state
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
+if ss.get("goto") == Step.CHECK:  # arrived: the Next of Map columns (or of Results) is done
+    del ss["goto"]
 # Next was clicked: on at once, this page not drawn again; but not before a cell fixed in the
-# grid in the same moment is kept (below, where the page is drawn).
+# grid in the same moment is kept (below, where the page is drawn). "goto" stays until the Send
+# page runs: a click or an edit that reaches the server before the browser has seen the switch
+# runs this page again, and it then switches again instead of staying put.
 editing = "fix_editor_key" in ss and (ss.get(ss["fix_editor_key"]) or {}).get("edited_rows")
 if ss.get("goto") == Step.SEND and not editing:
-    del ss["goto"]
     st.switch_page("pages/send.py", query_params={"draft": work.draft.id})
 
 PAGE_ROWS = 200  # rows in the grid at once (styling costs per cell); bulk fixes do the rest
@@ -326,5 +329,5 @@ st.button(
     disabled=not ready,
     on_click=go_on,
 )
-if ss.pop("goto", None) == Step.SEND:
+if ss.get("goto") == Step.SEND:
     st.switch_page("pages/send.py", query_params={"draft": work.draft.id})

@@ -32,11 +32,14 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
 
 ss = st.session_state
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
+if ss.get("goto") == Step.MAP:  # arrived: Upload's Next is done
+    del ss["goto"]
 # Next was clicked: on at once, this page not drawn again; but not before an edit made in the
-# extras grid in the same moment is kept (below, where the page is drawn).
+# extras grid in the same moment is kept (below, where the page is drawn). "goto" stays until
+# Check and fix runs: a click or a change that reaches the server before the browser has seen
+# the switch runs this page again, and it then switches again instead of staying put.
 editing = "extras_key" in ss and (ss.get(ss["extras_key"]) or {}).get("edited_rows")
 if ss.get("goto") == Step.CHECK and not editing:
-    del ss["goto"]
     st.switch_page("pages/check.py", query_params={"draft": work.draft.id})
 
 KINDS = {
@@ -309,5 +312,5 @@ st.button(
     on_click=go_on,
     help=None if ready else "Choose where the people go and fix the mapping first.",
 )
-if ss.pop("goto", None) == Step.CHECK:
+if ss.get("goto") == Step.CHECK:
     st.switch_page("pages/check.py", query_params={"draft": work.draft.id})

@@ -21,7 +21,8 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
 ss = st.session_state
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
 journal = ss["journal"]
-if ss.pop("goto", None) == Step.CHECK:  # Fix was clicked: on at once, this page not drawn again
+# Fix was clicked: on at once, this page not drawn again (Check and fix takes "goto" off)
+if ss.get("goto") == Step.CHECK:
     st.switch_page("pages/check.py", query_params={"draft": work.draft.id})
 
 st.title("Results")

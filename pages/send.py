@@ -27,6 +27,8 @@ if "journal" not in st.session_state:  # a new server's first run skips app.py: 
     st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "send"})
 
 ss = st.session_state
+if ss.get("goto") == Step.SEND:  # arrived: Check and fix switches here until then
+    del ss["goto"]
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
 journal = ss["journal"]
 registry: SendRegistry = ss["registry"]

@@ -26,8 +26,8 @@ if journal is None:
     st.stop()
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo-receivers.xlsx"
 FILE_TYPES = ["csv", "xlsx", "xlsm", "xls", "ods"]
-# Next was clicked: on at once, this page not drawn again.
-if ss.pop("goto", None) == Step.MAP and ss.get("work") is not None:
+# Next was clicked: on at once, this page not drawn again (Map columns takes "goto" off).
+if ss.get("goto") == Step.MAP and ss.get("work") is not None:
     st.switch_page("pages/map.py", query_params={"draft": ss["work"].draft.id})
 noting = noting_journal_trouble(ss)
 

@@ -318,6 +318,32 @@ def test_an_empty_mapping_remembered_for_a_campaign_is_not_started_from(app):
     assert sidebar_metrics(at)["Ready to send"] == "1"
 
 
+def test_a_next_whose_switch_is_cut_short_still_goes_on(app, monkeypatch):
+    """Next moves the draft on in its callback and the page switches at its top. When that run
+    is stopped before the switch (a request the browser sent meanwhile), the next run of the
+    page switches again: the click is not lost, the page does not sit on Check."""
+    import streamlit
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    at = to_check(app)
+    real = streamlit.switch_page
+    cut: list[str] = []
+
+    def switch_page(page, **kwargs):
+        if page == "pages/send.py" and not cut:
+            cut.append(page)
+            raise StopException()  # the run stops here, as one stopped for a rerun does
+        real(page, **kwargs)
+
+    monkeypatch.setattr(streamlit, "switch_page", switch_page)
+    at.button(key="to_send").click().run()
+    assert cut and not any(t.value.startswith("Send") for t in at.title)  # cut short
+    at.run()  # the browser's next request, still from Check and fix
+    assert at.title[0].value.startswith("Send")
+    at.switch_page("pages/check.py").run()  # back on Check by choice: it stays there
+    assert at.title[0].value == "Check and fix"
+
+
 def test_a_campaign_name_typed_as_words_is_offered_as_a_slug(app):
     at = upload(app)
     at.button(key="to_map").click().run()
