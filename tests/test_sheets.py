@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import random
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from builders import (
     HEADER,
     MESSY_ROW_COUNT,
@@ -37,6 +42,51 @@ def test_picks_the_receiver_sheet_over_the_notes_sheet(messy):
     assert messy.sheet_names == ["Notater", "Mottakere"]
     assert messy.sheet_name == "Mottakere"
     assert read_sheet("kunder.xlsx", messy_workbook()).sheet_names == ["Notater", "Mottakere"]
+
+
+def members_by_month(first: str = "blank", fields: bool = False) -> bytes:
+    """A club's workbook: a first sheet that looks empty, then its members month by month
+    (24, 120, 480 and 60 of them) under a header that names no SEEN field; with `fields`, a
+    short sheet of receivers after them.
+
+    The first sheet's cells are formulas that give an empty text, as Excel saves them
+    (`t="str"`, an empty value), down to row 1000; with `first="empty"` it has no cells."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    front = book.add_worksheet("Ark1")
+    if first == "blank":
+        for r in range(1000):
+            front.write_formula(r, 0, '=IF(Mai!A2="x","x","")', None, "")
+    for name, count in [("Mars", 24), ("April", 120), ("Mai", 480), ("Juni", 60)]:
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, ["Navn", "Adresse", "Postnr", "Poststed"])
+        for r in range(1, count + 1):
+            sheet.write_row(r, 0, [f"Medlem {r}", f"Gate {r}", f"{r:04d}", "Oslo"])
+    if fields:
+        sheet = book.add_worksheet("Utsending")
+        sheet.write_row(0, 0, ["Fornavn", "E-post"])
+        for r in range(1, 25):
+            sheet.write_row(r, 0, [f"Navn {r}", f"navn{r}@example.no"])
+    book.close()
+    source = zipfile.ZipFile(buffer)
+    saved = io.BytesIO()
+    with zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":  # XlsxWriter leaves out the type
+                data = re.sub(rb'(<c r="A\d+")><f>', rb'\1 t="str"><f>', data)
+            copy.writestr(info.filename, data)
+    return saved.getvalue()
+
+
+def test_the_sheet_picked_is_the_one_with_the_most_people_not_the_first():
+    for first, read in itertools.product(["blank", "empty"], [read_sheet, read_sheet_isolated]):
+        sheet = read("medlemmer.xlsx", members_by_month(first))
+        assert sheet.sheet_names == ["Ark1", "Mars", "April", "Mai", "Juni"]
+        assert (sheet.sheet_name, sheet.rows) == ("Mai", 480), first
+    # ... unless a sheet's header names SEEN fields: that is the sheet for SEEN
+    sheet = read_sheet("medlemmer.xlsx", members_by_month(fields=True))
+    assert (sheet.sheet_name, sheet.rows) == ("Utsending", 24)
 
 
 def test_header_is_found_below_the_title_rows(messy):

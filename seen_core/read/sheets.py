@@ -262,7 +262,10 @@ def _read_whole(
 def _pick_sheet(
     book: python_calamine.CalamineWorkbook, file_name: str, limits: Limits
 ) -> tuple[str, list[list[object]] | None]:
-    """The sheet with the most SEEN fields in its header (then the most rows), and its cells.
+    """The sheet with the people, and its cells: of the sheets with anyone below their header,
+    the one whose header names the most SEEN fields, then the one with the most people. A
+    sheet that only looks empty (its cells blank, as formulas giving "" leave them) never
+    wins over one with people; among equals, the first.
 
     calamine parses a whole sheet to give any of it, so the winner's cells are kept, not read twice.
     """
@@ -271,17 +274,21 @@ def _pick_sheet(
     names = workbook.visible_sheets(book)
     if len(names) == 1:
         return names[0], None
-    best, best_grid, best_score = names[0], None, (-1, -1)
+    best, best_grid, best_score = names[0], None, None
     for name in names:
         grid = workbook.sheet_grid(book, file_name, name, limits)
-        if not grid:
-            continue
         top = _top_rows(text_columns(grid[:HEADER_SEARCH_ROWS]), HEADER_SEARCH_ROWS)
-        header = top[detect_header_row(top)]
-        score = (sum(1 for c in header if known_header(c)), len(grid))
-        if score > best_score:
+        header = detect_header_row(top) if top else 0
+        named = sum(1 for c in top[header] if known_header(c)) if top else 0
+        people = sum(1 for row in grid[header + 1 :] if any(map(_holds_something, row)))
+        score = (people > 0, named, people)
+        if best_score is None or score > best_score:
             best, best_grid, best_score = name, grid, score
     return best, best_grid
+
+
+def _holds_something(cell: object) -> bool:
+    return bool(cell.strip()) if type(cell) is str else cell is not None
 
 
 def sheet_from_columns(
