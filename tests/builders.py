@@ -300,13 +300,16 @@ def long_string_bomb(size: int = 1024**3) -> bytes:
     return _zip([*parts, ("xl/sharedStrings.xml", strings, crc, unpacked, True)])
 
 
-def repeated_rows_bomb(rows: int = 1_048_576, columns: int = 20) -> bytes:
-    """A small XLSX of the same row over and over, down to Excel's last row."""
+def repeated_rows_bomb(
+    rows: int = 1_048_576, columns: int = 20, dimension: str | None = None
+) -> bytes:
+    """A small XLSX of the same row over and over, down to Excel's last row, declaring the
+    size it has (or `dimension`, a lie)."""
     row = b"<row>" + b'<c t="s"><v>0</v></c>' * columns + b"</row>"
     per_chunk = 2048
-    last = column_letter_of(columns)
+    dimension = dimension or f"A1:{column_letter_of(columns)}{rows}"
     sheet, crc, unpacked = _deflated_repeat(
-        _SHEET_HEAD + f'<dimension ref="A1:{last}{rows}"/><sheetData>'.encode(),
+        _SHEET_HEAD + f'<dimension ref="{dimension}"/><sheetData>'.encode(),
         row * per_chunk,
         rows // per_chunk,
         b"</sheetData></worksheet>",

@@ -3,13 +3,17 @@ process that reads them for others down."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
+import xlsxwriter
 from builders import (
     corner_bomb,
     long_cell_csv,
@@ -21,6 +25,7 @@ from builders import (
     windows_csv,
     workbook_of_cells,
 )
+from openpyxl.comments import Comment
 
 from seen_core.errors import ConfigurationError, InputError, SheetError
 from seen_core.read.isolated import read_sheet_checking_ahead, read_sheet_isolated
@@ -31,10 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # name, builder, what the sentence names
 BOMBS = {
-    "corner.xlsx": (corner_bomb, "declares a size of 1,048,576 rows × 16,384 columns"),
+    "corner.xlsx": (corner_bomb, "has 1,048,576 rows × 16,384 columns = 17,179,869,184 cells"),
     "no-dimension.xlsx": (lambda: corner_bomb(None), "limit of 10,000,000 cells"),
     "one-string.xlsx": (long_string_bomb, "unpacks to 1,024 MB, over the limit of 500 MB"),
-    "repeated-rows.xlsx": (repeated_rows_bomb, "over the limit of 100-fold"),
+    "repeated-rows.xlsx": (repeated_rows_bomb, "holds more than 10,000,000 cells, the limit"),
+    # ... declaring one cell, and packed 1,000-fold: its cells are counted all the same
+    "lying-rows.xlsx": (
+        lambda: repeated_rows_bomb(dimension="A1"),
+        "holds more than 10,000,000 cells, the limit",
+    ),
     "repeated.ods": (ods_repeat_bomb, "limit of 10,000,000 cells"),
     "long-cell.csv": (long_cell_csv, "Row 2 of 'long-cell.csv' holds a cell of more than 32,767"),
     "rows.csv": (too_many_rows_csv, "1,048,577 rows, over the limit of 1,048,576 rows"),
@@ -196,7 +206,7 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SEEN_MAX_ROWS", "5")
     monkeypatch.setenv("SEEN_MAX_UPLOAD_MB", "1_000")
     assert Limits.from_env() == Limits(rows=5, upload_mb=1000)
-    with pytest.raises(LimitError, match="declares a size of 12 rows, over the limit of 5 rows"):
+    with pytest.raises(LimitError, match="has 12 rows, over the limit of 5 rows"):
         read_sheet("kunder.xlsx", messy_workbook())
     monkeypatch.setenv("SEEN_MAX_CELLS", "lots")
     with pytest.raises(ConfigurationError, match=r"^SEEN_MAX_CELLS must be a whole number"):
@@ -206,8 +216,8 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.parametrize(
     ("limits", "refusal"),
     [
-        (Limits(columns=7), "declares a size of 8 columns, over the limit of 7 columns."),
-        (Limits(cells=50), "12 rows × 8 columns = 96 cells, over the limit of 50 cells."),
+        (Limits(columns=7), "has 8 columns, over the limit of 7 columns."),
+        (Limits(cells=90), "12 rows × 8 columns = 96 cells, over the limit of 90 cells."),
         (Limits(cell_chars=20), "Row 2 of the sheet 'Mottakere' in 'kunder.xlsx' holds a cell"),
         (Limits(upload_mb=0), "KB, over the limit of 0 MB for one upload."),
     ],
@@ -237,3 +247,116 @@ def test_the_cells_a_sheet_reaches_count_where_it_declares_no_size():
     cells = {"A1": "Fornavn", "C20": "x"}
     with pytest.raises(LimitError, match="has 20 rows × 3 columns = 60 cells, over the limit"):
         read_sheet("small.xlsx", workbook_of_cells(cells, None), limits=Limits(cells=50))
+
+
+# --- what a file holds, not what it declares -----------------------------------------------------
+
+
+def people_workbook(rows: int = 30) -> bytes:
+    """A small workbook of people as XlsxWriter writes it."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Mottakere")
+    sheet.write_row(0, 0, ["Fornavn", "E-post", "Mobil"])
+    for r in range(1, rows + 1):
+        sheet.write_row(r, 0, [f"Navn {r}", f"navn{r}@example.no", 45860000 + r])
+    book.close()
+    return buffer.getvalue()
+
+
+def comment_at_the_last_cell() -> bytes:
+    """People, and a comment on XFD1048576, as openpyxl saves it: the sheet then declares
+    A1:XFD1048576 and holds an empty cell there."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Mottakere"
+    sheet.append(["Fornavn", "E-post", "Mobil"])
+    for r in range(1, 31):
+        sheet.append([f"Navn {r}", f"navn{r}@example.no", 45860000 + r])
+    sheet["XFD1048576"].comment = Comment("Sjekk før utsending", "Kari")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def declaring_the_whole_grid() -> bytes:
+    """A real workbook of 30 people whose sheet declares `A1:XFD1048576` (as Excel does when a
+    comment or a format reaches the last cell)."""
+    source = zipfile.ZipFile(io.BytesIO(people_workbook()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert b'<dimension ref="A1:C31"/>' in data
+                data = data.replace(
+                    b'<dimension ref="A1:C31"/>', b'<dimension ref="A1:XFD1048576"/>'
+                )
+            copy.writestr(info.filename, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("build", [comment_at_the_last_cell, declaring_the_whole_grid])
+def test_a_sheet_declaring_the_whole_grid_is_read_by_the_cells_it_holds(build):
+    data = build()
+    for read in (read_sheet, read_sheet_isolated):
+        sheet = read("kunder.xlsx", data)
+        assert sheet.columns == ["Fornavn", "E-post", "Mobil"]
+        assert sheet.rows == 30 and sheet.table.loc[31, "Mobil"] == "45860030"
+
+
+def long_notes(rows: int = 5_000) -> bytes:
+    """5,000 people with a long note each, alike but for a number: the shared strings pack more
+    than 100-fold, as a CRM's repeated notes do."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Mottakere")
+    sheet.write_row(0, 0, ["Fornavn", "E-post", "Notat"])
+    note = "Ring kunden om vinterdekk og felger før sesongen. " * 60
+    for r in range(1, rows + 1):
+        sheet.write_row(r, 0, [f"Navn {r}", f"navn{r}@example.no", f"Notat {r}: {note}"])
+    book.close()
+    return buffer.getvalue()
+
+
+def test_a_sheet_of_long_repetitive_strings_that_packs_over_100_fold_is_read():
+    data = long_notes()
+    strings = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/sharedStrings.xml")
+    assert strings.file_size > 120 * strings.compress_size  # as ordinary as it looks
+    for read in (read_sheet, read_sheet_isolated):
+        sheet = read("notater.xlsx", data)
+        assert sheet.rows == 5_000
+        assert sheet.table.loc[5_001, "Notat"].startswith("Notat 5000: Ring kunden om")
+
+
+def with_sheet(rows_xml: str) -> bytes:
+    """The small workbook of people with its sheet's rows replaced by these, no size declared."""
+    source = zipfile.ZipFile(io.BytesIO(people_workbook()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                head, _, _ = data.partition(b"<dimension")
+                data = head + f"<sheetData>{rows_xml}</sheetData></worksheet>".encode()
+            copy.writestr(info.filename, data)
+    return buffer.getvalue()
+
+
+def test_cells_without_references_are_counted_where_they_stand():
+    """A cell without a reference stands one after the cell before, in a row that says its
+    number or follows the row before: as calamine places it, so is it judged."""
+    text = '<c t="inlineStr"><is><t>{}</t></is></c>'
+    header = f"<row>{text.format('Fornavn')}{text.format('Notat')}</row>"
+    far = f'<row r="1048576">{"<c/>" * 16_383}{text.format("x")}</row>'
+    with pytest.raises(LimitError) as refused:
+        read_sheet_isolated("langt.xlsx", with_sheet(header + far))
+    assert str(refused.value) == (
+        "The sheet 'Mottakere' in 'langt.xlsx' has 1,048,576 rows × 16,384 columns = "
+        "17,179,869,184 cells, over the limit of 10,000,000 cells."
+    )
+    near = f"<row>{text.format('Ola')}{text.format('')}</row><row/><row>{text.format('Kari')}</row>"
+    sheet = read_sheet("nær.xlsx", with_sheet(header + near), limits=Limits(cells=8))
+    assert sheet.table["Fornavn"].tolist() == ["Ola", "Kari"] and sheet.blank_rows == 1
+    with pytest.raises(LimitError, match=r"has 4 rows × 2 columns = 8 cells, over the limit of 7"):
+        read_sheet("nær.xlsx", with_sheet(header + near), limits=Limits(cells=7))

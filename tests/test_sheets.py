@@ -424,7 +424,7 @@ def test_the_check_ahead_runs_at_a_lower_priority_than_the_pages():
 
     rows = "".join(f"Navn {i};4{i % 10}86{i:04d};navn{i}@x\n" for i in range(20_000))
     request = ("p.csv", f"Fornavn;Mobil;E-post\n{rows}".encode(), None, Limits(), None,
-               asdict(CheckOptions()))  # fmt: skip
+               asdict(CheckOptions()), [])  # fmt: skip
     reader = subprocess.Popen(
         [sys.executable, "-m", "seen_core.read.reader"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,

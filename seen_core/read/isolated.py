@@ -19,9 +19,10 @@ from pathlib import Path
 from seen_core import interpreter as bulk
 from seen_core.errors import SheetError
 from seen_core.interpreter import gc_paused
-from seen_core.read.limits import LimitError, Limits, check_workbook
+from seen_core.read.limits import LimitError, Limits
 from seen_core.read.reader import unpack_columns
 from seen_core.read.sheets import Sheet, file_kind, sheet_from_columns
+from seen_core.read.workbook_limits import check_package
 
 _log = logging.getLogger(__name__)
 _ROOT = Path(__file__).resolve().parents[2]  # where `python -m seen_core.read.reader` is found
@@ -154,8 +155,10 @@ def read_sheet_isolated(
 
     An out-of-memory, a reader's abort or a parse past the time limit ends that process only,
     and comes back as a SheetError of one sentence; so does everything `read_sheet` refuses.
-    The cheap checks (size, a workbook's parts and declared extent) run here first, so a
-    refused file costs no process at all. Safe to call from several threads at once.
+    The cheap checks (size, what a workbook's parts unpack to, the sizes its sheets declare
+    where they can be trusted) run here first, so a file they refuse costs no process at all;
+    the parts to look into (`workbook_limits.check_package`) are looked into by the reader.
+    Safe to call from several threads at once.
     """
     return _read_isolated(file_name, data, sheet, header_row, limits, None)[0]
 
@@ -189,10 +192,14 @@ def _read_isolated(
     ahead: dict | None,
 ) -> tuple[Sheet, Pending | None]:
     limits = limits or Limits.from_env()
+    # The cheap checks here; what takes a core for a while (a sheet's cells counted, parts that
+    # pack tightly unpacked) in the reader, under its limits.
+    to_look_into = []
     if file_kind(file_name, data, limits) == "workbook":
-        check_workbook(file_name, data, limits)
+        to_look_into = check_package(file_name, data, limits)
     request = pickle.dumps(
-        (file_name, data, sheet, limits, header_row, ahead), protocol=pickle.HIGHEST_PROTOCOL
+        (file_name, data, sheet, limits, header_row, ahead, to_look_into),
+        protocol=pickle.HIGHEST_PROTOCOL,
     )
     deadline = time.monotonic() + limits.parse_seconds
     reader = _take_reader()

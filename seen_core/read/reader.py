@@ -1,7 +1,8 @@
 """The process that parses one upload for `isolated.read_sheet_isolated`, under resource limits.
 
-It reads a pickled request on stdin: (file name, bytes, sheet, Limits, header row, ahead).
-It limits its own memory (address space), CPU time and core file, parses with
+It reads a pickled request on stdin: (file name, bytes, sheet, Limits, header row, ahead,
+the workbook's parts to look into). It limits its own memory (address space), CPU time and
+core file, looks into those parts (`workbook_limits.check_contents`), parses with
 `sheets.read_grid`, and writes the answer on stdout as a frame (8-byte length, then a pickle):
 ("grid", (sheet names, sheet, `pack_columns` of the cells)), ("error", SheetError) or
 ("memory", None).
@@ -117,7 +118,9 @@ def main() -> None:
     if "--warm" in sys.argv:  # for the check ahead; the cells do not wait for it
         threading.Thread(target=importlib.import_module, args=("seen_core.check.checks",)).start()
     try:
-        file_name, data, sheet, limits, header_row, ahead = pickle.load(sys.stdin.buffer)
+        file_name, data, sheet, limits, header_row, ahead, to_look_into = pickle.load(
+            sys.stdin.buffer
+        )
     except EOFError:  # the caller went away without a request (a spare reader at exit)
         os._exit(0)
     limit_this_process(limits)
@@ -125,7 +128,9 @@ def main() -> None:
     outcome: tuple[str, object]
     columns = None
     try:
-        sheet_names, sheet_name, columns = sheets.read_grid(file_name, data, sheet, limits, True)
+        sheet_names, sheet_name, columns = sheets.read_grid(
+            file_name, data, sheet, limits, to_look_into
+        )
         outcome = ("grid", (sheet_names, sheet_name, pack_columns(columns)))
     except SheetError as error:
         outcome = ("error", error)

@@ -25,13 +25,9 @@ from seen_core.interpreter import gc_paused
 from seen_core.read import workbook
 from seen_core.read.cells import column_letter, columns_of, text_columns
 from seen_core.read.csv_file import read_csv
-from seen_core.read.limits import (
-    Limits,
-    check_cell_lengths,
-    check_upload_size,
-    check_workbook,
-)
+from seen_core.read.limits import Limits, check_cell_lengths, check_upload_size
 from seen_core.read.text_table import TextTable
+from seen_core.read.workbook_limits import Part, check_contents, check_workbook
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -217,12 +213,17 @@ def read_sheet(
 
 
 def read_grid(
-    file_name: str, data: bytes, sheet: str | None, limits: Limits, checked: bool = False
+    file_name: str,
+    data: bytes,
+    sheet: str | None,
+    limits: Limits,
+    to_look_into: list[Part] | None = None,
 ) -> tuple[list[str], str | None, list[list[str]]]:
     """(sheet names, the sheet read, its cells as text in columns): the parse itself, without
     pandas. The columns are all as long (the sheet's height).
 
-    `checked`: `check_workbook` has passed already (the isolated reader checks before it starts).
+    `to_look_into`: a workbook's package was checked already (`workbook_limits.check_package`,
+    where the upload arrived), leaving these parts to look into here; None: all of it here.
     """
     kind = file_kind(file_name, data, limits)
     if kind == "csv":
@@ -230,8 +231,10 @@ def read_grid(
         sheet_name = None
         columns = columns_of(read_csv(file_name, data, limits))  # the reader checked lengths
     else:
-        if not checked:
-            check_workbook(file_name, data, limits)  # before calamine unpacks anything
+        if to_look_into is None:  # before calamine unpacks anything
+            check_workbook(file_name, data, limits)
+        else:
+            check_contents(file_name, data, to_look_into, limits)
         found = workbook.read_in_pieces(file_name, data, sheet, limits)  # lengths checked there
         if found is None:
             found = _read_whole(file_name, data, sheet, limits)

@@ -24,7 +24,8 @@ import zipfile
 from isal import isal_zlib  # zlib's API on Intel's ISA-L: inflates and checksums 2-3x faster
 
 from seen_core import interpreter as bulk
-from seen_core.read.limits import MB, _xlsx_sheet_parts
+from seen_core.read.limits import MB
+from seen_core.read.workbook_limits import packed_part, sheet_parts
 
 SMALL = 6 * MB  # of worksheet XML: below it, one parse takes a fraction of a second anyway
 MOST_PIECES = 4
@@ -72,7 +73,7 @@ def pieces_for(
             names = set(book.namelist())
             if "xl/workbook.xml" not in names:
                 return None
-            parts = _xlsx_sheet_parts(book, names)
+            parts = sheet_parts(book, names)
             if sheet is None and len(parts) == 1:
                 sheet = next(iter(parts.values()))
             part = next((p for p, s in parts.items() if s == sheet), None)
@@ -123,17 +124,10 @@ _END = struct.Struct("<IHHHHIIH")
 def _raw_entry(data: bytes, info: zipfile.ZipInfo) -> tuple[_Entry, memoryview, int] | None:
     """A part as packed in `data`, ready to copy: None for what a copy cannot keep as it is
     (encrypted, zip64, an unknown method)."""
-    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        return None
     if max(info.compress_size, info.file_size, info.header_offset) >= 0xFFFFFFFF:
         return None
-    at = info.header_offset
-    if data[at : at + 4] != b"PK\x03\x04":
-        return None
-    name_length, extra_length = struct.unpack_from("<HH", data, at + 26)
-    begin = at + 30 + name_length + extra_length
-    packed = memoryview(data)[begin : begin + info.compress_size]
-    if len(packed) != info.compress_size:
+    packed = packed_part(data, info)
+    if packed is None:
         return None
     entry = (info.filename, (packed,), info.compress_type, info.CRC, info.compress_size,
              info.file_size)  # fmt: skip
