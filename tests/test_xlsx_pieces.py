@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import python_calamine
 import xlsxwriter
-from builders import HEADER, _xlsx_parts, _zip, messy_workbook
+from builders import HEADER, messy_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,7 +147,17 @@ def _sheet(rows: str, prefix: str = "") -> bytes:
         f'<?xml version="1.0"?><{p}worksheet xmlns{colon}="{_MAIN}">'
         f"<{p}sheetData>{rows}</{p}sheetData></{p}worksheet>"
     )
-    return _zip(_xlsx_parts(sheet_xml=xml.encode()))
+    return _with_sheet_xml(_workbook([["Fornavn"]], 0, 0, False), xml.encode())
+
+
+def _with_sheet_xml(data: bytes, xml: bytes) -> bytes:
+    """The workbook with its one worksheet's XML replaced."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as copy:
+        for info in source.infolist():
+            part = xml if info.filename == "xl/worksheets/sheet1.xml" else source.read(info)
+            copy.writestr(info.filename, part, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
 
 
 def _row(number: int | None, *cells: str, prefix: str = "") -> str:
