@@ -81,11 +81,13 @@ def report_of(
     summary: ReportSummary = CHECKED,
     *,
     as_read: bool = True,
+    sheet: str | None = None,
     **more: object,
 ) -> ReportInput:
     """The report of a check after the user's fixes in the app, as the flow builds it (with
-    the table as read beside the fixed one, unless `as_read` is False)."""
-    sheet = read_sheet(file_name, data)
+    the table as read beside the fixed one, unless `as_read` is False), of the sheet named
+    `sheet` (else the one the reader picks)."""
+    sheet = read_sheet(file_name, data, sheet=sheet)
     table = sheet.table.copy()
     for (row, column), value in (fixes or {}).items():
         table.loc[row, column] = value

@@ -15,6 +15,8 @@ the flow, and for what each module of this package does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from seen_core.interpreter import gc_paused
 from seen_core.report.model import (
     ReportInput,
@@ -23,21 +25,54 @@ from seen_core.report.model import (
     legal_sheet_name,
     values_as_sent,
 )
-from seen_core.report.package import Package
+from seen_core.report.package import (
+    CT_MACRO_WORKBOOK,
+    CT_WORKBOOK,
+    Package,
+)
 from seen_core.report.plan import make_plan, source_grid, source_kind, with_keepable_rows
-from seen_core.report.rebuilt import csv_report, plain_package
-from seen_core.report.workbook import annotate
+from seen_core.report.rebuilt import csv_report, lacks_sentences, plain_package, what_is_lost
+from seen_core.report.workbook import annotate, workbook_part
 from seen_core.report.xml import NotInPlace
 
 __all__ = [
+    "MadeWorkbook",
     "ReportInput",
     "ReportSummary",
     "annotated_csv",
     "annotated_workbook",
     "extra_keys_of",
     "legal_sheet_name",
+    "made_workbook",
     "values_as_sent",
 ]
+
+# The workbook part's content type of a template (.xltx, .xltm) and of the workbook it makes:
+# the report is a workbook, whatever the upload was.
+_TEMPLATES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": CT_WORKBOOK,
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": CT_MACRO_WORKBOOK,
+}
+
+
+@dataclass(frozen=True)
+class MadeWorkbook:
+    """The report as XLSX, and what the user must know of it.
+
+    `macros`: the workbook keeps the upload's macros, so it must be named .xlsm (Excel refuses
+    a macro workbook named .xlsx, and a plain one named .xlsm). `lacks`: plain sentences, when
+    the user's workbook could not be annotated in place and the report is a new workbook made
+    from its cells, saying why and what of the original it has not (pictures, charts, ...);
+    empty when the report is the user's own workbook, or when there was nothing to lose (a CSV).
+    """
+
+    data: bytes
+    macros: bool = False
+    lacks: tuple[str, ...] = ()
+
+    @property
+    def suffix(self) -> str:
+        return ".xlsm" if self.macros else ".xlsx"
 
 
 def annotated_workbook(report: ReportInput) -> bytes:
@@ -45,14 +80,35 @@ def annotated_workbook(report: ReportInput) -> bytes:
 
     An XLSX/XLSM upload comes back as itself with the receivers' sheet annotated; CSV, XLS and
     ODS come back as a new workbook of the same cells. Raises InputError when the sheet does
-    not fit Excel's grid.
+    not fit Excel's grid. `made_workbook` also says what a rebuilt workbook lacks.
     """
+    return made_workbook(report).data
+
+
+def made_workbook(report: ReportInput) -> MadeWorkbook:
+    """The report as XLSX (see `annotated_workbook`), with its suffix and what it lacks."""
     with gc_paused():
-        return _annotated_workbook(with_keepable_rows(report))
+        return _made_workbook(report)
 
 
-def _annotated_workbook(report: ReportInput) -> bytes:
+def _made_workbook(report: ReportInput) -> MadeWorkbook:
     kind = source_kind(report)
+    kept = with_keepable_rows(report)
+    if kept is not report and kind != "none":
+        lacks: tuple[str, ...] = (
+            f"The people of {report.file_name} could not keep their row numbers, so the report "
+            "is a new workbook of their cells alone, without the file's other sheets.",
+        )
+        kind = "none"
+    elif kind == "workbook":
+        lacks = (
+            f"{report.file_name} is not an Excel workbook of today's kind, so the report is a "
+            "new workbook made from its cells: their values, without the original's "
+            "formatting, formulas, pictures, charts or comments.",
+        )
+    else:
+        lacks = ()
+    report = kept
     # The user's own XLSX is edited, not rebuilt: its cells need not be read when the table as
     # read is at hand.
     grid = None if kind == "xlsx" and report.original is not None else source_grid(report, kind)
@@ -61,13 +117,26 @@ def _annotated_workbook(report: ReportInput) -> bytes:
         try:
             package = Package.from_zip(report.source)
             annotate(package, plan, report, rebuilt=False)
-            return package.to_bytes()
-        except NotInPlace:
-            # A workbook this editor does not know how to change: rebuild it from its cells.
+            macros = _as_workbook(package)
+            return MadeWorkbook(package.to_bytes(), macros=macros)
+        except NotInPlace as why:
+            # A workbook this editor cannot change: rebuild it from its cells, and say so.
+            reason = str(why) or "it is written in a way the report cannot edit"
+            lacks = lacks_sentences(report.file_name, reason, what_is_lost(report.source))
             grid = source_grid(report, "workbook")
     package = plain_package(report, plan, grid)
     annotate(package, plan, report, rebuilt=True)
-    return package.to_bytes()
+    return MadeWorkbook(package.to_bytes(), lacks=lacks)
+
+
+def _as_workbook(package: Package) -> bool:
+    """Give a template's workbook part a workbook's content type; whether it holds macros."""
+    part = workbook_part(package)
+    content_type = package.content_type(part) or ""
+    if content_type in _TEMPLATES:
+        content_type = _TEMPLATES[content_type]
+        package.set_content_type(part, content_type)
+    return "macroenabled" in content_type.lower()
 
 
 def annotated_csv(report: ReportInput) -> bytes:

@@ -12,12 +12,10 @@ import re
 from seen_core.read.cells import column_letter
 from seen_core.report.package import CT_COMMENTS, CT_VML, Package, relative
 from seen_core.report.xml import (
-    MAIN_NS,
     XML_DECLARATION,
     NotInPlace,
-    attrs,
-    insert_before_close,
-    root_prefix,
+    element_name,
+    prefix_of,
     xml_text,
 )
 
@@ -31,13 +29,15 @@ def add_notes(package: Package, part: str, notes: Notes, vml_part: str | None) -
     drawing `vml_part` (None: the sheet has none yet). Returns the relationship id of a new
     drawing, for the sheet's <legacyDrawing>, or None when the sheet's own took the shapes."""
     rels = package.relationships(part)
-    existing = next((r for r in rels if r["Type"].endswith("/comments")), None)
+    existing = next(
+        (r for r in rels if r["Type"].endswith("/comments") and package.has(r["Target"])), None
+    )
     if existing:
         new_notes = _merge_comments(package, existing["Target"], notes)
     else:
         comments_part = package.free_name("xl/comments{}.xml")
-        package.write(comments_part, _comments_xml(notes))
-        package.add_content_type(comments_part, CT_COMMENTS)
+        package.write(comments_part, _comments_xml(notes, package.dialect.main))
+        package.set_content_type(comments_part, CT_COMMENTS)
         package.add_relationship(part, "comments", relative(part, comments_part))
         new_notes = notes
     block = _free_vml_block(package)
@@ -48,28 +48,30 @@ def add_notes(package: Package, part: str, notes: Notes, vml_part: str | None) -
         return None
     vml_part = package.free_name("xl/drawings/vmlDrawing{}.vml")
     package.write(vml_part, _vml_xml(shapes, block, len(new_notes)))
-    package.add_default_type("vml", CT_VML)
+    package.set_content_type(vml_part, CT_VML)
     return package.add_relationship(part, "vmlDrawing", relative(part, vml_part))
 
 
-def _comment_text(text: str) -> str:
+def _comment_text(text: str, p: str = "", declare: str = "") -> str:
+    """The runs of a comment of ours: the author in bold, then `text`; `p` is the prefix the
+    comments part writes SpreadsheetML with, `declare` a declaration each run needs."""
     body = xml_text(text)
+    font = f'<{p}sz val="9"/><{p}rFont val="Tahoma"/><{p}family val="2"/>'
     return (
-        f'<r><rPr><b/><sz val="9"/><rFont val="Tahoma"/><family val="2"/></rPr>'
-        f"<t>{COMMENT_AUTHOR}:</t></r>"
-        f'<r><rPr><sz val="9"/><rFont val="Tahoma"/><family val="2"/></rPr>'
-        f'<t xml:space="preserve">\n{body}</t></r>'
+        f"<{p}r{declare}><{p}rPr><{p}b/>{font}</{p}rPr><{p}t>{COMMENT_AUTHOR}:</{p}t></{p}r>"
+        f'<{p}r{declare}><{p}rPr>{font}</{p}rPr><{p}t xml:space="preserve">\n{body}</{p}t>'
+        f"</{p}r>"
     )
 
 
-def _comments_xml(notes: Notes) -> str:
+def _comments_xml(notes: Notes, main: str) -> str:
     comments = "".join(
         f'<comment ref="{column_letter(c)}{r}" authorId="0">'
         f"<text>{_comment_text(t)}</text></comment>"
         for (r, c), t in notes
     )
     return (
-        f'{XML_DECLARATION}<comments xmlns="{MAIN_NS}"><authors><author>{COMMENT_AUTHOR}'
+        f'{XML_DECLARATION}<comments xmlns="{main}"><authors><author>{COMMENT_AUTHOR}'
         f"</author></authors><commentList>{comments}</commentList></comments>"
     )
 
@@ -77,44 +79,42 @@ def _comments_xml(notes: Notes) -> str:
 def _merge_comments(package: Package, part: str, notes: Notes) -> Notes:
     """Add our notes to the sheet's own comments; a cell with a comment of the user's gets
     ours appended to it. Returns the notes that need a shape of their own."""
-    text = package.text(part)
-    p = root_prefix(text, "comments")
-    author_id = len(re.findall(rf"<{re.escape(p)}author\b", text))
-    theirs = {
-        attrs(m.group(1)).get("ref", ""): m.end(2)
-        for m in re.finditer(
-            rf"<{re.escape(p)}comment\b([^>]*)>.*?()</{re.escape(p)}text>", text, re.S
-        )
-    }
-    pieces, new, at = [], [], 0
+    comments = package.xml(part)
+    main = package.dialect.main
+    root = comments.root
+    authors = comments.first(main, "authors")
+    comment_list = comments.first(main, "commentList")
+    if root.ns != main or root.local != "comments" or authors is None or comment_list is None:
+        raise NotInPlace("its comments are not written as SpreadsheetML's")
+    author_id = len([e for e in comments.find(main, "author", authors) if e.parent is authors])
+    theirs = {}
+    for comment in comments.find(main, "comment", comment_list):
+        text = next((e for e in comments.find(main, "text", comment) if e.parent is comment), None)
+        if text is not None:
+            theirs.setdefault(comment.attrs.get("ref", "").replace("$", "").upper(), text)
+    new = []
     for (row, column), note in notes:  # sorted, as the user's comments are
         ref = f"{column_letter(column)}{row}"
-        body = _prefixed_runs(_comment_text(note), p)
         if ref in theirs:
-            pieces.append((theirs[ref], body))
+            tag, declare = element_name(theirs[ref].scope, main, "r")
+            comments.append(theirs[ref], _comment_text(note, prefix_of(tag), declare))
         else:
             new.append(((row, column), note))
-    out = []
-    for where, body in sorted(pieces):
-        out += [text[at:where], body]
-        at = where
-    text = "".join([*out, text[at:]])
-    entries = "".join(
-        f'<{p}comment ref="{column_letter(c)}{r}" authorId="{author_id}">'
-        f"<{p}text>{_prefixed_runs(_comment_text(note), p)}</{p}text></{p}comment>"
-        for (r, c), note in new
-    )
-    text = insert_before_close(text, "authors", f"<{p}author>{COMMENT_AUTHOR}</{p}author>")
-    if entries:
-        text = insert_before_close(text, "commentList", entries)
-    package.write(part, text)
+    tag, declare = element_name(authors.scope, main, "author")
+    comments.append(authors, f"<{tag}{declare}>{COMMENT_AUTHOR}</{tag}>")
+    if new:
+        tag, declare = element_name(comment_list.scope, main, "comment")
+        p = prefix_of(tag)
+        comments.append(
+            comment_list,
+            "".join(
+                f'<{tag}{declare} ref="{column_letter(c)}{r}" authorId="{author_id}">'
+                f"<{p}text>{_comment_text(note, p)}</{p}text></{tag}>"
+                for (r, c), note in new
+            ),
+        )
+    package.write(part, comments.to_bytes())
     return new
-
-
-def _prefixed_runs(xml: str, prefix: str) -> str:
-    if not prefix:
-        return xml
-    return re.sub(r"<(/?)(r|rPr|b|sz|rFont|family|t)\b", rf"<\1{prefix}\2", xml)
 
 
 def _free_vml_block(package: Package) -> int:

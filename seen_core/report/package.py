@@ -1,36 +1,46 @@
 """The package an XLSX is: a zip of XML parts, their relationships and content types.
 
 Parts are read lazily from the upload; only the parts the report changes are held in memory,
-and every other part goes back into the zip as it came.
+and every other part goes back into the zip as it came. Part names are found the way OPC
+means them, whatever case or slashes the zip spells them with (some writers use backslashes),
+and written back with forward slashes.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from pathlib import PurePosixPath
+from urllib.parse import unquote
 
 from seen_core.report.xml import (
-    REL_ID,
     REL_NS,
+    TRANSITIONAL,
     XML_DECLARATION,
+    Dialect,
     NotInPlace,
-    attrs,
+    Part,
+    element_name,
     escape_attr,
-    insert_before_close,
 )
 
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-REL_TYPE = REL_NS + "/"
+REL_TYPE = REL_NS + "/"  # a Transitional relationship's type is this and its kind
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 CT_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+CT_RELS = "application/vnd.openxmlformats-package.relationships+xml"
+CT_MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 CONTENT_TYPES = "[Content_Types].xml"
 _BIG_PART = 2_000_000  # parts larger than this are compressed fast rather than small
+
+
+def _key(name: str) -> str:
+    """A part's name as OPC compares names: forward slashes, no leading one, any case."""
+    return name.replace("\\", "/").lstrip("/").casefold()
 
 
 class Package:
@@ -38,9 +48,23 @@ class Package:
 
     def __init__(self, source: zipfile.ZipFile | None = None) -> None:
         self.source = source
-        self.names: list[str] = [i.filename for i in source.infolist()] if source else []
+        # Each part under its name as written back, and the zip's own name for it.
+        self.names: list[str] = []
+        self._in_zip: dict[str, str] = {}
+        self._by_key: dict[str, str] = {}
+        if source is not None:
+            for info in source.infolist():
+                if info.is_dir():
+                    continue
+                name = info.filename.replace("\\", "/").lstrip("/")
+                if _key(name) in self._by_key:
+                    continue  # a second part of the same name: OPC allows one
+                self.names.append(name)
+                self._in_zip[name] = info.filename
+                self._by_key[_key(name)] = name
         self.changed: dict[str, bytes] = {}
         self.deleted: set[str] = set()
+        self.dialect: Dialect = TRANSITIONAL
         # A rebuilt workbook's receivers' sheet (part, name, index) and the rows to write in it.
         self.receivers: tuple[str, str, int] | None = None
         self.rows: tuple[list[list[object]], str] | None = None
@@ -49,37 +73,56 @@ class Package:
     def from_zip(cls, data: bytes) -> Package:
         try:
             return cls(zipfile.ZipFile(io.BytesIO(data)))
-        except zipfile.BadZipFile:
-            raise NotInPlace from None
+        except (zipfile.BadZipFile, ValueError):
+            raise NotInPlace("it is not a zip file the report can open") from None
+
+    def name_of(self, name: str) -> str | None:
+        """The part `name` stands for, as this package spells it (None: no such part)."""
+        found = self._by_key.get(_key(name))
+        if found is None and "%" in name:
+            found = self._by_key.get(_key(unquote(name)))
+        if found is None or found in self.deleted:
+            return None
+        return found
 
     def has(self, name: str) -> bool:
-        return name in self.changed or (name in self.names and name not in self.deleted)
+        return self.name_of(name) is not None
 
     def read(self, name: str) -> bytes:
-        if name in self.changed:
-            return self.changed[name]
-        if self.source is None or name not in self.names or name in self.deleted:
-            raise NotInPlace
-        return self.source.read(name)
+        found = self.name_of(name)
+        if found is None:
+            raise NotInPlace("a part it refers to is missing")
+        if found in self.changed:
+            return self.changed[found]
+        if self.source is None:
+            raise NotInPlace("a part it refers to is missing")
+        try:
+            return self.source.read(self._in_zip[found])
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+            raise NotInPlace("a part of its zip cannot be unpacked") from None
 
-    def text(self, name: str) -> str:
-        return self.read(name).decode("utf-8")
+    def xml(self, name: str) -> Part:
+        return Part(self.read(name))
 
     def write(self, name: str, data: bytes | str) -> None:
-        if name not in self.names:
+        found = self._by_key.get(_key(name))
+        if found is None:
+            found = name
             self.names.append(name)
-        self.deleted.discard(name)
-        self.changed[name] = data.encode("utf-8") if isinstance(data, str) else data
+            self._by_key[_key(name)] = name
+        self.deleted.discard(found)
+        self.changed[found] = data.encode("utf-8") if isinstance(data, str) else data
 
     def delete(self, name: str) -> None:
-        self.deleted.add(name)
-        self.changed.pop(name, None)
+        found = self.name_of(name)
+        if found is not None:
+            self.deleted.add(found)
+            self.changed.pop(found, None)
 
     def free_name(self, pattern: str) -> str:
         """The first `pattern.format(n)` (n = 1, 2, ...) that is not a part yet."""
-        taken = {n.casefold() for n in self.names if n not in self.deleted}
         number = 1
-        while pattern.format(number).casefold() in taken:
+        while self.has(pattern.format(number)):
             number += 1
         return pattern.format(number)
 
@@ -108,85 +151,111 @@ class Package:
         if not self.has(name):
             return []
         found = []
-        for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", self.text(name)):
-            found_attrs = attrs(tag)
+        rels = self.xml(name)
+        for element in rels.find(PKG_REL_NS, "Relationship"):
+            found_attrs = dict(element.attrs)
             target = found_attrs.get("Target", "")
             if found_attrs.get("TargetMode") != "External":
-                target = resolve(part, target)
+                resolved = resolve(part, target)
+                target = self.name_of(resolved) or resolved
             found.append({**found_attrs, "Target": target})
         return found
 
-    def _rels_text(self, part: str) -> tuple[str, str]:
+    def _rels(self, part: str) -> tuple[str, Part]:
         name = self.rels_name(part)
-        text = (
-            self.text(name)
-            if self.has(name)
-            else f'{XML_DECLARATION}<Relationships xmlns="{PKG_REL_NS}"></Relationships>'
-        )
-        return name, text
+        if self.has(name):
+            return name, self.xml(name)
+        self.set_content_type(name, CT_RELS)
+        empty = f'{XML_DECLARATION}<Relationships xmlns="{PKG_REL_NS}"></Relationships>'
+        return name, Part(empty.encode())
 
     def add_relationship(self, part: str, kind: str, target: str, external: bool = False) -> str:
         """Add a relationship from `part`; returns its new id. `target` as written in the rels."""
-        name, text = self._rels_text(part)
-        taken = set(REL_ID.findall(text))
-        number = len(taken) + 1
-        while f"rId{number}" in taken:
-            number += 1
-        rid = f"rId{number}"
-        mode = ' TargetMode="External"' if external else ""
-        entry = (
-            f'<Relationship Id="{rid}" Type="{REL_TYPE}{kind}" '
-            f'Target="{escape_attr(target)}"{mode}/>'
-        )
-        self.write(name, insert_before_close(text, "Relationships", entry))
-        return rid
+        return self.add_many_relationships(part, kind, [target], external=external, stem="rId")[0]
 
-    def add_many_relationships(self, part: str, kind: str, targets: list[str]) -> list[str]:
-        """Many external relationships at once (hyperlinks), without re-reading the rels each."""
-        name, text = self._rels_text(part)
-        taken = set(REL_ID.findall(text))
-        ids, entries, number = [], [], 0
+    def add_many_relationships(
+        self, part: str, kind: str, targets: list[str], *, external: bool = True, stem: str = ""
+    ) -> list[str]:
+        """Relationships from `part` to each of `targets` at once (hyperlinks: external), with
+        new ids (rIdSeen1, ... unless `stem` says otherwise)."""
+        name, rels = self._rels(part)
+        root = rels.root
+        if root.ns != PKG_REL_NS or root.local != "Relationships":
+            raise NotInPlace("its relationships are not written the way OPC writes them")
+        taken = {e.attrs.get("Id") for e in rels.find(PKG_REL_NS, "Relationship")}
+        tag, declare = element_name(root.scope, PKG_REL_NS, "Relationship")
+        mode = ' TargetMode="External"' if external else ""
+        ids, entries, number = [], [], len(taken) if stem == "rId" else 0
+        stem = stem or "rIdSeen"
         for target in targets:
             number += 1
-            while f"rIdSeen{number}" in taken:
+            while f"{stem}{number}" in taken:
                 number += 1
-            rid = f"rIdSeen{number}"
+            rid = f"{stem}{number}"
             ids.append(rid)
             entries.append(
-                f'<Relationship Id="{rid}" Type="{REL_TYPE}{kind}" '
-                f'Target="{escape_attr(target)}" TargetMode="External"/>'
+                f'<{tag}{declare} Id="{rid}" Type="{self.dialect.rel_type(kind)}" '
+                f'Target="{escape_attr(target)}"{mode}/>'
             )
-        self.write(name, insert_before_close(text, "Relationships", "".join(entries)))
+        rels.append(root, "".join(entries))
+        self.write(name, rels.to_bytes())
         return ids
 
     def remove_relationship(self, part: str, rel: dict[str, str]) -> None:
         """Remove the relationship `rel` of `part`, its target part and its content type."""
         self.delete(rel["Target"])
-        rels = self.rels_name(part)
-        text = self.text(rels)
-        text = re.sub(rf"<(\w+:)?Relationship\b[^>]*\bId=\"{rel['Id']}\"[^>]*/>", "", text)
-        self.write(rels, text)
-        types = self.text(CONTENT_TYPES)
-        types = re.sub(rf"<(\w+:)?Override\b[^>]*/{re.escape(rel['Target'])}\"[^>]*/>", "", types)
-        self.write(CONTENT_TYPES, types)
+        name = self.rels_name(part)
+        rels = self.xml(name)
+        for element in rels.find(PKG_REL_NS, "Relationship"):
+            if element.attrs.get("Id") == rel["Id"]:
+                rels.remove(element)
+        self.write(name, rels.to_bytes())
+        types = self.xml(CONTENT_TYPES)
+        for element in types.find(CT_NS, "Override"):
+            if _key(element.attrs.get("PartName", "")) == _key(rel["Target"]):
+                types.remove(element)
+        self.write(CONTENT_TYPES, types.to_bytes())
 
     # content types --------------------------------------------------------------------------
 
-    def add_content_type(self, part: str, content_type: str) -> None:
-        text = self.text(CONTENT_TYPES)
-        entry = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
-        self.write(CONTENT_TYPES, insert_before_close(text, "Types", entry))
+    def content_type(self, part: str) -> str | None:
+        """The content type of `part`: its own (an Override), else its extension's."""
+        types = self.xml(CONTENT_TYPES)
+        for element in types.find(CT_NS, "Override"):
+            if _key(element.attrs.get("PartName", "")) == _key(part):
+                return element.attrs.get("ContentType")
+        extension = PurePosixPath(part).suffix.lstrip(".").casefold()
+        for element in types.find(CT_NS, "Default"):
+            if element.attrs.get("Extension", "").casefold() == extension:
+                return element.attrs.get("ContentType")
+        return None
 
-    def add_default_type(self, extension: str, content_type: str) -> None:
-        text = self.text(CONTENT_TYPES)
-        if re.search(rf'Extension\s*=\s*["\']{extension}["\']', text, re.I):
+    def set_content_type(self, part: str, content_type: str) -> None:
+        """Give `part` the content type `content_type`: nothing to do when its extension's is
+        that already (as for .rels in most workbooks), else an Override of its own (as
+        LibreOffice and exceljs give every .rels part)."""
+        if self.content_type(part) == content_type:
             return
-        entry = f'<Default Extension="{extension}" ContentType="{content_type}"/>'
-        self.write(CONTENT_TYPES, insert_before_close(text, "Types", entry))
+        types = self.xml(CONTENT_TYPES)
+        root = types.root
+        if root.ns != CT_NS or root.local != "Types":
+            raise NotInPlace("its content types are not written the way OPC writes them")
+        for element in types.find(CT_NS, "Override"):
+            if _key(element.attrs.get("PartName", "")) == _key(part):
+                types.set_attr(element, "ContentType", content_type)
+                break
+        else:
+            tag, declare = element_name(root.scope, CT_NS, "Override")
+            types.append(
+                root,
+                f'<{tag}{declare} PartName="/{escape_attr(part)}" ContentType="{content_type}"/>',
+            )
+        self.write(CONTENT_TYPES, types.to_bytes())
 
 
 def resolve(part: str, target: str) -> str:
     """The part a relationship of `part` points to, from its target as written."""
+    target = target.replace("\\", "/")
     if target.startswith("/"):
         return target.lstrip("/")
     base = PurePosixPath(part).parent

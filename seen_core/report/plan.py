@@ -61,7 +61,8 @@ class Grid:
     """The receivers' sheet of the upload as typed cells, and every sheet for a rebuild."""
 
     cells: list[list[object]]  # the receivers' sheet, row 1 first, column A first
-    sheets: list[tuple[str, list[list[object]], bool]] = field(default_factory=list)
+    # Every sheet: its name, its cells, and whether it is "visible", "hidden" or "veryHidden".
+    sheets: list[tuple[str, list[list[object]], str]] = field(default_factory=list)
     receivers: int = 0  # index of the receivers' sheet among `sheets`
     from_csv: bool = False  # every cell is text; plain numbers count as numbers
 
@@ -286,8 +287,15 @@ def source_grid(report: ReportInput, kind: str) -> Grid | None:
         cells: list[list[object]] = list(
             csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
         )
-        return Grid(cells, [(report.sheet_name or DEFAULT_SHEET_NAME, cells, False)], 0, True)
+        return Grid(cells, [(report.sheet_name or DEFAULT_SHEET_NAME, cells, "visible")], 0, True)
     import python_calamine
+
+    visible = python_calamine.SheetVisibleEnum
+
+    def state(visibility: object) -> str:
+        if visibility == visible.Visible:
+            return "visible"
+        return "veryHidden" if visibility == visible.VeryHidden else "hidden"
 
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(report.source))
@@ -303,7 +311,7 @@ def source_grid(report: ReportInput, kind: str) -> Grid | None:
             (
                 m.name,
                 book.get_sheet_by_name(m.name).to_python(skip_empty_area=False),
-                m.visible != python_calamine.SheetVisibleEnum.Visible,
+                state(m.visible),
             )
             for m in metas
         ]

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import itertools
 import re
+import zipfile
 from collections.abc import Sequence
 
 from seen_core.errors import InputError
@@ -58,16 +59,16 @@ def plain_package(report: ReportInput, plan: Plan, grid: Grid | None) -> Package
     numbers), the receivers' sheet with its title rows and each person on their own row."""
     if grid is None or not grid.cells:
         receivers_name = legal_sheet_name(report.sheet_name)
-        sheets = [(receivers_name, _grid_from_table(report, plan.positions), False)]
+        sheets = [(receivers_name, _grid_from_table(report, plan.positions), "visible")]
         receivers = 0
         typed = False
     else:
         taken: list[str] = []
         sheets = []
-        for name, cells, hidden in grid.sheets:
+        for name, cells, state in grid.sheets:
             legal = legal_sheet_name(name, taken)
             taken.append(legal)
-            sheets.append((legal, cells, hidden))
+            sheets.append((legal, cells, state))
         receivers = grid.receivers
         typed = True
     last_row = max(plan.rows, default=plan.header_row)
@@ -86,12 +87,14 @@ def plain_package(report: ReportInput, plan: Plan, grid: Grid | None) -> Package
         f'Type="{REL_TYPE}officeDocument" Target="xl/workbook.xml"/></Relationships>',
     )
     entries, rels, overrides = [], [], []
-    for number, (name, cells, hidden) in enumerate(sheets, start=1):
+    for number, (name, cells, visibility) in enumerate(sheets, start=1):
         part = f"xl/worksheets/sheet{number}.xml"
         is_receivers = number - 1 == receivers
         header = plan.header_row if is_receivers else None
         package.write(part, _plain_sheet(cells, header, numbers, is_receivers))
-        state = ' state="hidden"' if hidden and not is_receivers else ""
+        # A hidden sheet stays hidden, and a very hidden one (only a macro can show it) so.
+        hidden = visibility != "visible" and not is_receivers
+        state = f' state="{visibility}"' if hidden else ""
         entries.append(
             f'<sheet name="{attr_text(name)}" sheetId="{number}"{state} r:id="rId{number}"/>'
         )
@@ -296,3 +299,81 @@ def _csv_safe(value: str) -> str:
     if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+# --- what a rebuilt workbook lacks ---------------------------------------------------------------
+
+# What a workbook may hold that a rebuilt one, made of its cells, does not: (words, how it is
+# found: parts named so, or text in a worksheet, the workbook or the styles).
+_BY_PART = [
+    ("pictures", re.compile(r"^xl/media/")),
+    ("charts", re.compile(r"^xl/(charts|chartsheets)/")),
+    ("comments", re.compile(r"^xl/(comments|threadedcomments/)")),
+    ("tables", re.compile(r"^xl/tables/")),
+    ("pivot tables", re.compile(r"^xl/pivottables/")),
+    ("macros", re.compile(r"vbaproject\.bin$")),
+]
+_IN_SHEETS = [
+    ("merged cells", re.compile(rb"<(?:\w+:)?mergeCell\b")),
+    ("formulas", re.compile(rb"<(?:\w+:)?f[ >]")),
+    ("links", re.compile(rb"<(?:\w+:)?hyperlink\b")),
+    ("data validation", re.compile(rb"<(?:\w+:)?dataValidation\b")),
+    ("conditional formatting", re.compile(rb"<(?:\w+:)?conditionalFormatting\b")),
+]
+_NUMBER_FORMAT = re.compile(rb"""<(?:\w+:)?xf\b[^>]*\bnumFmtId\s*=\s*["']([1-9]\d*)["']""")
+_FORMATTING = re.compile(rb"""\b(?:fontId|fillId|borderId)\s*=\s*["']([1-9]\d*)["']""")
+_NAME = re.compile(rb"""<(?:\w+:)?definedName\b(?![^>]*name\s*=\s*["']_xlnm\._FilterDatabase)""")
+_SCAN = 64_000_000  # a part is looked at up to this many bytes
+
+
+def what_is_lost(source: bytes) -> list[str]:
+    """What of the XLSX `source` a workbook rebuilt from its cells has not: ["pictures",
+    "charts", "merged cells", ...], in that order, only what the workbook holds."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(source))
+        names = {i.filename.replace("\\", "/").lstrip("/").lower(): i for i in book.infolist()}
+    except (zipfile.BadZipFile, ValueError):
+        return []
+
+    def part(name: str) -> bytes:
+        try:
+            with book.open(names[name]) as opened:
+                return opened.read(_SCAN)
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+            return b""
+
+    lost = [words for words, pattern in _BY_PART if any(pattern.search(n) for n in names)]
+    sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    texts = [part(n) for n in sheets]
+    for words, pattern in _IN_SHEETS:
+        if any(pattern.search(text) for text in texts):
+            lost.append(words)
+    styles = part("xl/styles.xml")
+    if any(number not in _BUILT_IN_KEPT for number in _NUMBER_FORMAT.findall(styles)):
+        lost.append("number formats")
+    if _FORMATTING.search(styles):
+        lost.append("cell formatting")
+    if _NAME.search(part("xl/workbook.xml")):
+        lost.append("named ranges")
+    if any(
+        n.startswith("xl/drawings/") and n.endswith(".xml") and b"<xdr:sp" in part(n) for n in names
+    ):
+        lost.append("shapes")
+    return lost
+
+
+# Excel's built-in number formats a rebuilt workbook shows the same way: General, and the
+# dates and times it writes with formats of its own.
+_BUILT_IN_KEPT = {b"14", b"15", b"16", b"17", b"18", b"19", b"20", b"21", b"22"}
+
+
+def lacks_sentences(file_name: str, why: str, lost: list[str]) -> tuple[str, ...]:
+    """What to tell the user of a workbook that had to be rebuilt from its cells."""
+    first = (
+        f"{file_name} could not be annotated in place ({why}), so the report is a new "
+        "workbook made from its cells."
+    )
+    if not lost:
+        return (first,)
+    listed = lost[0] if len(lost) == 1 else f"{', '.join(lost[:-1])} or {lost[-1]}"
+    return (first, f"The new workbook has no {listed} of the original.")

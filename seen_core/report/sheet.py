@@ -9,6 +9,7 @@ here too, from its grid (`SheetEditor.annotate`).
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from seen_core.errors import InputError
@@ -24,24 +25,28 @@ from seen_core.report.xml import (
     CELL_STYLE,
     EXCEL_MAX_COLUMNS,
     EXCEL_MAX_LINKS,
-    REL_NS,
     ROW_NUMBER,
     SPANS,
     STYLE_ATTR,
     TYPE_ATTR,
     NotInPlace,
-    attrs,
+    Part,
+    attribute_prefix,
     care_needed,
+    element_name,
     inline_cell,
-    insert_before_close,
-    namespace_prefix,
     number_cell,
     plain_number,
+    prefix_of,
     prefixed,
-    root_prefix,
     set_attrs,
     text_cell,
+    utf8_xml,
 )
+
+MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_SHEET_DATA = re.compile(rb"<((?:[\w.-]+:)?)sheetData\b")
+_BODY = "<!--seen-sender: the rows-->"  # where the rows go back, in the sheet without them
 
 # The order of a worksheet's elements after <sheetData> (ECMA-376 CT_Worksheet): to add one,
 # it goes before the first element that must follow it.
@@ -97,16 +102,34 @@ class SheetEditor:
         self.plan = plan
         self.styles = styles
         self.rebuilt = rebuilt
-        self.xml = package.read(part)
-        root = re.search(rb"<(?:\w+:)?worksheet\b[^>]*>", self.xml[:20_000])
-        if root is None:
-            raise NotInPlace
-        root_tag = root.group().decode("utf-8")
-        self.prefix = root_prefix(root_tag, "worksheet")
-        # The prefix of relationship ids (r:id); declared on our elements when the root lacks it.
-        found = namespace_prefix(root_tag, REL_NS)
-        self.r_prefix = found or "r"
-        self.r_declare = "" if found else f' xmlns:r="{REL_NS}"'
+        xml = utf8_xml(package.read(part))
+        # The sheet without its rows: small, so it is read with its namespaces, and every
+        # element the report adds or changes outside the rows is found there.
+        found = _SHEET_DATA.search(xml)
+        if found is None:
+            raise NotInPlace("its sheet of people has no rows")
+        open_end = xml.find(b">", found.end()) + 1
+        self.body_start = open_end
+        if xml[open_end - 2 : open_end] == b"/>":
+            raise NotInPlace("its sheet of people has no rows")
+        close_tag = b"</" + found.group(1) + b"sheetData"
+        self.body_end = xml.find(close_tag, open_end)
+        if open_end <= 0 or self.body_end < 0:
+            raise NotInPlace("its sheet of people has no end")
+        self.xml = xml
+        skeleton = xml[:open_end] + _BODY.encode() + xml[self.body_end :]
+        self.skeleton = Part(skeleton)
+        root = self.skeleton.root
+        self.main = package.dialect.main
+        self.rel = package.dialect.rel
+        if root.ns != self.main or root.local != "worksheet":
+            raise NotInPlace("its sheet of people is not written as SpreadsheetML's")
+        sheet_data = self.skeleton.first(self.main, "sheetData")
+        if sheet_data is None or sheet_data.parent is not root:
+            raise NotInPlace("its rows are not where SpreadsheetML puts them")
+        self.prefix = prefix_of(sheet_data.qname)  # the rows' cells are written with it
+        self.root = root
+        self.merges = _merges(self.skeleton, self.main)
         self.comments: dict[tuple[int, int], str] = {}
         self.links: list[tuple[str, str]] = []
         self.dropped_formulas = False
@@ -119,35 +142,14 @@ class SheetEditor:
     def annotate(self, grid: list[list[object]] | None = None, numbers: str = "typed") -> None:
         """Annotate the sheet's own rows; or, for a rebuilt workbook, write `grid`'s rows
         annotated into its empty sheet (`numbers` as for `grid_cells`)."""
-        p = self.prefix.encode()
         xml = self.xml
-        open_match = re.search(rb"<" + re.escape(p) + rb"sheetData\b[^>]*?(/?)>", xml)
-        if open_match is None or open_match.group(1):
-            raise NotInPlace  # no rows at all: nothing of ours fits
-        close_tag = b"</" + p + b"sheetData>"
-        body_start = open_match.end()
-        body_end = xml.find(close_tag, body_start)
-        if body_end < 0:
-            raise NotInPlace
-        head = xml[: open_match.start()].decode("utf-8")
-        tail = xml[body_end + len(close_tag) :].decode("utf-8")
         if grid is None:
-            body = self._rows(xml[body_start:body_end], p)
+            body = self._rows(xml[self.body_start : self.body_end], self.prefix.encode())
         else:
             body = self._grid_rows(grid, numbers)
-        head, tail = self._head_and_tail(head, tail)
-        self.package.write(
-            self.part,
-            b"".join(
-                [
-                    head.encode(),
-                    xml[open_match.start() : body_start],
-                    body,
-                    close_tag,
-                    tail.encode(),
-                ]
-            ),
-        )
+        self._head_and_tail()
+        head, _, tail = self.skeleton.to_bytes().partition(_BODY.encode())
+        self.package.write(self.part, b"".join([head, body, tail]))
 
     # rows ---------------------------------------------------------------------------------
 
@@ -186,36 +188,43 @@ class SheetEditor:
         end_tag = b"</" + p + b"row>"
         start_tag = b"<" + p + b"row"
         cell_tag = b"<" + p + b"c "
+        bare_cell = b"<" + p + b"c>"
         wanted = {plan.header_row, *plan.rows}
         # Each wanted row: (number, start of its tag, end of its tag, start of its end tag).
         found: list[tuple[int, int, int, int]] = []
         width = plan.width
         find, rfind = body.find, body.rfind
-        begin = 0
+        begin = previous = 0
         while (end := find(end_tag, begin)) >= 0:
             at = rfind(start_tag, begin, end)
             if at < 0:
-                raise NotInPlace
+                raise NotInPlace("its rows are not written as SpreadsheetML's")
             close = find(b">", at, end)
             number = ROW_NUMBER.search(body, at, close)
-            if number is None or body[close - 1] == 47:  # 47 is "/": a row with no end tag
-                raise NotInPlace  # rows numbered by position only
-            row = int(number.group(1))
+            if number is not None:
+                row = int(number.group(1))
+            else:  # a row may go without its number: it follows the one before, empty or not
+                row = previous + 1 + body.count(start_tag, begin, at)
+            previous = row
             begin = end + len(end_tag)
             if row not in wanted:
                 continue
             found.append((row, at, close, end))
             last = rfind(cell_tag, close, end)
-            if last >= 0:
-                ref = CELL_REF.search(body, last, find(b">", last, end))
-                if ref is None:
-                    raise NotInPlace
-                width = max(width, column_index(ref.group(1).decode()) + 1)
-                if row == plan.header_row:
-                    style = CELL_STYLE.search(body, last, find(b">", last, end))
-                    self.last_header_style = int(style.group(1)) if style else 0
+            if last < 0 and find(bare_cell, close, end) < 0:
+                continue  # no cells
+            ref = CELL_REF.search(body, last, find(b">", last, end)) if last >= 0 else None
+            if ref is not None and find(bare_cell, last, end) < 0:
+                column = column_index(ref.group(1).decode())
+            else:  # cells without their references: counted from the left
+                column, last = _last_cell(body[close + 1 : end].decode("utf-8"), self.prefix)
+                last += close + 1
+            width = max(width, column + 1)
+            if row == plan.header_row:
+                style = CELL_STYLE.search(body, last, find(b">", last, end))
+                self.last_header_style = int(style.group(1)) if style else 0
         if len({row for row, *_ in found}) != len(wanted):
-            raise NotInPlace  # a person with no row in the XML: the sheet is not as read
+            raise NotInPlace("its rows are not numbered the way they were read")
         self._start(width)
 
         changed_rows = plan.marks.keys() | plan.edits.keys()
@@ -404,94 +413,170 @@ class SheetEditor:
 
     # the rest of the sheet ----------------------------------------------------------------
 
-    def _head_and_tail(self, head: str, tail: str) -> tuple[str, str]:
-        plan = self.plan
-        p = self.prefix
+    def _head_and_tail(self) -> None:
+        """The sheet's elements around its rows: widths for the report's columns, the extent,
+        the filter of a rebuilt sheet, the links and the comments."""
+        plan, sheet, main = self.plan, self.skeleton, self.main
         # Widths for the columns we add, unless the user's own column settings cover them.
         first, last = self.first_free + 1, self.first_free + len(plan.added)
-        covered = any(
-            int(attrs(tag).get("max", "0")) >= first
-            for tag in re.findall(rf"<{re.escape(p)}col\b[^>]*>", head)
+        columns = sheet.first(main, "cols")
+        covered = columns is not None and any(
+            _int(col.attrs.get("max")) >= first for col in sheet.find(main, "col", columns)
         )
         if not covered and plan.added:
+            scope = columns.scope if columns is not None else self.root.scope
+            tag, declare = element_name(scope, main, "col")
             cols = "".join(
-                f'<{p}col min="{first + i}" max="{first + i}" width="{_added_width(a)}" '
-                'customWidth="1"/>'
+                f'<{tag}{declare} min="{first + i}" max="{first + i}" '
+                f'width="{_added_width(a)}" customWidth="1"/>'
                 for i, a in enumerate(plan.added)
             )
-            if re.search(rf"</{re.escape(p)}cols>", head):
-                head = insert_before_close(head, "cols", cols)
+            if columns is not None:
+                sheet.append(columns, cols)
             else:
-                head += f"<{p}cols>{cols}</{p}cols>"
+                tag, declare = element_name(self.root.scope, main, "cols")
+                self._before_rows(f"<{tag}{declare}>{cols}</{tag}>")
         last_row = max([plan.header_row, *plan.rows])
-        head = re.sub(
-            rf"(<{re.escape(p)}dimension\b[^>]*?\bref\s*=\s*)([\"'])([A-Z]+\d+:)?([A-Z]+)(\d+)\2",
-            lambda m: (
-                f'{m.group(1)}"{(m.group(3) or "A1:")}'
-                f"{column_letter(max(last, column_index(m.group(4)) + 1) - 1)}"
-                f'{max(int(m.group(5)), last_row)}"'
-            ),
-            head,
-            count=1,
+        dimension = sheet.first(main, "dimension")
+        extent = re.fullmatch(
+            r"([A-Z]+\d+:)?([A-Z]+)(\d+)", (dimension.attrs.get("ref", "") if dimension else "")
         )
+        if dimension is not None and extent is not None:
+            right = column_letter(max(last, column_index(extent[2]) + 1) - 1)
+            bottom = max(int(extent[3]), last_row)
+            sheet.set_attr(dimension, "ref", f"{extent[1] or 'A1:'}{right}{bottom}")
         if self.rebuilt:
             end = column_letter(last - 1)
             bottom = max(last_row, plan.header_row + 1)
             self.filter_ref = f"$A${plan.header_row}:${end}${bottom}"
-            tail = self._insert(
-                tail, "autoFilter", f'<autoFilter ref="A{plan.header_row}:{end}{bottom}"/>'
-            )
+            self._insert("autoFilter", f'ref="A{plan.header_row}:{end}{bottom}"')
         if self.links:
-            tail = self._hyperlinks(tail)
+            self._hyperlinks()
         if self.comments:
-            tail = self._comments(tail)
-        return head, tail
+            self._comments()
 
-    def _insert(self, tail: str, element: str, xml: str) -> str:
-        """`xml` placed in the sheet's tail where ECMA-376 wants `element`."""
-        after = _WORKSHEET_TAIL[_WORKSHEET_TAIL.index(element) + 1 :]
-        p = re.escape(self.prefix)
-        names = "|".join(after)
-        match = re.search(rf"<{p}(?:{names})\b", tail)
-        end = re.search(rf"</{p}worksheet\s*>", tail)
-        if end is None:
-            raise NotInPlace
-        at = match.start() if match and match.start() < end.start() else end.start()
-        # Inside an mc:AlternateContent wrapper the insert goes before the whole wrapper.
-        wrapper = tail.rfind("<mc:AlternateContent", 0, at)
-        if wrapper >= 0 and tail.rfind("</mc:AlternateContent>", 0, at) < wrapper:
-            at = wrapper
-        return tail[:at] + xml + tail[at:]
+    def _before_rows(self, xml: str) -> None:
+        sheet_data = self.skeleton.first(self.main, "sheetData")
+        assert sheet_data is not None
+        self.skeleton.replace(sheet_data.start, sheet_data.start, xml)
 
-    def _hyperlinks(self, tail: str) -> str:
-        p = self.prefix
+    def _insert(self, local: str, attributes: str, inner: str = "", rid: str = "") -> None:
+        """The element `local` (its `attributes` and `inner` XML, and an r:id of `rid`)
+        placed in the sheet where ECMA-376 wants it, named as the sheet names its own."""
+        after = set(_WORKSHEET_TAIL[_WORKSHEET_TAIL.index(local) + 1 :])
+        root, sheet = self.root, self.skeleton
+        tag, declare = element_name(root.scope, self.main, local)
+        if rid:
+            r, declare_r = attribute_prefix(root.scope, self.rel)
+            attributes = f'{attributes} {r}:id="{rid}"{declare_r}'
+        start = f"{tag}{declare} {attributes.strip()}".rstrip()
+        xml = f"<{start}>{inner}</{tag}>" if inner else f"<{start}/>"
+        at = root.close
+        for child in sheet.elements:
+            if child.parent is not root:
+                continue
+            if (child.ns == self.main and child.local in after) or (
+                child.ns == MC_NS  # an mc:AlternateContent: it goes before the whole wrapper
+                and any(
+                    e.ns == self.main and e.local in after
+                    for e in sheet.elements
+                    if child.start < e.start < child.end
+                )
+            ):
+                at = child.start
+                break
+        sheet.replace(at, at, xml)
+
+    def _hyperlinks(self) -> None:
         ids = self.package.add_many_relationships(
             self.part, "hyperlink", [url for _ref, url in self.links]
         )
-        r, declare = self.r_prefix, self.r_declare
+        existing = self.skeleton.first(self.main, "hyperlinks")
+        scope = existing.scope if existing is not None else self.root.scope
+        tag, declare = element_name(scope, self.main, "hyperlink")
+        r, declare_r = attribute_prefix(scope, self.rel)
         links = "".join(
-            f'<{p}hyperlink ref="{ref}"{declare} {r}:id="{rid}"/>'
+            f'<{tag}{declare}{declare_r} ref="{ref}" {r}:id="{rid}"/>'
             for (ref, _url), rid in zip(self.links, ids, strict=True)
         )
-        if re.search(rf"</{re.escape(p)}hyperlinks>", tail):
-            return insert_before_close(tail, "hyperlinks", links)
-        return self._insert(tail, "hyperlinks", f"<{p}hyperlinks>{links}</{p}hyperlinks>")
+        if existing is not None:
+            self.skeleton.append(existing, links)
+        else:
+            self._insert("hyperlinks", "", links)
 
-    def _comments(self, tail: str) -> str:
-        package, part, p = self.package, self.part, self.prefix
-        legacy = re.search(rf"<{re.escape(p)}legacyDrawing\b[^>]*>", tail)
+    def _comments(self) -> None:
+        package, part = self.package, self.part
+        legacy = self.skeleton.first(self.main, "legacyDrawing")
         vml_part = None
-        if legacy:
-            rid = attrs(legacy.group()).get(f"{self.r_prefix}:id")
+        if legacy is not None:
+            rid = legacy.attr(self.rel, "id")
             rels = package.relationships(part)
-            vml_part = next((x["Target"] for x in rels if x["Id"] == rid), None)
-            if vml_part is None:
-                raise NotInPlace
-        rid = add_notes(package, part, sorted(self.comments.items()), vml_part)
-        if rid is None:
-            return tail
-        legacy_drawing = f'<{p}legacyDrawing{self.r_declare} {self.r_prefix}:id="{rid}"/>'
-        return self._insert(tail, "legacyDrawing", legacy_drawing)
+            vml_part = next(
+                (x["Target"] for x in rels if x["Id"] == rid and package.has(x["Target"])), None
+            )
+            if vml_part is None:  # a drawing that is not there: ours takes its place
+                self.skeleton.remove(legacy)
+        notes = _off_merged_cells(self.comments, self.merges)
+        rid = add_notes(package, part, sorted(notes.items()), vml_part)
+        if rid is not None:
+            self._insert("legacyDrawing", "", rid=rid)
+
+
+def _int(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 0
+
+
+def _off_merged_cells(
+    notes: dict[tuple[int, int], str], merges: list[tuple[int, int, int, int]]
+) -> dict[tuple[int, int], str]:
+    """The notes with each one on a cell a merged range covers moved to the range's first
+    cell, the only one Excel shows (and openpyxl keeps)."""
+    if not merges or not notes:
+        return notes
+    keys = sorted(notes)
+    moved: dict[tuple[int, int], tuple[int, int]] = {}
+    for first_row, first_col, last_row, last_col in merges:
+        at = bisect.bisect_left(keys, (first_row, -1))
+        while at < len(keys) and keys[at][0] <= last_row:
+            row, column = keys[at]
+            if first_col <= column <= last_col and (row, column) != (first_row, first_col):
+                moved.setdefault((row, column), (first_row, first_col))
+            at += 1
+    if not moved:
+        return notes
+    out: dict[tuple[int, int], str] = {}
+    for key in keys:
+        target = moved.get(key, key)
+        out[target] = f"{out[target]}\n{notes[key]}" if target in out else notes[key]
+    return out
+
+
+def _last_cell(cells: str, prefix: str) -> tuple[int, int]:
+    """The column (0-based) of the last of a row's cells, and where it starts in `cells`: a
+    cell without its reference stands just right of the cell before it."""
+    column, start = -1, 0
+    for match in re.finditer(rf"<{re.escape(prefix)}c(?=[\s/>])[^>]*>", cells):
+        ref = CELL_COLUMN.search(match.group())
+        column = column_index(ref.group(1)) if ref else column + 1
+        start = match.start()
+    return column, len(cells[:start].encode("utf-8"))
+
+
+def _merges(sheet: Part, main: str) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges: (first row, first column, last row, last column), 0-based
+    columns."""
+    merges = []
+    for element in sheet.find(main, "mergeCell"):
+        found = re.fullmatch(
+            r"\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?", element.attrs.get("ref", "").upper()
+        )
+        if found is None:
+            continue
+        first_col, first_row = column_index(found[1]), int(found[2])
+        last_col = column_index(found[3]) if found[3] else first_col
+        last_row = int(found[4]) if found[4] else first_row
+        merges.append((first_row, first_col, last_row, last_col))
+    return merges
 
 
 def _holds_number(cell: str) -> bool:

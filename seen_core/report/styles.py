@@ -3,15 +3,16 @@ own styles.xml, and the styles of a rebuilt workbook."""
 
 from __future__ import annotations
 
-import re
-
 from seen_core.report.xml import (
     MAIN_NS,
     XML_DECLARATION,
+    Dialect,
+    Element,
     NotInPlace,
+    Part,
+    element_name,
     escape_attr,
-    insert_before_close,
-    root_prefix,
+    prefix_of,
     set_attrs,
 )
 from seen_core.statuses import Status
@@ -33,34 +34,35 @@ STATUS_FILLS = {
 class Styles:
     """The workbook's styles.xml, with the fills and fonts the report adds."""
 
-    def __init__(self, text: str) -> None:
-        self.prefix = root_prefix(text, "styleSheet")
-        self.text = text
-        p = re.escape(self.prefix)
-        section = re.search(rf"<{p}cellXfs\b[^>]*>(.*?)</{p}cellXfs>", text, re.S)
-        if section is None:
-            raise NotInPlace
-        self.xfs = re.findall(rf"<{p}xf\b[^>]*?(?:/>|>.*?</{p}xf>)", section.group(1), re.S)
+    def __init__(self, data: bytes, dialect: Dialect) -> None:
+        part = Part(data)
+        main = dialect.main
+        if part.root.ns != main or part.root.local != "styleSheet":
+            raise NotInPlace("its styles are not written as SpreadsheetML's")
+        self.part = part
+        self.sections: dict[str, Element] = {}
+        children: dict[str, list[Element]] = {}
+        for name, child in (("fonts", "font"), ("fills", "fill"), ("cellXfs", "xf")):
+            section = next((e for e in part.find(main, name) if e.parent is part.root), None)
+            if section is None:
+                raise NotInPlace("its styles lack a list of fonts, fills or cell formats")
+            self.sections[name] = section
+            children[name] = [e for e in part.find(main, child, section) if e.parent is section]
+        if not children["cellXfs"] or not children["fonts"]:
+            raise NotInPlace("its styles have no cell format or no font")
+        self.xfs = [part.text_of(e) for e in children["cellXfs"]]
+        self.fill_count = len(children["fills"])
+        self.font_count = len(children["fonts"])
         self.new_xfs: list[str] = []
         self.new_fills: list[str] = []
         self.new_fonts: list[str] = []
-        self.fill_count = self._count("fills")
-        self.font_count = self._count("fonts")
         self.cache: dict[tuple[object, ...], int] = {}
-        font = re.search(rf"<{p}font\b[^>]*>(.*?)</{p}font>", text, re.S)
-        first_font = font.group(1) if font else ""
-        size = re.search(r'<(?:\w+:)?sz\s+val="([^"]+)"', first_font)
-        name = re.search(r'<(?:\w+:)?name\s+val="([^"]+)"', first_font)
-        self.font_size = size.group(1) if size else "11"
-        self.font_name = name.group(1) if name else "Calibri"
-
-    def _count(self, element: str) -> int:
-        p = re.escape(self.prefix)
-        section = re.search(rf"<{p}{element}\b[^>]*?(?:/>|>(.*?)</{p}{element}>)", self.text, re.S)
-        if section is None:
-            raise NotInPlace
-        inner = section.group(1) or ""
-        return len(re.findall(rf"<{p}{element[:-1]}\b", inner))
+        first_font = children["fonts"][0]
+        size = part.first(main, "sz", first_font)
+        name = part.first(main, "name", first_font)
+        self.font_size = (size.attrs.get("val") if size else None) or "11"
+        self.font_name = (name.attrs.get("val") if name else None) or "Calibri"
+        self.main = main
 
     def with_fill(self, style: int, rgb: str) -> int:
         """The style `style` with a solid fill of colour `rgb` (for the cell that was wrong)."""
@@ -80,13 +82,19 @@ class Styles:
             self.cache[key] = self._xf(set_attrs(xf, fontId=str(font_id), applyFont="1"))
         return self.cache[key]
 
+    def _names(self, section: str, local: str) -> tuple[str, str, str]:
+        """The element `local` as written in `section`: its name, its declaration, and the
+        prefix its children take."""
+        tag, declare = element_name(self.sections[section].scope, self.main, local)
+        return tag, declare, prefix_of(tag)
+
     def _fill(self, rgb: str) -> int:
         key = ("fill-id", rgb)
         if key not in self.cache:
-            p = self.prefix
+            tag, declare, p = self._names("fills", "fill")
             self.new_fills.append(
-                f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="{rgb}"/>'
-                f'<{p}bgColor indexed="64"/></{p}patternFill></{p}fill>'
+                f'<{tag}{declare}><{p}patternFill patternType="solid"><{p}fgColor rgb="{rgb}"/>'
+                f'<{p}bgColor indexed="64"/></{p}patternFill></{tag}>'
             )
             self.cache[key] = self.fill_count + len(self.new_fills) - 1
         return self.cache[key]
@@ -94,12 +102,12 @@ class Styles:
     def _font(self, kind: str) -> int:
         key = ("font-id", kind)
         if key not in self.cache:
-            p = self.prefix
+            tag, declare, p = self._names("fonts", "font")
             look = f"<{p}b/>" if kind == "bold" else f"<{p}u/>"
             colour = f'<{p}color rgb="FF0563C1"/>' if kind == "link" else ""
             self.new_fonts.append(
-                f'<{p}font>{look}<{p}sz val="{self.font_size}"/>{colour}'
-                f'<{p}name val="{escape_attr(self.font_name)}"/></{p}font>'
+                f'<{tag}{declare}>{look}<{p}sz val="{escape_attr(self.font_size)}"/>{colour}'
+                f'<{p}name val="{escape_attr(self.font_name)}"/></{tag}>'
             )
             self.cache[key] = self.font_count + len(self.new_fonts) - 1
         return self.cache[key]
@@ -108,23 +116,18 @@ class Styles:
         self.new_xfs.append(xf)
         return len(self.xfs) + len(self.new_xfs) - 1
 
-    def to_xml(self) -> str:
-        text = self.text
-        for element, added, count in (
+    def to_xml(self) -> bytes:
+        part = self.part
+        for name, added, count in (
             ("fonts", self.new_fonts, self.font_count),
             ("fills", self.new_fills, self.fill_count),
             ("cellXfs", self.new_xfs, len(self.xfs)),
         ):
             if not added:
                 continue
-            text = insert_before_close(text, element, "".join(added))
-            text = re.sub(
-                rf"(<{re.escape(self.prefix)}{element}\b[^>]*?\bcount\s*=\s*)([\"'])\d+\2",
-                rf"\g<1>\g<2>{count + len(added)}\g<2>",
-                text,
-                count=1,
-            )
-        return text
+            part.append(self.sections[name], "".join(added))
+            part.set_attr(self.sections[name], "count", str(count + len(added)))
+        return part.to_bytes()
 
 
 # --- the styles of a rebuilt workbook ------------------------------------------------------------
@@ -150,3 +153,8 @@ PLAIN_STYLES = (
     "</styleSheet>"
 )
 BOLD, DATE, DATETIME, TIME = 1, 2, 3, 4  # PLAIN_STYLES' cellXfs
+
+
+def plain_styles(dialect: Dialect) -> str:
+    """A rebuilt workbook's styles (and a workbook's that had none), in `dialect`."""
+    return PLAIN_STYLES.replace(MAIN_NS, dialect.main, 1)

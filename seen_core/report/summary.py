@@ -11,9 +11,9 @@ from seen_core.report.model import ReportInput, cell_text
 from seen_core.report.plan import Plan
 from seen_core.report.xml import (
     EXCEL_MAX_ROWS,
-    MAIN_NS,
-    REL_NS,
+    TRANSITIONAL,
     XML_DECLARATION,
+    Dialect,
     care_needed,
     inline_cell,
     number_cell,
@@ -23,14 +23,16 @@ from seen_core.statuses import Status, count_statuses
 _NEED_ATTENTION = (Status.REJECTED, Status.INVALID, Status.FAILED, Status.UNKNOWN)
 
 
-def summary_sheet(report: ReportInput, plan: Plan, bold: int) -> str:
+def summary_sheet(
+    report: ReportInput, plan: Plan, bold: int, dialect: Dialect = TRANSITIONAL
+) -> str:
     """The Summary sheet's XML; `bold` is the workbook's bold style."""
-    return _our_sheet(*_summary_rows(report, plan), bold)
+    return _our_sheet(*_summary_rows(report, plan), bold, dialect)
 
 
-def problems_sheet(report: ReportInput, bold: int) -> str:
+def problems_sheet(report: ReportInput, bold: int, dialect: Dialect = TRANSITIONAL) -> str:
     """The Problems sheet's XML; `bold` is the workbook's bold style."""
-    return _our_sheet(*_problem_rows(report), bold)
+    return _our_sheet(*_problem_rows(report), bold, dialect)
 
 
 _Row = list[tuple[object, bool]]  # (value, bold) per cell
@@ -115,7 +117,7 @@ def _problem_rows(report: ReportInput) -> tuple[list[_Row], list[int]]:
     return rows, [11, 22, 70, 48, 24]
 
 
-def _our_sheet(rows: list[_Row], widths: list[int], bold: int) -> str:
+def _our_sheet(rows: list[_Row], widths: list[int], bold: int, dialect: Dialect) -> str:
     lines = []
     width = max((len(r) for r in rows), default=0)
     letters = [column_letter(c) for c in range(width)]
@@ -138,7 +140,7 @@ def _our_sheet(rows: list[_Row], widths: list[int], bold: int) -> str:
         for i, w in enumerate(widths)
     )
     return (
-        f'{XML_DECLARATION}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+        f'{XML_DECLARATION}<worksheet xmlns="{dialect.main}" xmlns:r="{dialect.rel}">'
         '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
         f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
         f"<sheetData>{''.join(lines)}</sheetData>"

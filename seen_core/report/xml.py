@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from html import escape
 from xml.sax.saxutils import unescape
 
@@ -24,8 +25,33 @@ REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """The namespaces a workbook is written in: ECMA-376's Transitional (what Excel saves by
+    default) or Strict (Excel's "Strict Open XML Spreadsheet"). Parts the report adds are
+    written in the workbook's own."""
+
+    main: str  # SpreadsheetML's elements
+    rel: str  # relationship ids (r:id) and, with a kind after it, relationship types
+
+    def rel_type(self, kind: str) -> str:
+        return f"{self.rel}/{kind}"
+
+
+TRANSITIONAL = Dialect(MAIN_NS, REL_NS)
+STRICT = Dialect(
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+DIALECTS = {d.main: d for d in (TRANSITIONAL, STRICT)}
+
+
 class NotInPlace(Exception):
-    """This XLSX has something the in-place editor does not handle; rebuild the workbook."""
+    """This XLSX has something the in-place editor does not handle; rebuild the workbook.
+
+    Its text says why in a user's words ("its rows are written without numbers"), for the
+    sentence that tells what the rebuilt workbook lacks.
+    """
 
 
 # --- text ----------------------------------------------------------------------------------------
@@ -250,3 +276,214 @@ def namespace_prefix(text: str, namespace: str) -> str | None:
 def declare(text: str, root: str, prefix: str, namespace: str) -> str:
     """`text` with `prefix` declared for `namespace` on its `root` element."""
     return re.sub(rf"(<(?:\w+:)?{root}\b)", rf'\1 xmlns:{prefix}="{namespace}"', text, count=1)
+
+
+# --- a part read with its namespaces -------------------------------------------------------------
+
+_TAG_END = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_UTF16_DECLARATION = re.compile(
+    rb"""^(<\?xml[^>]*?encoding\s*=\s*["'])utf-16(?:[lb]e)?(["'])""", re.I
+)
+
+
+def utf8_xml(data: bytes) -> bytes:
+    """An XML part as UTF-8 (a part may be UTF-16, with or without a byte order mark)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = data.decode("utf-16")
+    elif data[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        text = data.decode("utf-16-le" if data[0] == 0x3C else "utf-16-be")
+    else:
+        return data
+    return _UTF16_DECLARATION.sub(rb"\1UTF-8\2", text.encode("utf-8"), count=1)
+
+
+@dataclass(eq=False)
+class Element:
+    """One element of a `Part`: its name resolved to a namespace, and where it stands."""
+
+    ns: str  # the namespace of its name ("" for none)
+    local: str
+    qname: str  # as written: "sheet", "x:sheet"
+    start: int  # offset of its "<"
+    open_end: int  # offset just after its start tag's ">"
+    close: int  # offset of its end tag's "<" (open_end when it has none: <a/>)
+    end: int  # offset just after the element
+    attrs: dict[str, str]  # attributes as written (qualified names), values unescaped
+    scope: dict[str, str]  # prefix ("" for the default) → namespace, inside the element
+    parent: Element | None = field(default=None, repr=False)
+
+    @property
+    def empty(self) -> bool:
+        """Whether it is written as one tag (<a/>), with no end tag."""
+        return self.end == self.open_end
+
+    def attr(self, ns: str, local: str) -> str | None:
+        """The value of the attribute `local` in namespace `ns` ("" for an unprefixed one)."""
+        if not ns:
+            return self.attrs.get(local)
+        for name, value in self.attrs.items():
+            prefix, _, rest = name.partition(":")
+            if rest == local and self.scope.get(prefix) == ns:
+                return value
+        return None
+
+
+class Part:
+    """A small XML part (a workbook's list of sheets, relationships, content types, styles,
+    comments) read with expat, so that every element is found by its namespace whatever
+    prefix it is written with and wherever that prefix is declared, then edited as text:
+    what the report does not change stays byte for byte."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = utf8_xml(data)
+        self.elements: list[Element] = []
+        self._edits: list[tuple[int, int, int, bytes]] = []
+        self._children: dict[int, tuple[Element, list[str]]] = {}
+        self._parse()
+
+    def _parse(self) -> None:
+        from xml.parsers import expat
+
+        data = self.data
+        parser = expat.ParserCreate()
+        stack: list[Element] = []
+        elements = self.elements
+
+        def start(name: str, attributes: dict[str, str]) -> None:
+            at = parser.CurrentByteIndex
+            tag = _TAG_END.match(data, at)
+            if tag is None:
+                raise NotInPlace("a part of it is not well-formed XML")
+            parent = stack[-1] if stack else None
+            scope = parent.scope if parent else {"xml": "http://www.w3.org/XML/1998/namespace"}
+            declared = {
+                (k[6:] if k.startswith("xmlns:") else ""): v
+                for k, v in attributes.items()
+                if k == "xmlns" or k.startswith("xmlns:")
+            }
+            if declared:
+                scope = {**scope, **declared}
+            prefix, _, local = name.rpartition(":")
+            element = Element(scope.get(prefix, ""), local, name, at, tag.end(), -1, -1,
+                              attributes, scope, parent)  # fmt: skip
+            stack.append(element)
+            elements.append(element)
+
+        def end(name: str) -> None:
+            element = stack.pop()
+            at = parser.CurrentByteIndex
+            if data[element.open_end - 2 : element.open_end] == b"/>" and at == element.open_end:
+                element.close = element.end = at
+            else:
+                element.close = at
+                element.end = data.index(b">", at) + 1
+
+        def no_dtd(*_args: object) -> None:
+            raise NotInPlace("a part of it declares a document type (SpreadsheetML never does)")
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.StartDoctypeDeclHandler = no_dtd
+        try:
+            parser.Parse(data, True)
+        except expat.ExpatError:
+            raise NotInPlace("a part of it is not well-formed XML") from None
+
+    @property
+    def root(self) -> Element:
+        return self.elements[0]
+
+    def find(self, ns: str, local: str, within: Element | None = None) -> list[Element]:
+        """The elements named `local` in namespace `ns`, in document order (inside `within`)."""
+        found = [e for e in self.elements if e.local == local and e.ns == ns]
+        if within is not None:
+            found = [e for e in found if within.start < e.start < within.end]
+        return found
+
+    def first(self, ns: str, local: str, within: Element | None = None) -> Element | None:
+        found = self.find(ns, local, within)
+        return found[0] if found else None
+
+    def text_of(self, element: Element) -> str:
+        """The element as written, start tag to end tag."""
+        return self.data[element.start : element.end].decode("utf-8")
+
+    def inner(self, element: Element) -> str:
+        return self.data[element.open_end : element.close].decode("utf-8")
+
+    # edits ----------------------------------------------------------------------------------
+
+    def replace(self, start: int, end: int, text: str) -> None:
+        self._edits.append((start, end, len(self._edits), text.encode("utf-8")))
+
+    def append(self, parent: Element, xml: str) -> None:
+        """`xml` as the last child of `parent` (an empty element gets an end tag)."""
+        self._children.setdefault(id(parent), (parent, []))[1].append(xml)
+
+    def set_attr(self, element: Element, name: str, value: str) -> None:
+        """The attribute `name` (as written, "count") of `element` set to `value`."""
+        tag = self.data[element.start : element.open_end]
+        found = re.search(rb"\s" + re.escape(name.encode()) + rb"""\s*=\s*(["'])[^"']*\1""", tag)
+        if found is not None:
+            at = element.start + found.start() + 1
+            self.replace(at, element.start + found.end(), f'{name}="{escape_attr(value)}"')
+        else:
+            at = element.open_end - (2 if element.empty else 1)
+            self.replace(at, at, f' {name}="{escape_attr(value)}"')
+
+    def remove(self, element: Element) -> None:
+        self.replace(element.start, element.end, "")
+
+    def to_bytes(self) -> bytes:
+        if not self.changed():
+            return self.data
+        edits = list(self._edits)
+        for parent, children in self._children.values():
+            xml = "".join(children)
+            if parent.empty:
+                at = parent.open_end - 2
+                edits.append((at, parent.open_end, -1, f">{xml}</{parent.qname}>".encode()))
+            else:
+                edits.append((parent.close, parent.close, 1 << 30, xml.encode()))
+        out, done = [], 0
+        for start, end, _, text in sorted(edits, key=lambda e: (e[0], e[1] > e[0], e[2])):
+            if start < done:
+                raise AssertionError("overlapping edits of one part")
+            out += [self.data[done:start], text]
+            done = end
+        out.append(self.data[done:])
+        return b"".join(out)
+
+    def changed(self) -> bool:
+        return bool(self._edits or self._children)
+
+
+def element_name(scope: dict[str, str], ns: str, local: str) -> tuple[str, str]:
+    """How to write an element `local` of namespace `ns` where `scope` is in force: its
+    qualified name, and the declaration it needs on itself ("" when none): ("sheet", ""),
+    ("x:sheet", ""), or ("sheet", ' xmlns="…"'). Its children are written with its prefix."""
+    if scope.get("") == ns:
+        return local, ""
+    for prefix, bound in scope.items():
+        if prefix and prefix != "xml" and bound == ns:
+            return f"{prefix}:{local}", ""
+    return local, f' xmlns="{ns}"'
+
+
+def prefix_of(qname: str) -> str:
+    """ "x:" for "x:sheet", "" for "sheet"."""
+    prefix, colon, _ = qname.rpartition(":")
+    return prefix + colon
+
+
+def attribute_prefix(scope: dict[str, str], ns: str, preferred: str = "r") -> tuple[str, str]:
+    """The prefix for an attribute in namespace `ns` ("r" for r:id) where `scope` is in
+    force, and the declaration it needs on its element ("" when the prefix is bound)."""
+    for prefix, bound in scope.items():
+        if prefix and bound == ns:
+            return prefix, ""
+    prefix, number = preferred, 1
+    while prefix in scope:
+        number += 1
+        prefix = f"{preferred}{number}"
+    return prefix, f' xmlns:{prefix}="{ns}"'
