@@ -541,6 +541,34 @@ def outcomes_after(sent: SendResult) -> dict[int, tuple[str, str]]:
 # --- reports ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReportFile:
+    """A report to hand the user: its bytes, the suffix its name must have, and what it lacks.
+
+    `suffix` is ".csv", ".xlsx", or ".xlsm" for a workbook that keeps the upload's macros
+    (Excel opens a workbook only under the name its kind allows); `name_for` gives a wanted
+    name that suffix. `lacks` are plain sentences for the user when their workbook could not
+    be annotated in place and the report is a new workbook made from its cells: why, and what
+    of the original it has not ("The new workbook has no pictures, charts or merged cells of
+    the original."). Empty when the report is the user's own workbook, or a CSV.
+    """
+
+    data: bytes
+    suffix: str
+    lacks: tuple[str, ...] = ()
+
+    def name_for(self, wanted: str) -> str:
+        """`wanted` with this report's suffix when it asks for the other kind of workbook
+        (.xlsx for a macro workbook, .xlsm for a plain one); other names as they are."""
+        from pathlib import PurePath
+
+        path = PurePath(wanted)
+        suffix = path.suffix.lower()
+        if self.suffix != suffix and {suffix, self.suffix} == {".xlsx", ".xlsm"}:
+            return str(path.with_suffix(self.suffix))
+        return wanted
+
+
 def report_bytes(
     checked: Checked,
     out_name: str,
@@ -553,15 +581,34 @@ def report_bytes(
     videos: Mapping[int, Video] | None = None,
 ) -> bytes:
     """The user's own sheet with SEEN's answer beside each row, as XLSX (the user's workbook
-    itself when `source` is one) or as CSV when `out_name` ends in .csv."""
+    itself when `source` is one) or as CSV when `out_name` ends in .csv. `report_file` also
+    gives the name it must have and what a rebuilt workbook lacks."""
+    return report_file(
+        checked, out_name, source=source, outcomes=outcomes, sent_to=sent_to, who=who,
+        details=details, videos=videos,
+    ).data  # fmt: skip
+
+
+def report_file(
+    checked: Checked,
+    out_name: str,
+    *,
+    source: bytes = b"",
+    outcomes: Mapping[int, tuple[str, str]] | None = None,
+    sent_to: str = "not sent (checked only)",
+    who: str | None = None,
+    details: Sequence[tuple[str, str]] = (),
+    videos: Mapping[int, Video] | None = None,
+) -> ReportFile:
+    """The report of `report_bytes`, with its suffix and what a rebuilt workbook lacks."""
     from datetime import UTC, datetime
 
     from seen_core.report import (
         ReportInput,
         ReportSummary,
         annotated_csv,
-        annotated_workbook,
         extra_keys_of,
+        made_workbook,
         values_as_sent,
     )
 
@@ -595,8 +642,9 @@ def report_bytes(
         original=checked.sheet.table,
     )
     if str(out_name).lower().endswith(".csv"):
-        return annotated_csv(report)
-    return annotated_workbook(report)
+        return ReportFile(annotated_csv(report), ".csv")
+    made = made_workbook(report)
+    return ReportFile(made.data, made.suffix, made.lacks)
 
 
 def sent_to_words(address: str) -> str:
@@ -663,11 +711,23 @@ def send_report_bytes(
 ) -> bytes:
     """One send's own report: its sheet as sent, with that send's outcomes and any video
     links (rebuilt from its cells, or the user's workbook itself when `source` is given)."""
+    return send_report_file(journal, job_id, out_name, source=source, who=who).data
+
+
+def send_report_file(
+    journal: Journal,
+    job_id: int,
+    out_name: str,
+    *,
+    source: bytes = b"",
+    who: str | None = None,
+) -> ReportFile:
+    """The report of `send_report_bytes`, with its suffix and what a rebuilt workbook lacks."""
     sheet, problems = kept_send_sheet(journal, job_id)
     job = journal.job(job_id)
     result = CheckResult(list(sheet.text.rows), problems, {})
     checked = Checked(sheet, None, FieldMapping({}, {}), CheckOptions(), result, job.campaign)
-    return report_bytes(
+    return report_file(
         checked,
         out_name,
         source=source,

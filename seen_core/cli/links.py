@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from seen_core.cli import options as o
+from seen_core.cli.reports import write_report
 from seen_core.errors import InputError
 
 
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     rows = found.as_json()["rows"]
     if found.stop_reason:
         o.say_error(f"Fetching stopped: {found.stop_reason}")
+    written = ""
     if args.report:
         with flow.open_journal(args.journal) as reopened:
             outcomes = reopened.outcomes(job.id)
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         sheet = flow.read(Path(args.file).name, data)
         options = flow.check_options(target=target)
         checked = flow.check(sheet, flow.mapping_for(sheet), options, target=target)
-        report = flow.report_bytes(
+        report = flow.report_file(
             checked,
             args.report,
             source=data,
@@ -55,15 +57,15 @@ def run(args: argparse.Namespace) -> int:
             details=[("Send", f"#{job.id}")],
             videos=found.videos,
         )
-        o.write_private(args.report, report)
+        written = write_report(args.report, report, args.file)
     if args.json:
         o.print_json({"rows": rows})
     else:
         print(f"{len(found.with_video)} of {len(rows)} created people have a video link.")
         for r in rows:
             print(o.printable(f"  row {r['row']:<7} {r['player'] or 'not ready yet'}"))
-        if args.report:
-            print(o.printable(f"Report written to {args.report}"))
+        if written:
+            print(o.printable(f"Report written to {written}"))
     if found.stop_reason:
         return o.EXIT_STOPPED
     return o.EXIT_OK if found.complete else o.EXIT_ROWS

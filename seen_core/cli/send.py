@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from seen_core.cli import options as o
+from seen_core.cli.reports import write_report
 from seen_core.errors import InputError
 from seen_core.statuses import SUMMARY_ORDER, JobState, Status
 
@@ -90,9 +91,10 @@ def _finish(
     if sent is not None and sent.state != JobState.FINISHED and sent.stop_reason:
         o.say_error(f"The send stopped: {sent.stop_reason}")
     counts = flow.count_statuses(outcomes)
+    written = ""
     if args.report:
         send = "dry run, nothing sent" if sent is None else f"#{sent.job_id}, {sent.state}"
-        report = flow.report_bytes(
+        report = flow.report_file(
             checked,
             args.report,
             source=o.source(args),
@@ -100,7 +102,7 @@ def _finish(
             sent_to="not sent (dry run)" if sent is None else f"SEEN ({address})",
             details=[("Send", send)],
         )
-        o.write_private(args.report, report)
+        written = write_report(args.report, report, args.file)
     if args.json:
         data: dict[str, object] = {status.value: counts[status] for status in SUMMARY_ORDER}
         data["rows"] = [
@@ -120,8 +122,8 @@ def _finish(
             for row, (status, message) in sorted(outcomes.items()):
                 if status not in (Status.CREATED, Status.READY):
                     print(o.printable(f"  row {row:<7} {status:<9} {message}"))
-        if args.report:
-            print(o.printable(f"Report written to {args.report}"))
+        if written:
+            print(o.printable(f"Report written to {written}"))
     if sent is not None and sent.state != JobState.FINISHED:
         return o.EXIT_STOPPED
     bad = sum(counts[s] for s in SUMMARY_ORDER if s != Status.CREATED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from seen_core.cli import options as o
+from seen_core.cli.reports import write_report
 from seen_core.problems import Problem
 from seen_core.safe_text import lines_for_terminal
 
@@ -26,8 +27,10 @@ def run(args: argparse.Namespace) -> int:
     sheet = checked.sheet
     from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
 
+    written = ""
     if args.report:
-        o.write_private(args.report, flow.report_bytes(checked, args.report, source=o.source(args)))
+        report = flow.report_file(checked, args.report, source=o.source(args))
+        written = write_report(args.report, report, args.file)
     counts = checked.result.counts
     if args.json:
         o.print_json(
@@ -50,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
         lines = problem_lines(checked.problems)
         if lines:
             print(lines_for_terminal(lines))
-        if args.report:
-            print(o.printable(f"Report written to {args.report}"))
+        if written:
+            print(o.printable(f"Report written to {written}"))
     return o.EXIT_ROWS if counts["invalid"] else o.EXIT_OK
 
 
