@@ -15,11 +15,13 @@ from seen_core.safe_text import markdown_literal as lit
 from seen_core.store.drafts import Step
 from seen_core.wording import count, number
 from seen_core.workbench import Work
+from session_end import close_when_gone
 
 if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
     st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "check"})
 
 ss = st.session_state
+close_when_gone()  # once the browser has left for good, the draft's memory is given back
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
 if ss.get("goto") == Step.CHECK:  # arrived: the Next of Map columns (or of Results) is done
     del ss["goto"]

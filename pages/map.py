@@ -26,11 +26,13 @@ from seen_core.send.targets import campaign_problem, id_problem
 from seen_core.store.drafts import Step
 from seen_core.wording import suggest_slug
 from seen_core.workbench import Work
+from session_end import close_when_gone
 
 if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
     st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "map"})
 
 ss = st.session_state
+close_when_gone()  # once the browser has left for good, the draft's memory is given back
 work: Work = ss["work"]  # app.py shows this page only with a draft in hand
 if ss.get("goto") == Step.MAP:  # arrived: Upload's Next is done
     del ss["goto"]

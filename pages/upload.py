@@ -16,11 +16,13 @@ from seen_core.send.tokens import any_configured
 from seen_core.store.drafts import Step
 from seen_core.wording import count
 from seen_core.workbench import Work
+from session_end import close_when_gone
 
 if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
     st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "upload"})
 
 ss = st.session_state
+close_when_gone()  # once the browser has left for good, the draft's memory is given back
 journal, user = ss["journal"], ss["user"]
 if journal is None:
     st.stop()

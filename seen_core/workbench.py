@@ -7,6 +7,10 @@ session between reruns so that nothing is read or checked twice. See docs/ARCHIT
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
+import gc
 import json
 import logging
 import threading
@@ -451,6 +455,26 @@ class Work:
         """`kunder-seen.xlsx` for `kunder.csv`."""
         stem = self.draft.file_name.rsplit(".", 1)[0] or "receivers"
         return f"{stem}-seen{suffix}"
+
+
+def give_back_memory() -> None:
+    """Free what ended sessions leave and hand the freed heap back to the system, so that an
+    idle server shrinks again. A session's pages leave reference cycles (each page's functions
+    and its namespace, holding its sheet and check), which only the cyclic collector frees, and
+    the server does not collect after every run; the freed memory then stays with the process
+    unless glibc's malloc is asked to trim it (elsewhere there is nothing to ask)."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
 
 
 def fitted(saved: FieldMapping, suggestion: FieldMapping, columns: Iterable[str]) -> FieldMapping:
