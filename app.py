@@ -14,6 +14,7 @@ import threading
 import pandas.io.formats.style  # noqa: F401  (the check page's Styler: its jinja2 loads here, once)
 import streamlit as st
 
+from pages import frame
 from seen_core import flow
 from seen_core.check.countries import country_choices
 from seen_core.errors import JOURNAL_TROUBLE, ConfigurationError, JournalError, NotFound
@@ -31,20 +32,19 @@ from seen_core.workbench import Work
 st.set_page_config(page_title="SEEN Sender", page_icon=":material/movie:", layout="wide")
 ss = st.session_state
 
+_STEP_LOOK = {  # each step's page (pages.frame.STEP_PAGES) as the navigation shows it
+    Step.UPLOAD: ("Upload", ":material/upload_file:", "upload"),
+    Step.MAP: ("Map columns", ":material/link:", "map"),
+    Step.CHECK: ("Check and fix", ":material/rule:", "check"),
+    Step.SEND: ("Send", ":material/send:", "send"),
+    Step.RESULTS: ("Results", ":material/fact_check:", "results"),
+}
 STEP_PAGES = {
-    Step.UPLOAD: st.Page(
-        "pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload",
-        default=True,
-    ),
-    Step.MAP: st.Page("pages/map.py", title="Map columns", icon=":material/link:", url_path="map"),
-    Step.CHECK: st.Page(
-        "pages/check.py", title="Check and fix", icon=":material/rule:", url_path="check"
-    ),
-    Step.SEND: st.Page("pages/send.py", title="Send", icon=":material/send:", url_path="send"),
-    Step.RESULTS: st.Page(
-        "pages/results.py", title="Results", icon=":material/fact_check:", url_path="results"
-    ),
-}  # fmt: skip
+    step: st.Page(
+        frame.STEP_PAGES[step], title=title, icon=icon, url_path=path, default=step is Step.UPLOAD
+    )
+    for step, (title, icon, path) in _STEP_LOOK.items()
+}
 OTHER_PAGES = [
     st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
     st.Page("pages/sandbox.py", title="Sandbox", icon=":material/science:", url_path="sandbox"),

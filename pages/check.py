@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages.frame import enter, go, move_on, seed
 from seen_core.check import fixes
 from seen_core.check.countries import country_choices, label_for
 from seen_core.check.fixes import Change
@@ -15,35 +16,19 @@ from seen_core.safe_text import markdown_literal as lit
 from seen_core.store.drafts import Step
 from seen_core.wording import count, number
 from seen_core.workbench import Work
-from session_end import close_when_gone
 
-if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "check"})
-
+frame = enter("check")
 ss = st.session_state
-close_when_gone()  # once the browser has left for good, the draft's memory is given back
-work: Work = ss["work"]  # app.py shows this page only with a draft in hand
-if ss.get("goto") == Step.CHECK:  # arrived: the Next of Map columns (or of Results) is done
-    del ss["goto"]
+work: Work = frame.draft  # app.py shows this page only with a draft in hand
 # Next was clicked: on at once, this page not drawn again; but not before a cell fixed in the
-# grid in the same moment is kept (below, where the page is drawn). "goto" stays until the Send
-# page runs: a click or an edit that reaches the server before the browser has seen the switch
-# runs this page again, and it then switches again instead of staying put.
-editing = "fix_editor_key" in ss and (ss.get(ss["fix_editor_key"]) or {}).get("edited_rows")
-if ss.get("goto") == Step.SEND and not editing:
-    st.switch_page("pages/send.py", query_params={"draft": work.draft.id})
+# grid in the same moment is kept (below, where the page is drawn).
+move_on(Step.CHECK, Step.SEND, grid="fix_editor_key")
 
 PAGE_ROWS = 200  # rows in the grid at once (styling costs per cell); bulk fixes do the rest
 FIX_MARK = "⚠ "
 
 
-def seed(key: str, value: object) -> None:
-    """Show the draft's choice in a widget, unless the user is changing it right now."""
-    if key not in ss or ss.get(f"_seed_{key}") != work.draft.id:
-        ss[key] = value
-        ss[f"_seed_{key}"] = work.draft.id
-
-
+@frame.noting
 def refresh_view() -> None:
     """Forget which rows the grid shows: it shows the rows that need attention now."""
     ss.pop("fix_rows", None)
@@ -66,6 +51,7 @@ choices = country_choices()
 labels = {c.region: c.label for c in choices}
 
 
+@frame.noting
 def store_settings() -> None:
     work.update(region=ss["region"], delivery=bool(ss["delivery"]))
     refresh_view()
@@ -114,6 +100,7 @@ if kinds:
 # --- undo -------------------------------------------------------------------------------------
 
 
+@frame.noting
 def undo() -> None:
     change = work.undo()
     ss["fix_note"] = None if change is None else f"Undone: {change.label}."
@@ -133,6 +120,7 @@ if ss.get("fix_note"):
 # --- fixes for many rows at once --------------------------------------------------------------
 
 
+@frame.noting
 def apply(change: Change) -> None:
     work.apply(change)
     ss["fix_note"] = f"{change.label}: {count(change.rows, 'row')} changed."
@@ -318,9 +306,10 @@ else:
 # --- on to sending ----------------------------------------------------------------------------
 
 
+@frame.noting
 def go_on() -> None:
     work.go(Step.SEND)
-    ss["goto"] = Step.SEND
+    go(Step.SEND)
 
 
 ready = counts["ready"]
@@ -331,5 +320,4 @@ st.button(
     disabled=not ready,
     on_click=go_on,
 )
-if ss.get("goto") == Step.SEND:
-    st.switch_page("pages/send.py", query_params={"draft": work.draft.id})
+move_on(Step.CHECK, Step.SEND)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages.frame import enter
 from seen_core.check.checks import IMAGE_EXTENSIONS
 from seen_core.check.mapping import FIELDS
 from seen_core.statuses import Status
 
-if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "help"})
+enter("help")
 
 SETUP = Path(__file__).resolve().parent.parent / "docs" / "SETUP.md"
 

@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.frame import STEP_PAGES, enter
 from seen_core import flow
-from seen_core.errors import ConfigurationError, JobBusy, NotFound, noting_journal_trouble
+from seen_core.errors import ConfigurationError, JobBusy, NotFound
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.send.running import SendRegistry
-from seen_core.statuses import JobState
-from seen_core.store.drafts import Draft, DraftStore, Step
+from seen_core.statuses import RESUMABLE_STATES
+from seen_core.store.drafts import Draft, DraftStore
 from seen_core.store.journal import JobInfo
 from seen_core.wording import summary_line
 
-if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "history"})
-
+frame = enter("history")
 ss = st.session_state
-journal = ss.get("journal")
+journal = frame.journal
 if journal is None:
     st.stop()
-registry: SendRegistry = ss["registry"]
-user = ss["user"]
+registry: SendRegistry = frame.registry
+user, noting = frame.user, frame.noting
 drafts = DraftStore(journal)
-noting = noting_journal_trouble(ss)
-RESUMABLE = (JobState.PENDING, JobState.INTERRUPTED, JobState.CANCELLED, JobState.STOPPED)
-STEP_PAGES = {
-    Step.UPLOAD: "pages/upload.py",
-    Step.MAP: "pages/map.py",
-    Step.CHECK: "pages/check.py",
-    Step.SEND: "pages/send.py",
-    Step.RESULTS: "pages/results.py",
-}
 
 
 def when(iso: str) -> str:
@@ -64,7 +54,7 @@ def delete_draft(draft_id: str) -> None:
 def resume(job: JobInfo) -> None:
     try:
         to = flow.reconnect(
-            journal, job, ss["secrets"], ss["sandbox"].url, ss.get("history_token") or ""
+            journal, job, frame.secrets, frame.sandbox.url, ss.get("history_token") or ""
         )
     except ConfigurationError as error:
         ss["history_error"] = str(error)
@@ -142,7 +132,7 @@ for draft in mine:
 st.subheader("Sends")
 jobs = journal.jobs(None if user.is_admin else user.id)
 jobs = [j for j in jobs if not search or search in f"{j.file_name} {j.campaign}".casefold()]
-if any(j.target != flow.SANDBOX and j.state in RESUMABLE for j in jobs):
+if any(j.target != flow.SANDBOX and j.state in RESUMABLE_STATES for j in jobs):
     st.text_input(
         "SEEN token (only to resume a send to SEEN without a configured token)",
         type="password",
@@ -184,7 +174,7 @@ def sends() -> None:
             )
             # An admin sees every send, but resumes only their own: another user's send goes
             # out with that user's token and draft, never with someone else's.
-            if job.state in RESUMABLE and not active and job.user_id == user.id:
+            if job.state in RESUMABLE_STATES and not active and job.user_id == user.id:
                 cells[1].button(
                     "Resume", key=f"history_resume_{job.id}", on_click=resume, args=(job,)
                 )

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from pages.frame import enter, go, move_on, seed
 from seen_core.check.mapping import (
     FIELDS,
     ExtraChoice,
@@ -26,23 +27,13 @@ from seen_core.send.targets import campaign_problem, id_problem
 from seen_core.store.drafts import Step
 from seen_core.wording import suggest_slug
 from seen_core.workbench import Work
-from session_end import close_when_gone
 
-if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "map"})
-
+frame = enter("map")
 ss = st.session_state
-close_when_gone()  # once the browser has left for good, the draft's memory is given back
-work: Work = ss["work"]  # app.py shows this page only with a draft in hand
-if ss.get("goto") == Step.MAP:  # arrived: Upload's Next is done
-    del ss["goto"]
+work: Work = frame.draft  # app.py shows this page only with a draft in hand
 # Next was clicked: on at once, this page not drawn again; but not before an edit made in the
-# extras grid in the same moment is kept (below, where the page is drawn). "goto" stays until
-# Check and fix runs: a click or a change that reaches the server before the browser has seen
-# the switch runs this page again, and it then switches again instead of staying put.
-editing = "extras_key" in ss and (ss.get(ss["extras_key"]) or {}).get("edited_rows")
-if ss.get("goto") == Step.CHECK and not editing:
-    st.switch_page("pages/check.py", query_params={"draft": work.draft.id})
+# extras grid in the same moment is kept (below, where the page is drawn).
+move_on(Step.MAP, Step.CHECK, grid="extras_key")
 
 KINDS = {
     "campaign": "SEEN campaign (v1)",
@@ -50,13 +41,6 @@ KINDS = {
     "project": "SEEN project (2.0)",
 }
 DESTINATIONS = {"sandbox": "The sandbox (a stand-in: nothing reaches SEEN)", "seen": "SEEN"}
-
-
-def seed(key: str, value: object) -> None:
-    """Show the draft's choice in a widget, unless the user is changing it right now."""
-    if key not in ss or ss.get(f"_seed_{key}") != work.draft.id:
-        ss[key] = value
-        ss[f"_seed_{key}"] = work.draft.id
 
 
 # --- where to -------------------------------------------------------------------------------
@@ -69,6 +53,7 @@ def target_parts() -> tuple[str, str]:
     return kind, ident
 
 
+@frame.noting
 def store_target() -> None:
     kind, name = ss["target_kind"], (ss.get("target_name") or "").strip()
     if kind == "campaign":
@@ -77,6 +62,7 @@ def store_target() -> None:
         work.update(target=f"{kind}/{name}" if name else "", destination=ss["destination"])
 
 
+@frame.noting
 def use_slug(slug: str) -> None:
     ss["target_name"] = slug
     store_target()
@@ -148,6 +134,7 @@ def samples(column: str) -> str:
     return ", ".join(v if len(v) <= 24 else v[:23] + "…" for v in values)
 
 
+@frame.noting
 def store_field(name: str) -> None:
     """One box changed: only its field changes, the others stay as the draft has them. A
     value that is not a column of this sheet (a label left in the browser by a page drawn
@@ -257,6 +244,7 @@ if data_target and not mapping.fields.get("customer_id"):
     st.warning("SEEN API 2.0 needs an id for every person: choose the customer ID column.")
 
 
+@frame.noting
 def load_file() -> None:
     uploaded = ss.get("mapping_upload")
     if uploaded is None:
@@ -300,10 +288,11 @@ if ss.get("mapping_error"):
 ready = bool(work.settings.target) and not problem and not errors and not problems
 
 
+@frame.noting
 def go_on() -> None:
     work.keep_mapping()  # the draft's own from now on, and remembered for the target
     work.go(Step.CHECK)
-    ss["goto"] = Step.CHECK
+    go(Step.CHECK)
 
 
 st.button(
@@ -314,5 +303,4 @@ st.button(
     on_click=go_on,
     help=None if ready else "Choose where the people go and fix the mapping first.",
 )
-if ss.get("goto") == Step.CHECK:
-    st.switch_page("pages/check.py", query_params={"draft": work.draft.id})
+move_on(Step.MAP, Step.CHECK)

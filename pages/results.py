@@ -7,23 +7,19 @@ import threading
 import pandas as pd
 import streamlit as st
 
+from pages.frame import enter, go, move_on
 from seen_core import flow
-from seen_core.errors import noting_journal_trouble
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import NOT_CREATED, Status
 from seen_core.store.drafts import Step
 from seen_core.wording import count, summary_line
 from seen_core.workbench import Work
 
-if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "results"})
-
+frame = enter("results")
 ss = st.session_state
-work: Work = ss["work"]  # app.py shows this page only with a draft in hand
-journal = ss["journal"]
-# Fix was clicked: on at once, this page not drawn again (Check and fix takes "goto" off)
-if ss.get("goto") == Step.CHECK:
-    st.switch_page("pages/check.py", query_params={"draft": work.draft.id})
+work: Work = frame.draft  # app.py shows this page only with a draft in hand
+journal = frame.journal
+move_on(Step.RESULTS, Step.CHECK)  # Fix was clicked: on at once, this page not drawn again
 
 st.title("Results")
 sends = work.sends()
@@ -42,7 +38,7 @@ st.caption(
         f"{count(len(sends), 'send')} from this draft"
     )
 )
-running = ss["registry"].get(latest.id)
+running = frame.registry.get(latest.id)
 if running is not None and running.error:  # the journal could not record it (a full disk…)
     st.error(lit(f"The last send stopped: {running.error}"))
 elif latest.stop_reason:
@@ -103,10 +99,10 @@ again = [
 ]
 
 
-@noting_journal_trouble(ss)
+@frame.noting
 def fix_again() -> None:
     work.go(Step.CHECK)
-    ss["goto"] = Step.CHECK
+    go(Step.CHECK)
 
 
 if again:
@@ -133,11 +129,11 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
             f"{count(len(links) - have, 'person', 'people')} whose video is not ready yet."
         )
 
-    @noting_journal_trouble(ss)
+    @frame.noting
     def fetch() -> None:
         if ss.get("links_thread") is not None and ss["links_thread"].is_alive():
             return
-        to = flow.reconnect(journal, latest, ss["secrets"], ss["sandbox"].url)
+        to = flow.reconnect(journal, latest, frame.secrets, frame.sandbox.url)
         thread = threading.Thread(
             target=flow.fetch_links, args=(journal, latest.id, to), daemon=True
         )

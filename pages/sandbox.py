@@ -7,15 +7,13 @@ import json
 import pandas as pd
 import streamlit as st
 
+from pages.frame import enter
 from seen_core import flow
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import Status
 
-if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "sandbox"})
-
-ss = st.session_state
-journal, user = ss.get("journal"), ss["user"]
+frame = enter("sandbox")
+journal, user = frame.journal, frame.user
 
 st.title("Sandbox")
 st.markdown(

@@ -7,6 +7,7 @@ import threading
 
 import streamlit as st
 
+from pages.frame import enter, go, move_on
 from seen_core import flow
 from seen_core.errors import (
     AlreadySent,
@@ -23,16 +24,13 @@ from seen_core.store.drafts import Step
 from seen_core.wording import count, number
 from seen_core.workbench import Work
 
-if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "send"})
-
+frame = enter("send")
 ss = st.session_state
-if ss.get("goto") == Step.SEND:  # arrived: Check and fix switches here until then
-    del ss["goto"]
-work: Work = ss["work"]  # app.py shows this page only with a draft in hand
-journal = ss["journal"]
-registry: SendRegistry = ss["registry"]
-user = ss["user"]
+work: Work = frame.draft  # app.py shows this page only with a draft in hand
+journal, user = frame.journal, frame.user
+registry: SendRegistry = frame.registry
+# A send that ended moves on to Results from the top of the page's run (see `progress`).
+move_on(Step.SEND, Step.RESULTS)
 
 
 def running_send():
@@ -48,8 +46,8 @@ def connection() -> flow.Connection:
     the server's token)."""
     target = work.settings.target
     if work.settings.destination == "sandbox":
-        return flow.connect(target, ss["sandbox"].url, DEFAULT_TOKEN, sandbox=True)
-    found = configured(target, ss["secrets"], dict(os.environ))
+        return flow.connect(target, frame.sandbox.url, DEFAULT_TOKEN, sandbox=True)
+    found = configured(target, frame.secrets, dict(os.environ))
     if found is None:
         found = typed(target, ss.get("seen_address") or "", ss.get("seen_token") or "")
     return flow.connect(target, found.base_url, found.token)
@@ -116,7 +114,7 @@ confirmed = True
 if to_sandbox:
     st.info("The sandbox is a stand-in for SEEN inside this app: nothing reaches SEEN.")
 else:
-    found = configured(target, ss["secrets"], dict(os.environ))
+    found = configured(target, frame.secrets, dict(os.environ))
     if found is not None:
         st.caption(lit(f"SEEN at {found.base_url}, with the token from {found.where}."))
     else:
@@ -169,7 +167,10 @@ def progress() -> None:
         if followed is not None and registry.get(followed) is not None:
             ss["following"] = None
             work.go(Step.RESULTS)
-            st.switch_page("pages/results.py", query_params={"draft": work.draft.id})
+            # Switched from the top of a whole run, not from this fragment's: a page switched to
+            # from a fragment that refreshes itself was at times drawn blank in the browser.
+            go(Step.RESULTS)
+            st.rerun(scope="app")
         return
     ss["following"] = send.job_id  # after a reload too: the results follow when it ends
     p = send.progress

@@ -9,36 +9,30 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from seen_core.errors import InputError, JournalError, noting_journal_trouble
+from pages.frame import enter, go, move_on, seed
+from seen_core.errors import InputError, JournalError
 from seen_core.read.limits import Limits
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.send.tokens import any_configured
 from seen_core.store.drafts import Step
 from seen_core.wording import count
 from seen_core.workbench import Work
-from session_end import close_when_gone
 
-if "journal" not in st.session_state:  # a new server's first run skips app.py: run it first
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "upload"})
-
+frame = enter("upload")
 ss = st.session_state
-close_when_gone()  # once the browser has left for good, the draft's memory is given back
-journal, user = ss["journal"], ss["user"]
+journal, user, noting = frame.journal, frame.user, frame.noting
 if journal is None:
     st.stop()
+move_on(Step.UPLOAD, Step.MAP)  # Next was clicked: on at once, this page not drawn again
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo-receivers.xlsx"
 FILE_TYPES = ["csv", "xlsx", "xlsm", "xls", "ods"]
-# Next was clicked: on at once, this page not drawn again (Map columns takes "goto" off).
-if ss.get("goto") == Step.MAP and ss.get("work") is not None:
-    st.switch_page("pages/map.py", query_params={"draft": ss["work"].draft.id})
-noting = noting_journal_trouble(ss)
 
 
 def start(name: str, data: bytes, target: str = "") -> None:
     """A new draft for the file; a file that cannot be read gets one sentence and no draft.
     With a SEEN token on the server the draft is meant for SEEN, else (and for the demo) for
     the sandbox."""
-    configured = any_configured(ss["secrets"], dict(os.environ))
+    configured = any_configured(frame.secrets, dict(os.environ))
     destination = "seen" if configured and not target else "sandbox"
     try:
         work = Work.start(journal, user, name, data, target=target, destination=destination)
@@ -64,7 +58,7 @@ def use_demo() -> None:
 @noting
 def go_on(work: Work) -> None:
     work.go(Step.MAP)
-    ss["goto"] = Step.MAP
+    go(Step.MAP)
 
 
 st.title("Upload your sheet of people")
@@ -106,13 +100,6 @@ st.success(
         f"({where}header on row {sheet.header_row}{blank})."
     )
 )
-
-
-def seed(key: str, value: object) -> None:
-    """Show the draft's choice in a widget, unless the user is changing it right now."""
-    if key not in ss or ss.get(f"_seed_{key}") != work.draft.id:
-        ss[key] = value
-        ss[f"_seed_{key}"] = work.draft.id
 
 
 @noting

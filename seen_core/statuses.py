@@ -94,3 +94,5 @@ class JobState(StrEnum):
 
 
 END_STATES = (JobState.FINISHED, JobState.STOPPED, JobState.CANCELLED)
+# A send in one of these can be resumed: it stopped, was cancelled, was interrupted, or never ran.
+RESUMABLE_STATES = (JobState.PENDING, JobState.INTERRUPTED, JobState.CANCELLED, JobState.STOPPED)
