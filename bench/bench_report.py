@@ -1,7 +1,8 @@
 """The annotated report of a checked sheet, 10 columns of a CRM's mess: the user's own XLSX edited
 in place (20,000 and 100,000 rows), a CSV of 100,000 rows rebuilt as a workbook, and a sheet
-without its upload (every cell as text, as the report was built before).
-Run: .venv/bin/python bench/bench_report.py [rows ...]"""
+without its upload (every cell as text, as the report was built before); and the whole command
+`validate --report` of the messy 100,000-row XLSX against a bare read of it, with its peak memory.
+Run: .venv/bin/python bench/bench_report.py [rows ...] [command]"""
 
 from __future__ import annotations
 
@@ -15,7 +16,18 @@ from pathlib import Path
 
 import python_calamine
 import xlsxwriter
-from common import _FIRST, _LAST, OUT, _messy_email, _messy_phone, best_of, table, workbook
+from common import (
+    _FIRST,
+    _LAST,
+    OUT,
+    _messy_email,
+    _messy_phone,
+    best_of,
+    messy_workbook,
+    table,
+    verdict,
+    workbook,
+)
 
 from seen_core import flow
 from seen_core.check.mapping import suggest
@@ -186,7 +198,43 @@ def measure(rows: int) -> list[tuple[str, str, str, str]]:
     return figures
 
 
+def command(runs: int = 5) -> list[tuple[str, str, str, str]]:
+    """`python -m seen_core validate FILE --report OUT.xlsx` of the messy 100,000-row XLSX
+    against `python -c` reading it with calamine, each once a round; and its peak memory."""
+    import compileall
+    import tempfile
+
+    from bench_validate import ROOT, best, child, median_ratio, peak_mb, rounds
+
+    path = messy_workbook()
+    compileall.compile_dir(ROOT / "seen_core", quiet=1)
+    bare_code = (
+        "import python_calamine as c; "
+        f"c.CalamineWorkbook.from_path({str(path)!r}).get_sheet_by_index(0).to_python()"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        report = ("-m", "seen_core", "validate", str(path), "--report", f"{tmp}/report.xlsx")
+        found = rounds(
+            {"bare": lambda: child("-c", bare_code), "report": lambda: child(*report)}, runs
+        )
+        peak = peak_mb(*report)
+    (bare_wall, bare_cpu), (wall, cpu) = best(found["bare"]), best(found["report"])
+    print(f"commands, best of {runs} rounds (wall s / CPU s): bare read {bare_wall:.2f}/"
+          f"{bare_cpu:.2f}, validate --report {wall:.2f}/{cpu:.2f}")  # fmt: skip
+    middle = median_ratio(found["report"], found["bare"])
+    return [
+        (f"`validate --report` / bare read, {path.name}",
+         f"{wall / bare_wall:.2f}x wall, {cpu / bare_cpu:.2f}x CPU (median {middle:.2f}x)",
+         "<= 3.0x", verdict(wall / bare_wall, 3.0)),
+        ("peak memory, `validate --report`", f"{peak:.0f} MB", "<= 600 MB",
+         verdict(peak, 600)),
+    ]  # fmt: skip
+
+
 def main() -> None:
+    if sys.argv[1:] == ["command"]:
+        print(table(command()))
+        return
     sizes = [int(a) for a in sys.argv[1:] if a.isdigit()] or [20_000, 100_000]
     # The machine's pace: the validate figures' reference read, 0.59-0.65 s when it is quiet.
     reference = workbook(100_000)
@@ -197,6 +245,8 @@ def main() -> None:
     ]  # fmt: skip
     for rows in sizes:
         figures += measure(rows)
+    if "command" in sys.argv[1:] or not sys.argv[1:]:
+        figures += command()
     print()
     print(table(figures))
 

@@ -623,7 +623,7 @@ def report_file(
         source=source,
         sheet_name=checked.sheet.sheet_name,
         header_row=checked.sheet.header_row,
-        table=checked.table,
+        table=checked.text,  # as the rules read it: a command's report never loads pandas
         outcomes=checked.outcomes() if outcomes is None else outcomes,
         summary=ReportSummary(
             target=target_label(checked.target) if checked.target else "not chosen yet",
@@ -634,12 +634,12 @@ def report_file(
             details=tuple(details),
         ),
         problems=checked.problems,
-        sent_as=values_as_sent(checked.table, sent, checked.mapping, id_field=id_field),
+        sent_as=values_as_sent(checked.text, sent, checked.mapping, id_field=id_field),
         extra_keys=extra_keys_of(checked.mapping),
         videos={
             row: (v.player, v.thumbnail, v.email_thumbnail) for row, v in (videos or {}).items()
         },
-        original=checked.sheet.table,
+        original=checked.sheet.text,
     )
     if str(out_name).lower().endswith(".csv"):
         return ReportFile(annotated_csv(report), ".csv")

@@ -365,3 +365,34 @@ def test_values_as_sent_holds_only_values_that_differ_from_their_cell() -> None:
     flat = [(2, {"id": "x", "first_name": "Åse", "phone": "+4745860322", "kjonn": "K"})]
     assert values_as_sent(table, flat, mapping) == {2: {"Fornavn": "Åse", "Mobil": "+4745860322"}}
     assert extra_keys_of(mapping) == {"Kjønn": "kjonn"}
+
+
+# --- the command's report ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["kunder.xlsx", "kunder.csv"])
+def test_a_commands_report_never_loads_pandas(tmp_path, name: str) -> None:
+    """Loading pandas costs a command more than its check: the report works on the sheet's
+    text, as the rules do (the app's editor is what needs a DataFrame)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = tmp_path / name
+    source.write_bytes(crm_export() if name.endswith(".xlsx") else make_csv(CSV_ROWS))
+    code = (
+        "import sys, contextlib, io, seen_core.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = seen_core.cli.main(['validate', {str(source)!r}, '--report', "
+        f"{str(tmp_path / 'rapport.xlsx')!r}])\n"
+        "print(code, 'pandas' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "False"]
+    people = read_xlsx((tmp_path / "rapport.xlsx").read_bytes()).worksheets[
+        1 if name.endswith(".xlsx") else 0
+    ]
+    assert "SEEN status" in header_of(people, 3)

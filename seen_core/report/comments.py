@@ -24,10 +24,18 @@ COMMENT_AUTHOR = "SEEN Sender"
 Notes = list[tuple[tuple[int, int], str]]  # ((row, 0-based column), text), sorted
 
 
-def add_notes(package: Package, part: str, notes: Notes, vml_part: str | None) -> str | None:
+def new_drawing(package: Package, part: str) -> tuple[str, str]:
+    """A legacy drawing for the notes of the sheet `part`, its name taken now (`add_notes`
+    writes it): its part, and the relationship id for the sheet's <legacyDrawing>."""
+    vml_part = package.free_name("xl/drawings/vmlDrawing{}.vml")
+    package.write(vml_part, b"")
+    package.set_content_type(vml_part, CT_VML)
+    return vml_part, package.add_relationship(part, "vmlDrawing", relative(part, vml_part))
+
+
+def add_notes(package: Package, part: str, notes: Notes, vml_part: str, *, merge: bool) -> None:
     """Write `notes` into the comments of the sheet `part`, and their shapes into its legacy
-    drawing `vml_part` (None: the sheet has none yet). Returns the relationship id of a new
-    drawing, for the sheet's <legacyDrawing>, or None when the sheet's own took the shapes."""
+    drawing `vml_part`: the sheet's own (`merge`), or one `new_drawing` gave."""
     rels = package.relationships(part)
     existing = next(
         (r for r in rels if r["Type"].endswith("/comments") and package.has(r["Target"])), None
@@ -42,14 +50,11 @@ def add_notes(package: Package, part: str, notes: Notes, vml_part: str | None) -
         new_notes = notes
     block = _free_vml_block(package)
     shapes = _vml_shapes(new_notes, block)
-    if vml_part is not None:
+    if merge:
         vml = package.read(vml_part).decode("utf-8", "replace")
         package.write(vml_part, _merge_vml(vml, shapes, block, len(new_notes)))
-        return None
-    vml_part = package.free_name("xl/drawings/vmlDrawing{}.vml")
-    package.write(vml_part, _vml_xml(shapes, block, len(new_notes)))
-    package.set_content_type(vml_part, CT_VML)
-    return package.add_relationship(part, "vmlDrawing", relative(part, vml_part))
+    else:
+        package.write(vml_part, _vml_xml(shapes, block, len(new_notes)))
 
 
 def _comment_text(text: str, p: str = "", declare: str = "") -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from seen_core.interpreter import gc_paused
 from seen_core.problems import Problem
 from seen_core.read.cells import cell_text
+from seen_core.read.text_table import Rows, text_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,10 +57,11 @@ class ReportInput:
 
     `source` is the upload as it came, untouched; `sheet_name` and `header_row` (1-based) say
     where `seen_core.read.sheets` read the receivers. `table` holds the sheet's cells as text after
-    the user's fixes, indexed by spreadsheet row number, with `sheets`' column names in sheet
-    order (columns the app added, such as a split name, go after the user's). `original` is
-    the table as `sheets` read it, before any fix: cells changed in the app are found by
-    comparing the two (without it, by reading `source` again, which takes longer).
+    the user's fixes, by spreadsheet row number (a DataFrame indexed so, or a text table as the
+    rules read it: a command's report never needs pandas), with `sheets`' column names in
+    sheet order (columns the app added, such as a split name, go after the user's).
+    `original` is the table as `sheets` read it, before any fix: cells changed in the app are
+    found by comparing the two (without it, by reading `source` again, which takes longer).
 
     `sent_as` is row → {column: value as sent} for values that differ from the cell (E.164
     phone, trimmed text); `values_as_sent` builds it. `extra_keys` is column → the key its
@@ -72,18 +74,18 @@ class ReportInput:
     source: bytes
     sheet_name: str | None
     header_row: int
-    table: pd.DataFrame
+    table: pd.DataFrame | Rows
     outcomes: Mapping[int, tuple[str, str]]
     summary: ReportSummary
     problems: Sequence[Problem] = ()
     sent_as: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
     extra_keys: Mapping[str, str] = field(default_factory=dict)
     videos: Mapping[int, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
-    original: pd.DataFrame | None = None
+    original: pd.DataFrame | Rows | None = None
 
 
 def values_as_sent(
-    table: pd.DataFrame,
+    table: pd.DataFrame | Rows,
     payloads: Iterable[tuple[int, Mapping[str, Any]]],
     mapping: FieldMapping,
     *,
@@ -95,25 +97,35 @@ def values_as_sent(
     or flat 2.0 objects (with `id_field` for the customer ID column); `mapping` is the
     mapping they were built with.
     """
-    present = set(table.columns)
+    text = text_of(table)
+    present = set(text.columns)
     columns = {k: c for k, c in _columns_by_name(mapping, id_field).items() if c in present}
-    index = table.index.tolist()
-    cells = {c: dict(zip(index, table[c].tolist(), strict=True)) for c in set(columns.values())}
+    payloads = list(payloads)
+    if not payloads or not columns:
+        return {}
+    rows = [row for row, _ in payloads]
+    places = {row: at for at, row in enumerate(text.rows)}
+    where = [places.get(row, -1) for row in rows]  # each row's place in the table (-1: none)
     found: dict[int, dict[str, str]] = {}
     with gc_paused():
-        for row, payload in payloads:
-            items = list(payload.items())
-            extra = payload.get("extra_args")
-            if isinstance(extra, Mapping):
-                items += [(k, v) for k, v in extra.items() if k not in payload]
-            for key, value in items:
-                column = columns.get(key)
-                if column is None or value is None:
+        # The extra fields beside the payload's own keys (which win over an extra's), then a
+        # key at a time over every row: most values are text equal to their cell, and those
+        # are passed over in one comparison each.
+        sent_rows = [
+            {**extra, **payload} if isinstance(extra := payload.get("extra_args"), Mapping)
+            else payload
+            for _, payload in payloads
+        ]  # fmt: skip
+        for key, column in columns.items():
+            sent = [payload.get(key) for payload in sent_rows]
+            cells = text.column(column)
+            aligned = [cells[at] if at >= 0 else "" for at in where]
+            for i, value, cell in zip(range(len(rows)), sent, aligned, strict=True):
+                if value is None or value == cell:
                     continue
-                sent = value if type(value) is str else cell_text(value)
-                cell = cells[column].get(row, "")
-                if sent != (cell if type(cell) is str else cell_text(cell)):
-                    found.setdefault(row, {})[column] = sent
+                as_sent = value if type(value) is str else cell_text(value)
+                if as_sent != (cell if type(cell) is str else cell_text(cell)):
+                    found.setdefault(rows[i], {})[column] = as_sent
     return found
 
 

@@ -12,9 +12,8 @@ import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import pandas as pd
-
 from seen_core.errors import InputError
+from seen_core.read.text_table import Rows, TextTable, text_of
 from seen_core.report.model import (
     DEFAULT_SHEET_NAME,
     MESSAGE_COLUMN,
@@ -68,14 +67,15 @@ class Grid:
 
 
 def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
-    table = report.table
+    table = text_of(report.table)
     columns = [str(c) for c in table.columns]
-    rows = sorted(int(r) for r in table.index)
+    rows = sorted(int(r) for r in table.rows)
     if grid is not None and grid.cells:
         header = grid.cells[report.header_row - 1] if report.header_row <= len(grid.cells) else []
         positions = _positions(columns, header)
     else:
-        known = columns if report.original is None else [str(c) for c in report.original.columns]
+        original = None if report.original is None else text_of(report.original)
+        known = columns if original is None else [str(c) for c in original.columns]
         positions = {c: i for i, c in enumerate(known) if c in columns}
     ours = [c for c in columns if c not in positions]
 
@@ -134,7 +134,7 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         if (column in positions or column in ours) and key != column
     }
     if report.original is not None:
-        edits = _edits_between(report.original, table, positions)
+        edits = _edits_between(text_of(report.original), table, positions)
     elif grid is not None and grid.cells:
         edits = _edits(table, positions, grid)
     else:
@@ -168,44 +168,48 @@ def _positions(columns: list[str], header: list[object]) -> dict[str, int]:
     return {column: where[column] for column in columns if column in where}
 
 
-def _column_texts(table: pd.DataFrame, column: str) -> dict[int, str]:
+def _column_texts(table: Rows, column: str) -> dict[int, str]:
     """Row → the column's cell as text, for the cells that hold something."""
-    values = table[column].tolist()
+    values = table.column(column)
     if any(type(v) is not str for v in values):
         values = [cell_text(v) for v in values]
-    return {row: value for row, value in zip(table.index.tolist(), values, strict=True) if value}
+    return {row: value for row, value in zip(table.rows, values, strict=True) if value}
 
 
-def _edits_between(
-    original: pd.DataFrame, table: pd.DataFrame, positions: dict[str, int]
-) -> _Edits:
+def _edits_between(original: Rows, table: Rows, positions: dict[str, int]) -> _Edits:
     """Cells whose text differs between the table as read and as fixed in the app."""
     found: _Edits = {}
+    if original is table:
+        return found
+    rows = table.rows
+    places = None
+    if original.rows != rows:
+        places = {row: at for at, row in enumerate(original.rows)}
+    present = set(original.columns)
     for column in positions:
-        if column not in original.columns:
+        if column not in present:
             continue
-        before = original[column]
-        if not before.index.equals(table.index):
-            before = before.reindex(table.index, fill_value="")
-        after = table[column]
-        changed = (before.to_numpy() != after.to_numpy()).nonzero()[0]
-        for row, old, new in zip(
-            table.index[changed], before.iloc[changed], after.iloc[changed], strict=True
-        ):
-            old, new = cell_text(old), cell_text(new)
+        before = original.column(column)
+        if places is not None:
+            before = [before[places[r]] if r in places else "" for r in rows]
+        after = table.column(column)
+        changed = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if b != a]
+        for i in changed:
+            old, new = cell_text(before[i]), cell_text(after[i])
             if old != new:
-                found.setdefault(int(row), {})[column] = (old, new)
+                found.setdefault(int(rows[i]), {})[column] = (old, new)
     return found
 
 
-def _edits(table: pd.DataFrame, positions: dict[str, int], grid: Grid) -> _Edits:
+def _edits(table: Rows, positions: dict[str, int], grid: Grid) -> _Edits:
     """Cells whose text in the table differs from the upload: the user's fixes in the app."""
     cells = grid.cells
-    lines = [cells[r - 1] if 0 < r <= len(cells) else () for r in (int(r) for r in table.index)]
+    rows = [int(r) for r in table.rows]
+    lines = [cells[r - 1] if 0 < r <= len(cells) else () for r in rows]
     found: _Edits = {}
     for column, position in positions.items():
         olds = [line[position] if position < len(line) else "" for line in lines]
-        news = table[column].tolist()
+        news = table.column(column)
         for i, (old_value, new) in enumerate(zip(olds, news, strict=True)):
             if type(old_value) is str:
                 if old_value == new:
@@ -218,15 +222,16 @@ def _edits(table: pd.DataFrame, positions: dict[str, int], grid: Grid) -> _Edits
             if type(new) is not str:
                 new = cell_text(new)
             if new != old:
-                found.setdefault(int(table.index[i]), {})[column] = (old, new)
+                found.setdefault(rows[i], {})[column] = (old, new)
     return found
 
 
 def with_keepable_rows(report: ReportInput) -> ReportInput:
     """The report with each person on their own row, or numbered afresh under a header on row 1
     when their numbers cannot be kept (repeated, or above the header)."""
+    table = text_of(report.table)
     try:
-        rows = [int(r) for r in report.table.index]
+        rows = [int(r) for r in table.rows]
     except (TypeError, ValueError):
         rows = []
         keep = False
@@ -243,16 +248,18 @@ def with_keepable_rows(report: ReportInput) -> ReportInput:
                 "download the report as CSV instead."
             )
         return report
-    old = list(report.table.index)
+    old = list(table.rows)
     new = list(range(2, len(old) + 2))
     moved = dict(zip(old, new, strict=True))
-    table = report.table.copy()
-    table.index = pd.Index(new, name=report.table.index.name)
+    original = None if report.original is None else text_of(report.original)
     return replace(
         report,
         source=b"",
         header_row=1,
-        table=table,
+        table=_renumbered(table, new),
+        original=(
+            _renumbered(original, new) if original is not None and original.rows == old else None
+        ),
         outcomes={moved[r]: v for r, v in report.outcomes.items() if r in moved},
         problems=[
             p._replace(row=moved.get(p.row)) if p.row is not None else p for p in report.problems
@@ -260,6 +267,10 @@ def with_keepable_rows(report: ReportInput) -> ReportInput:
         sent_as={moved[r]: v for r, v in report.sent_as.items() if r in moved},
         videos={moved[r]: v for r, v in report.videos.items() if r in moved},
     )
+
+
+def _renumbered(table: Rows, rows: list[int]) -> TextTable:
+    return TextTable(rows, {str(c): list(table.column(c)) for c in table.columns})
 
 
 # --- reading the upload again ---------------------------------------------------------------

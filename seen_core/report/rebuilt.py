@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from seen_core.errors import InputError
 from seen_core.read.cells import column_letter
+from seen_core.read.text_table import text_of
 from seen_core.report.model import ReportInput, cell_text, legal_sheet_name
 from seen_core.report.package import (
     CT_NS,
@@ -134,8 +135,8 @@ def plain_package(report: ReportInput, plan: Plan, grid: Grid | None) -> Package
 def _grid_from_table(report: ReportInput, positions: dict[str, int]) -> list[list[object]]:
     """The receivers' sheet rebuilt from the table alone: the user's columns where they stood,
     each person on their row (the columns the app added come with SEEN's)."""
-    table = report.table
-    rows = [int(r) for r in table.index]
+    table = text_of(report.table)
+    rows = [int(r) for r in table.rows]
     width = max(positions.values(), default=-1) + 1
     cells: list[list[object]] = [[] for _ in range(max(rows, default=report.header_row))]
     header: list[object] = [""] * width
@@ -143,11 +144,14 @@ def _grid_from_table(report: ReportInput, positions: dict[str, int]) -> list[lis
         header[position] = column
     cells[report.header_row - 1] = header
     if list(positions) == list(table.columns) and list(positions.values()) == list(range(width)):
-        lines = table.to_numpy(dtype=object).tolist()  # the usual case: the table as it stands
+        # the usual case: the table as it stands
+        lines = [list(line) for line in zip(*(table.column(c) for c in positions), strict=True)]
+        if not positions:
+            lines = [[] for _ in rows]
     else:
         lines = [[""] * width for _ in rows]
         for column, position in positions.items():
-            for line, value in zip(lines, table[column].tolist(), strict=True):
+            for line, value in zip(lines, table.column(column), strict=True):
                 line[position] = value
     for row, line in zip(rows, lines, strict=True):
         cells[row - 1] = line  # texts; anything else is written as its text
@@ -283,11 +287,12 @@ def _width(characters: int) -> int:
 def csv_report(report: ReportInput) -> bytes:
     """The report as CSV: the user's columns as fixed, then the columns the report adds."""
     plan = make_plan(report, None)
-    columns = list(report.table.columns)
+    table = text_of(report.table)
+    columns = list(table.columns)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow([_csv_safe(c) for c in [*columns, *(a.header for a in plan.added)]])
-    for row, *values in report.table[columns].itertuples(index=True, name=None):
+    for row, *values in zip(table.rows, *(table.column(c) for c in columns), strict=True):
         extra = [a.values.get(row, "") for a in plan.added]
         writer.writerow(
             [_csv_safe(v if type(v) is str else cell_text(v)) for v in (*values, *extra)]

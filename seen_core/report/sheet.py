@@ -14,7 +14,7 @@ import re
 
 from seen_core.errors import InputError
 from seen_core.read.cells import column_index, column_letter
-from seen_core.report.comments import add_notes
+from seen_core.report.comments import add_notes, new_drawing
 from seen_core.report.package import Package
 from seen_core.report.plan import MAX_WIDTH, MIN_WIDTH, WIDTH_SAMPLE_ROWS, Added, Plan
 from seen_core.report.rebuilt import grid_cells
@@ -136,6 +136,7 @@ class SheetEditor:
         self.last_header_style = 0
         self.filter_ref = ""
         self.appended: list[dict[int, str]] | None = None
+        self.drawing: tuple[str, bool] = ("", False)  # the notes' drawing; whether it is theirs
         p = re.escape(self.prefix)
         self.cell_pattern = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", re.S)
 
@@ -144,12 +145,20 @@ class SheetEditor:
         annotated into its empty sheet (`numbers` as for `grid_cells`)."""
         xml = self.xml
         if grid is None:
-            body = self._rows(xml[self.body_start : self.body_end], self.prefix.encode())
+            body = self._rows(xml, self.body_start, self.body_end)
         else:
-            body = self._grid_rows(grid, numbers)
+            body = bytearray(self._grid_rows(grid, numbers))
         self._head_and_tail()
         head, _, tail = self.skeleton.to_bytes().partition(_BODY.encode())
-        self.package.write(self.part, b"".join([head, body, tail]))
+        self.package.write_pieces(self.part, [head, body, tail])
+        # The sheet as it came is not needed any more: its memory goes back before the notes
+        # are written.
+        del body
+        self.xml = b""
+        if self.comments:
+            notes = _off_merged_cells(self.comments, self.merges)
+            vml_part, theirs = self.drawing
+            add_notes(self.package, self.part, sorted(notes.items()), vml_part, merge=theirs)
 
     # rows ---------------------------------------------------------------------------------
 
@@ -182,70 +191,99 @@ class SheetEditor:
             if added.note:
                 self._note(plan.header_row, self.column_of[added.header], added.note)
 
-    def _rows(self, body: bytes, p: bytes) -> bytes:
-        """The sheet's own rows: the rows the report does not touch are copied as they are."""
+    def _rows(self, xml: bytes, start: int, stop: int) -> bytearray:
+        """The sheet's own rows, between `start` and `stop` in `xml`, annotated: the rows the
+        report does not touch are copied as they are."""
         plan = self.plan
+        p = self.prefix.encode()
         end_tag = b"</" + p + b"row>"
         start_tag = b"<" + p + b"row"
+        numbered = start_tag + b' r="'
         cell_tag = b"<" + p + b"c "
         bare_cell = b"<" + p + b"c>"
         wanted = {plan.header_row, *plan.rows}
         # Each wanted row: (number, start of its tag, end of its tag, start of its end tag).
         found: list[tuple[int, int, int, int]] = []
         width = plan.width
-        find, rfind = body.find, body.rfind
-        begin = previous = 0
-        while (end := find(end_tag, begin)) >= 0:
+        columns: dict[bytes, int] = {}  # column letters → index, worked out once each
+        find, rfind, startswith = xml.find, xml.rfind, xml.startswith
+        begin, previous = start, 0
+        while (end := find(end_tag, begin, stop)) >= 0:
             at = rfind(start_tag, begin, end)
             if at < 0:
                 raise NotInPlace("its rows are not written as SpreadsheetML's")
             close = find(b">", at, end)
-            number = ROW_NUMBER.search(body, at, close)
-            if number is not None:
-                row = int(number.group(1))
-            else:  # a row may go without its number: it follows the one before, empty or not
-                row = previous + 1 + body.count(start_tag, begin, at)
+            if startswith(numbered, at):  # <row r="12" ...>: the usual way, without a pattern
+                digits = xml[at + len(numbered) : find(b'"', at + len(numbered), close)]
+                row = int(digits) if digits.isdigit() else -1
+            else:
+                number = ROW_NUMBER.search(xml, at, close)
+                row = int(number.group(1)) if number is not None else -1
+            if row < 0:  # a row may go without its number: it follows the one before
+                row = previous + 1 + xml.count(start_tag, begin, at)
             previous = row
             begin = end + len(end_tag)
             if row not in wanted:
                 continue
             found.append((row, at, close, end))
             last = rfind(cell_tag, close, end)
-            if last < 0 and find(bare_cell, close, end) < 0:
-                continue  # no cells
-            ref = CELL_REF.search(body, last, find(b">", last, end)) if last >= 0 else None
-            if ref is not None and find(bare_cell, last, end) < 0:
-                column = column_index(ref.group(1).decode())
-            else:  # cells without their references: counted from the left
-                column, last = _last_cell(body[close + 1 : end].decode("utf-8"), self.prefix)
+            if find(bare_cell, max(last, close), end) >= 0 or (
+                last >= 0 and (ref := CELL_REF.search(xml, last, find(b">", last, end))) is None
+            ):  # cells without their references: counted from the left
+                cells = xml[close + 1 : end].decode("utf-8")
+                column, last = _last_cell(cells, self.prefix)
                 last += close + 1
-            width = max(width, column + 1)
+            elif last < 0:
+                continue  # no cells
+            else:
+                letters = ref.group(1)
+                column = columns.get(letters, -1)
+                if column < 0:
+                    column = columns[letters] = column_index(letters.decode())
+            if column >= width:
+                width = column + 1
             if row == plan.header_row:
-                style = CELL_STYLE.search(body, last, find(b">", last, end))
+                style = CELL_STYLE.search(xml, last, find(b">", last, end))
                 self.last_header_style = int(style.group(1)) if style else 0
         if len({row for row, *_ in found}) != len(wanted):
             raise NotInPlace("its rows are not numbered the way they were read")
         self._start(width)
 
         changed_rows = plan.marks.keys() | plan.edits.keys()
-        view = memoryview(body)
-        out: list[bytes | memoryview] = []
-        done = 0
-        for row, at, close, end in found:
-            out.append(view[done:at])
-            out.append(SPANS.sub(b"", body[at : close + 1]))
+        appended = self._appended_rows([row for row, *_ in found])
+        view = memoryview(xml)
+        out = bytearray()  # grown in place: no list of pieces, no join
+        done = start
+        for (row, at, close, end), cells in zip(found, appended, strict=True):
+            out += view[done:at]
+            tag = xml[at : close + 1]
+            out += SPANS.sub(b"", tag) if b"spans" in tag else tag
             if row in changed_rows:
-                cells = body[close + 1 : end].decode("utf-8")
-                out.append(self._change_cells(row, cells).encode("utf-8"))
+                text = xml[close + 1 : end].decode("utf-8")
+                out += self._change_cells(row, text).encode("utf-8")
             else:
-                out.append(view[close + 1 : end])
-            appended = self._appended(row)
-            if self.prefix:
-                appended = prefixed(appended, self.prefix)
-            out.append(appended.encode("utf-8"))
+                out += view[close + 1 : end]
+            out += cells
             done = end
-        out.append(view[done:])
-        return b"".join(out)
+        out += view[done:stop]
+        return out
+
+    def _appended_rows(self, rows: list[int]) -> list[bytes]:
+        """The cells the report adds to each of `rows`, as bytes, made column by column and
+        encoded in one go."""
+        if self.appended is None:
+            self.appended = [self._added_cells(i, added) for i, added in enumerate(self.plan.added)]
+        if not rows or not self.appended:
+            return [b""] * len(rows)
+        lines = [[cells.get(row, "") for row in rows] for cells in self.appended]
+        self.appended = None  # each step's memory goes back as the next is made
+        joined = "\x00".join(map("".join, zip(*lines, strict=True)))  # no cell of ours holds NUL
+        del lines
+        if self.prefix:
+            joined = prefixed(joined, self.prefix)
+        encoded = joined.encode("utf-8")
+        del joined
+        return encoded.split(b"\x00")
 
     def _grid_rows(self, grid: list[list[object]], numbers: str) -> bytes:
         """The rows of a rebuilt sheet, annotated as they are written."""
@@ -505,21 +543,22 @@ class SheetEditor:
             self._insert("hyperlinks", "", links)
 
     def _comments(self) -> None:
+        """The drawing the notes' shapes go in: the sheet's own, else a new one, placed."""
         package, part = self.package, self.part
         legacy = self.skeleton.first(self.main, "legacyDrawing")
-        vml_part = None
         if legacy is not None:
             rid = legacy.attr(self.rel, "id")
             rels = package.relationships(part)
             vml_part = next(
                 (x["Target"] for x in rels if x["Id"] == rid and package.has(x["Target"])), None
             )
-            if vml_part is None:  # a drawing that is not there: ours takes its place
-                self.skeleton.remove(legacy)
-        notes = _off_merged_cells(self.comments, self.merges)
-        rid = add_notes(package, part, sorted(notes.items()), vml_part)
-        if rid is not None:
-            self._insert("legacyDrawing", "", rid=rid)
+            if vml_part is not None:
+                self.drawing = (vml_part, True)
+                return
+            self.skeleton.remove(legacy)  # a drawing that is not there: ours takes its place
+        vml_part, rid = new_drawing(package, part)
+        self.drawing = (vml_part, False)
+        self._insert("legacyDrawing", "", rid=rid)
 
 
 def _int(text: str | None) -> int:
