@@ -259,8 +259,11 @@ class SheetEditor:
             tag = xml[at : close + 1]
             out += SPANS.sub(b"", tag) if b"spans" in tag else tag
             if row in changed_rows:
-                text = xml[close + 1 : end].decode("utf-8")
-                out += self._change_cells(row, text).encode("utf-8")
+                marked = None if row in plan.edits else self._mark_cells(row, xml, close + 1, end)
+                if marked is None:
+                    text = xml[close + 1 : end].decode("utf-8")
+                    marked = self._change_cells(row, text).encode("utf-8")
+                out += marked
             else:
                 out += view[close + 1 : end]
             out += cells
@@ -363,6 +366,43 @@ class SheetEditor:
                 s = attribute[style]
                 cells[row] = f'{ref}{row}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
         return cells
+
+    def _mark_cells(self, row: int, xml: bytes, start: int, end: int) -> bytes | None:
+        """The row's cells (`xml` from `start` to `end`) with its wrong cells filled, found
+        and changed as bytes (the usual row: marks, no fix); None when a cell is not written
+        as `<c r="E5"`, for `_change_cells` to do."""
+        column_of, first_free = self.column_of, self.first_free
+        marks = sorted(
+            (column, mark)
+            for name, mark in self.plan.marks[row].items()
+            if (column := column_of.get(name, first_free)) < first_free  # ours come later
+        )
+        p = self.prefix
+        places, done = [], start
+        for column, _mark in marks:  # every cell found first, then changed
+            at = xml.find(f'<{p}c r="{column_letter(column)}{row}"'.encode(), done, end)
+            if at < 0:
+                return None
+            places.append(at)
+            done = at + 1
+        pieces, done = [], start
+        for (column, (severity, reasons)), at in zip(marks, places, strict=True):
+            close = xml.find(b">", at, end) + 1
+            tag = xml[at:close]
+            self._note(row, column, "\n".join(reasons))
+            found = CELL_STYLE.search(tag)
+            style = self.styles.with_fill(
+                int(found.group(1)) if found else 0, RED if severity == "error" else AMBER
+            )
+            if found is not None:
+                tag = b"%b%d%b" % (tag[: found.start(1)], style, tag[found.end(1) :])
+            else:
+                cut = len(tag) - (2 if tag.endswith(b"/>") else 1)
+                tag = b'%b s="%d"%b' % (tag[:cut], style, tag[cut:])
+            pieces += [xml[done:at], tag]
+            done = close
+        pieces.append(xml[done:end])
+        return b"".join(pieces)
 
     def _change_cells(self, row: int, text: str) -> str:
         """The row's cells (XML) with the wrong cells filled and the fixed cells rewritten."""
