@@ -47,7 +47,7 @@ class Work:
         self._sheets: dict[tuple[str | None, int | None], Sheet] = {}
         self._table: tuple[tuple, pd.DataFrame] | None = None
         self._checked: tuple[tuple[tuple, str], flow.Checked] | None = None
-        self._reports: dict[tuple, bytes] = {}
+        self._reports: dict[tuple, flow.ReportFile] = {}
         self._mapping: tuple[tuple, FieldMapping] | None = None
         self._report_lock = threading.Lock()
         self._preparing: threading.Thread | None = None
@@ -406,6 +406,12 @@ class Work:
         """The draft's report: the user's own workbook with every row's latest outcome across
         all the draft's sends (and the video links of its latest 2.0 send). Made once for each
         state of the draft; `prepare_report` makes it ahead, so a download need not wait."""
+        return self.report_file(kind).data
+
+    def report_file(self, kind: str = "xlsx") -> flow.ReportFile:
+        """The draft's report (see `report`) with the suffix its download must have (.xlsm for
+        a workbook that keeps its macros) and what it lacks when the user's workbook could not
+        be annotated in place (`flow.ReportFile`)."""
         sends = self.sends()
         latest = sends[-1] if sends else None
         videos = flow.stored_links(self.journal, latest.id) if latest else {}
@@ -420,7 +426,7 @@ class Work:
         with self._report_lock:
             if key in self._reports:
                 return self._reports[key]
-        data = flow.report_bytes(
+        data = flow.report_file(
             self.checked(),
             f"report.{kind}",
             source=self.source,

@@ -455,3 +455,21 @@ def test_a_template_comes_back_as_a_workbook() -> None:
 
     assert b"template.main+xml" not in parts_of(made.data)["[Content_Types].xml"]
     assert made.suffix == ".xlsx"
+
+
+def test_the_apps_draft_gives_its_report_with_its_name_and_what_it_lacks(tmp_path) -> None:
+    from seen_core.store.drafts import User
+    from seen_core.store.journal import Journal
+    from seen_core.workbench import Work
+
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        user = User("alice@example.no", "Alice")
+        macros = Work.start(journal, user, "kunder.xlsm", crm_export(vba=True), isolated=False)
+        made = macros.report_file("xlsx")
+        assert (macros.report_name(made.suffix), made.lacks) == ("kunder-seen.xlsm", ())
+        assert macros.report("xlsx") == made.data
+
+        odd = Work.start(journal, user, "kunder.xlsx", with_doctype(crm_export()), isolated=False)
+        made = odd.report_file("xlsx")
+        assert odd.report_name(made.suffix) == "kunder-seen.xlsx"
+        assert made.lacks[1].startswith("The new workbook has no comments")
