@@ -200,6 +200,7 @@ class SheetEditor:
         start_tag = b"<" + p + b"row"
         numbered = start_tag + b' r="'
         cell_tag = b"<" + p + b"c "
+        referenced = cell_tag + b'r="'
         bare_cell = b"<" + p + b"c>"
         wanted = {plan.header_row, *plan.rows}
         # Each wanted row: (number, start of its tag, end of its tag, start of its end tag).
@@ -209,10 +210,15 @@ class SheetEditor:
         find, rfind, startswith = xml.find, xml.rfind, xml.startswith
         begin, previous = start, 0
         while (end := find(end_tag, begin, stop)) >= 0:
-            at = rfind(start_tag, begin, end)
-            if at < 0:
-                raise NotInPlace("its rows are not written as SpreadsheetML's")
+            # The row starts where the one before ended, as a rule; else (an empty row
+            # between, written <row r="3"/>, or space) it is the last to start before its end.
+            at = begin if startswith(start_tag, begin) else rfind(start_tag, begin, end)
             close = find(b">", at, end)
+            if at >= 0 and xml[close - 1] == 47:  # "/": an empty row, not this one
+                at = rfind(start_tag, begin, end)
+                close = find(b">", at, end)
+            if at < 0 or close < 0:
+                raise NotInPlace("its rows are not written as SpreadsheetML's")
             if startswith(numbered, at):  # <row r="12" ...>: the usual way, without a pattern
                 digits = xml[at + len(numbered) : find(b'"', at + len(numbered), close)]
                 row = int(digits) if digits.isdigit() else -1
@@ -227,19 +233,24 @@ class SheetEditor:
                 continue
             found.append((row, at, close, end))
             last = rfind(cell_tag, close, end)
-            if find(bare_cell, max(last, close), end) >= 0 or (
-                last >= 0 and (ref := CELL_REF.search(xml, last, find(b">", last, end))) is None
-            ):  # cells without their references: counted from the left
+            if last >= 0 and startswith(referenced, last):  # <c r="F12" ...>: the usual way
+                ref = xml[last + len(referenced) : find(b'"', last + len(referenced), end)]
+                letters = ref.rstrip(b"0123456789")
+                ref = letters if letters and ref != letters else None
+            else:
+                ref = CELL_REF.search(xml, last, find(b">", last, end)) if last >= 0 else None
+                ref = ref.group(1) if ref is not None else None
+            if find(bare_cell, max(last, close), end) >= 0 or (last >= 0 and ref is None):
+                # cells without their references: counted from the left
                 cells = xml[close + 1 : end].decode("utf-8")
                 column, last = _last_cell(cells, self.prefix)
                 last += close + 1
             elif last < 0:
                 continue  # no cells
             else:
-                letters = ref.group(1)
-                column = columns.get(letters, -1)
+                column = columns.get(ref, -1)  # type: ignore[arg-type]
                 if column < 0:
-                    column = columns[letters] = column_index(letters.decode())
+                    column = columns[ref] = column_index(ref.decode())  # type: ignore[union-attr]
             if column >= width:
                 width = column + 1
             if row == plan.header_row:
@@ -255,9 +266,16 @@ class SheetEditor:
         out = bytearray()  # grown in place: no list of pieces, no join
         done = start
         for (row, at, close, end), cells in zip(found, appended, strict=True):
-            out += view[done:at]
+            if done < at:
+                out += view[done:at]
             tag = xml[at : close + 1]
-            out += SPANS.sub(b"", tag) if b"spans" in tag else tag
+            if b"spans" in tag:  # the row's extent, which SEEN's columns would outgrow
+                cut = tag.find(b' spans="')
+                if cut >= 0:
+                    tag = tag[:cut] + tag[tag.index(b'"', cut + 8) + 1 :]
+                else:
+                    tag = SPANS.sub(b"", tag)
+            out += tag
             if row in changed_rows:
                 marked = None if row in plan.edits else self._mark_cells(row, xml, close + 1, end)
                 if marked is None:
