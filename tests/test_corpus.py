@@ -76,7 +76,10 @@ def corpus_folder(tmp_path_factory) -> Path:
         pytest.skip(message)
     if IN_CI and soffice() is None:
         pytest.fail("LibreOffice is not installed: .ci/run installs libreoffice-calc-nogui")
-    shared = tmp_path_factory.getbasetemp().parent / "seen-corpus"
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # every worker's folder is in this run's own
+        base = base.parent
+    shared = base / "seen-corpus"
     shared.mkdir(exist_ok=True)
     with open(shared / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -117,7 +120,7 @@ def _well_formed(data: bytes) -> bool:
 
 
 def _xml_named(name: str) -> bool:
-    return name.lower().endswith((".xml", ".rels")) or name == "[Content_Types].xml"
+    return name.lower().endswith((".xml", ".rels", ".vml"))
 
 
 def _untyped(parts: dict[str, bytes]) -> set[str]:
