@@ -408,6 +408,23 @@ def test_the_corrected_name_never_overwrites_the_upload(tmp_path) -> None:
     assert f"Report written to {tmp_path / 'kunder-2.xlsm'}" in done.stdout
 
 
+def test_send_writes_its_report_under_the_name_excel_opens_and_says_what_it_lacks(
+    tmp_path,
+) -> None:
+    macros, odd = tmp_path / "kunder.xlsm", tmp_path / "odd.xlsx"
+    macros.write_bytes(crm_export(vba=True))
+    odd.write_bytes(with_doctype(crm_export()))
+    done = run_cli("send", macros, "--campaign", "spring", "--dry-run", "--report",
+                   tmp_path / "sendt.xlsx")  # fmt: skip
+
+    assert (tmp_path / "sendt.xlsm").exists() and "holds macros" in done.stderr
+    assert f"Report written to {tmp_path / 'sendt.xlsm'}" in done.stdout
+    done = run_cli("send", odd, "--campaign", "spring", "--dry-run", "--report",
+                   tmp_path / "odd-sendt.xlsx")  # fmt: skip
+    assert "seen_core: The new workbook has no comments" in done.stderr
+    assert (tmp_path / "odd-sendt.xlsx").exists()
+
+
 def test_a_plain_workbook_asked_for_as_xlsm_is_written_as_xlsx(tmp_path) -> None:
     source = tmp_path / "kunder.xlsx"
     source.write_bytes(crm_export())
