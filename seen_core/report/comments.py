@@ -29,7 +29,7 @@ def new_drawing(package: Package, part: str) -> tuple[str, str]:
     writes it): its part, and the relationship id for the sheet's <legacyDrawing>."""
     vml_part = package.free_name("xl/drawings/vmlDrawing{}.vml")
     package.write(vml_part, b"")
-    package.set_content_type(vml_part, CT_VML)
+    package.set_content_type(vml_part, CT_VML, by_extension=True)
     return vml_part, package.add_relationship(part, "vmlDrawing", relative(part, vml_part))
 
 

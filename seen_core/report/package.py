@@ -318,20 +318,37 @@ class Package:
                 return element.attrs.get("ContentType")
         return None
 
-    def set_content_type(self, part: str, content_type: str) -> None:
+    def set_content_type(self, part: str, content_type: str, *, by_extension: bool = False) -> None:
         """Give `part` the content type `content_type`: nothing to do when its extension's is
         that already (as for .rels in most workbooks), else an Override of its own (as
-        LibreOffice and exceljs give every .rels part)."""
+        LibreOffice and exceljs give every .rels part), or with `by_extension` a Default for
+        its extension where there is none yet (as Excel types its .vml drawings)."""
         if self.content_type(part) == content_type:
             return
         types = self.xml(CONTENT_TYPES)
         root = types.root
         if root.ns != CT_NS or root.local != "Types":
             raise NotInPlace("its content types are not written the way OPC writes them")
-        for element in types.find(CT_NS, "Override"):
-            if _key(element.attrs.get("PartName", "")) == _key(part):
-                types.set_attr(element, "ContentType", content_type)
-                break
+        extension = PurePosixPath(part).suffix.lstrip(".")
+        overrides = [
+            e
+            for e in types.find(CT_NS, "Override")
+            if _key(e.attrs.get("PartName", "")) == _key(part)
+        ]
+        defaults = [
+            e
+            for e in types.find(CT_NS, "Default")
+            if e.attrs.get("Extension", "").casefold() == extension.casefold()
+        ]
+        if overrides:
+            types.set_attr(overrides[0], "ContentType", content_type)
+        elif by_extension and extension and not defaults:
+            tag, declare = element_name(root.scope, CT_NS, "Default")
+            types.append(
+                root,
+                f'<{tag}{declare} Extension="{escape_attr(extension)}" '
+                f'ContentType="{content_type}"/>',
+            )
         else:
             tag, declare = element_name(root.scope, CT_NS, "Override")
             types.append(
