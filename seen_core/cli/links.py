@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from seen_core.cli import options as o
+import seen_core.cli.options as o
 from seen_core.cli.reports import write_report
 from seen_core.errors import InputError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seen_core.cli import options as o
+import seen_core.cli.options as o
 
 if TYPE_CHECKING:
     from seen_core.flow import ReportFile

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from seen_core.cli import options as o
+import seen_core.cli.options as o
 from seen_core.cli.reports import write_report
 from seen_core.errors import InputError
 from seen_core.statuses import SUMMARY_ORDER, JobState, Status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from seen_core.cli import options as o
+import seen_core.cli.options as o
 from seen_core.cli.reports import write_report
 from seen_core.problems import Problem
 from seen_core.safe_text import lines_for_terminal
