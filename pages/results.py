@@ -71,13 +71,16 @@ if not_created:
 
 # --- your sheet with the answers ---------------------------------------------------------------
 
-work.prepare_report()  # made while the page is read, so the download does not wait
-
+# Made now (once for each state of the draft), so that its name (.xlsm for a workbook with
+# macros) and what a rebuilt workbook lacks are said before the download.
+made = work.report_file("xlsx")
+for sentence in made.lacks:
+    st.warning(lit(sentence))
 left, middle = st.columns([3, 2])
 left.download_button(
     "Download your sheet with the results",
-    data=lambda: work.report("xlsx"),
-    file_name=work.report_name(".xlsx"),
+    data=lambda: made.data,
+    file_name=work.report_name(made.suffix),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="report_xlsx",
     on_click="ignore",

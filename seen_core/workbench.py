@@ -50,7 +50,6 @@ class Work:
         self._reports: dict[tuple, flow.ReportFile] = {}
         self._mapping: tuple[tuple, FieldMapping] | None = None
         self._report_lock = threading.Lock()
-        self._preparing: threading.Thread | None = None
         self._check_lock = threading.RLock()  # one check at a time, the page's or the background's
         self._checking: threading.Thread | None = None
         self._ahead: flow.CheckAhead | None = None  # the first check, made by the reader
@@ -405,7 +404,7 @@ class Work:
     def report(self, kind: str = "xlsx") -> bytes:
         """The draft's report: the user's own workbook with every row's latest outcome across
         all the draft's sends (and the video links of its latest 2.0 send). Made once for each
-        state of the draft; `prepare_report` makes it ahead, so a download need not wait."""
+        state of the draft, so the Results page's download does not make it again."""
         return self.report_file(kind).data
 
     def report_file(self, kind: str = "xlsx") -> flow.ReportFile:
@@ -440,22 +439,6 @@ class Work:
             self._reports = {k: v for k, v in self._reports.items() if k[0] != kind}
             self._reports[key] = data
         return data
-
-    def prepare_report(self) -> None:
-        """Make the workbook in a background thread (after a send), unless one is being made."""
-        with self._report_lock:
-            if self._preparing is not None and self._preparing.is_alive():
-                return
-            self._preparing = threading.Thread(
-                target=self._prepare, name=f"seen-report-{self.draft.id}", daemon=True
-            )
-            self._preparing.start()
-
-    def _prepare(self) -> None:
-        try:
-            self.report("xlsx")
-        except Exception:  # the download makes it again and says what is wrong
-            log.warning("Making the report ahead failed", exc_info=True)
 
     def report_name(self, suffix: str) -> str:
         """`kunder-seen.xlsx` for `kunder.csv`."""

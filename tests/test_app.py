@@ -604,3 +604,27 @@ def test_the_server_does_not_collect_all_garbage_after_every_run(monkeypatch):
     finally:
         monkeypatch.undo()
         config.get_config_options(force_reparse=True)
+
+
+def _to_results_with(name: str, data: bytes) -> AppTest:
+    at = upload(new_app(), name, data)
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value(f"vinter-{uuid.uuid4().hex[:8]}").run()
+    at.button(key="to_check").click().run()
+    return send_to_sandbox(at)
+
+
+def test_results_names_a_macro_workbook_xlsm_and_says_what_a_rebuilt_one_lacks(seen_data_dir):
+    from corpus import openpyxl_rich
+    from report_books import crm_export
+    from test_report_packages import with_doctype
+
+    macros = _to_results_with("kunder.xlsm", crm_export(vba=True))
+    made = work(macros).report_file("xlsx")  # what the page offers (made once a state)
+    assert work(macros).report_name(made.suffix) == "kunder-seen.xlsm" and not made.lacks
+    assert not macros.warning
+
+    rebuilt = _to_results_with("kunder.xlsx", with_doctype(openpyxl_rich()))
+    said = plain(rebuilt)
+    assert "kunder.xlsx could not be annotated in place (" in said
+    assert "The new workbook has no pictures, charts, comments, tables, merged cells" in said
