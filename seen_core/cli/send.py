@@ -17,7 +17,7 @@ from seen_core.statuses import SUMMARY_ORDER, JobState, Status
 
 if TYPE_CHECKING:  # only `send` sends: the other commands do not import requests
     from seen_core import flow
-    from seen_core.send.sending import Progress
+    from seen_core.send.sending import Progress, SendResult
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -81,7 +81,7 @@ def _finish(
     args: argparse.Namespace,
     checked: flow.Checked,
     outcomes: dict[int, tuple[str, str]],
-    sent: flow.SendResult | None,
+    sent: SendResult | None,
     *,
     dry_run: bool = False,
     address: str = "",

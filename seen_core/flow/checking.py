@@ -1,0 +1,392 @@
+"""The flow's first steps: read a sheet, map it, check it (again after a change), and the rows
+SEEN already holds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from seen_core.check import checks
+from seen_core.check.checks import CheckOptions, CheckResult
+from seen_core.check.mapping import Mapping as FieldMapping
+from seen_core.check.mapping import suggest
+from seen_core.check.receivers import payloads
+from seen_core.errors import InputError
+from seen_core.problems import Problem
+from seen_core.read.isolated import Pending, read_sheet_checking_ahead
+from seen_core.read.sheets import Sheet, read_sheet
+from seen_core.read.text_table import Rows, text_of
+from seen_core.statuses import Status
+from seen_core.store.journal import Journal
+
+if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay for it
+    import pandas as pd
+
+    from seen_core.check.phone_process import PhoneProcess
+
+
+ALREADY_EXISTS = "A receiver with this ID already exists."
+
+
+def read(
+    file_name: str,
+    data: bytes,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    isolated: bool = False,
+) -> Sheet:
+    """The sheet of people in a file. `isolated` parses in a child process with limits, so a
+    hostile file ends that parse and not the server (the app uses it for uploads)."""
+    if header_row is not None and header_row < 1:
+        raise InputError("The header row counts from 1, as rows do in a spreadsheet.")
+    if isolated:
+        from seen_core.read.isolated import read_sheet_isolated
+
+        return read_sheet_isolated(file_name, data, sheet=sheet, header_row=header_row)
+    return read_sheet(file_name, data, sheet=sheet, header_row=header_row)
+
+
+def read_checking_ahead(
+    file_name: str, data: bytes, options: CheckOptions
+) -> tuple[Sheet, CheckAhead]:
+    """`read(isolated=True)`, and the sheet's first check (its suggested mapping, these
+    options) made meanwhile in the process that read it, on another core: the app's pages go
+    on while it is made. `CheckAhead.result` gives it once it fits the check asked for."""
+    sheet, pending = read_sheet_checking_ahead(file_name, data, asdict(options))
+    return sheet, CheckAhead(sheet, options, pending)
+
+
+@dataclass(frozen=True)
+class CheckAhead:
+    """A check of a sheet made in its reader process (see `read_checking_ahead`)."""
+
+    sheet: Sheet
+    options: CheckOptions
+    pending: Pending
+
+    def result(
+        self, table: pd.DataFrame, mapping: FieldMapping, options: CheckOptions
+    ) -> CheckResult | None:
+        """The check made ahead, if it is the check of this table (the sheet as read, without
+        changes) with this mapping and these options; else None, at once (the reader is
+        stopped). Waits for the reader when it is the one."""
+        if (
+            table is not self.sheet.table
+            or options != self.options
+            or mapping.to_dict() != suggest(self.sheet.columns).to_dict()
+        ):
+            self.pending.cancel()
+            return None
+        made = self.pending.wait()
+        if made is None:
+            return None
+        made_mapping, made_options, result = made
+        if made_mapping != mapping.to_dict() or made_options != options:
+            return None
+        return result
+
+
+def mapping_for(sheet: Sheet, chosen: Mapping | None = None) -> FieldMapping:
+    """The mapping in use: the one chosen (a mapping file's form), else the suggestion."""
+    if chosen is None:
+        return suggest(sheet.columns)
+    return FieldMapping.from_dict(chosen)
+
+
+# --- rows SEEN already holds -----------------------------------------------------------------
+
+
+def is_held(status: str, message: str) -> bool:
+    """Whether SEEN holds this row: created, or refused only because its ID exists already."""
+    if status == Status.CREATED:
+        return True
+    return status == Status.REJECTED and message.strip() in (
+        ALREADY_EXISTS,
+        f"customer_id: {ALREADY_EXISTS}",
+    )
+
+
+def latest_outcomes(journal: Journal, draft_id: str) -> dict[int, tuple[str, str]]:
+    """Each row's latest outcome across the draft's sends; a row SEEN holds stays held."""
+    latest: dict[int, tuple[str, str]] = {}
+    for job in journal.draft_jobs(draft_id):  # oldest first
+        for row, (status, message) in journal.outcomes(job.id).items():
+            before = latest.get(row)
+            if before is not None and is_held(*before):
+                continue
+            latest[row] = (status, message)
+    return latest
+
+
+def held_rows(outcomes: Mapping[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """Rows never to send again: SEEN holds them, or may (`unknown`: the user looks them up
+    in SEEN first, since sending again could create the person twice)."""
+    return {
+        row: outcome
+        for row, outcome in outcomes.items()
+        if is_held(*outcome) or outcome[0] == Status.UNKNOWN
+    }
+
+
+# --- checking --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A sheet with its changes, checked as a whole for one target.
+
+    `edited`: the sheet with the user's changes, as the app edits it; None for the sheet as
+    read (a command's: it never needs pandas). `held` are rows SEEN holds from earlier sends
+    of the same draft: they are checked with every other row (so a duplicate of a created
+    person is found) but never sent again.
+    """
+
+    sheet: Sheet
+    edited: pd.DataFrame | None
+    mapping: FieldMapping
+    options: CheckOptions
+    result: CheckResult
+    target: str = ""
+    held: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+    shape: Callable[[dict], dict] | None = None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The rows checked, as a DataFrame indexed by spreadsheet row."""
+        return self.sheet.table if self.edited is None else self.edited
+
+    @cached_property
+    def text(self) -> Rows:
+        """The rows checked, as the rules and the payloads read them."""
+        return _text(self.sheet, self.edited)
+
+    @cached_property
+    def ready_rows(self) -> list[int]:
+        return [row for row in self.result.valid_rows if row not in self.held]
+
+    @cached_property
+    def invalid_rows(self) -> set[int]:
+        """Rows that need fixing before they can be sent (rows SEEN holds aside)."""
+        if not self.held:
+            return self.result.invalid_rows
+        return self.result.invalid_rows.difference(self.held)
+
+    @cached_property
+    def attention_rows(self) -> list[int]:
+        """The rows Check and fix lists: those to fix and those with a warning, in file order."""
+        invalid, by_row = self.invalid_rows, self.result.by_row
+        return [row for row in self.result.rows if row in invalid or row in by_row]
+
+    @cached_property
+    def row_set(self) -> frozenset[int]:
+        """The table's rows, to test whether a row is in it."""
+        return frozenset(self.result.rows)
+
+    def prepare_views(self) -> None:
+        """Work out what the pages read of a check (counts, rows to look at, problems by kind),
+        so that a check made in the background leaves nothing for the page to do."""
+        for owner, view in [(self, "counts"), (self, "attention_rows"), (self, "row_set"),
+                            (self.result, "rows_by_code")]:  # fmt: skip
+            getattr(owner, view)
+
+    @cached_property
+    def invalid(self) -> dict[int, str]:
+        """Row → why it cannot be sent, for every row that needs fixing."""
+        sheet_errors = "; ".join(
+            p.message for p in self.result.sheet_problems if p.severity == "error"
+        )
+        invalid = self.invalid_rows
+        return {
+            row: self.result.messages(row) or sheet_errors
+            for row in self.result.rows
+            if row in invalid
+        }
+
+    def receivers(self) -> list[tuple[int, dict]]:
+        """(row, payload) exactly as they will be sent, in file order."""
+        if self.result.blocked:
+            return []
+        found = payloads(self.text, self.mapping, self.options.region, self.ready_rows)
+        if self.shape is None:
+            return found
+        return [(row, self.shape(payload)) for row, payload in found]
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        rows = len(self.result.rows)
+        attention = len(self.invalid_rows)
+        return {
+            "rows": rows,
+            # Without walking every row: all rows but those to fix and those SEEN holds.
+            "ready": 0
+            if self.result.blocked
+            else rows - len(self.result.invalid_rows.union(self.held)),
+            "attention": attention,
+            "held": len(self.held),
+            "warnings": sum(1 for p in self.result.problems if p.severity == "warning"),
+        }
+
+    def outcomes(self) -> dict[int, tuple[str, str]]:
+        """Before the next send: each row's standing (held rows keep their outcome)."""
+        invalid = self.invalid
+        out: dict[int, tuple[str, str]] = {}
+        for row in self.result.rows:
+            if row in self.held:
+                out[row] = self.held[row]
+            elif row in invalid:
+                out[row] = (Status.INVALID, invalid[row])
+            else:
+                warnings = "; ".join(
+                    p.message for p in self.result.by_row.get(row, ()) if p.severity == "warning"
+                )
+                out[row] = (Status.READY, warnings)
+        return out
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.result.problems
+
+
+def check(
+    sheet: Sheet,
+    mapping: FieldMapping,
+    options: CheckOptions | None = None,
+    *,
+    table: pd.DataFrame | None = None,
+    target: str = "",
+    held: Mapping[int, tuple[str, str]] | None = None,
+    made: CheckResult | None = None,
+    phone_process: PhoneProcess | None = None,
+) -> Checked:
+    """Every rule on every row of the sheet (with its changes, when `table` is given).
+
+    `made`: the rules' result for this table, mapping and options, made already (ahead, in
+    the reader process); it is used instead of checking again. `phone_process`: a second
+    process for the phone numbers (a command's, see `phone_process`)."""
+    options = options or CheckOptions()
+    text = _text(sheet, table)
+    held = dict(held or {})
+    if made is None:
+        made = checks.check_sheet(text, mapping, options, phone_process=phone_process)
+    result = _without_held(made, text, mapping, held)
+    checked = Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
+    checked.__dict__["text"] = text  # its columns, already taken out of the table for the rules
+    return checked
+
+
+def _text(sheet: Sheet, table: pd.DataFrame | None) -> Rows:
+    """What the rules read of the sheet with these changes: the sheet's own lists while it is
+    unchanged (the app's tables are never changed in place: each change makes a new one)."""
+    if table is None or table is sheet.table_made:
+        return sheet.text
+    return text_of(table)
+
+
+_CHECKED_FIELDS = frozenset(f.name for f in fields(Checked))
+
+
+def for_target(checked: Checked, target: str) -> Checked:
+    """The same check named for another target; only for a target with the same options (the
+    rules do not depend on the target otherwise) and the same rows held."""
+    named = replace(checked, target=target, shape=_shaper(target))
+    # The views worked out already (counts, the rows to look at) do not depend on the target.
+    named.__dict__.update({k: v for k, v in vars(checked).items() if k not in _CHECKED_FIELDS})
+    return named
+
+
+def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) -> Checked:
+    """The same check after a change to some rows: only those rows are checked again, with the
+    duplicate rule over all rows."""
+    changed = list(changed_rows)
+    if list(table.columns) != checked.text.columns:
+        return check(
+            checked.sheet,
+            checked.mapping,
+            checked.options,
+            table=table,
+            target=checked.target,
+            held=checked.held,
+        )
+    text = text_of(table)
+    result = checks.recheck(checked.result, text, checked.mapping, changed, checked.options)
+    result = _without_held(result, text, checked.mapping, checked.held)
+    rechecked = replace(checked, edited=table, result=result)
+    rechecked.__dict__["text"] = text
+    return rechecked
+
+
+def _without_held(
+    result: CheckResult,
+    table: Rows,
+    mapping: FieldMapping,
+    held: Mapping[int, tuple[str, str]],
+) -> CheckResult:
+    """Held rows carry no problems of their own; a row repeating a held row's customer ID is
+    the one flagged, whichever comes first in the sheet."""
+    if not held:
+        return result
+    column = mapping.fields.get("customer_id")
+    duplicates = {r: p for r, p in result.duplicates.items() if r not in held}
+    if column is not None and column in table.columns:
+        ids = dict(zip(table.rows, [str(v).strip() for v in table.column(column)], strict=True))
+        held_ids: dict[str, int] = {}
+        for row in held:
+            if ids.get(row):
+                held_ids.setdefault(ids[row], row)
+        for row, value in ids.items():
+            if row in held or row in duplicates or not value or value not in held_ids:
+                continue
+            duplicates[row] = Problem(
+                int(row),
+                column,
+                "customer_id",
+                "customer_id_duplicate",
+                "error",
+                f"Customer ID '{value}' was already sent to SEEN from row {held_ids[value]}.",
+            )
+    row_rules = {r: found for r, found in result.row_rules.items() if r not in held}
+    return CheckResult(result.rows, result.sheet_problems, row_rules, duplicates)
+
+
+def _shaper(target: str) -> Callable[[dict], dict] | None:
+    """How the target wants each receiver (2.0 flattens it); None: as `receivers` builds it."""
+    if not target:
+        return None
+    try:
+        from seen_core.send.targets import target_from_key
+    except ImportError:  # pragma: no cover - targets arrive with SEEN API 2.0
+        return None
+    return target_from_key(target).shape
+
+
+def check_options(
+    *, region: str = "NO", delivery: bool = True, check_images: bool = False, target: str = ""
+) -> CheckOptions:
+    """The check's options for a target (SEEN API 2.0 requires an id on every row)."""
+    return CheckOptions(
+        region=region, delivery=delivery, check_images=check_images, id_required=is_data(target)
+    )
+
+
+def target_problem(target: str) -> str | None:
+    """Why a target key cannot be used, in one sentence, or None (`targets.target_problem`)."""
+    from seen_core.send.targets import target_problem
+
+    return target_problem(target)
+
+
+def is_data(target: str) -> bool:
+    """Whether the key names a SEEN API 2.0 workspace or project (`targets.is_data_key`)."""
+    from seen_core.send.targets import is_data_key
+
+    return is_data_key(target)
+
+
+def target_label(target: str) -> str:
+    """`campaign 'spring'`, `workspace 'ws-1'` (`targets.label_of`)."""
+    from seen_core.send.targets import label_of
+
+    return label_of(target)
