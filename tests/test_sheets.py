@@ -500,3 +500,32 @@ def test_the_reader_of_uploads_is_given_no_token():
     assert len(found["environments"]) == 1
     assert "secret" not in found["environments"][0] and "SEEN_" not in found["environments"][0]
     assert found["columns"] == ["Fornavn", "Mobil"]  # ... and it still reads, in that environment
+
+
+def test_a_sheet_calamine_cannot_parse_is_passed_over_for_the_one_with_people():
+    import io
+    import zipfile
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("Målinger").write_number(0, 0, 1.5)
+    people = book.add_worksheet("Mottakere")  # second: the first readable sheet would win
+    people.write_row(0, 0, ["Fornavn", "E-post"])
+    people.write_row(1, 0, ["Kari", "kari@example.no"])
+    book.close()
+    broken = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            # A number with a space before it, as in a real export calamine refuses.
+            if item.filename == "xl/worksheets/sheet1.xml":
+                part = part.replace(b'<c r="A1"><v>1.5</v>', b'<c r="A1" t="n"><v> 41</v>')
+            target.writestr(item, part)
+
+    sheet = read_sheet("målinger.xlsx", broken.getvalue())
+
+    assert sheet.sheet_name == "Mottakere" and sheet.rows == 1
+    with pytest.raises(SheetError, match="could not be read"):
+        read_sheet("målinger.xlsx", broken.getvalue(), sheet="Målinger")

@@ -25,7 +25,7 @@ from seen_core.interpreter import gc_paused
 from seen_core.read import workbook
 from seen_core.read.cells import column_letter, columns_of, text_columns
 from seen_core.read.csv_file import read_csv
-from seen_core.read.limits import Limits, check_cell_lengths, check_upload_size
+from seen_core.read.limits import LimitError, Limits, check_cell_lengths, check_upload_size
 from seen_core.read.text_table import TextTable
 from seen_core.read.workbook_limits import Part, check_contents, check_workbook
 
@@ -268,7 +268,8 @@ def _pick_sheet(
     """The sheet with the people, and its cells: of the sheets with anyone below their header,
     the one whose header names the most SEEN fields, then the one with the most people. A
     sheet that only looks empty (its cells blank, as formulas giving "" leave them) never
-    wins over one with people; among equals, the first.
+    wins over one with people; among equals, the first. A sheet that cannot be parsed is
+    passed over, unless none can.
 
     calamine parses a whole sheet to give any of it, so the winner's cells are kept, not read twice.
     """
@@ -278,8 +279,15 @@ def _pick_sheet(
     if len(names) == 1:
         return names[0], None
     best, best_grid, best_score = names[0], None, None
+    unreadable: SheetError | None = None
     for name in names:
-        grid = workbook.sheet_grid(book, file_name, name, limits)
+        try:
+            grid = workbook.sheet_grid(book, file_name, name, limits)
+        except LimitError:
+            raise
+        except SheetError as error:  # one sheet calamine cannot parse: the others may do
+            unreadable = unreadable or error
+            continue
         top = _top_rows(text_columns(grid[:HEADER_SEARCH_ROWS]), HEADER_SEARCH_ROWS)
         header = detect_header_row(top) if top else 0
         named = sum(1 for c in top[header] if known_header(c)) if top else 0
@@ -287,6 +295,8 @@ def _pick_sheet(
         score = (people > 0, named, people)
         if best_score is None or score > best_score:
             best, best_grid, best_score = name, grid, score
+    if best_score is None and unreadable is not None:
+        raise unreadable
     return best, best_grid
 
 
