@@ -59,12 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def load_the_rest_meanwhile(report: bool = False) -> threading.Thread:
-    """Import the checks and the rest of the flow in a thread of their own; pandas only for a
-    report (the rest of a command needs none).
+    """Import the checks and the rest of the flow in a thread of their own, and the report's
+    package when a report is asked for (none of them loads pandas for a command).
 
     A command reads its file first, and calamine parses a workbook without holding the
-    interpreter's lock: so the imports (about 0.1 s, 0.8 s with a report) run on the other
-    core meanwhile, instead of before the read. That is why the command modules import `flow`
+    interpreter's lock: so the imports (about 0.1 s) run on the other core meanwhile, instead
+    of before the read. That is why the command modules import `flow`
     only after reading.
     """
     modules = ["seen_core.flow", *(["seen_core.report"] if report else [])]
