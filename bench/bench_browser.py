@@ -13,38 +13,20 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from common import OUT, ROOT, messy_workbook, table, verdict, workbook
+
+from tests.browser import CHROMIUM_ARGS, free_port, healthy  # the tests' own
 
 # The person finds the file before uploading it. Meanwhile the server finishes starting: its
 # spare reader process loads the checks, as it has long done when anyone uploads after the
 # server's first seconds (timing an upload in those very seconds measured the start-up too).
 PICKING_A_FILE = 3.0  # seconds, not counted
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-            return answer.read() == b"ok"
-    except OSError:
-        return False
 
 
 def upload_to_check_page(url: str, path: Path, name: str) -> dict[str, float]:

@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -41,28 +40,13 @@ from pathlib import Path
 
 from common import OUT, ROOT, messy_workbook
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]  # fmt: skip
+from tests.browser import CHROMIUM_ARGS, free_port, healthy  # the tests' own
+
 CLICK_BOUND = 60.0  # seconds for a click's next page to show; slower counts as a lost click
 FLOW_BOUND = 300.0  # seconds for a small flow from the first page to Results
 BIG_CAMPAIGN = "load-100k"
 LOG = OUT / "load-server.log"
 SEP = r"[,\u00a0\u202f ]?"  # how 100,000 is written
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-            return answer.read() == b"ok"
-    except OSError:
-        return False
 
 
 def rss_mb(pid: int) -> float:
