@@ -23,7 +23,7 @@ from seen_core.check.mapping import (
 from seen_core.errors import InputError
 from seen_core.flow import is_data
 from seen_core.safe_text import markdown_literal as lit
-from seen_core.send.targets import campaign_problem, id_problem
+from seen_core.send.targets import campaign_problem, id_problem, key_for, kind_and_name
 from seen_core.store.drafts import Step
 from seen_core.wording import suggest_slug
 from seen_core.workbench import Work
@@ -46,20 +46,10 @@ DESTINATIONS = {"sandbox": "The sandbox (a stand-in: nothing reaches SEEN)", "se
 # --- where to -------------------------------------------------------------------------------
 
 
-def target_parts() -> tuple[str, str]:
-    kind, _, ident = work.settings.target.partition("/")
-    if not ident:
-        return "campaign", work.settings.target
-    return kind, ident
-
-
 @frame.noting
 def store_target() -> None:
-    kind, name = ss["target_kind"], (ss.get("target_name") or "").strip()
-    if kind == "campaign":
-        work.update(target=name, destination=ss["destination"])
-    else:
-        work.update(target=f"{kind}/{name}" if name else "", destination=ss["destination"])
+    name = (ss.get("target_name") or "").strip()
+    work.update(target=key_for(ss["target_kind"], name), destination=ss["destination"])
 
 
 @frame.noting
@@ -70,7 +60,7 @@ def use_slug(slug: str) -> None:
 
 st.title("Map the columns")
 st.subheader("Where the people go")
-kind, name = target_parts()
+kind, name = kind_and_name(work.settings.target)
 seed("destination", work.settings.destination)
 seed("target_kind", kind)
 seed("target_name", name)

@@ -40,6 +40,8 @@ __all__ = [
     "flat_payload",
     "id_problem",
     "is_data_key",
+    "key_for",
+    "kind_and_name",
     "label_of",
     "target_for",
     "target_from_key",
@@ -336,12 +338,25 @@ def target_for(kind: str, value: str) -> Target:
     return _KINDS[kind](value)  # type: ignore[call-arg]
 
 
+def kind_and_name(key: str) -> tuple[str, str]:
+    """A target key's kind and slug or id, as written (a name still being typed included):
+    `spring` → campaign 'spring'; `workspace/ws-1` → workspace 'ws-1'; `campaign/spring` is
+    read as `spring`. The one place the key's form is known, with `key_for`."""
+    kind, slash, value = key.partition("/")
+    return (kind, value) if slash else ("campaign", key)
+
+
+def key_for(kind: str, name: str) -> str:
+    """The key of the target of that kind and name (`kind_and_name`'s other way); "" for none."""
+    if not name:
+        return ""
+    return name if kind == "campaign" else f"{kind}/{name}"
+
+
 def target_from_key(key: str) -> Target:
     """The target a journal key names: `spring` (a v1 campaign), `workspace/…`, `project/…`."""
-    kind, slash, value = key.partition("/")
-    if not slash:
-        return Campaign(key)
-    if kind not in ("workspace", "project"):
+    kind, value = kind_and_name(key)
+    if kind not in _KINDS:
         raise ConfigurationError(f"'{key}' names no SEEN campaign, workspace or project.")
     return target_for(kind, value)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from seen_core.errors import ConfigurationError, InputError
-from seen_core.send.targets import V1_BASE_URL, address_for, target_for, target_from_key
+from seen_core.send.targets import V1_BASE_URL, address_for, kind_and_name, target_from_key
 
 if TYPE_CHECKING:  # a command checks the environment before the read, without requests
     from seen_core.send.client import Secret
@@ -116,11 +116,8 @@ def check_environment(env: Mapping[str, str]) -> None:
 
 def _target_key(value: str) -> str | None:
     """The key of the target `SEEN_TARGET_<LABEL>` names, or None when it names none."""
-    kind, slash, rest = value.strip().partition("/")
     try:
-        if kind == "campaign" and slash:  # `campaign/spring`, as the callbacks' secrets say
-            return target_for("campaign", rest).key
-        return target_from_key(value.strip()).key
+        return target_from_key(value.strip()).key  # `campaign/spring` reads as `spring`
     except (ConfigurationError, InputError):
         return None
 
@@ -167,9 +164,8 @@ def configured(
     from_env = environment_tokens(env)
     if from_env.problems:
         raise ConfigurationError(from_env.problems[0])
-    kind, _, ident = target.partition("/")
+    kind, name = kind_and_name(target)
     section = {"workspace": "workspaces", "project": "projects"}.get(kind, "campaigns")
-    name = ident if ident else target
     seen = _section(secrets, "seen")
     entry = _section(secrets, "seen", section).get(name) if target else None
     candidates: list[tuple[str, str, str]] = []
