@@ -166,7 +166,7 @@ def sends() -> None:
             cells = st.columns(3)
             cells[0].download_button(
                 "Report (XLSX)",
-                data=lambda job_id=job.id: flow.send_report_bytes(journal, job_id, "r.xlsx"),
+                data=lambda job_id=job.id: flow.send_report_file(journal, job_id, "r.xlsx").data,
                 file_name=f"seen-send-{job.id}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"history_xlsx_{job.id}",

@@ -165,10 +165,13 @@ with st.expander("Each send's own report"):
     for job in reversed(sends):
         st.download_button(
             lit(f"Send #{job.id} ({job.created_at[:16].replace('T', ' ')} UTC)"),
-            data=lambda job_id=job.id: flow.send_report_bytes(
-                journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None
+            data=lambda job_id=job.id: (
+                flow.send_report_file(
+                    journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None
+                ).data
             ),
-            file_name=work.report_name(f"-send-{job.id}.xlsx"),
+            # The user's own workbook, as the draft's: .xlsm when it keeps macros.
+            file_name=work.report_name(f"-send-{job.id}{made.suffix}"),
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"send_report_{job.id}",
             on_click="ignore",

@@ -138,7 +138,7 @@ def without_upload(
     problems: list[Problem] | None = None,
     summary: ReportSummary = CHECKED,
 ) -> ReportInput:
-    """The report of `sheet` with no upload to edit, as `flow.report_bytes` builds it when it
+    """The report of `sheet` with no upload to edit, as `flow.report_file` builds it when it
     is given no source: every cell is written as text."""
     return ReportInput(
         file_name=sheet.file_name,

@@ -75,13 +75,13 @@ def test_a_sends_report_names_its_target_destination_details_and_fingerprint() -
     # A sheet kept with a send, without its upload: the fingerprint is the upload's, kept.
     sheet = make_sheet({3: ["Åse", "Ødegård", "+4791234567", ""]})
     checked = flow.check(sheet, Mapping({"first_name": "Fornavn"}, {}), target="vinter")
-    data = flow.report_bytes(
+    data = flow.report_file(
         checked,
         "rapport.xlsx",
         outcomes={3: ("created", "")},
         sent_to="the sandbox",
         details=[("Started", "2025-01-02")],
-    )
+    ).data
     items = summary_items(read_xlsx(data))
 
     assert items["Campaign or workspace"][0] == "campaign 'vinter'"
@@ -121,7 +121,7 @@ def test_before_a_send_each_row_is_ready_or_invalid_with_its_reasons() -> None:
     ]
     sheet = flow.read("kunder.csv", make_csv(rows))
     checked = flow.check(sheet, flow.mapping_for(sheet))
-    report = flow.report_bytes(checked, "rapport.csv")
+    report = flow.report_file(checked, "rapport.csv").data
     out = list(csv.reader(io.StringIO(report.decode("utf-8-sig"))))
     status = out[0].index("SEEN status")
 
@@ -143,7 +143,7 @@ def test_before_a_send_an_error_of_the_whole_sheet_makes_every_row_invalid() -> 
     sheet = flow.read("kunder.csv", make_csv(rows))
     mapping = Mapping({"first_name": "Fornavn", "email": "E-post"}, {"bad key": "Kjønn"})
     checked = flow.check(sheet, mapping)
-    out = list(csv.reader(io.StringIO(flow.report_bytes(checked, "r.csv").decode("utf-8-sig"))))
+    out = list(csv.reader(io.StringIO(flow.report_file(checked, "r.csv").data.decode("utf-8-sig"))))
     status = out[0].index("SEEN status")
     sheet_error = next(p for p in checked.problems if p.row is None and p.severity == "error")
 

@@ -347,7 +347,7 @@ def test_a_sends_own_sheet_is_kept_and_rebuilt_for_its_report_after_a_restart(jo
     assert sheet.table.equals(checked.table)
     assert problems == checked.problems
 
-    report = flow.send_report_bytes(journal, job_id, "rapport.xlsx")
+    report = flow.send_report_file(journal, job_id, "rapport.xlsx").data
     rows = list(openpyxl.load_workbook(io.BytesIO(report)).worksheets[0].values)
     assert any("Kari" in row for row in rows)
 

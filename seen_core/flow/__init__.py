@@ -9,113 +9,84 @@ own) — whose names this package gives as one. See docs/ARCHITECTURE.md ("The f
 
 from __future__ import annotations
 
-from seen_core.check import checks as checks  # the rules the flow runs (tests slow them down)
+from seen_core.check import checks  # the rules the flow runs (tests slow them down)
 from seen_core.flow.checking import (
-    ALREADY_EXISTS as ALREADY_EXISTS,
-)
-from seen_core.flow.checking import (
-    CheckAhead as CheckAhead,
-)
-from seen_core.flow.checking import (
-    Checked as Checked,
-)
-from seen_core.flow.checking import (
-    check as check,
-)
-from seen_core.flow.checking import (
-    check_options as check_options,
-)
-from seen_core.flow.checking import (
-    for_target as for_target,
-)
-from seen_core.flow.checking import (
-    held_rows as held_rows,
-)
-from seen_core.flow.checking import (
-    is_data as is_data,
-)
-from seen_core.flow.checking import (
-    is_held as is_held,
-)
-from seen_core.flow.checking import (
-    latest_outcomes as latest_outcomes,
-)
-from seen_core.flow.checking import (
-    mapping_for as mapping_for,
-)
-from seen_core.flow.checking import (
-    read as read,
-)
-from seen_core.flow.checking import (
-    read_checking_ahead as read_checking_ahead,
-)
-from seen_core.flow.checking import (
-    recheck as recheck,
-)
-from seen_core.flow.checking import (
-    target_label as target_label,
-)
-from seen_core.flow.checking import (
-    target_problem as target_problem,
+    ALREADY_EXISTS,
+    CheckAhead,
+    Checked,
+    check,
+    check_options,
+    for_target,
+    held_rows,
+    is_data,
+    is_held,
+    latest_outcomes,
+    mapping_for,
+    read,
+    read_checking_ahead,
+    recheck,
+    target_label,
+    target_problem,
 )
 from seen_core.flow.reports import (
-    ReportFile as ReportFile,
-)
-from seen_core.flow.reports import (
-    keep_send_sheet as keep_send_sheet,
-)
-from seen_core.flow.reports import (
-    kept_send_sheet as kept_send_sheet,
-)
-from seen_core.flow.reports import (
-    report_bytes as report_bytes,
-)
-from seen_core.flow.reports import (
-    report_file as report_file,
-)
-from seen_core.flow.reports import (
-    send_report_bytes as send_report_bytes,
-)
-from seen_core.flow.reports import (
-    send_report_file as send_report_file,
-)
-from seen_core.flow.reports import (
-    sent_to_words as sent_to_words,
+    ReportFile,
+    keep_send_sheet,
+    kept_send_sheet,
+    report_file,
+    send_report_file,
+    sent_to_words,
 )
 from seen_core.flow.sending import (
-    SANDBOX as SANDBOX,
+    SANDBOX,
+    Connection,
+    connect,
+    fetch_links,
+    latest_send_of,
+    open_journal,
+    outcomes_after,
+    plan,
+    purge,
+    reconnect,
+    send,
+    stored_links,
 )
-from seen_core.flow.sending import (
-    Connection as Connection,
-)
-from seen_core.flow.sending import (
-    connect as connect,
-)
-from seen_core.flow.sending import (
-    fetch_links as fetch_links,
-)
-from seen_core.flow.sending import (
-    latest_send_of as latest_send_of,
-)
-from seen_core.flow.sending import (
-    open_journal as open_journal,
-)
-from seen_core.flow.sending import (
-    outcomes_after as outcomes_after,
-)
-from seen_core.flow.sending import (
-    plan as plan,
-)
-from seen_core.flow.sending import (
-    purge as purge,
-)
-from seen_core.flow.sending import (
-    reconnect as reconnect,
-)
-from seen_core.flow.sending import (
-    send as send,
-)
-from seen_core.flow.sending import (
-    stored_links as stored_links,
-)
-from seen_core.statuses import count_statuses as count_statuses  # pages and commands count here
+from seen_core.statuses import count_statuses  # pages and commands count here
+
+__all__ = [
+    "ALREADY_EXISTS",
+    "SANDBOX",
+    "CheckAhead",
+    "Checked",
+    "Connection",
+    "ReportFile",
+    "check",
+    "check_options",
+    "checks",
+    "connect",
+    "count_statuses",
+    "fetch_links",
+    "for_target",
+    "held_rows",
+    "is_data",
+    "is_held",
+    "keep_send_sheet",
+    "kept_send_sheet",
+    "latest_outcomes",
+    "latest_send_of",
+    "mapping_for",
+    "open_journal",
+    "outcomes_after",
+    "plan",
+    "purge",
+    "read",
+    "read_checking_ahead",
+    "recheck",
+    "reconnect",
+    "report_file",
+    "send",
+    "send_report_file",
+    "sent_to_words",
+    "stored_links",
+    "target_label",
+    "target_problem",
+]

@@ -54,26 +54,6 @@ class ReportFile:
         return wanted
 
 
-def report_bytes(
-    checked: Checked,
-    out_name: str,
-    *,
-    source: bytes = b"",
-    outcomes: Mapping[int, tuple[str, str]] | None = None,
-    sent_to: str = "not sent (checked only)",
-    who: str | None = None,
-    details: Sequence[tuple[str, str]] = (),
-    videos: Mapping[int, Video] | None = None,
-) -> bytes:
-    """The user's own sheet with SEEN's answer beside each row, as XLSX (the user's workbook
-    itself when `source` is one) or as CSV when `out_name` ends in .csv. `report_file` also
-    gives the name it must have and what a rebuilt workbook lacks."""
-    return report_file(
-        checked, out_name, source=source, outcomes=outcomes, sent_to=sent_to, who=who,
-        details=details, videos=videos,
-    ).data  # fmt: skip
-
-
 def report_file(
     checked: Checked,
     out_name: str,
@@ -85,7 +65,9 @@ def report_file(
     details: Sequence[tuple[str, str]] = (),
     videos: Mapping[int, Video] | None = None,
 ) -> ReportFile:
-    """The report of `report_bytes`, with its suffix and what a rebuilt workbook lacks."""
+    """The user's own sheet with SEEN's answer beside each row, as XLSX (the user's workbook
+    itself when `source` is one) or as CSV when `out_name` ends in .csv; with the suffix its
+    name must have and what a rebuilt workbook lacks."""
     from datetime import UTC, datetime
 
     from seen_core.report import (
@@ -184,19 +166,6 @@ def kept_send_sheet(journal: Journal, job_id: int) -> tuple[Sheet, list[Problem]
     return sheet, [Problem(**p) for p in data.get("problems", ())]
 
 
-def send_report_bytes(
-    journal: Journal,
-    job_id: int,
-    out_name: str,
-    *,
-    source: bytes = b"",
-    who: str | None = None,
-) -> bytes:
-    """One send's own report: its sheet as sent, with that send's outcomes and any video
-    links (rebuilt from its cells, or the user's workbook itself when `source` is given)."""
-    return send_report_file(journal, job_id, out_name, source=source, who=who).data
-
-
 def send_report_file(
     journal: Journal,
     job_id: int,
@@ -205,7 +174,9 @@ def send_report_file(
     source: bytes = b"",
     who: str | None = None,
 ) -> ReportFile:
-    """The report of `send_report_bytes`, with its suffix and what a rebuilt workbook lacks."""
+    """One send's own report: its sheet as sent, with that send's outcomes and any video
+    links (rebuilt from its cells, or the user's workbook itself when `source` is given); with
+    its suffix and what a rebuilt workbook lacks."""
     sheet, problems = kept_send_sheet(journal, job_id)
     job = journal.job(job_id)
     result = CheckResult(list(sheet.text.rows), problems, {})
