@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
+
+from seen_core.i18n import N_, _
 
 Severity = Literal["error", "warning"]
 
@@ -56,89 +58,127 @@ def _kinds(*kinds: ProblemKind) -> dict[str, ProblemKind]:
 # the command line's JSON and saved drafts carry them.
 CATALOGUE: dict[str, ProblemKind] = _kinds(
     ProblemKind(
-        "first_name_unmapped", "error", "No first-name column",
-        "Choose the column that holds first names; SEEN needs one for every receiver.",
+        "first_name_unmapped", "error", N_("No first-name column"),
+        N_(
+            "Choose the column that holds first names; SEEN needs one for every receiver."
+        ),
     ),
     ProblemKind(
-        "first_name_missing", "error", "First name missing",
-        "Fill in the first name on this row, or leave the row out.",
+        "first_name_missing", "error", N_("First name missing"),
+        N_(
+            "Fill in the first name on this row, or leave the row out."
+        ),
     ),
     ProblemKind(
-        "email_invalid", "error", "E-mail address not valid",
-        "Correct the address (one address, like name@example.no), or clear it where the row "
-        "has a valid phone number.",
+        "email_invalid", "error", N_("E-mail address not valid"),
+        N_(
+            "Correct the address (one address, like name@example.no), or clear it where the row "
+            "has a valid phone number."
+        ),
     ),
     ProblemKind(
-        "phone_invalid", "error", "Phone number not valid",
-        "Correct the number, add its country code (+46 ...) when it is from another country "
-        "than the default one, or clear it where the row has a valid e-mail address.",
+        "phone_invalid", "error", N_("Phone number not valid"),
+        N_(
+            "Correct the number, add its country code (+46 ...) when it is from another country "
+            "than the default one, or clear it where the row has a valid e-mail address."
+        ),
     ),
     ProblemKind(
-        "no_contact", "error", "No phone or e-mail",
-        "Add a phone number or an e-mail address; SEEN needs one to deliver the film.",
-        note="A warning when SEEN does not deliver the films.",
+        "no_contact", "error", N_("No phone or e-mail"),
+        N_(
+            "Add a phone number or an e-mail address; SEEN needs one to deliver the film."
+        ),
+        note=N_("A warning when SEEN does not deliver the films."),
     ),
     ProblemKind(
-        "customer_id_duplicate", "error", "Customer ID used twice",
-        "Give each row its own customer ID, or leave out the repeated row; the message names "
-        "the row that has it first.",
+        "customer_id_duplicate", "error", N_("Customer ID used twice"),
+        N_(
+            "Give each row its own customer ID, or leave out the repeated row; the message names "
+            "the row that has it first."
+        ),
     ),
     ProblemKind(
-        "customer_id_missing", "warning", "No customer ID",
-        "Choose a column with one ID per person (such as a customer number), so that a retry "
-        "is safe and SEEN's callbacks can be matched to your rows.",
-        note="An error for SEEN API 2.0, which needs the ID as each person's id.",
+        "customer_id_missing", "warning", N_("No customer ID"),
+        N_(
+            "Choose a column with one ID per person (such as a customer number), so that a retry "
+            "is safe and SEEN's callbacks can be matched to your rows."
+        ),
+        note=N_("An error for SEEN API 2.0, which needs the ID as each person's id."),
     ),
     ProblemKind(
-        "extra_key_invalid", "error", "Extra field name not allowed",
-        "Rename the key using only letters, digits and _, and use each key once.",
+        "extra_key_invalid", "error", N_("Extra field name not allowed"),
+        N_(
+            "Rename the key using only letters, digits and _, and use each key once."
+        ),
     ),
     ProblemKind(
-        "column_not_found", "error", "Column not in the sheet",
-        "Choose another column, or check that the right sheet and header row are read.",
+        "column_not_found", "error", N_("Column not in the sheet"),
+        N_(
+            "Choose another column, or check that the right sheet and header row are read."
+        ),
     ),
     ProblemKind(
-        "column_mapped_twice", "error", "Column used for two fields",
-        "Map the column to one field only.",
+        "column_mapped_twice", "error", N_("Column used for two fields"),
+        N_(
+            "Map the column to one field only."
+        ),
     ),
     ProblemKind(
-        "text_invalid", "error", "Invisible control character",
-        "Retype the value or remove the hidden character (often pasted from another "
-        "program); SEEN refuses values that hold one.",
+        "text_invalid", "error", N_("Invisible control character"),
+        N_(
+            "Retype the value or remove the hidden character (often pasted from another "
+            "program); SEEN refuses values that hold one."
+        ),
     ),
     ProblemKind(
-        "text_mojibake", "error", "Text garbled by a wrong encoding",
-        "Fix the file (save it again as UTF-8) or retype the value; the message says what it "
-        "probably was. SEEN would show the garbled letters in the film.",
+        "text_mojibake", "error", N_("Text garbled by a wrong encoding"),
+        N_(
+            "Fix the file (save it again as UTF-8) or retype the value; the message says what it "
+            "probably was. SEEN would show the garbled letters in the film."
+        ),
     ),
     ProblemKind(
-        "text_formula", "warning", "Looks like a spreadsheet formula",
-        "Replace the formula with the text it should show; the film would show it as written.",
+        "text_formula", "warning", N_("Looks like a spreadsheet formula"),
+        N_(
+            "Replace the formula with the text it should show; the film would show it as written."
+        ),
     ),
     ProblemKind(
-        "image_url_extension", "error", "Image URL does not end in .jpg or .png",
-        "Use a link that ends in .jpg, .jpeg or .png, in lowercase.",
+        "image_url_extension", "error", N_("Image URL does not end in .jpg or .png"),
+        N_(
+            "Use a link that ends in .jpg, .jpeg or .png, in lowercase."
+        ),
     ),
     ProblemKind(
-        "image_url_redirect", "error", "Image URL redirects",
-        "Use the address the link leads to, so that SEEN gets the image directly.",
+        "image_url_redirect", "error", N_("Image URL redirects"),
+        N_(
+            "Use the address the link leads to, so that SEEN gets the image directly."
+        ),
     ),
     ProblemKind(
-        "image_url_auth", "error", "Image needs a login",
-        "Use a public link that opens without signing in.",
+        "image_url_auth", "error", N_("Image needs a login"),
+        N_(
+            "Use a public link that opens without signing in."
+        ),
     ),
     ProblemKind(
-        "image_url_unreachable", "error", "Image cannot be fetched",
-        "Check the link in a browser; use a public address on the internet that answers "
-        "within 10 seconds.",
+        "image_url_unreachable", "error", N_("Image cannot be fetched"),
+        N_(
+            "Check the link in a browser; use a public address on the internet that answers "
+            "within 10 seconds."
+        ),
     ),
     ProblemKind(
-        "image_url_type", "error", "Not a JPEG or PNG image",
-        "Link to a JPEG or PNG image, not to a web page or another format.",
+        "image_url_type", "error", N_("Not a JPEG or PNG image"),
+        N_(
+            "Link to a JPEG or PNG image, not to a web page or another format."
+        ),
     ),
     ProblemKind(
-        "image_url_too_large", "error", "Image larger than 2 MB",
-        "Make the image smaller than 2 MB and link to that one.",
+        "image_url_too_large", "error", N_("Image larger than 2 MB"),
+        N_(
+            "Make the image smaller than 2 MB and link to that one."
+        ),
     ),
 )  # fmt: skip
 
@@ -147,6 +187,11 @@ def describe(code: str) -> ProblemKind:
     """The kind of problem a code names. A code this version does not know (from a draft saved
     by another version) gets a plain description instead of an error."""
     known = CATALOGUE.get(code)
-    if known is not None:
-        return known
-    return ProblemKind(code, "error", code.replace("_", " ").capitalize(), "See the message.")
+    if known is not None:  # in the user's language
+        return replace(
+            known,
+            title=_(known.title),
+            what_to_do=_(known.what_to_do),
+            note=_(known.note) if known.note else "",
+        )
+    return ProblemKind(code, "error", code.replace("_", " ").capitalize(), _("See the message."))

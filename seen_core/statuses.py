@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from seen_core.i18n import N_, _
+
 
 class Status(StrEnum):
     """What became of one row of the sheet."""
@@ -19,43 +21,43 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return _(_LABELS[self])
 
     @property
     def explanation(self) -> str:
-        return _EXPLANATIONS[self]
+        return _(_EXPLANATIONS[self])
 
     @property
     def next_step(self) -> str:
-        return _NEXT_STEPS[self]
+        return _(_NEXT_STEPS[self])
 
 
 _LABELS = {
-    Status.READY: "Ready",
-    Status.CREATED: "Created",
-    Status.REJECTED: "Rejected by SEEN",
-    Status.INVALID: "Needs fixing",
-    Status.FAILED: "Failed",
-    Status.UNKNOWN: "Unknown",
-    Status.NOT_SENT: "Not sent",
+    Status.READY: N_("Ready"),
+    Status.CREATED: N_("Created"),
+    Status.REJECTED: N_("Rejected by SEEN"),
+    Status.INVALID: N_("Needs fixing"),
+    Status.FAILED: N_("Failed"),
+    Status.UNKNOWN: N_("Unknown"),
+    Status.NOT_SENT: N_("Not sent"),
 }
 _EXPLANATIONS = {
-    Status.READY: "Passed every check and will be sent.",
-    Status.CREATED: "SEEN created this person; their film is on its way.",
-    Status.REJECTED: "SEEN refused this person; its reason is given beside the row.",
-    Status.INVALID: "Did not pass the checks, so it was not sent.",
-    Status.FAILED: "SEEN could not be reached or kept failing; nothing was stored.",
-    Status.UNKNOWN: "The answer was lost; SEEN may or may not have created this person.",
-    Status.NOT_SENT: "The send stopped before this row was sent.",
+    Status.READY: N_("Passed every check and will be sent."),
+    Status.CREATED: N_("SEEN created this person; their film is on its way."),
+    Status.REJECTED: N_("SEEN refused this person; its reason is given beside the row."),
+    Status.INVALID: N_("Did not pass the checks, so it was not sent."),
+    Status.FAILED: N_("SEEN could not be reached or kept failing; nothing was stored."),
+    Status.UNKNOWN: N_("The answer was lost; SEEN may or may not have created this person."),
+    Status.NOT_SENT: N_("The send stopped before this row was sent."),
 }
 _NEXT_STEPS = {
-    Status.READY: "Send it.",
-    Status.CREATED: "Nothing to do.",
-    Status.REJECTED: "Fix the value SEEN names and send again.",
-    Status.INVALID: "Fix the cell that is marked and send again.",
-    Status.FAILED: "Send again later; nothing was stored.",
-    Status.UNKNOWN: "Look the person up in SEEN before sending again.",
-    Status.NOT_SENT: "Resume the send, or send again.",
+    Status.READY: N_("Send it."),
+    Status.CREATED: N_("Nothing to do."),
+    Status.REJECTED: N_("Fix the value SEEN names and send again."),
+    Status.INVALID: N_("Fix the cell that is marked and send again."),
+    Status.FAILED: N_("Send again later; nothing was stored."),
+    Status.UNKNOWN: N_("Look the person up in SEEN before sending again."),
+    Status.NOT_SENT: N_("Resume the send, or send again."),
 }
 
 # Rows SEEN holds are never offered again; `unknown` may be held, so the user checks first.

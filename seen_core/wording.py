@@ -1,7 +1,7 @@
 """Plain words for the user: counts with one thousands separator, slugs, summary lines, messages.
 
 Every number shown to a campaign manager goes through `count` or `number`, so "5,000" reads
-the same everywhere: the thousands separator is a comma.
+the same everywhere, in the user's language ("5 000" in Norwegian; see `seen_core.i18n`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from seen_core import i18n
 from seen_core.check.countries import short_label
+from seen_core.i18n import _, ngettext
 from seen_core.statuses import Status
 
 __all__ = [
@@ -57,8 +59,8 @@ def suggest_slug(name: str) -> str:
 
 
 def number(n: int) -> str:
-    """A whole number with a comma between thousands: 5000 → '5,000'."""
-    return f"{n:,}"
+    """A whole number with the user's thousands separator: 5000 → '5,000' ('5 000' in nb)."""
+    return i18n.number(n)
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -77,12 +79,16 @@ def summary_line(counts: Mapping[str, int]) -> str:
     attention = sum(counts.get(status, 0) for status in _ATTENTION)
     not_sent = counts.get(Status.NOT_SENT, 0)
     if not (created or attention or not_sent):
-        return "Nothing sent yet"
-    parts = [f"{number(created)} created"]
+        return _("Nothing sent yet")
+    parts = [_("{count} created").format(count=number(created))]
     if attention:
-        parts.append(f"{number(attention)} {'needs' if attention == 1 else 'need'} attention")
+        parts.append(
+            ngettext("{count} needs attention", "{count} need attention", attention).format(
+                count=number(attention)
+            )
+        )
     if not_sent:
-        parts.append(f"{number(not_sent)} not sent")
+        parts.append(_("{count} not sent").format(count=number(not_sent)))
     return " · ".join(parts)
 
 
@@ -100,10 +106,14 @@ def phone_message(value: str, region: str) -> str:
 
 def phone_messages(values: list[str], region: str) -> list[str]:
     """`phone_message` of each value (36,000 of them in a messy 100k-row sheet)."""
-    read_as = f" (numbers without a country code are read as {short_label(region)})."
+    plain = _("'{value}' is not a valid phone number.")
+    read_as = _(
+        "'{value}' is not a valid phone number (numbers without a country code are read as "
+        "{country})."
+    ).replace("{country}", short_label(region))
     messages = []
     for value in values:
         value = value.strip()
-        why = "." if has_country_code(value) else read_as
-        messages.append(f"'{value}' is not a valid phone number{why}")
+        template = plain if has_country_code(value) else read_as
+        messages.append(template.replace("{value}", value))
     return messages

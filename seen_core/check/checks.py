@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from seen_core.check.contact import emails_not_valid, phones_not_valid
 from seen_core.check.mapping import Mapping, mapping_problems
+from seen_core.i18n import N_, _
 from seen_core.interpreter import gc_paused
 from seen_core.problems import Problem
 from seen_core.read.text_table import Rows, text_of
@@ -42,6 +43,7 @@ _IMAGE_WORDS = (
     "thumbnail",
     "portrait",
 )
+
 _LOOKS_LIKE_IMAGE = re.compile(r"\.(jpe?g|png|gif|webp|bmp|tiff?|svg|heic)$", re.IGNORECASE)
 
 
@@ -72,7 +74,7 @@ def image_extension_problem(value: str) -> str | None:
     path = urlsplit(value).path
     if path.endswith(IMAGE_EXTENSIONS):
         return None
-    return "An image URL must end in .jpg, .jpeg or .png, in lowercase."
+    return _("An image URL must end in .jpg, .jpeg or .png, in lowercase.")
 
 
 def check_image_online(
@@ -96,18 +98,22 @@ def check_image_online(
     except ImageNotFetched as why:
         return "image_url_unreachable", str(why)
     if 300 <= answer.status < 400:
-        return "image_url_redirect", "The image URL redirects; SEEN needs a direct link."
+        return "image_url_redirect", _("The image URL redirects; SEEN needs a direct link.")
     if answer.status in (401, 403):
-        return "image_url_auth", "The image URL needs a login; SEEN needs a public link."
+        return "image_url_auth", _("The image URL needs a login; SEEN needs a public link.")
     if answer.status >= 400 or answer.status < 200:
-        return "image_url_unreachable", f"The image URL answered {answer.status}."
+        return "image_url_unreachable", _("The image URL answered {status}.").format(
+            status=answer.status
+        )
     if answer.content_type not in IMAGE_TYPES:
         return (
             "image_url_type",
-            f"The image URL serves '{answer.content_type or 'no type'}', not JPEG or PNG.",
+            _("The image URL serves '{type}', not JPEG or PNG.").format(
+                type=answer.content_type or _("no type")
+            ),
         )
     if (answer.length or 0) > IMAGE_MAX_BYTES or (answer.size or 0) > IMAGE_MAX_BYTES:
-        return "image_url_too_large", "The image is larger than 2 MB."
+        return "image_url_too_large", _("The image is larger than 2 MB.")
     return None
 
 
@@ -247,7 +253,8 @@ def _row_rules(
             if not value.strip():
                 later.setdefault(row, []).append(
                     Problem(row, id_column, "customer_id", "customer_id_missing", "error",
-                            "The customer ID is empty; SEEN API 2.0 needs it as the person's id.")
+                            _("The customer ID is empty; SEEN API 2.0 needs it as the "
+                              "person's id."))
                 )  # fmt: skip
     _image_rules(columns, mapping, options, numbers, later)
     _text_rules(columns, mapping, numbers, later)
@@ -256,12 +263,12 @@ def _row_rules(
     for i in missing:
         by_position[i] = [
             Problem(numbers[i], col("first_name"), "first_name", "first_name_missing", "error",
-                    "First name is empty.")
+                    _("First name is empty."))
         ]  # fmt: skip
     for i in bad_emails:
         by_position.setdefault(i, []).append(
             Problem(numbers[i], col("email"), "email", "email_invalid", "error",
-                    f"'{emails[i].strip()}' is not a valid e-mail address.")
+                    _("'{value}' is not a valid e-mail address.").format(value=emails[i].strip()))
         )  # fmt: skip
     phone_column = col("phone")
     messages = phone_messages([phones[i] for i in bad_phones], region)
@@ -272,7 +279,7 @@ def _row_rules(
     for i in no_contact:
         by_position.setdefault(i, []).append(
             Problem(numbers[i], None, None, "no_contact", contact_severity,
-                    "Neither phone nor e-mail: SEEN cannot deliver the film.")
+                    _("Neither phone nor e-mail: SEEN cannot deliver the film."))
         )  # fmt: skip
     found = {numbers[i]: by_position[i] for i in sorted(by_position)}
     for row, problems in later.items():
@@ -337,7 +344,8 @@ def _image_rules(
 # C0 and C1 control characters but tab, LF and CR: SEEN's framework refuses NUL ("Null
 # characters are not allowed."), and the others are invisible and rarely meant.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_NAMES = {"\x00": "a NUL character"}
+_CONTROL_NAMES = {"\x00": N_("a NUL character")}
+_CONTROL_NAME = N_("an invisible control character")
 
 
 def control_character_problem(value: str) -> str | None:
@@ -346,8 +354,10 @@ def control_character_problem(value: str) -> str | None:
     if found is None:
         return None
     char = found.group()
-    name = _CONTROL_NAMES.get(char, "an invisible control character")
-    return f"holds {name} (U+{ord(char):04X}), which SEEN refuses"
+    name = _(_CONTROL_NAMES.get(char, _CONTROL_NAME))
+    return _("holds {name} (U+{code}), which SEEN refuses").format(
+        name=name, code=f"{ord(char):04X}"
+    )
 
 
 # --- text garbled by a wrong encoding (mojibake) ---
@@ -408,7 +418,7 @@ def mojibake_repair(value: str) -> str | None:
     ):
         return None
     repaired = value
-    for _ in range(3):
+    for _attempt in range(3):
         again = _GARBLED.sub(_ungarbled, repaired)
         if again == repaired:
             break
@@ -476,7 +486,14 @@ def _text_rules(
                 why = control_character_problem(value)
                 if why:
                     found.setdefault(row, []).append(
-                        Problem(row, column, target, "text_invalid", "error", f"'{column}' {why}.")
+                        Problem(
+                            row,
+                            column,
+                            target,
+                            "text_invalid",
+                            "error",
+                            _("'{column}' {why}.").format(column=column, why=why),
+                        )
                     )
         if _may_be_garbled(text):
             values = columns.values(column)
@@ -489,8 +506,9 @@ def _text_rules(
                 at = first.start() if first else 0
                 found.setdefault(numbers[i], []).append(
                     Problem(numbers[i], column, target, "text_mojibake", "error",
-                            f"'{_shown(value, at)}' looks garbled by a wrong text encoding "
-                            f"(probably '{_shown(repaired, at)}'): fix the file or the cell.")
+                            _("'{value}' looks garbled by a wrong text encoding (probably "
+                              "'{repaired}'): fix the file or the cell.").format(
+                                value=_shown(value, at), repaired=_shown(repaired, at)))
                 )  # fmt: skip
         if _may_hold_formulas(text):
             values = columns.values(column)
@@ -500,8 +518,8 @@ def _text_rules(
                 if looks_like_formula(value):
                     found.setdefault(numbers[i], []).append(
                         Problem(numbers[i], column, target, "text_formula", "warning",
-                                f"'{_shown(value)}' looks like a spreadsheet formula: the film "
-                                "would show it as written.")
+                                _("'{value}' looks like a spreadsheet formula: the film "
+                                  "would show it as written.").format(value=_shown(value)))
                     )  # fmt: skip
 
 
@@ -532,7 +550,9 @@ def _customer_id_duplicates(
                 "customer_id",
                 "customer_id_duplicate",
                 "error",
-                f"Customer ID '{value}' is already used on row {earlier}.",
+                _("Customer ID '{value}' is already used on row {row}.").format(
+                    value=value, row=earlier
+                ),
             )
     return found, ids
 
@@ -542,8 +562,8 @@ def _sheet_problems(table: Rows, mapping: Mapping, options: CheckOptions) -> lis
     if "customer_id" not in mapping.fields and options.id_required:
         problems.append(
             Problem(None, None, "customer_id", "customer_id_missing", "error",
-                    "No customer ID column is mapped: SEEN API 2.0 needs one as each "
-                    "person's id.")
+                    _("No customer ID column is mapped: SEEN API 2.0 needs one as each "
+                      "person's id."))
         )  # fmt: skip
     elif "customer_id" not in mapping.fields:
         problems.append(
@@ -553,14 +573,16 @@ def _sheet_problems(table: Rows, mapping: Mapping, options: CheckOptions) -> lis
                 "customer_id",
                 "customer_id_missing",
                 "warning",
-                "No customer ID column is mapped: a retry cannot be made safe, "
-                "and SEEN's callbacks cannot be matched to your rows.",
+                _(
+                    "No customer ID column is mapped: a retry cannot be made safe, "
+                    "and SEEN's callbacks cannot be matched to your rows."
+                ),
             )
         )
     if options.id_required and "id" in mapping.extra_args:
         problems.append(
             Problem(None, mapping.extra_args["id"], "id", "extra_key_invalid", "error",
-                    "'id' is SEEN API 2.0's field for the customer ID; pick another key.")
+                    _("'id' is SEEN API 2.0's field for the customer ID; pick another key."))
         )  # fmt: skip
     return problems
 

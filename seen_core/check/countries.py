@@ -219,7 +219,14 @@ def short_label(region: str) -> str:
     """'Norway (+47)': the name and calling code, for messages; an unknown code as it is."""
     region = region.strip().upper()
     code = _calling_codes().get(region)
-    return region if code is None else f"{english_name(region)} (+{code})"
+    if code is None:
+        return region
+    from seen_core import i18n  # the country named in the user's language
+
+    name = english_name(region)
+    if i18n.language() == "nb":
+        name = i18n.locale().territories.get(region, name)
+    return f"{name} (+{code})"
 
 
 @cache

@@ -20,6 +20,7 @@ from seen_core.check.contact import phone_e164
 from seen_core.check.countries import region_from_text
 from seen_core.check.mapping import Mapping
 from seen_core.errors import InputError
+from seen_core.i18n import N_, _
 from seen_core.interpreter import gc_paused
 
 __all__ = [
@@ -150,10 +151,10 @@ def find_replace(
     old = _text(table, column)
     if whole_cell:
         label = (
-            f"Fill empty cells in {column} with '{replace}'"
+            _("Fill empty cells in {column} with '{replace}'")
             if not find.strip()
-            else f"Replace cells '{find}' with '{replace}' in {column}"
-        )
+            else _("Replace cells '{find}' with '{replace}' in {column}")
+        ).format(column=column, find=find, replace=replace)
         stripped, target = old.str.strip(), find.strip()
         if not match_case:
             stripped, target = stripped.str.casefold(), target.casefold()
@@ -161,10 +162,10 @@ def find_replace(
         new = old.where(~hits, replace)
     else:
         label = (
-            f"Remove '{find}' from {column}"
+            _("Remove '{find}' from {column}")
             if not replace
-            else f"Find '{find}' → '{replace}' in {column}"
-        )
+            else _("Find '{find}' → '{replace}' in {column}")
+        ).format(column=column, find=find, replace=replace)
         if not find:
             return Change(label, ())
         if match_case:
@@ -204,8 +205,11 @@ def trim(table: pd.DataFrame, columns: Sequence[str]) -> Change:
             for i, new in zip(found, fixed, strict=True)
             if new != values[i]
         )
-    where = columns[0] if len(columns) == 1 else f"{len(columns)} columns"
-    return Change(f"Trim spaces in {where}", tuple(edits))
+    if len(columns) == 1:
+        label = _("Trim spaces in {column}").format(column=columns[0])
+    else:
+        label = _("Trim spaces in {count} columns").format(count=len(columns))
+    return Change(label, tuple(edits))
 
 
 # --- phone numbers with a country column ---------------------------------------------------------
@@ -226,12 +230,16 @@ def phones_from_country_column(
     phones = _text(table, phone_column)
     if country_column is None:
         regions = [default_region] * len(phones)
-        label = f"Write the phone numbers in {phone_column} with their country code"
+        label = _("Write the phone numbers in {column} with their country code").format(
+            column=phone_column
+        )
     else:
         countries = _text(table, country_column)
         known = {value: region_from_text(value) or default_region for value in countries.unique()}
         regions = countries.map(known).tolist()
-        label = f"Write the phone numbers in {phone_column} with the country in {country_column}"
+        label = _("Write the phone numbers in {column} with the country in {country}").format(
+            column=phone_column, country=country_column
+        )
     rows = phones.index.tolist()
     edits = []
     for row, phone, region in zip(rows, phones.tolist(), regions, strict=True):
@@ -304,7 +312,9 @@ def split_full_name(
             edits.append(CellEdit(row, first_column, first_now, first))
         if last and last != last_now:
             edits.append(CellEdit(row, last_column, last_now, last))
-    label = f"Split {full_name_column} into {first_column} and {last_column}"
+    label = _("Split {column} into {first} and {last}").format(
+        column=full_name_column, first=first_column, last=last_column
+    )
     return Change(label, tuple(edits), added)
 
 
@@ -312,8 +322,8 @@ def split_full_name(
 
 _OTHER = {"phone": "email", "email": "phone"}
 _LEAVE_OUT = {
-    "phone": "Leave out invalid phone numbers where the e-mail is valid",
-    "email": "Leave out invalid e-mail addresses where the phone number is valid",
+    "phone": N_("Leave out invalid phone numbers where the e-mail is valid"),
+    "email": N_("Leave out invalid e-mail addresses where the phone number is valid"),
 }
 
 
@@ -334,7 +344,7 @@ def leave_out_preview(
     other = _OTHER[field]
     column = mapping.fields.get(field)
     other_column = mapping.fields.get(other)
-    label = _LEAVE_OUT[field]
+    label = _(_LEAVE_OUT[field])
     if column is None:
         return Change(label, ()), 0
     cells = dict(zip(table.index.tolist(), _text(table, column).tolist(), strict=True))

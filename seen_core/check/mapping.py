@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from seen_core.errors import InputError
+from seen_core.i18n import N_, _
 from seen_core.problems import Problem
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_]+")
@@ -36,7 +37,7 @@ class Field:
 FIELDS: tuple[Field, ...] = (
     Field(
         "first_name",
-        "First name",
+        N_("First name"),
         True,
         (
             "first name",
@@ -50,11 +51,11 @@ FIELDS: tuple[Field, ...] = (
             "tilltalsnamn",
             "tiltalsnavn",
         ),
-        "Required. The name the film greets.",
+        N_("Required. The name the film greets."),
     ),
     Field(
         "last_name",
-        "Last name",
+        N_("Last name"),
         False,
         (
             "last name",
@@ -67,11 +68,11 @@ FIELDS: tuple[Field, ...] = (
             "efternamn",
             "slektsnavn",
         ),
-        "Optional.",
+        N_("Optional."),
     ),
     Field(
         "email",
-        "E-mail",
+        N_("E-mail"),
         False,
         (
             "email",
@@ -89,11 +90,11 @@ FIELDS: tuple[Field, ...] = (
             "e-mailadresse",
             "emailadresse",
         ),
-        "Where SEEN sends the film by e-mail.",
+        N_("Where SEEN sends the film by e-mail."),
     ),
     Field(
         "phone",
-        "Phone",
+        N_("Phone"),
         False,
         (
             "phone",
@@ -118,11 +119,11 @@ FIELDS: tuple[Field, ...] = (
             "mobilnummer",
             "mobiltlf",
         ),
-        "Where SEEN sends the film by text message; sent in E.164 (+4712345678).",
+        N_("Where SEEN sends the film by text message; sent in E.164 (+4712345678)."),
     ),
     Field(
         "customer_id",
-        "Customer ID",
+        N_("Customer ID"),
         False,
         (
             "customer id",
@@ -148,7 +149,7 @@ FIELDS: tuple[Field, ...] = (
             "medlemsnr",
             "medlems-id",
         ),
-        "Your own ID for the person: makes a retry safe and matches SEEN's callbacks.",
+        N_("Your own ID for the person: makes a retry safe and matches SEEN's callbacks."),
     ),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
@@ -291,7 +292,7 @@ def suggest(columns: Sequence[str]) -> Mapping:
         ),
         key=lambda c: (-c[0], c[1]),
     )
-    for score, _, name, column in candidates:
+    for score, _order, name, column in candidates:
         if score < FUZZY_CUTOFF:
             break
         if name not in fields and column not in used:
@@ -322,7 +323,7 @@ def mapping_problems(mapping: Mapping, columns: Iterable[str]) -> list[Problem]:
                 "first_name",
                 "first_name_unmapped",
                 "error",
-                "No column is mapped to first_name, which SEEN requires.",
+                _("No column is mapped to first_name, which SEEN requires."),
             )
         )
     seen: dict[str, str] = {}
@@ -335,7 +336,9 @@ def mapping_problems(mapping: Mapping, columns: Iterable[str]) -> list[Problem]:
                     target,
                     "column_not_found",
                     "error",
-                    f"The mapping names the column '{column}', which is not in the sheet.",
+                    _("The mapping names the column '{column}', which is not in the sheet.").format(
+                        column=column
+                    ),
                 )
             )
         elif column in seen:
@@ -346,7 +349,9 @@ def mapping_problems(mapping: Mapping, columns: Iterable[str]) -> list[Problem]:
                     target,
                     "column_mapped_twice",
                     "error",
-                    f"The column '{column}' is mapped to both {seen[column]} and {target}.",
+                    _("The column '{column}' is mapped to both {first} and {second}.").format(
+                        column=column, first=seen[column], second=target
+                    ),
                 )
             )
         else:
@@ -366,16 +371,16 @@ def key_problem(key: str, taken: dict[str, str] | None = None) -> str | None:
     `taken` maps the keys already used (casefolded) to their columns.
     """
     if not key:
-        return "The extra_args key is empty."
+        return _("The extra_args key is empty.")
     if not KEY_PATTERN.fullmatch(key):
         return (
-            f"The extra_args key '{key}' may only hold A-Z, a-z, 0-9 and _; try '{extra_key(key)}'."
-        )
+            _("The extra_args key '{key}' may only hold A-Z, a-z, 0-9 and _; try '{better}'.")
+        ).format(key=key, better=extra_key(key))
     if key in FIELD_NAMES:
-        return f"'{key}' is a SEEN field name; pick another extra_args key."
+        return _("'{key}' is a SEEN field name; pick another extra_args key.").format(key=key)
     if taken and key.casefold() in taken:
-        return (
-            f"The extra_args key '{key}' is already used for the column '{taken[key.casefold()]}'."
+        return (_("The extra_args key '{key}' is already used for the column '{column}'.")).format(
+            key=key, column=taken[key.casefold()]
         )
     return None
 
