@@ -15,9 +15,11 @@ import pandas.io.formats.style  # noqa: F401  (the check page's Styler: its jinj
 import streamlit as st
 
 from pages import frame
+from pages.frame import language
 from seen_core import flow
 from seen_core.check.countries import country_choices
 from seen_core.errors import JOURNAL_TROUBLE, ConfigurationError, JournalError, NotFound
+from seen_core.i18n import N_, _
 from seen_core.read.isolated import keep_reader_ready
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
@@ -31,24 +33,29 @@ from seen_core.workbench import Work
 
 st.set_page_config(page_title="SEEN Sender", page_icon=":material/movie:", layout="wide")
 ss = st.session_state
+language.start()  # every message of this run in the user's language
 
 _STEP_LOOK = {  # each step's page (pages.frame.STEP_PAGES) as the navigation shows it
-    Step.UPLOAD: ("Upload", ":material/upload_file:", "upload"),
-    Step.MAP: ("Map columns", ":material/link:", "map"),
-    Step.CHECK: ("Check and fix", ":material/rule:", "check"),
-    Step.SEND: ("Send", ":material/send:", "send"),
-    Step.RESULTS: ("Results", ":material/fact_check:", "results"),
+    Step.UPLOAD: (N_("Upload"), ":material/upload_file:", "upload"),
+    Step.MAP: (N_("Map columns"), ":material/link:", "map"),
+    Step.CHECK: (N_("Check and fix"), ":material/rule:", "check"),
+    Step.SEND: (N_("Send"), ":material/send:", "send"),
+    Step.RESULTS: (N_("Results"), ":material/fact_check:", "results"),
 }
 STEP_PAGES = {
     step: st.Page(
-        frame.STEP_PAGES[step], title=title, icon=icon, url_path=path, default=step is Step.UPLOAD
+        frame.STEP_PAGES[step],
+        title=_(title),
+        icon=icon,
+        url_path=path,
+        default=step is Step.UPLOAD,
     )
     for step, (title, icon, path) in _STEP_LOOK.items()
 }
 OTHER_PAGES = [
-    st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
-    st.Page("pages/sandbox.py", title="Sandbox", icon=":material/science:", url_path="sandbox"),
-    st.Page("pages/help.py", title="Help", icon=":material/help:", url_path="help"),
+    st.Page("pages/history.py", title=_("History"), icon=":material/history:", url_path="history"),
+    st.Page("pages/sandbox.py", title=_("Sandbox"), icon=":material/science:", url_path="sandbox"),
+    st.Page("pages/help.py", title=_("Help"), icon=":material/help:", url_path="help"),
 ]
 
 
@@ -94,8 +101,8 @@ def signed_in_user(config: dict) -> User:
         return LOCAL_USER
     if not st.user.is_logged_in:
         st.title("SEEN Sender")
-        st.write("Sign in with your company account to see your drafts and sends.")
-        st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
+        st.write(_("Sign in with your company account to see your drafts and sends."))
+        st.button(_("Sign in"), key="sign_in", type="primary", on_click=st.login)
         st.stop()
     email = str(st.user.get("email") or st.user.get("sub") or "")
     seen = config.get("seen") if isinstance(config.get("seen"), dict) else {}
@@ -163,23 +170,23 @@ def sidebar_counts(work: Work, here: Step) -> None:
     check (started in the background) is done, so that uploading and mapping do not wait for
     it; the page is not redrawn for them (a timed redraw can lose what is being typed)."""
     with st.sidebar:
-        st.caption(lit(f"Draft: {work.draft.name}"))
+        st.caption(lit(_("Draft: {name}").format(name=work.draft.name)))
         try:
             if here in (Step.UPLOAD, Step.MAP):
                 checked = work.checked_by_now()
                 if checked is None:
-                    st.caption("Checking the rows… the counts show with your next choice.")
+                    st.caption(_("Checking the rows… the counts show with your next choice."))
                     return
             else:
                 checked = work.checked()
         except Exception:  # the file could not be read again: the step says why
             return
         counts = checked.counts
-        st.metric("Rows", number(counts["rows"]))
-        st.metric("Ready to send", number(counts["ready"]))
-        st.metric("Need attention", number(counts["attention"]))
+        st.metric(_("Rows"), number(counts["rows"]))
+        st.metric(_("Ready to send"), number(counts["ready"]))
+        st.metric(_("Need attention"), number(counts["attention"]))
         if counts["held"]:
-            st.metric("Already in SEEN", number(counts["held"]))
+            st.metric(_("Already in SEEN"), number(counts["held"]))
 
 
 config = secrets()
@@ -202,10 +209,11 @@ except JournalError as error:
 ss["journal"] = journal
 ss["registry"] = send_registry(journal_path)
 
-page = st.navigation({"Send receivers": list(STEP_PAGES.values()), "More": OTHER_PAGES})
+language.remember(journal, user)
+page = st.navigation({_("Send receivers"): list(STEP_PAGES.values()), _("More"): OTHER_PAGES})
 BY_NAME = {
     **{step.value: p for step, p in STEP_PAGES.items()},
-    **{p.title.casefold(): p for p in OTHER_PAGES},
+    **{p.url_path: p for p in OTHER_PAGES},
 }
 wanted = st.query_params.get("page")
 if wanted:  # a page asked to be shown once this frame has run (see `pages/`)
@@ -214,13 +222,16 @@ if wanted:  # a page asked to be shown once this frame has run (see `pages/`)
         st.switch_page(BY_NAME[wanted], query_params=dict(st.query_params))
 if not config.get("auth") and reachable_from_elsewhere():
     st.warning(
-        "This SEEN Sender is reachable from other machines and nobody signs in: anyone who can "
-        "reach it sees these sheets. Ask whoever runs it to set up sign-in (see Help)."
+        _(
+            "This SEEN Sender is reachable from other machines and nobody signs in: anyone who "
+            "can reach it sees these sheets. Ask whoever runs it to set up sign-in (see Help)."
+        )
     )
+language.picker(journal, user)
 if user.id:
     with st.sidebar:
-        st.caption(lit(f"Signed in as {user.name}"))
-        st.button("Sign out", key="sign_out", on_click=st.logout)
+        st.caption(lit(_("Signed in as {name}").format(name=user.name)))
+        st.button(_("Sign out"), key="sign_out", on_click=st.logout)
 if journal is None:
     st.error(ss["journal_error"])
     ss["work"] = None
@@ -237,9 +248,9 @@ else:
             sidebar_counts(work, steps[page.title])
         elif steps[page.title] is not Step.UPLOAD:  # the other steps need a draft in hand
             if ss.pop("draft_missing", False):
-                st.warning("That draft is not there any more, or it is not yours.")
-            st.info("Upload a sheet first, or open a draft from History.")
-            st.page_link(STEP_PAGES[Step.UPLOAD], label="Go to Upload")
+                st.warning(_("That draft is not there any more, or it is not yours."))
+            st.info(_("Upload a sheet first, or open a draft from History."))
+            st.page_link(STEP_PAGES[Step.UPLOAD], label=_("Go to Upload"))
             st.stop()
 if journal is None and page.title in {p.title for p in STEP_PAGES.values()}:
     st.stop()  # the step pages need the journal; Help and the others still open

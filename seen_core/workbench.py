@@ -7,6 +7,7 @@ session between reruns so that nothing is read or checked twice. See docs/ARCHIT
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
 import ctypes.util
 import functools
@@ -19,7 +20,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from seen_core import flow
+from seen_core import flow, i18n
 from seen_core.check.checks import CheckOptions
 from seen_core.check.fixes import CellEdit, Change, apply_change, undo_change
 from seen_core.check.mapping import FIELD_NAMES, mapping_problems, suggest
@@ -243,8 +244,11 @@ class Work:
                     return done
             if waited or (self._checking is not None and self._checking.is_alive()):
                 return None
-            self._checking = threading.Thread(
-                target=self._check_quietly, name="seen-check", daemon=True
+            self._checking = threading.Thread(  # its messages in the user's language
+                target=contextvars.copy_context().run,
+                args=(self._check_quietly,),
+                name="seen-check",
+                daemon=True,
             )
             self._checking.start()
             if len(self.table) > QUICK_CHECK_ROWS:
@@ -268,6 +272,7 @@ class Work:
             json.dumps(self.mapping.to_dict(), sort_keys=True),
             self.options,
             tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
+            i18n.language(),  # the problems' messages are made in it
         )
         return rules, self.settings.target
 

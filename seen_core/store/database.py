@@ -129,6 +129,13 @@ CREATE TABLE draft_sources (
 INSERT INTO draft_sources (draft_id, source) SELECT id, source FROM drafts;
 ALTER TABLE drafts DROP COLUMN source;
 """,
+    # 5: each signed-in user's language (see `seen_core.store.languages`).
+    5: """
+CREATE TABLE user_languages (
+    user_id TEXT PRIMARY KEY,
+    language TEXT NOT NULL
+) WITHOUT ROWID;
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -19,6 +19,7 @@ from enum import StrEnum
 from seen_core.check.fixes import CellEdit, Change
 from seen_core.check.mapping import Mapping as FieldMapping
 from seen_core.errors import InputError, NotFound
+from seen_core.i18n import N_, _
 from seen_core.store.journal import Journal
 
 MAX_NAME = 120
@@ -35,20 +36,22 @@ class Step(StrEnum):
 
     @property
     def title(self) -> str:
-        return _STEP_TITLES[self]
+        return _(_STEP_TITLES[self])
 
     @property
     def short(self) -> str:
         """The step's one word, for the step bar."""
-        return "Check" if self is Step.CHECK else "Map" if self is Step.MAP else self.title
+        if self is Step.CHECK:
+            return _("Check")
+        return _("Map") if self is Step.MAP else self.title
 
 
 _STEP_TITLES = {
-    Step.UPLOAD: "Upload",
-    Step.MAP: "Map columns",
-    Step.CHECK: "Check and fix",
-    Step.SEND: "Send",
-    Step.RESULTS: "Results",
+    Step.UPLOAD: N_("Upload"),
+    Step.MAP: N_("Map columns"),
+    Step.CHECK: N_("Check and fix"),
+    Step.SEND: N_("Send"),
+    Step.RESULTS: N_("Results"),
 }
 
 

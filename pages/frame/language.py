@@ -1,0 +1,99 @@
+"""The user's language for every run: the browser's at first, the user's own choice once made
+(kept in the journal for a signed-in user), switchable in the sidebar of every page."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Callable
+
+import streamlit as st
+
+from seen_core import i18n
+from seen_core.errors import JournalError
+from seen_core.i18n import LANGUAGES, _
+from seen_core.store.drafts import User
+from seen_core.store.journal import Journal
+from seen_core.store.languages import save_language, saved_language
+
+_LANGUAGE = "language"  # the session's language
+_ASKED = "language_asked"  # whose saved choice was looked up in this session
+_PICK = "language_pick"  # the sidebar's control
+
+
+def current() -> str:
+    """The session's language: the one chosen, else the browser's (`nb-NO`, `no`, `nn` →
+    Norwegian, anything else English). `SEEN_LANGUAGE` overrides both (tests use the
+    pseudo-language `xx` that way)."""
+    forced = os.environ.get("SEEN_LANGUAGE")
+    if forced:
+        return forced
+    ss = st.session_state
+    if _LANGUAGE not in ss:
+        ss[_LANGUAGE] = i18n.from_locale(st.context.locale)
+    return ss[_LANGUAGE]
+
+
+def start() -> None:
+    """The first line of every run (app.py): messages from here on in the session's language."""
+    i18n.use(current())
+
+
+def speaking(
+    noting: Callable[[Callable[..., None]], Callable[..., None]],
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A callback guard that also makes the callback's messages in the session's language (a
+    widget's callback runs before app.py's first line)."""
+
+    def wrap(callback: Callable[..., None]) -> Callable[..., None]:
+        guarded = noting(callback)
+
+        @functools.wraps(callback)
+        def in_language(*args: object, **kwargs: object) -> None:
+            i18n.use(current())
+            guarded(*args, **kwargs)
+
+        return in_language
+
+    return wrap
+
+
+def remember(journal: Journal | None, user: User) -> None:
+    """Once per session and user: the language a signed-in user chose before, if any (the
+    page is drawn again in it when it differs from the browser's)."""
+    ss = st.session_state
+    if journal is None or ss.get(_ASKED) == user.id:
+        return
+    ss[_ASKED] = user.id
+    try:
+        saved = saved_language(journal, user)
+    except JournalError:  # the page says what is wrong with the journal; keep the browser's
+        return
+    if saved and saved != ss.get(_LANGUAGE):
+        ss[_LANGUAGE] = saved
+        st.rerun()
+
+
+def picker(journal: Journal | None, user: User) -> None:
+    """The sidebar's choice of language, on every page."""
+    ss = st.session_state
+
+    def chosen() -> None:
+        ss[_LANGUAGE] = ss[_PICK]
+        i18n.use(ss[_LANGUAGE])
+        if journal is not None:
+            with contextlib.suppress(JournalError):  # else kept for this session only
+                save_language(journal, user, ss[_LANGUAGE])
+
+    here = ss.get(_LANGUAGE, i18n.language())
+    if here in LANGUAGES:
+        ss[_PICK] = here
+    with st.sidebar:
+        st.selectbox(
+            _("Language"),
+            list(LANGUAGES),
+            format_func=LANGUAGES.__getitem__,
+            key=_PICK,
+            on_change=chosen,
+        )
