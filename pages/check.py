@@ -11,10 +11,11 @@ from seen_core.check import fixes
 from seen_core.check.countries import country_choices, label_for
 from seen_core.check.fixes import Change
 from seen_core.errors import InputError
+from seen_core.i18n import N_, _, ngettext
 from seen_core.problems import describe
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.store.drafts import Step
-from seen_core.wording import count, number
+from seen_core.wording import number
 from seen_core.workbench import Work
 
 frame = enter("check")
@@ -43,7 +44,7 @@ except InputError as error:
 result = checked.result
 table = checked.table
 
-st.title("Check and fix")
+st.title(_("Check and fix"))
 
 # --- settings that change every row ---------------------------------------------------------
 
@@ -61,15 +62,15 @@ seed("region", work.settings.region)
 seed("delivery", work.settings.delivery)
 left, right = st.columns([2, 3])
 left.selectbox(
-    "Country of phone numbers written without +country code",
+    _("Country of phone numbers written without +country code"),
     list(labels),
     format_func=lambda r: labels.get(r, r),
     key="region",
     on_change=store_settings,
-    help="Type to search: a country's name, code (UK, SE) or calling code (+47).",
+    help=_("Type to search: a country's name, code (UK, SE) or calling code (+47)."),
 )
 right.toggle(
-    "SEEN delivers the films (every person needs a phone number or an e-mail)",
+    _("SEEN delivers the films (every person needs a phone number or an e-mail)"),
     key="delivery",
     on_change=store_settings,
 )
@@ -77,11 +78,14 @@ right.toggle(
 # --- the summary ------------------------------------------------------------------------------
 
 counts = checked.counts
-summary = [f"{count(counts['rows'], 'row')}", f"{number(counts['ready'])} ready"]
+summary = [
+    ngettext("{count} row", "{count} rows", counts["rows"]).format(count=number(counts["rows"])),
+    _("{count} ready").format(count=number(counts["ready"])),
+]
 if counts["attention"]:
-    summary.append(f"{number(counts['attention'])} need attention")
+    summary.append(_("{count} need attention").format(count=number(counts["attention"])))
 if counts["held"]:
-    summary.append(f"{number(counts['held'])} already in SEEN")
+    summary.append(_("{count} already in SEEN").format(count=number(counts["held"])))
 st.markdown(f"**{' · '.join(summary)}**")
 for problem in result.sheet_problems:
     tell = st.error if problem.severity == "error" else st.warning
@@ -90,9 +94,11 @@ for problem in result.sheet_problems:
 kinds = result.rows_by_code
 if kinds:
     st.caption(
-        "Found: "
+        _("Found: ")
         + " · ".join(
-            f"{describe(code).title} in {count(n, 'row')}"
+            ngettext("{problem} in {count} row", "{problem} in {count} rows", n).format(
+                problem=describe(code).title, count=number(n)
+            )
             for code, n in sorted(kinds.items(), key=lambda kv: -kv[1])
         )
     )
@@ -103,13 +109,13 @@ if kinds:
 @frame.noting
 def undo() -> None:
     change = work.undo()
-    ss["fix_note"] = None if change is None else f"Undone: {change.label}."
+    ss["fix_note"] = None if change is None else _("Undone: {change}.").format(change=change.label)
     refresh_view()
 
 
 if work.draft.changes:
     st.button(
-        lit(f"Undo: {work.draft.changes[-1].label}"),
+        lit(_("Undo: {change}").format(change=work.draft.changes[-1].label)),
         key="undo",
         icon=":material/undo:",
         on_click=undo,
@@ -123,80 +129,97 @@ if ss.get("fix_note"):
 @frame.noting
 def apply(change: Change) -> None:
     work.apply(change)
-    ss["fix_note"] = f"{change.label}: {count(change.rows, 'row')} changed."
+    ss["fix_note"] = ngettext(
+        "{change}: {count} row changed.", "{change}: {count} rows changed.", change.rows
+    ).format(change=change.label, count=number(change.rows))
     refresh_view()
 
 
 columns = list(table.columns)
 mapping = checked.mapping
 BULK = {
-    "leave_out": "Leave out invalid phone numbers or e-mails",
-    "find": "Find and replace in a column",
-    "trim": "Trim spaces",
-    "country": "Phone numbers: country from a column",
-    "split": "Split a full name into first and last name",
+    "leave_out": N_("Leave out invalid phone numbers or e-mails"),
+    "find": N_("Find and replace in a column"),
+    "trim": N_("Trim spaces"),
+    "country": N_("Phone numbers: country from a column"),
+    "split": N_("Split a full name into first and last name"),
 }
-with st.expander("Fix many rows at once"):
+with st.expander(_("Fix many rows at once")):
     chosen = st.selectbox(
-        "Fix",
+        _("Fix"),
         list(BULK),
-        format_func=BULK.get,
+        format_func=lambda kind: _(BULK[kind]),
         key="bulk_kind",
         index=None,  # nothing is previewed (a pass over every row) until a fix is chosen
-        placeholder="Choose a fix…",
+        placeholder=_("Choose a fix…"),
     )
     change: Change | None = None
     note = ""
     if chosen == "leave_out":
         field = st.radio(
-            "Leave out",
+            _("Leave out"),
             ["phone", "email"],
-            format_func={"phone": "invalid phone numbers", "email": "invalid e-mails"}.get,
+            format_func={"phone": _("invalid phone numbers"), "email": _("invalid e-mails")}.get,
             key="leave_out_field",
             horizontal=True,
         )
         change, left_alone = fixes.leave_out_preview(table, result, field, mapping)
-        other = "an e-mail" if field == "phone" else "a phone number"
-        note = (
-            f"Only where the person can still be reached with {other}; "
-            f"{count(left_alone, 'row')} without one stay to be fixed by hand."
-        )
+        other = _("an e-mail") if field == "phone" else _("a phone number")
+        note = ngettext(
+            "Only where the person can still be reached with {other}; {count} row without one "
+            "stays to be fixed by hand.",
+            "Only where the person can still be reached with {other}; {count} rows without one "
+            "stay to be fixed by hand.",
+            left_alone,
+        ).format(other=other, count=number(left_alone))
     elif chosen == "find":
         a, b, c = st.columns(3)
-        column = a.selectbox("In column", columns, key="find_column")
-        find = b.text_input("Find", key="find_text")
-        replace_with = c.text_input("Replace with", key="find_replacement")
-        whole = st.checkbox("Whole cell only", key="find_whole")
+        column = a.selectbox(_("In column"), columns, key="find_column")
+        find = b.text_input(_("Find"), key="find_text")
+        replace_with = c.text_input(_("Replace with"), key="find_replacement")
+        whole = st.checkbox(_("Whole cell only"), key="find_whole")
         if find:
             change = fixes.find_replace(table, column, find, replace_with, whole_cell=whole)
     elif chosen == "trim":
-        picked = st.multiselect("Columns", columns, default=columns, key="trim_columns")
+        picked = st.multiselect(_("Columns"), columns, default=columns, key="trim_columns")
         change = fixes.trim(table, picked)
     elif chosen == "country":
         a, b = st.columns(2)
         seed("country_phone", mapping.fields.get("phone") or columns[0])
-        phone = a.selectbox("Phone column", columns, key="country_phone")
-        country = b.selectbox("Country column", columns, key="country_column")
+        phone = a.selectbox(_("Phone column"), columns, key="country_phone")
+        country = b.selectbox(_("Country column"), columns, key="country_column")
         change = fixes.phones_from_country_column(table, phone, country, work.settings.region)
         unknown = fixes.unknown_countries(table, country)
         if unknown:
             note = lit(
-                f"Not understood as a country: {', '.join(unknown[:5])}"
-                + ("…" if len(unknown) > 5 else "")
-                + f"; those rows are read as {label_for(work.settings.region)}."
+                _(
+                    "Not understood as a country: {values}; those rows are read as {country}."
+                ).format(
+                    values=", ".join(unknown[:5]) + ("…" if len(unknown) > 5 else ""),
+                    country=label_for(work.settings.region),
+                )
             )
     elif chosen == "split":
         a, b, c = st.columns(3)
-        full = a.selectbox("Full name column", columns, key="split_full")
-        first = b.text_input("First name into", value="First name", key="split_first")
-        last = c.text_input("Last name into", value="Last name", key="split_last")
+        full = a.selectbox(_("Full name column"), columns, key="split_full")
+        first = b.text_input(_("First name into"), value=_("First name"), key="split_first")
+        last = c.text_input(_("Last name into"), value=_("Last name"), key="split_last")
         if first.strip() and last.strip() and full:
             change = fixes.split_full_name(table, full, first.strip(), last.strip())
     if change is not None:
         rows = change.rows
-        st.caption(lit(f"{change.label}: changes {count(rows, 'row')}. {note}".strip()))
+        st.caption(
+            lit(
+                ngettext("{change}: changes {count} row.", "{change}: changes {count} rows.", rows)
+                .format(change=change.label, count=number(rows))
+                .strip()
+                + (f" {note}" if note else "")
+            )
+        )
         st.button(
-            f"Apply to {count(rows, 'row')}",
+            ngettext("Apply to {count} row", "Apply to {count} rows", rows).format(
+                count=number(rows)
+            ),
             key="bulk_apply",
             type="primary",
             disabled=not rows,
@@ -210,7 +233,7 @@ with st.expander("Fix many rows at once"):
 
 needs_fixing = checked.invalid_rows
 attention = checked.attention_rows
-show_all = st.toggle("Show all rows, not only those that need attention", key="show_all_rows")
+show_all = st.toggle(_("Show all rows, not only those that need attention"), key="show_all_rows")
 if ss.get("fix_rows_for") != (work.draft.id, show_all):
     ss["fix_rows_for"] = (work.draft.id, show_all)
     ss.pop("fix_rows", None)
@@ -220,14 +243,16 @@ present = checked.row_set
 in_view: list[int] = [r for r in ss["fix_rows"] if r in present]
 
 if not in_view:
-    st.success("No row needs attention.")
+    st.success(_("No row needs attention."))
 else:
     pages = (len(in_view) + PAGE_ROWS - 1) // PAGE_ROWS
     page = 1
     if pages > 1:
         page = int(
             st.number_input(
-                f"Page (of {number(pages)}, {number(PAGE_ROWS)} rows each)",
+                _("Page (of {pages}, {rows} rows each)").format(
+                    pages=number(pages), rows=number(PAGE_ROWS)
+                ),
                 min_value=1,
                 max_value=pages,
                 step=1,
@@ -246,24 +271,25 @@ else:
                 general.setdefault(row, []).append(p.message)
     mapped = [c for c in mapping.mapped_columns() if c in table.columns]
     shown = list(dict.fromkeys([*mapped[:5], *wrong, *mapped[5:]]))
-    view = pd.DataFrame(index=pd.Index(rows, name="Row"))
+    view = pd.DataFrame(index=pd.Index(rows, name=_("Row")))
+    STATUS = _("Status")
     status = []
     for row in rows:
         if row in checked.held:
-            status.append("✓ already in SEEN")
+            status.append(_("✓ already in SEEN"))
         elif row in needs_fixing:
-            status.append("; ".join(general.get(row, [])) or "Needs fixing")
+            status.append("; ".join(general.get(row, [])) or _("Needs fixing"))
         else:
-            status.append("✓ ready")
-    view["Status"] = status
+            status.append(_("✓ ready"))
+    view[STATUS] = status
     for column in shown:
         view[column] = table.loc[rows, column].to_numpy()
         if column in wrong:
             view[FIX_MARK + column] = [wrong[column].get(r, "") for r in rows]
-    marks = [c for c in view.columns if c.startswith(FIX_MARK)] + ["Status"]
+    marks = [c for c in view.columns if c.startswith(FIX_MARK)] + [STATUS]
 
     def colour(values: pd.Series) -> list[str]:
-        if values.name == "Status":
+        if values.name == STATUS:
             return np.where(
                 values.str.startswith("✓"), "color:#006100", "background-color:#ffd6d6"
             ).tolist()
@@ -272,8 +298,10 @@ else:
     key = f"fix_{work.draft.id}_{ss.get('fix_version', 0)}"
     ss["fix_editor_key"] = key
     st.caption(
-        "Double-click a cell to fix it; the row is checked again at once. "
-        "The ⚠ columns say what is wrong with the cell on their left."
+        _(
+            "Double-click a cell to fix it; the row is checked again at once. "
+            "The ⚠ columns say what is wrong with the cell on their left."
+        )
     )
     st.data_editor(
         view.style.apply(colour, subset=marks),
@@ -298,7 +326,9 @@ else:
     fixed = sum(1 for r in in_view if r not in needs_fixing and r not in checked.held)
     if fixed and not show_all:
         st.button(
-            f"Hide the {count(fixed, 'fixed row')}",
+            ngettext("Hide the {count} fixed row", "Hide the {count} fixed rows", fixed).format(
+                count=number(fixed)
+            ),
             key="hide_fixed",
             on_click=refresh_view,
         )
@@ -314,7 +344,9 @@ def go_on() -> None:
 
 ready = counts["ready"]
 st.button(
-    f"Next: send {count(ready, 'person', 'people')}",
+    ngettext("Next: send {count} person", "Next: send {count} people", ready).format(
+        count=number(ready)
+    ),
     key="to_send",
     type="primary",
     disabled=not ready,

@@ -7,20 +7,23 @@ from pathlib import Path
 import streamlit as st
 
 from pages.frame import enter
+from seen_core import i18n
 from seen_core.check.checks import IMAGE_EXTENSIONS
 from seen_core.check.mapping import FIELDS
+from seen_core.i18n import _
 from seen_core.statuses import Status
 
 enter("help")
 
 SETUP = Path(__file__).resolve().parent.parent / "docs" / "SETUP.md"
 
-st.title("Help")
-using, setting_up = st.tabs(["Using SEEN Sender", "Setting it up"])
+st.title(_("Help"))
+using, setting_up = st.tabs([_("Using SEEN Sender"), _("Setting it up")])
 
 with using:
     st.markdown(
-        """
+        _(
+            """
 SEEN Sender turns a sheet of people into people in SEEN, each with their own film:
 
 1. **Upload** a CSV or Excel sheet exported from your CRM (title rows above the header are fine).
@@ -37,26 +40,28 @@ SEEN Sender turns a sheet of people into people in SEEN, each with their own fil
 Your work is a **draft**: close the tab, come back tomorrow, and *History* opens it where you
 left it. Nobody else sees your drafts or sends.
 """
+        )
     )
-    st.subheader("What each status means")
+    st.subheader(_("What each status means"))
     st.table(
         {
-            "Status": [s.label for s in Status],
-            "What it means": [s.explanation for s in Status],
-            "What to do": [s.next_step for s in Status],
+            _("Status"): [s.label for s in Status],
+            _("What it means"): [s.explanation for s in Status],
+            _("What to do"): [s.next_step for s in Status],
         }
     )
-    st.subheader("The fields SEEN knows")
+    st.subheader(_("The fields SEEN knows"))
     st.table(
         {
-            "Field": [f.label for f in FIELDS],
-            "Required": ["yes" if f.required else "no" for f in FIELDS],
-            "What it is for": [f.help for f in FIELDS],
-            "Headers recognised (examples)": [", ".join(f.synonyms[:6]) for f in FIELDS],
+            _("Field"): [_(f.label) for f in FIELDS],
+            _("Required"): [_("yes") if f.required else _("no") for f in FIELDS],
+            _("What it is for"): [_(f.help) for f in FIELDS],
+            _("Headers recognised (examples)"): [", ".join(f.synonyms[:6]) for f in FIELDS],
         }
     )
     st.markdown(
-        f"""
+        _(
+            """
 - **Phone numbers** are sent with their country code and no spaces (`+4745860321`). A number
   without a country code is read in the country chosen on *Check and fix* (Norway unless you
   change it), so `458 60 321` becomes `+4745860321`.
@@ -67,12 +72,15 @@ left it. Nobody else sees your drafts or sends.
 - **Personal fields** (the other columns) go under a name of letters, digits and `_` only:
   `Kjønn` → `kjonn`. Use the names your film template expects.
 - **Image links** must be direct links ending in
-  {", ".join(f"`{e}`" for e in IMAGE_EXTENSIONS)} (lowercase), no login or redirect, at most
+  {extensions} (lowercase), no login or redirect, at most
   2 MB.
 - The **sandbox** is a stand-in for SEEN inside this app: nothing reaches SEEN. Use it to try
   a sheet; the *Sandbox* page shows the people it created from your sends.
 """
+        ).format(extensions=", ".join(f"`{e}`" for e in IMAGE_EXTENSIONS))
     )
 
 with setting_up:
-    st.markdown(SETUP.read_text(encoding="utf-8") if SETUP.exists() else "See docs/SETUP.md.")
+    if i18n.language() != "en":  # the set-up guide is for whoever runs the server
+        st.caption(_("The set-up guide is in English."))
+    st.markdown(SETUP.read_text(encoding="utf-8") if SETUP.exists() else _("See docs/SETUP.md."))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import streamlit as st
 
 from pages.frame import STEP_PAGES, enter
 from seen_core import flow
 from seen_core.errors import ConfigurationError, JobBusy, NotFound
+from seen_core.i18n import _, in_this_language, moment
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.send.running import SendRegistry
-from seen_core.statuses import RESUMABLE_STATES
+from seen_core.statuses import RESUMABLE_STATES, JobState
 from seen_core.store.drafts import Draft, DraftStore
 from seen_core.store.journal import JobInfo
 from seen_core.wording import summary_line
@@ -25,7 +28,10 @@ drafts = DraftStore(journal)
 
 
 def when(iso: str) -> str:
-    return f"{iso[:10]} {iso[11:16]} UTC"
+    try:  # as the user writes a time: '12/7/26, 5:05 PM', '07.12.2026, 17:05'
+        return f"{moment(datetime.fromisoformat(iso[:19]))} UTC"
+    except ValueError:
+        return f"{iso[:10]} {iso[11:16]} UTC"
 
 
 def open_draft(draft: Draft) -> None:
@@ -75,51 +81,58 @@ def confirm_delete(kind: str, ident: object, action) -> None:
     """A delete asks first: one click arms it, a second one in the same box deletes."""
     armed = ss.get("armed_delete") == (kind, ident)
     if not armed:
-        if st.button("Delete…", key=f"delete_{kind}_{ident}"):
+        if st.button(_("Delete…"), key=f"delete_{kind}_{ident}"):
             ss["armed_delete"] = (kind, ident)
             st.rerun()
         return
-    st.warning("Delete for good, with the people in it?")
+    st.warning(_("Delete for good, with the people in it?"))
     a, b = st.columns(2)
-    if a.button("Yes, delete", key=f"really_delete_{kind}_{ident}", type="primary"):
+    if a.button(_("Yes, delete"), key=f"really_delete_{kind}_{ident}", type="primary"):
         ss["armed_delete"] = None
         action(ident)
         st.rerun()
-    if b.button("Keep it", key=f"keep_{kind}_{ident}"):
+    if b.button(_("Keep it"), key=f"keep_{kind}_{ident}"):
         ss["armed_delete"] = None
         st.rerun()
 
 
-st.title("History")
+st.title(_("History"))
 if ss.get("history_error"):
     st.error(lit(ss["history_error"]))
 search = (
     st.text_input(
-        "Search by file, campaign or workspace", key="history_search", placeholder="kunder"
+        _("Search by file, campaign or workspace"), key="history_search", placeholder="kunder"
     )
     .strip()
     .casefold()
 )
 
-st.subheader("Drafts")
+st.subheader(_("Drafts"))
 mine = [
     d
     for d in drafts.drafts(user)
     if not search or search in f"{d.name} {d.file_name} {d.settings.target}".casefold()
 ]
 if not mine:
-    st.caption("No drafts." if not search else "No draft matches.")
+    st.caption(_("No drafts.") if not search else _("No draft matches."))
 for draft in mine:
     with st.container(border=True):
-        target = flow.target_label(draft.settings.target) if draft.settings.target else "no target"
+        target = (
+            flow.target_label(draft.settings.target) if draft.settings.target else _("no target")
+        )
         st.markdown(
             lit(f"{draft.name} → {target}")
-            + f"  \nLast changed {when(draft.updated_at)} · at {draft.settings.step.title}"
+            + "  \n"
+            + _("Last changed {when} · at {step}").format(
+                when=when(draft.updated_at), step=draft.settings.step.title
+            )
         )
         a, b, c = st.columns([1, 2, 1])
-        a.button("Open", key=f"open_{draft.id}", on_click=open_draft, args=(draft,), type="primary")
+        a.button(
+            _("Open"), key=f"open_{draft.id}", on_click=open_draft, args=(draft,), type="primary"
+        )
         b.text_input(
-            "Name",
+            _("Name"),
             value=draft.name,
             key=f"name_{draft.id}",
             label_visibility="collapsed",
@@ -129,12 +142,12 @@ for draft in mine:
         with c:
             confirm_delete("draft", draft.id, delete_draft)
 
-st.subheader("Sends")
+st.subheader(_("Sends"))
 jobs = journal.jobs(None if user.is_admin else user.id)
 jobs = [j for j in jobs if not search or search in f"{j.file_name} {j.campaign}".casefold()]
 if any(j.target != flow.SANDBOX and j.state in RESUMABLE_STATES for j in jobs):
     st.text_input(
-        "SEEN token (only to resume a send to SEEN without a configured token)",
+        _("SEEN token (only to resume a send to SEEN without a configured token)"),
         type="password",
         key="history_token",
     )
@@ -143,30 +156,36 @@ if any(j.target != flow.SANDBOX and j.state in RESUMABLE_STATES for j in jobs):
 @st.fragment(run_every=1.0 if registry.running(user.id) else None)
 def sends() -> None:
     if not jobs:
-        st.caption("Nothing has been sent yet." if not search else "No send matches.")
+        st.caption(_("Nothing has been sent yet.") if not search else _("No send matches."))
     for listed in jobs:
         job = journal.job(listed.id)  # fresh counts on every refresh
         send = registry.get(job.id)
         active = send is not None and not send.finished
-        where = "the sandbox" if job.target == flow.SANDBOX else f"SEEN ({job.target})"
+        where = _("the sandbox") if job.target == flow.SANDBOX else f"SEEN ({job.target})"
         with st.container(border=True):
             st.markdown(
                 lit(
-                    f"Send #{job.id} · {job.file_name} → {flow.target_label(job.campaign)} "
-                    f"on {where}"
+                    _("Send #{number} · {file} → {target} on {where}").format(
+                        number=job.id,
+                        file=job.file_name,
+                        target=flow.target_label(job.campaign),
+                        where=where,
+                    )
                 )
-                + f"  \n{when(job.created_at)} · {job.state} · "
+                + f"  \n{when(job.created_at)} · {JobState(job.state).label} · "
                 + summary_line(job.counts)
             )
             if active and send.progress is not None:
                 p = send.progress
-                st.progress(p.done / p.total if p.total else 0.0, text="Sending…")
+                st.progress(p.done / p.total if p.total else 0.0, text=_("Sending…"))
             if job.stop_reason:
-                st.caption(lit(f"Stopped: {job.stop_reason}"))
+                st.caption(lit(_("Stopped: {why}").format(why=job.stop_reason)))
             cells = st.columns(3)
             cells[0].download_button(
-                "Report (XLSX)",
-                data=lambda job_id=job.id: flow.send_report_file(journal, job_id, "r.xlsx").data,
+                _("Report (XLSX)"),
+                data=in_this_language(
+                    lambda job_id=job.id: flow.send_report_file(journal, job_id, "r.xlsx").data
+                ),
                 file_name=f"seen-send-{job.id}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"history_xlsx_{job.id}",
@@ -176,7 +195,7 @@ def sends() -> None:
             # out with that user's token and draft, never with someone else's.
             if job.state in RESUMABLE_STATES and not active and job.user_id == user.id:
                 cells[1].button(
-                    "Resume", key=f"history_resume_{job.id}", on_click=resume, args=(job,)
+                    _("Resume"), key=f"history_resume_{job.id}", on_click=resume, args=(job,)
                 )
             if not active:
                 with cells[2]:

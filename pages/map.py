@@ -22,6 +22,7 @@ from seen_core.check.mapping import (
 )
 from seen_core.errors import InputError
 from seen_core.flow import is_data
+from seen_core.i18n import N_, _
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.send.targets import campaign_problem, id_problem, key_for, kind_and_name
 from seen_core.store.drafts import Step
@@ -36,11 +37,11 @@ work: Work = frame.draft  # app.py shows this page only with a draft in hand
 move_on(Step.MAP, Step.CHECK, grid="extras_key")
 
 KINDS = {
-    "campaign": "SEEN campaign (v1)",
-    "workspace": "SEEN workspace (2.0)",
-    "project": "SEEN project (2.0)",
+    "campaign": N_("SEEN campaign (v1)"),
+    "workspace": N_("SEEN workspace (2.0)"),
+    "project": N_("SEEN project (2.0)"),
 }
-DESTINATIONS = {"sandbox": "The sandbox (a stand-in: nothing reaches SEEN)", "seen": "SEEN"}
+DESTINATIONS = {"sandbox": N_("The sandbox (a stand-in: nothing reaches SEEN)"), "seen": "SEEN"}
 
 
 # --- where to -------------------------------------------------------------------------------
@@ -58,24 +59,28 @@ def use_slug(slug: str) -> None:
     store_target()
 
 
-st.title("Map the columns")
-st.subheader("Where the people go")
+st.title(_("Map the columns"))
+st.subheader(_("Where the people go"))
 kind, name = kind_and_name(work.settings.target)
 seed("destination", work.settings.destination)
 seed("target_kind", kind)
 seed("target_name", name)
 left, middle, right = st.columns([2, 2, 3])
 left.radio(
-    "Send to",
+    _("Send to"),
     list(DESTINATIONS),
-    format_func=DESTINATIONS.get,
+    format_func=lambda d: _(DESTINATIONS[d]),
     key="destination",
     on_change=store_target,
 )
 middle.radio(
-    "In SEEN, a", list(KINDS), format_func=KINDS.get, key="target_kind", on_change=store_target
+    _("In SEEN, a"),
+    list(KINDS),
+    format_func=lambda k: _(KINDS[k]),
+    key="target_kind",
+    on_change=store_target,
 )
-label = {"campaign": "Campaign", "workspace": "Workspace id", "project": "Project id"}[
+label = {"campaign": _("Campaign"), "workspace": _("Workspace id"), "project": _("Project id")}[
     ss["target_kind"]
 ]
 right.text_input(
@@ -83,9 +88,9 @@ right.text_input(
     key="target_name",
     on_change=store_target,
     placeholder="velkomst-november-2026" if ss["target_kind"] == "campaign" else "",
-    help="The campaign's name as in its address in SEEN (letters, digits, - and _)"
+    help=_("The campaign's name as in its address in SEEN (letters, digits, - and _)")
     if ss["target_kind"] == "campaign"
-    else "The id SEEN shows for it in its settings.",
+    else _("The id SEEN shows for it in its settings."),
 )
 typed = (ss.get("target_name") or "").strip()
 if not typed:
@@ -98,9 +103,19 @@ if problem:
     slug = suggest_slug(typed) if ss["target_kind"] == "campaign" else ""
     if slug and slug != typed:
         right.button(
-            lit(f"Use '{slug}'"), key="use_slug", on_click=use_slug, args=(slug,), type="primary"
+            lit(_("Use '{slug}'").format(slug=slug)),
+            key="use_slug",
+            on_click=use_slug,
+            args=(slug,),
+            type="primary",
         )
-        right.caption(lit(f"A campaign's name in its address has no spaces or capitals: {slug}"))
+        right.caption(
+            lit(
+                _("A campaign's name in its address has no spaces or capitals: {slug}").format(
+                    slug=slug
+                )
+            )
+        )
     else:
         right.error(lit(problem))
 
@@ -139,9 +154,9 @@ def store_field(name: str) -> None:
     work.choose_mapping(build_mapping(fields, extra_choices(present, fields, current)))
 
 
-st.subheader("Which column feeds which field")
+st.subheader(_("Which column feeds which field"))
 if work.settings.mapping is None and work.saved_mapping() is not None:
-    st.info("Starting from the mapping you last used for this target.")
+    st.info(_("Starting from the mapping you last used for this target."))
 boxes = [*st.columns(3), *st.columns(3)]
 for box, field in zip(boxes, FIELDS, strict=False):
     # Every run, each box is given the draft's choice and the browser is told it: a box never
@@ -154,20 +169,22 @@ for box, field in zip(boxes, FIELDS, strict=False):
 
     def shown(column: str | None, name: str = field.name) -> str:
         if column is None:
-            return "— not used —"
-        mark = " (suggested)" if suggestion.fields.get(name) == column else ""
+            return _("— not used —")
+        mark = _(" (suggested)") if suggestion.fields.get(name) == column else ""
         example = samples(column)
-        return f"{column}{mark}" + (f" — e.g. {example}" if example else "")
+        return f"{column}{mark}" + (
+            _(" — e.g. {example}").format(example=example) if example else ""
+        )
 
-    label = field.label
+    label = _(field.label)
     if field.name == "customer_id" and data_target:
-        label = "Customer ID (sent as id, required)"
+        label = _("Customer ID (sent as id, required)")
     box.selectbox(
         f"{label}{' *' if field.required else ''}",
         [None, *columns],
         key=f"map_{field.name}",
         format_func=shown,
-        help=field.help,
+        help=_(field.help),
         on_change=store_field,
         args=(field.name,),
     )
@@ -176,12 +193,21 @@ for box, field in zip(boxes, FIELDS, strict=False):
 
 fields = {f.name: mapping.fields.get(f.name) for f in FIELDS}
 choices = extra_choices(columns, fields, mapping)
-title = "properties" if data_target else "personal fields for the film"
-st.subheader(f"The other columns, as {title}")
+st.subheader(
+    _("The other columns, as properties")
+    if data_target
+    else _("The other columns, as personal fields for the film")
+)
 st.caption(
-    "Each column ticked here is sent"
-    + (" as a property of the person in SEEN" if data_target else " for the film to use")
-    + ", under the name in the second column (letters, digits and _ only)."
+    _(
+        "Each column ticked here is sent as a property of the person in SEEN, under the name "
+        "in the second column (letters, digits and _ only)."
+    )
+    if data_target
+    else _(
+        "Each column ticked here is sent for the film to use, under the name in the second "
+        "column (letters, digits and _ only)."
+    )
 )
 
 
@@ -194,8 +220,8 @@ def store_extras(choices: list[ExtraChoice]) -> None:
             c = changed[position]
             changed[position] = ExtraChoice(
                 c.column,
-                bool(cells.get("Send", c.include)),
-                str(cells.get("Name in SEEN", c.key) or ""),
+                bool(cells.get(_("Send"), c.include)),
+                str(cells.get(_("Name in SEEN"), c.key) or ""),
             )
     work.choose_mapping(build_mapping(fields, changed))
     ss["extras_version"] = ss.get("extras_version", 0) + 1
@@ -207,31 +233,31 @@ if choices:
     st.data_editor(
         pd.DataFrame(
             {
-                "Column": [c.column for c in choices],
-                "Send": [c.include for c in choices],
-                "Name in SEEN": [c.key for c in choices],
-                "For example": [samples(c.column) for c in choices],
+                _("Column"): [c.column for c in choices],
+                _("Send"): [c.include for c in choices],
+                _("Name in SEEN"): [c.key for c in choices],
+                _("For example"): [samples(c.column) for c in choices],
             }
         ),
         key=key,
         hide_index=True,
-        disabled=["Column", "For example"],
+        disabled=[_("Column"), _("For example")],
         num_rows="fixed",
     )
     if (ss.get(key) or {}).get("edited_rows"):  # inline, so AppTest sees it too
         store_extras(choices)
         st.rerun()
 else:
-    st.caption("Every column goes to a field above; there is nothing else to send.")
+    st.caption(_("Every column goes to a field above; there is nothing else to send."))
 
 errors = key_errors(choices)
 for column, message in errors.items():
-    st.error(lit(f"Column '{column}': {message}"))
+    st.error(lit(_("Column '{column}': {message}").format(column=column, message=message)))
 problems = [p for p in mapping_problems(mapping, columns) if p.code != "extra_key_invalid"]
 for p in problems:
     st.error(lit(p.message))
 if data_target and not mapping.fields.get("customer_id"):
-    st.warning("SEEN API 2.0 needs an id for every person: choose the customer ID column.")
+    st.warning(_("SEEN API 2.0 needs an id for every person: choose the customer ID column."))
 
 
 @frame.noting
@@ -242,14 +268,16 @@ def load_file() -> None:
     try:
         loaded = Mapping.from_dict(json.loads(uploaded.getvalue().decode("utf-8")))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        ss["mapping_error"] = f"'{uploaded.name}' is not a mapping file (JSON)."
+        ss["mapping_error"] = _("'{name}' is not a mapping file (JSON).").format(name=uploaded.name)
         return
     except InputError as error:
         ss["mapping_error"] = str(error)
         return
     missing = [c for c in loaded.mapped_columns() if c not in columns]
     ss["mapping_error"] = (
-        f"The mapping names columns this sheet does not have: {', '.join(missing)}."
+        _("The mapping names columns this sheet does not have: {columns}.").format(
+            columns=", ".join(missing)
+        )
         if missing
         else None
     )
@@ -259,10 +287,10 @@ def load_file() -> None:
             ss.pop(f"map_{f.name}", None)
 
 
-with st.expander("Save or load this mapping"):
+with st.expander(_("Save or load this mapping")):
     left, right = st.columns(2)
     left.download_button(
-        "Save this mapping (JSON)",
+        _("Save this mapping (JSON)"),
         data=mapping_json(mapping),
         file_name="seen-mapping.json",
         mime="application/json",
@@ -270,7 +298,7 @@ with st.expander("Save or load this mapping"):
         on_click="ignore",
     )
     right.file_uploader(
-        "Load a mapping (JSON)", type=["json"], key="mapping_upload", on_change=load_file
+        _("Load a mapping (JSON)"), type=["json"], key="mapping_upload", on_change=load_file
     )
 if ss.get("mapping_error"):
     st.error(lit(ss["mapping_error"]))
@@ -286,11 +314,11 @@ def go_on() -> None:
 
 
 st.button(
-    "Next: check the rows",
+    _("Next: check the rows"),
     key="to_check",
     type="primary",
     disabled=not ready,
     on_click=go_on,
-    help=None if ready else "Choose where the people go and fix the mapping first.",
+    help=None if ready else _("Choose where the people go and fix the mapping first."),
 )
 move_on(Step.MAP, Step.CHECK)

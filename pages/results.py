@@ -9,10 +9,11 @@ import streamlit as st
 
 from pages.frame import enter, go, move_on
 from seen_core import flow
+from seen_core.i18n import _, in_this_language, ngettext
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import NOT_CREATED, Status
 from seen_core.store.drafts import Step
-from seen_core.wording import count, summary_line
+from seen_core.wording import number, summary_line
 from seen_core.workbench import Work
 
 frame = enter("results")
@@ -21,10 +22,10 @@ work: Work = frame.draft  # app.py shows this page only with a draft in hand
 journal = frame.journal
 move_on(Step.RESULTS, Step.CHECK)  # Fix was clicked: on at once, this page not drawn again
 
-st.title("Results")
+st.title(_("Results"))
 sends = work.sends()
 if not sends:
-    st.info("Nothing has been sent from this draft yet.")
+    st.info(_("Nothing has been sent from this draft yet."))
     st.stop()
 latest = sends[-1]
 outcomes = work.outcomes()
@@ -34,28 +35,49 @@ where = flow.target_label(latest.campaign)
 st.caption(
     lit(
         f"{work.draft.file_name} → {where}"
-        f"{' on the sandbox' if latest.target == flow.SANDBOX else ''} · "
-        f"{count(len(sends), 'send')} from this draft"
+        + (_(" on the sandbox") if latest.target == flow.SANDBOX else "")
+        + " · "
+        + ngettext(
+            "{count} send from this draft", "{count} sends from this draft", len(sends)
+        ).format(count=number(len(sends)))
     )
 )
 running = frame.registry.get(latest.id)
 if running is not None and running.error:  # the journal could not record it (a full disk…)
-    st.error(lit(f"The last send stopped: {running.error}"))
+    st.error(lit(_("The last send stopped: {why}").format(why=running.error)))
 elif latest.stop_reason:
-    st.error(lit(f"The last send stopped: {latest.stop_reason}"))
+    st.error(lit(_("The last send stopped: {why}").format(why=latest.stop_reason)))
 failed = [m for s, m in outcomes.values() if s == Status.FAILED and m]
 if failed:
     most = max(set(failed), key=failed.count)
-    st.error(lit(f"Why SEEN could not take {count(len(failed), 'row')}: {most}"))
+    st.error(
+        lit(
+            ngettext(
+                "Why SEEN could not take {count} row: {why}",
+                "Why SEEN could not take {count} rows: {why}",
+                len(failed),
+            ).format(count=number(len(failed)), why=most)
+        )
+    )
 
 for status in (s for s in Status if s not in (Status.CREATED, Status.READY)):
     if counts[status]:
         st.markdown(
-            f"**{status.label}: {count(counts[status], 'row')}** — {status.explanation} "
-            f"*{status.next_step}*"
+            "**"
+            + ngettext("{status}: {count} row", "{status}: {count} rows", counts[status]).format(
+                status=status.label, count=number(counts[status])
+            )
+            + f"** — {status.explanation} *{status.next_step}*"
         )
 if counts[Status.READY]:
-    st.markdown(f"**Ready: {count(counts[Status.READY], 'row')}** — {Status.READY.explanation}")
+    ready = counts[Status.READY]
+    st.markdown(
+        "**"
+        + ngettext("{status}: {count} row", "{status}: {count} rows", ready).format(
+            status=Status.READY.label, count=number(ready)
+        )
+        + f"** — {Status.READY.explanation}"
+    )
 
 not_created = [
     (row, Status(status).label, message)
@@ -64,7 +86,7 @@ not_created = [
 ]
 if not_created:
     st.dataframe(
-        pd.DataFrame(not_created, columns=["Row", "Status", "Why"]),
+        pd.DataFrame(not_created, columns=[_("Row"), _("Status"), _("Why")]),
         hide_index=True,
         key="not_created_table",
     )
@@ -78,7 +100,7 @@ for sentence in made.lacks:
     st.warning(lit(sentence))
 left, middle = st.columns([3, 2])
 left.download_button(
-    "Download your sheet with the results",
+    _("Download your sheet with the results"),
     data=lambda: made.data,
     file_name=work.report_name(made.suffix),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -87,14 +109,13 @@ left.download_button(
     type="primary",
 )
 middle.download_button(
-    "As CSV",
-    data=lambda: work.report("csv"),
+    _("As CSV"),
+    data=in_this_language(lambda: work.report("csv")),
     file_name=work.report_name(".csv"),
     mime="text/csv",
     key="report_csv",
     on_click="ignore",
 )
-
 again = [
     row
     for row, (status, _m) in outcomes.items()
@@ -110,26 +131,41 @@ def fix_again() -> None:
 
 if again:
     st.button(
-        f"Fix and send the {count(len(again), 'row')} not created",
+        ngettext(
+            "Fix and send the {count} row not created",
+            "Fix and send the {count} rows not created",
+            len(again),
+        ).format(count=number(len(again))),
         key="fix_again",
         on_click=fix_again,
     )
 if counts[Status.UNKNOWN]:
     st.warning(
-        f"{count(counts[Status.UNKNOWN], 'row')} got no answer from SEEN and may have been "
-        "created: look them up in SEEN first. They are not sent again from here."
+        ngettext(
+            "{count} row got no answer from SEEN and may have been created: look it up in SEEN "
+            "first. It is not sent again from here.",
+            "{count} rows got no answer from SEEN and may have been created: look them up in SEEN "
+            "first. They are not sent again from here.",
+            counts[Status.UNKNOWN],
+        ).format(count=number(counts[Status.UNKNOWN]))
     )
 
 # --- video links (SEEN API 2.0) ----------------------------------------------------------------
 
 if flow.is_data(latest.campaign) and counts[Status.CREATED]:
-    st.subheader("Video links")
+    st.subheader(_("Video links"))
     links = flow.stored_links(journal, latest.id)
     have = sum(1 for v in links.values() if v.player)
     if links:
         st.caption(
-            f"{count(have, 'person', 'people')} with a video link; "
-            f"{count(len(links) - have, 'person', 'people')} whose video is not ready yet."
+            ngettext(
+                "{count} person with a video link; ", "{count} people with a video link; ", have
+            ).format(count=number(have))
+            + ngettext(
+                "{count} person whose video is not ready yet.",
+                "{count} people whose video is not ready yet.",
+                len(links) - have,
+            ).format(count=number(len(links) - have))
         )
 
     @frame.noting
@@ -145,7 +181,7 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
 
     busy = ss.get("links_thread") is not None and ss["links_thread"].is_alive()
     st.button(
-        "Fetch video links" if not links else "Fetch the video links again",
+        _("Fetch video links") if not links else _("Fetch the video links again"),
         key="fetch_links",
         on_click=fetch,
         disabled=busy,
@@ -155,20 +191,26 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
     def fetching() -> None:
         thread = ss.get("links_thread")
         if thread is not None and thread.is_alive():
-            st.progress(0.5, text="Asking SEEN for each person's video link…")
+            st.progress(0.5, text=_("Asking SEEN for each person's video link…"))
         elif busy:
             st.rerun(scope="app")
 
     fetching()
 
-with st.expander("Each send's own report"):
+with st.expander(_("Each send's own report")):
     for job in reversed(sends):
         st.download_button(
-            lit(f"Send #{job.id} ({job.created_at[:16].replace('T', ' ')} UTC)"),
-            data=lambda job_id=job.id: (
-                flow.send_report_file(
-                    journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None
-                ).data
+            lit(
+                _("Send #{number} ({when} UTC)").format(
+                    number=job.id, when=job.created_at[:16].replace("T", " ")
+                )
+            ),
+            data=in_this_language(
+                lambda job_id=job.id: (
+                    flow.send_report_file(
+                        journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None
+                    ).data
+                )
             ),
             # The user's own workbook, as the draft's: .xlsm when it keeps macros.
             file_name=work.report_name(f"-send-{job.id}{made.suffix}"),

@@ -16,12 +16,13 @@ from seen_core.errors import (
     JournalError,
     SendError,
 )
+from seen_core.i18n import _, ngettext
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import DEFAULT_TOKEN
 from seen_core.send.running import SendRegistry
 from seen_core.send.tokens import configured, typed
 from seen_core.store.drafts import Step
-from seen_core.wording import count, number
+from seen_core.wording import number
 from seen_core.workbench import Work
 
 frame = enter("send")
@@ -97,46 +98,78 @@ ready = len(checked.ready_rows) if not checked.result.blocked else 0
 target = work.settings.target
 label = flow.target_label(target)
 to_sandbox = work.settings.destination == "sandbox"
-where = "the sandbox" if to_sandbox else "SEEN"
+where = _("the sandbox") if to_sandbox else "SEEN"
 
-st.title("Send")
-st.markdown(lit(f"{count(ready, 'person', 'people')} to {label} on {where}."))
+st.title(_("Send"))
+st.markdown(
+    lit(
+        ngettext(
+            "{count} person to {target} on {where}.",
+            "{count} people to {target} on {where}.",
+            ready,
+        ).format(count=number(ready), target=label, where=where)
+    )
+)
 if checked.counts["attention"]:
+    attention = checked.counts["attention"]
     st.caption(
-        f"{count(checked.counts['attention'], 'row')} that need attention will not be sent; "
-        "you can fix them and send them later from this draft."
+        ngettext(
+            "{count} row that needs attention will not be sent; you can fix it and send it "
+            "later from this draft.",
+            "{count} rows that need attention will not be sent; you can fix them and send them "
+            "later from this draft.",
+            attention,
+        ).format(count=number(attention))
     )
 if checked.counts["held"]:
-    held = count(checked.counts["held"], "row")
-    st.caption(f"{held} that SEEN already has will not be sent again.")
+    held = checked.counts["held"]
+    st.caption(
+        ngettext(
+            "{count} row that SEEN already has will not be sent again.",
+            "{count} rows that SEEN already has will not be sent again.",
+            held,
+        ).format(count=number(held))
+    )
 
 confirmed = True
 if to_sandbox:
-    st.info("The sandbox is a stand-in for SEEN inside this app: nothing reaches SEEN.")
+    st.info(_("The sandbox is a stand-in for SEEN inside this app: nothing reaches SEEN."))
 else:
     found = configured(target, frame.secrets, dict(os.environ))
     if found is not None:
-        st.caption(lit(f"SEEN at {found.base_url}, with the token from {found.where}."))
+        st.caption(
+            lit(
+                _("SEEN at {address}, with the token from {where}.").format(
+                    address=found.base_url, where=found.where
+                )
+            )
+        )
     else:
         a, b = st.columns(2)
         a.text_input(
-            "SEEN's address (leave empty for SEEN itself)",
+            _("SEEN's address (leave empty for SEEN itself)"),
             key="seen_address",
-            help="Only for a SEEN test server; the token below goes there and nowhere else.",
+            help=_("Only for a SEEN test server; the token below goes there and nowhere else."),
         )
         b.text_input(
-            "Your SEEN token",
+            _("Your SEEN token"),
             type="password",
             key="seen_token",
-            help="Kept only in this browser session. To set it up for good, see Help.",
+            help=_("Kept only in this browser session. To set it up for good, see Help."),
         )
     confirmed = st.checkbox(
-        lit(f"Yes, create {count(ready, 'person', 'people')} in SEEN's {label}."),
+        lit(
+            ngettext(
+                "Yes, create {count} person in SEEN's {target}.",
+                "Yes, create {count} people in SEEN's {target}.",
+                ready,
+            ).format(count=number(ready), target=label)
+        ),
         key="confirm_send",
     )
-with st.expander("Advanced"):
+with st.expander(_("Advanced")):
     st.number_input(
-        "People per request (v1 campaigns; 2.0 sends one at a time)",
+        _("People per request (v1 campaigns; 2.0 sends one at a time)"),
         min_value=1,
         max_value=1000,
         value=100,
@@ -145,13 +178,15 @@ with st.expander("Advanced"):
     )
 if ss.get("already_sent"):
     st.warning(lit(ss["already_sent"]))
-    st.checkbox("Send the whole file again anyway", key="force_send")
+    st.checkbox(_("Send the whole file again anyway"), key="force_send")
 if ss.get("send_error"):
     st.error(lit(ss["send_error"]))
 
 active = running_send()
 st.button(
-    f"Send {count(ready, 'person', 'people')} to {where}",
+    ngettext("Send {count} person to {where}", "Send {count} people to {where}", ready).format(
+        count=number(ready), where=where
+    ),
     key="send",
     type="primary",
     on_click=start,
@@ -175,13 +210,19 @@ def progress() -> None:
     ss["following"] = send.job_id  # after a reload too: the results follow when it ends
     p = send.progress
     done, total = (p.done, p.total) if p else (0, max(ready, 1))
-    left = f" · about {p.eta_seconds:.0f} s left" if p and p.eta_seconds else ""
+    left = (
+        _(" · about {seconds} s left").format(seconds=number(round(p.eta_seconds)))
+        if p and p.eta_seconds
+        else ""
+    )
     created = p.counts.get("created", 0) if p else 0
     st.progress(
         done / total if total else 0.0,
-        text=f"Sending… {number(done)} of {number(total)} done · {number(created)} created{left}",
+        text=_("Sending… {done} of {total} done · {created} created{left}").format(
+            done=number(done), total=number(total), created=number(created), left=left
+        ),
     )
-    st.button("Cancel the send", key="cancel_send", on_click=send.cancel.set)
+    st.button(_("Cancel the send"), key="cancel_send", on_click=send.cancel.set)
 
 
 progress()

@@ -11,11 +11,12 @@ import streamlit as st
 
 from pages.frame import enter, go, move_on, seed
 from seen_core.errors import InputError, JournalError
+from seen_core.i18n import _, ngettext
 from seen_core.read.limits import Limits
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.send.tokens import any_configured
 from seen_core.store.drafts import Step
-from seen_core.wording import count
+from seen_core.wording import number
 from seen_core.workbench import Work
 
 frame = enter("upload")
@@ -41,7 +42,9 @@ def start(name: str, data: bytes, target: str = "") -> None:
         return
     except Exception:  # a reader's bug must still read as one sentence, not a traceback
         logging.getLogger(__name__).exception("Reading an upload failed")
-        ss["upload_error"] = f"'{name}' could not be read; save it again from Excel and retry."
+        ss["upload_error"] = _(
+            "'{name}' could not be read; save it again from Excel and retry."
+        ).format(name=name)
         return
     ss["upload_error"] = None
     ss["work"] = work
@@ -61,30 +64,30 @@ def go_on(work: Work) -> None:
     go(Step.MAP)
 
 
-st.title("Upload your sheet of people")
+st.title(_("Upload your sheet of people"))
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 uploaded = left.file_uploader(
-    "A sheet of people from your CRM: CSV, Excel (XLSX, XLSM, XLS) or OpenDocument (ODS)",
+    _("A sheet of people from your CRM: CSV, Excel (XLSX, XLSM, XLS) or OpenDocument (ODS)"),
     type=FILE_TYPES,
     key="upload",
     max_upload_size=Limits.from_env().upload_mb,
 )
 right.button(
-    "Try the demo file",
+    _("Try the demo file"),
     key="demo",
     on_click=use_demo,
-    help="A small Norwegian sheet with a few deliberate mistakes, to try on the sandbox.",
+    help=_("A small Norwegian sheet with a few deliberate mistakes, to try on the sandbox."),
 )
 if uploaded is not None and uploaded.file_id != ss.get("_upload_id"):
     ss["_upload_id"] = uploaded.file_id
-    with st.spinner("Reading the file…"):
+    with st.spinner(_("Reading the file…")):
         start(uploaded.name, uploaded.getvalue())
 if ss.get("upload_error"):
     st.error(lit(ss["upload_error"]))
 
 work: Work | None = ss.get("work")
 if work is None:
-    st.caption("Your work is kept as a draft: you can close the tab and carry on later.")
+    st.caption(_("Your work is kept as a draft: you can close the tab and carry on later."))
     st.stop()
 
 try:
@@ -92,12 +95,27 @@ try:
 except InputError as error:
     st.error(lit(str(error)))
     st.stop()
-where = f"sheet '{sheet.sheet_name}', " if sheet.sheet_name else ""
-blank = f"; {count(sheet.blank_rows, 'blank row')} skipped" if sheet.blank_rows else ""
+where = _("sheet '{sheet}', ").format(sheet=sheet.sheet_name) if sheet.sheet_name else ""
+blank = (
+    ngettext(
+        "; {count} blank row skipped", "; {count} blank rows skipped", sheet.blank_rows
+    ).format(count=number(sheet.blank_rows))
+    if sheet.blank_rows
+    else ""
+)
 st.success(
     lit(
-        f"Read {count(sheet.rows, 'person', 'people')} from {work.draft.file_name} "
-        f"({where}header on row {sheet.header_row}{blank})."
+        ngettext(
+            "Read {count} person from {file} ({where}header on row {row}{blank}).",
+            "Read {count} people from {file} ({where}header on row {row}{blank}).",
+            sheet.rows,
+        ).format(
+            count=number(sheet.rows),
+            file=work.draft.file_name,
+            where=where,
+            row=sheet.header_row,
+            blank=blank,
+        )
     )
 )
 
@@ -115,28 +133,30 @@ def pick_header_row() -> None:
     work.choose_header_row(int(ss["header_row"]))
 
 
-left, right, _ = st.columns([2, 2, 3])
+left, right, _spare = st.columns([2, 2, 3])
 if len(sheet.sheet_names) > 1:
     seed("sheet_pick", work.settings.sheet_name or sheet.sheet_name)
-    left.selectbox("Sheet", sheet.sheet_names, key="sheet_pick", on_change=pick_sheet)
+    left.selectbox(_("Sheet"), sheet.sheet_names, key="sheet_pick", on_change=pick_sheet)
 seed("header_row", int(work.settings.header_row or sheet.header_row))
 (right if len(sheet.sheet_names) > 1 else left).number_input(
-    "Header row",
-    help="The spreadsheet row with the column names; rows above it are skipped.",
+    _("Header row"),
+    help=_("The spreadsheet row with the column names; rows above it are skipped."),
     min_value=1,
     step=1,
     key="header_row",
     on_change=pick_header_row,
 )
 
-with st.expander("The first rows of the sheet, as read"):
+with st.expander(_("The first rows of the sheet, as read")):
     width = max((len(r) for r in sheet.preview), default=0)
     preview = pd.DataFrame(
         [r + [""] * (width - len(r)) for r in sheet.preview],
-        index=pd.RangeIndex(1, len(sheet.preview) + 1, name="row"),
+        index=pd.RangeIndex(1, len(sheet.preview) + 1, name=_("row")),
     )
     st.dataframe(preview, key="preview_table")
 if not sheet.rows:
-    st.warning("There are no rows of people below the header.")
+    st.warning(_("There are no rows of people below the header."))
 else:
-    st.button("Next: map the columns", key="to_map", type="primary", on_click=go_on, args=(work,))
+    st.button(
+        _("Next: map the columns"), key="to_map", type="primary", on_click=go_on, args=(work,)
+    )

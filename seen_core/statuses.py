@@ -94,6 +94,21 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
 
+    @property
+    def label(self) -> str:
+        """The state in the user's words."""
+        return _(_STATE_LABELS[self])
+
+
+_STATE_LABELS = {
+    JobState.PENDING: N_("pending"),
+    JobState.RUNNING: N_("running"),
+    JobState.FINISHED: N_("finished"),
+    JobState.STOPPED: N_("stopped"),
+    JobState.CANCELLED: N_("cancelled"),
+    JobState.INTERRUPTED: N_("interrupted"),
+}
+
 
 END_STATES = (JobState.FINISHED, JobState.STOPPED, JobState.CANCELLED)
 # A send in one of these can be resumed: it stopped, was cancelled, was interrupted, or never ran.

@@ -26,6 +26,7 @@ from seen_core.check.fixes import CellEdit, Change, apply_change, undo_change
 from seen_core.check.mapping import FIELD_NAMES, mapping_problems, suggest
 from seen_core.check.mapping import Mapping as FieldMapping
 from seen_core.errors import InputError
+from seen_core.i18n import _
 from seen_core.read.sheets import Sheet
 from seen_core.statuses import Status
 from seen_core.store.drafts import Draft, DraftStore, SavedMappings, Settings, Step, User
@@ -190,7 +191,9 @@ class Work:
         missing = [c for c in mapping.mapped_columns() if c not in set(self.table.columns)]
         if missing:
             raise InputError(
-                f"The mapping names columns this sheet does not have: {', '.join(missing)}."
+                _("The mapping names columns this sheet does not have: {columns}.").format(
+                    columns=", ".join(missing)
+                )
             )
         self.update(mapping=mapping.to_dict())
 
@@ -359,13 +362,17 @@ class Work:
             and str(table.at[row, column]) != ("" if new is None else str(new))
         )
         if not cells:
-            return Change(label or "Nothing", ())
+            return Change(label or _("Nothing"), ())
         if not label:
             first = cells[0]
             label = (
-                f"Row {first.row}, {first.column}: '{first.old}' → '{first.new}'"
+                _("Row {row}, {column}: '{old}' → '{new}'").format(
+                    row=first.row, column=first.column, old=first.old, new=first.new
+                )
                 if len(cells) == 1
-                else f"{len(cells)} cells in {len({c.row for c in cells})} rows"
+                else _("{cells} cells in {rows} rows").format(
+                    cells=len(cells), rows=len({c.row for c in cells})
+                )
             )
         change = Change(label, cells)
         self.apply(change)
@@ -426,6 +433,7 @@ class Work:
             self.options,
             tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
             tuple(sorted((row, v.player or "") for row, v in videos.items())),
+            i18n.language(),  # the report is in the language of the user who makes it
         )
         with self._report_lock:
             if key in self._reports:
@@ -435,9 +443,9 @@ class Work:
             f"report.{kind}",
             source=self.source,
             outcomes=self.outcomes(),
-            sent_to=flow.sent_to_words(latest.target) if latest else "not sent yet",
+            sent_to=flow.sent_to_words(latest.target) if latest else _("not sent yet"),
             who=self.user.name or None,
-            details=[("Sends from this draft", str(len(sends)))] if sends else [],
+            details=[(_("Sends from this draft"), i18n.number(len(sends)))] if sends else [],
             videos=videos,
         )
         with self._report_lock:

@@ -14,7 +14,6 @@ from typing import Any
 
 import streamlit as st
 
-from pages.frame.language import speaking
 from pages.frame.session_end import close_when_gone
 from seen_core.errors import noting_journal_trouble
 from seen_core.sandbox import Sandbox
@@ -70,7 +69,7 @@ def enter(page: str) -> Frame:
         sandbox=ss["sandbox"],
         secrets=ss["secrets"],
         work=ss.get("work"),
-        noting=speaking(noting_journal_trouble(ss)),
+        noting=noting_journal_trouble(ss),
     )
 
 

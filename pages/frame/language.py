@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-from collections.abc import Callable
 
 import streamlit as st
 
@@ -36,27 +34,19 @@ def current() -> str:
 
 
 def start() -> None:
-    """The first line of every run (app.py): messages from here on in the session's language."""
+    """The first line of every run (app.py): messages from here on in the session's language;
+    and in a widget's callback, which runs before it, the session's language too."""
+    i18n.set_fallback(_in_a_run)
     i18n.use(current())
 
 
-def speaking(
-    noting: Callable[[Callable[..., None]], Callable[..., None]],
-) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """A callback guard that also makes the callback's messages in the session's language (a
-    widget's callback runs before app.py's first line)."""
+def _in_a_run() -> str | None:
+    """The session's language in a thread that runs a session's script, else None."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    def wrap(callback: Callable[..., None]) -> Callable[..., None]:
-        guarded = noting(callback)
-
-        @functools.wraps(callback)
-        def in_language(*args: object, **kwargs: object) -> None:
-            i18n.use(current())
-            guarded(*args, **kwargs)
-
-        return in_language
-
-    return wrap
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return current()
 
 
 def remember(journal: Journal | None, user: User) -> None:

@@ -17,10 +17,11 @@ import contextlib
 import datetime as dt
 import gettext
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -36,10 +37,12 @@ __all__ = [
     "date",
     "decimal",
     "from_locale",
+    "in_this_language",
     "language",
     "moment",
     "ngettext",
     "number",
+    "set_fallback",
     "use",
     "using",
 ]
@@ -57,7 +60,11 @@ _BABEL_LOCALE = {"nb": "nb_NO", "en": "en_US", PSEUDO: "en_US"}
 # Browser languages read as Norwegian: bokmål, nynorsk (no catalogue of its own) and "no".
 _NORWEGIAN = {"nb", "nn", "no"}
 
-_current: ContextVar[str] = ContextVar("seen_language", default=SOURCE)
+T = TypeVar("T")
+_current: ContextVar[str | None] = ContextVar("seen_language", default=None)
+# Where a thread of work that was never told its language finds it (the app: the session's,
+# for a widget's callback, which runs before the run's first line); None → English.
+_fallback: Callable[[], str | None] | None = None
 
 
 def from_locale(tag: str | None) -> str:
@@ -69,7 +76,16 @@ def from_locale(tag: str | None) -> str:
 
 def language() -> str:
     """The language messages are made in now."""
-    return _current.get()
+    lang = _current.get()
+    if lang is None and _fallback is not None:
+        lang = _fallback()
+    return lang or SOURCE
+
+
+def set_fallback(find: Callable[[], str | None] | None) -> None:
+    """Where to find the language when this thread of work was never told it (`use`)."""
+    global _fallback
+    _fallback = find
 
 
 def use(lang: str) -> None:
@@ -85,6 +101,18 @@ def using(lang: str) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def in_this_language(make: Callable[[], T]) -> Callable[[], T]:
+    """`make`, to be called later (a download made when it is clicked, in another thread),
+    in the language of now."""
+    lang = language()
+
+    def made() -> T:
+        with using(lang):
+            return make()
+
+    return made
 
 
 def catalogue_path(lang: str) -> Path:
@@ -126,12 +154,12 @@ def _pseudo() -> gettext.NullTranslations:
 
 def _(message: str) -> str:
     """`message` in the current language."""
-    return translations(_current.get()).gettext(message)
+    return translations(language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a message for the number `n`, in the current language."""
-    return translations(_current.get()).ngettext(singular, plural, n)
+    return translations(language()).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:
@@ -141,7 +169,7 @@ def N_(message: str) -> str:
 
 def locale() -> Locale:
     """Babel's locale of the current language."""
-    return Locale.parse(_BABEL_LOCALE.get(_current.get(), "en_US"))
+    return Locale.parse(_BABEL_LOCALE.get(language(), "en_US"))
 
 
 def number(n: int) -> str:
