@@ -14,6 +14,7 @@ from seen_core.check.mapping import Mapping as FieldMapping
 from seen_core.check.mapping import suggest
 from seen_core.check.receivers import payloads
 from seen_core.errors import InputError
+from seen_core.i18n import _
 from seen_core.problems import Problem
 from seen_core.read.isolated import Pending, read_sheet_checking_ahead
 from seen_core.read.sheets import Sheet, read_sheet
@@ -345,7 +346,9 @@ def _without_held(
                 "customer_id",
                 "customer_id_duplicate",
                 "error",
-                f"Customer ID '{value}' was already sent to SEEN from row {held_ids[value]}.",
+                _("Customer ID '{value}' was already sent to SEEN from row {row}.").format(
+                    value=value, row=held_ids[value]
+                ),
             )
     row_rules = {r: found for r, found in result.row_rules.items() if r not in held}
     return CheckResult(result.rows, result.sheet_problems, row_rules, duplicates)

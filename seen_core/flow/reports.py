@@ -14,9 +14,11 @@ from seen_core.check.mapping import Mapping as FieldMapping
 from seen_core.check.receivers import payloads
 from seen_core.flow.checking import Checked, is_data, target_label
 from seen_core.flow.sending import SANDBOX, stored_links
+from seen_core.i18n import _
 from seen_core.problems import Problem
 from seen_core.read.sheets import Sheet
 from seen_core.read.text_table import TextTable
+from seen_core.statuses import JobState
 from seen_core.store.journal import Journal
 
 if TYPE_CHECKING:
@@ -116,7 +118,7 @@ def report_file(
 
 def sent_to_words(address: str) -> str:
     """Where a send went, as the Summary sheet says it."""
-    return "the sandbox (nothing reached SEEN)" if address == SANDBOX else f"SEEN ({address})"
+    return _("the sandbox (nothing reached SEEN)") if address == SANDBOX else f"SEEN ({address})"
 
 
 # --- each send's own sheet, and reports of a send ------------------------------------------------
@@ -188,6 +190,9 @@ def send_report_file(
         outcomes=journal.outcomes(job_id),
         sent_to=sent_to_words(job.target),
         who=who,
-        details=[("Send", f"#{job.id}, {job.state}"), ("Started", job.created_at)],
+        details=[
+            (_("Send"), f"#{job.id}, {JobState(job.state).label}"),
+            (_("Started"), job.created_at),
+        ],
         videos=stored_links(journal, job_id),
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from seen_core.errors import ConfigurationError, InputError
 from seen_core.flow.checking import Checked, target_label
+from seen_core.i18n import _
 from seen_core.statuses import JobState, Status
 from seen_core.store.journal import JobInfo, Journal
 
@@ -56,7 +57,7 @@ def connect(
 ) -> Connection:
     """Check the address and the token before anything is journalled."""
     if not target:
-        raise InputError("Choose a campaign, workspace or project to send to.")
+        raise InputError(_("Choose a campaign, workspace or project to send to."))
     from seen_core.send.targets import address_for
 
     address = (base_url or address_for(target)).strip().rstrip("/")
@@ -182,7 +183,9 @@ def reconnect(
     if typed_token.strip():
         return connect(job.campaign, job.target, typed_token)
     raise ConfigurationError(
-        f"Enter the SEEN token for {target_label(job.campaign)} at {job.target} to carry on."
+        _("Enter the SEEN token for {target} at {address} to carry on.").format(
+            target=target_label(job.campaign), address=job.target
+        )
     )
 
 

@@ -9,6 +9,7 @@ import io
 import re
 
 from seen_core.errors import SheetError
+from seen_core.i18n import _
 from seen_core.read.limits import Limits, cell_too_long, check_extent
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -109,7 +110,11 @@ def read_csv(file_name: str, data: bytes, limits: Limits) -> list[list[str]]:
     length held to the limits as they are read (LimitError)."""
     text = decode_text(data)
     if _looks_binary(text):
-        raise SheetError(f"'{file_name}' does not look like a CSV file: it holds binary data.")
+        raise SheetError(
+            _("'{file}' does not look like a CSV file: it holds binary data.").format(
+                file=file_name
+            )
+        )
     delimiter = sniff_delimiter(text)
     # The csv module's field limit is the cell limit, checked in C as it reads. It is a setting
     # of the whole process; this is the only CSV reader in SEEN Sender.
@@ -127,5 +132,7 @@ def read_csv(file_name: str, data: bytes, limits: Limits) -> list[list[str]]:
     except csv.Error as error:
         if "field limit" in str(error):
             raise cell_too_long(f"'{file_name}'", limits, len(grid) + 1) from None
-        raise SheetError(f"'{file_name}' could not be read as CSV: {error}.") from None
+        raise SheetError(
+            _("'{file}' could not be read as CSV: {why}.").format(file=file_name, why=error)
+        ) from None
     return grid

@@ -16,8 +16,10 @@ import threading
 import time
 from pathlib import Path
 
+from seen_core import i18n
 from seen_core import interpreter as bulk
 from seen_core.errors import SheetError
+from seen_core.i18n import _
 from seen_core.interpreter import gc_paused
 from seen_core.read.limits import LimitError, Limits
 from seen_core.read.reader import unpack_columns
@@ -198,7 +200,7 @@ def _read_isolated(
     if file_kind(file_name, data, limits) == "workbook":
         to_look_into = check_package(file_name, data, limits)
     request = pickle.dumps(
-        (file_name, data, sheet, limits, header_row, ahead, to_look_into),
+        (file_name, data, sheet, limits, header_row, ahead, to_look_into, i18n.language()),
         protocol=pickle.HIGHEST_PROTOCOL,
     )
     deadline = time.monotonic() + limits.parse_seconds
@@ -234,18 +236,26 @@ def _read_isolated(
         raise value
     if kind == "memory":
         raise LimitError(
-            f"'{file_name}' could not be read within the server's memory limit of "
-            f"{limits.parse_memory_mb:,} MB; split it into smaller files."
+            _(
+                "'{file}' could not be read within the server's memory limit of {mb} MB; split "
+                "it into smaller files."
+            ).format(file=file_name, mb=i18n.number(limits.parse_memory_mb))
         )
     if kind == "time":
         raise _over_time(file_name, limits)
-    raise SheetError(f"'{file_name}' could not be read; save it again from Excel and try again.")
+    raise SheetError(
+        _("'{file}' could not be read; save it again from Excel and try again.").format(
+            file=file_name
+        )
+    )
 
 
 def _over_time(file_name: str, limits: Limits) -> LimitError:
     return LimitError(
-        f"'{file_name}' could not be read within the server's time limit of "
-        f"{limits.parse_seconds:,} seconds; split it into smaller files."
+        _(
+            "'{file}' could not be read within the server's time limit of {seconds} seconds; "
+            "split it into smaller files."
+        ).format(file=file_name, seconds=i18n.number(limits.parse_seconds))
     )
 
 

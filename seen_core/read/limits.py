@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from seen_core.errors import ConfigurationError, SheetError
+from seen_core.i18n import _, decimal, number
 
 MB = 1024 * 1024
 EXCEL_ROWS = 1_048_576
@@ -87,15 +88,16 @@ assert set(ENVIRONMENT) == {f.name for f in fields(Limits)}
 def _mb(size: int) -> str:
     if size < MB:
         return f"{size / 1024:,.0f} KB"
-    return f"{size / MB:,.1f} MB" if size < 10 * MB else f"{size // MB:,} MB"
+    return f"{decimal(size / MB)} MB" if size < 10 * MB else f"{number(size // MB)} MB"
 
 
 def check_upload_size(file_name: str, size: int, limits: Limits) -> None:
     """Refuse a file larger than the upload limit, before it is read."""
     if size > limits.upload_bytes:
         raise LimitError(
-            f"'{file_name}' is {_mb(size)}, over the limit of {limits.upload_mb:,} MB "
-            "for one upload."
+            _("'{file}' is {size}, over the limit of {mb} MB for one upload.").format(
+                file=file_name, size=_mb(size), mb=number(limits.upload_mb)
+            )
         )
 
 
@@ -104,12 +106,14 @@ def unpacked_too_much(file_name: str, limits: Limits, size: int | None = None) -
     much, where known)."""
     if size is None:
         return LimitError(
-            f"'{file_name}' unpacks to more than the limit of {limits.unpacked_mb:,} MB "
-            "for the contents of a workbook."
+            _(
+                "'{file}' unpacks to more than the limit of {mb} MB for the contents of a workbook."
+            ).format(file=file_name, mb=number(limits.unpacked_mb))
         )
     return LimitError(
-        f"'{file_name}' unpacks to {_mb(size)}, over the limit of {limits.unpacked_mb:,} MB "
-        "for the contents of a workbook."
+        _(
+            "'{file}' unpacks to {size}, over the limit of {mb} MB for the contents of a workbook."
+        ).format(file=file_name, size=_mb(size), mb=number(limits.unpacked_mb))
     )
 
 
@@ -119,29 +123,52 @@ def check_extent(where: str, rows: int, columns: int, limits: Limits) -> None:
     `where` names the sheet for the user ("The sheet 'Ark1' in 'kunder.xlsx'").
     """
     if rows > limits.rows:
-        raise LimitError(f"{where} has {rows:,} rows, over the limit of {limits.rows:,} rows.")
+        raise LimitError(
+            _("{where} has {rows} rows, over the limit of {most} rows.").format(
+                where=where, rows=number(rows), most=number(limits.rows)
+            )
+        )
     if columns > limits.columns:
         raise LimitError(
-            f"{where} has {columns:,} columns, over the limit of {limits.columns:,} columns."
+            _("{where} has {columns} columns, over the limit of {most} columns.").format(
+                where=where, columns=number(columns), most=number(limits.columns)
+            )
         )
     if rows * columns > limits.cells:
         raise LimitError(
-            f"{where} has {rows:,} rows × {columns:,} columns = {rows * columns:,} cells, "
-            f"over the limit of {limits.cells:,} cells."
+            _(
+                "{where} has {rows} rows × {columns} columns = {cells} cells, over the limit of "
+                "{most} cells."
+            ).format(
+                where=where,
+                rows=number(rows),
+                columns=number(columns),
+                cells=number(rows * columns),
+                most=number(limits.cells),
+            )
         )
 
 
 def too_many_cells(where: str, limits: Limits) -> LimitError:
     """The refusal of a sheet found to hold more cells than the limit, before it is parsed."""
-    return LimitError(f"{where} holds more than {limits.cells:,} cells, the limit for one sheet.")
+    return LimitError(
+        _("{where} holds more than {most} cells, the limit for one sheet.").format(
+            where=where, most=number(limits.cells)
+        )
+    )
 
 
 def cell_too_long(where: str, limits: Limits, row: int | None = None) -> LimitError:
     """The refusal of a cell longer than the limit (row: the spreadsheet row, when known)."""
-    place = f"Row {row:,} of {where[0].lower()}{where[1:]}" if row else where
+    place = (
+        _("Row {row} of {where}").format(row=number(row), where=f"{where[0].lower()}{where[1:]}")
+        if row
+        else where
+    )
     return LimitError(
-        f"{place} holds a cell of more than {limits.cell_chars:,} characters, "
-        "the limit for one cell."
+        _("{place} holds a cell of more than {most} characters, the limit for one cell.").format(
+            place=place, most=number(limits.cell_chars)
+        )
     )
 
 

@@ -1,11 +1,11 @@
 """The process that parses one upload for `isolated.read_sheet_isolated`, under resource limits.
 
 It reads a pickled request on stdin: (file name, bytes, sheet, Limits, header row, ahead,
-the workbook's parts to look into). It limits its own memory (address space), CPU time and
-core file, looks into those parts (`workbook_limits.check_contents`), parses with
-`sheets.read_grid`, and writes the answer on stdout as a frame (8-byte length, then a pickle):
-("grid", (sheet names, sheet, `pack_columns` of the cells)), ("error", SheetError) or
-("memory", None).
+the workbook's parts to look into, the language of its messages). It limits its own memory
+(address space), CPU time and core file, looks into those parts
+(`workbook_limits.check_contents`), parses with `sheets.read_grid`, and writes the answer on
+stdout as a frame (8-byte length, then a pickle): ("grid", (sheet names, sheet, `pack_columns`
+of the cells)), ("error", SheetError) or ("memory", None).
 An abort or the kernel's OOM killer ends it without an answer; the caller reads the exit status.
 
 `ahead` (check options as a dict, or None): after the cells, the first check of the sheet
@@ -118,11 +118,16 @@ def main() -> None:
     if "--warm" in sys.argv:  # for the check ahead; the cells do not wait for it
         threading.Thread(target=importlib.import_module, args=("seen_core.check.checks",)).start()
     try:
-        file_name, data, sheet, limits, header_row, ahead, to_look_into = pickle.load(
+        file_name, data, sheet, limits, header_row, ahead, to_look_into, *language = pickle.load(
             sys.stdin.buffer
         )
     except EOFError:  # the caller went away without a request (a spare reader at exit)
         os._exit(0)
+    from seen_core import i18n
+
+    i18n.use(
+        language[0] if language else "en"
+    )  # what it says of the file, in the language of the user who sent it
     limit_this_process(limits)
     gc.disable()  # millions of small objects and no cycles, in a process that lives briefly
     outcome: tuple[str, object]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seen_core.errors import SheetError
+from seen_core.i18n import _
 from seen_core.interpreter import gc_paused
 from seen_core.read import workbook
 from seen_core.read.cells import column_letter, columns_of, text_columns
@@ -91,23 +92,33 @@ def file_kind(file_name: str, data: bytes, limits: Limits) -> str:
     file no reader takes (empty, over the upload size, of another type, password-protected)."""
     suffix = Path(file_name).suffix.lower()
     if not data:
-        raise SheetError(f"'{file_name}' is empty.")
+        raise SheetError(_("'{file}' is empty.").format(file=file_name))
     check_upload_size(file_name, len(data), limits)
     if suffix not in FILE_TYPES:
-        shown = f"a {suffix} file" if suffix else "a file without an extension"
+        shown = (
+            _("a {suffix} file").format(suffix=suffix)
+            if suffix
+            else _("a file without an extension")
+        )
         raise SheetError(
-            f"'{file_name}' is {shown}; SEEN Sender reads CSV, XLSX, XLSM, XLS and ODS files."
+            _("'{file}' is {kind}; SEEN Sender reads CSV, XLSX, XLSM, XLS and ODS files.").format(
+                file=file_name, kind=shown
+            )
         )
     if suffix in (".xlsx", ".xlsm", ".ods") and data.startswith(_OLE_MAGIC):
         raise SheetError(
-            f"'{file_name}' is password-protected; save it without a password and upload it again."
+            _(
+                "'{file}' is password-protected; save it without a password and upload it again."
+            ).format(file=file_name)
         )
     if suffix in WORKBOOK_TYPES:
         return "workbook"
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
         raise SheetError(
-            f"'{file_name}' is a workbook with a CSV name; "
-            "rename it to .xlsx or .xls and upload it again."
+            _(
+                "'{file}' is a workbook with a CSV name; rename it to .xlsx or .xls and upload it "
+                "again."
+            ).format(file=file_name)
         )
     return "csv"
 
@@ -238,7 +249,11 @@ def read_grid(
         found = workbook.read_in_pieces(file_name, data, sheet, limits)  # lengths checked there
         if found is None:
             found = _read_whole(file_name, data, sheet, limits)
-            check_cell_lengths(f"The sheet '{found[1]}' in '{file_name}'", found[2], limits)
+            check_cell_lengths(
+                _("The sheet '{sheet}' in '{file}'").format(sheet=found[1], file=file_name),
+                found[2],
+                limits,
+            )
         sheet_names, sheet_name, columns = found
     return sheet_names, sheet_name, columns
 
@@ -255,7 +270,9 @@ def _read_whole(
         sheet_name = sheet
     else:
         raise SheetError(
-            f"'{file_name}' has no sheet named '{sheet}'; it has: {', '.join(sheet_names)}."
+            _("'{file}' has no sheet named '{sheet}'; it has: {sheets}.").format(
+                file=file_name, sheet=sheet, sheets=", ".join(sheet_names)
+            )
         )
     if raw is None:
         raw = workbook.sheet_grid(book, file_name, sheet_name, limits)
@@ -314,14 +331,22 @@ def sheet_from_columns(
 ) -> Sheet:
     """The sheet from its cells, given as columns of text (`read_grid`'s)."""
     if not any(value.strip() for column in columns for value in column):
-        where = f"The sheet '{sheet_name}' in '{file_name}'" if sheet_name else f"'{file_name}'"
-        raise SheetError(f"{where} has no data.")
+        where = (
+            _("The sheet '{sheet}' in '{file}'").format(sheet=sheet_name, file=file_name)
+            if sheet_name
+            else f"'{file_name}'"
+        )
+        raise SheetError(_("{where} has no data.").format(where=where))
     height = len(columns[0])
     if header_row is None:
         header_index = detect_header_row(_top_rows(columns, HEADER_SEARCH_ROWS))
     else:
         if not 1 <= header_row <= height:
-            raise SheetError(f"Row {header_row} is outside the sheet, which has {height} rows.")
+            raise SheetError(
+                _("Row {row} is outside the sheet, which has {rows} rows.").format(
+                    row=header_row, rows=height
+                )
+            )
         header_index = header_row - 1
     names, text, blank = _table(columns, header_index)
     return Sheet(

@@ -17,6 +17,7 @@ import python_calamine
 
 from seen_core import interpreter as bulk
 from seen_core.errors import SheetError
+from seen_core.i18n import _
 from seen_core.read import xlsx_pieces
 from seen_core.read.cells import text_columns
 from seen_core.read.limits import LimitError, Limits, check_cell_lengths, check_extent
@@ -31,12 +32,15 @@ def open_workbook(file_name: str, data: bytes) -> python_calamine.CalamineWorkbo
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
         raise SheetError(
-            f"'{file_name}' is password-protected; save it without a password and upload it again."
+            _(
+                "'{file}' is password-protected; save it without a password and upload it again."
+            ).format(file=file_name)
         ) from None
     except Exception:  # calamine raises several types for broken files
         raise SheetError(
-            f"'{file_name}' could not be opened: it is damaged or not really an "
-            f"{Path(file_name).suffix.lstrip('.').upper()} file."
+            _("'{file}' could not be opened: it is damaged or not really an {kind} file.").format(
+                file=file_name, kind=Path(file_name).suffix.lstrip(".").upper()
+            )
         ) from None
 
 
@@ -58,15 +62,28 @@ def sheet_grid(
     try:
         loaded = workbook.get_sheet_by_name(name)
     except Exception:
-        raise SheetError(f"The sheet '{name}' in '{file_name}' could not be read.") from None
+        raise SheetError(
+            _("The sheet '{sheet}' in '{file}' could not be read.").format(
+                sheet=name, file=file_name
+            )
+        ) from None
     # The extent calamine found, checked before every cell becomes a Python object.
     if loaded.end is not None:
         rows, columns = loaded.end[0] + 1, loaded.end[1] + 1
-        check_extent(f"The sheet '{name}' in '{file_name}'", rows, columns, limits)
+        check_extent(
+            _("The sheet '{sheet}' in '{file}'").format(sheet=name, file=file_name),
+            rows,
+            columns,
+            limits,
+        )
     try:
         return loaded.to_python(skip_empty_area=False)
     except Exception:
-        raise SheetError(f"The sheet '{name}' in '{file_name}' could not be read.") from None
+        raise SheetError(
+            _("The sheet '{sheet}' in '{file}' could not be read.").format(
+                sheet=name, file=file_name
+            )
+        ) from None
 
 
 def read_in_pieces(
@@ -86,7 +103,7 @@ def read_in_pieces(
     if cut is None:
         return None
     name, books = cut
-    where = f"The sheet '{name}' in '{file_name}'"
+    where = _("The sheet '{sheet}' in '{file}'").format(sheet=name, file=file_name)
     parsed: list[_Piece | None] = [None] * len(books)
     names: list[list[str]] = []  # the sheets the user could pick, and all of them
     refused: dict[int, LimitError] = {}  # by piece: the first piece's refusal is the one said
@@ -154,9 +171,9 @@ def read_in_pieces(
 def _joined(pieces: list[_Piece], width: int) -> list[list[str]]:
     """Columns from A and rows from 1, from pieces that each start at their own (row, column):
     what calamine gives for the whole sheet, with blank cells where no piece reaches."""
-    columns: list[list[str]] = [[] for _ in range(width)]
+    columns: list[list[str]] = [[] for _column in range(width)]
     row = 0
-    for (top, left), _, cells in pieces:
+    for (top, left), _end, cells in pieces:
         height = len(cells[0])
         for index, column in enumerate(columns):
             if top > row:

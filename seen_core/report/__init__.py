@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seen_core.i18n import _
 from seen_core.interpreter import gc_paused
 from seen_core.report.model import (
     ReportInput,
@@ -96,15 +97,19 @@ def _made_workbook(report: ReportInput) -> MadeWorkbook:
     kept = with_keepable_rows(report)
     if kept is not report and kind != "none":
         lacks: tuple[str, ...] = (
-            f"The people of {report.file_name} could not keep their row numbers, so the report "
-            "is a new workbook of their cells alone, without the file's other sheets.",
+            _(
+                "The people of {file} could not keep their row numbers, so the report is a new "
+                "workbook of their cells alone, without the file's other sheets."
+            ).format(file=report.file_name),
         )
         kind = "none"
     elif kind == "workbook":
         lacks = (
-            f"{report.file_name} is not an Excel workbook of today's kind, so the report is a "
-            "new workbook made from its cells: their values, without the original's "
-            "formatting, formulas, pictures, charts or comments.",
+            _(
+                "{file} is not an Excel workbook of today's kind, so the report is a new workbook "
+                "made from its cells: their values, without the original's formatting, formulas, "
+                "pictures, charts or comments."
+            ).format(file=report.file_name),
         )
     else:
         lacks = ()

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from seen_core.i18n import N_, _
 from seen_core.interpreter import gc_paused
 from seen_core.problems import Problem
 from seen_core.read.cells import cell_text
@@ -18,13 +19,15 @@ if TYPE_CHECKING:
 
     from seen_core.check.mapping import Mapping as FieldMapping
 
-STATUS_COLUMN = "SEEN status"
-MESSAGE_COLUMN = "SEEN message"
+# The report's own headers and sheet names, in the language of the user who makes the report
+# (translated where they are written: `_(STATUS_COLUMN)`).
+STATUS_COLUMN = N_("SEEN status")
+MESSAGE_COLUMN = N_("SEEN message")
 SENT_AS_SUFFIX = " (sent as)"
-VIDEO_COLUMNS = ("Video", "Video thumbnail", "E-mail thumbnail")
-DEFAULT_SHEET_NAME = "Receivers"
-SUMMARY_SHEET_NAME = "Summary"
-PROBLEMS_SHEET_NAME = "Problems"
+VIDEO_COLUMNS = (N_("Video"), N_("Video thumbnail"), N_("E-mail thumbnail"))
+DEFAULT_SHEET_NAME = N_("Receivers")
+SUMMARY_SHEET_NAME = N_("Summary")
+PROBLEMS_SHEET_NAME = N_("Problems")
 
 _ILLEGAL_SHEET_CHARS = str.maketrans({"[": "(", "]": ")", ":": "-", "/": "-", "\\": "-"})
 _SHEET_NAME_MAX = 31
@@ -147,7 +150,7 @@ def legal_sheet_name(name: str | None, taken: Iterable[str] = ()) -> str:
     """A worksheet name Excel accepts, close to `name`, not among `taken` (case ignored)."""
     cleaned = (name or "").translate(_ILLEGAL_SHEET_CHARS).replace("*", "_").replace("?", "_")
     # Excel refuses a name that starts or ends with an apostrophe, and reserves "History".
-    cleaned = cleaned.strip().strip("'").strip() or DEFAULT_SHEET_NAME
+    cleaned = cleaned.strip().strip("'").strip() or _(DEFAULT_SHEET_NAME)
     if cleaned.casefold() == "history":
         cleaned = f"{cleaned} (sheet)"
     cleaned = cleaned[:_SHEET_NAME_MAX].rstrip("'")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from seen_core.errors import InputError
+from seen_core.i18n import _, number
 from seen_core.read.text_table import Rows, TextTable, text_of
 from seen_core.report.model import (
     DEFAULT_SHEET_NAME,
@@ -105,10 +106,10 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
                 )
 
     added: list[Added] = [
-        Added(c, _column_texts(table, c), note="Added in SEEN Sender.") for c in ours
+        Added(c, _column_texts(table, c), note=_("Added in SEEN Sender.")) for c in ours
     ]
-    added.append(Added(STATUS_COLUMN, statuses, kind="status"))
-    added.append(Added(MESSAGE_COLUMN, messages))
+    added.append(Added(_(STATUS_COLUMN), statuses, kind="status"))
+    added.append(Added(_(MESSAGE_COLUMN), messages))
     sent: dict[str, dict[int, str]] = {}
     for row, values in report.sent_as.items():
         for column, value in values.items():
@@ -126,10 +127,10 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
             if len(links) > position and links[position]
         }
         if links:
-            added.append(Added(header, links, kind="link"))
+            added.append(Added(_(header), links, kind="link"))
 
     notes = {
-        column: f"Sent to SEEN under the name {key!r}."
+        column: _("Sent to SEEN under the name '{key}'.").format(key=key)
         for column, key in report.extra_keys.items()
         if (column in positions or column in ours) and key != column
     }
@@ -244,8 +245,10 @@ def with_keepable_rows(report: ReportInput) -> ReportInput:
     if keep:
         if rows and max(rows) > EXCEL_MAX_ROWS:
             raise InputError(
-                f"The sheet has more rows than Excel can hold ({EXCEL_MAX_ROWS:,}); "
-                "download the report as CSV instead."
+                _(
+                    "The sheet has more rows than Excel can hold ({rows}); download the report "
+                    "as CSV instead."
+                ).format(rows=number(EXCEL_MAX_ROWS))
             )
         return report
     old = list(table.rows)
@@ -298,7 +301,9 @@ def source_grid(report: ReportInput, kind: str) -> Grid | None:
         cells: list[list[object]] = list(
             csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
         )
-        return Grid(cells, [(report.sheet_name or DEFAULT_SHEET_NAME, cells, "visible")], 0, True)
+        return Grid(
+            cells, [(report.sheet_name or _(DEFAULT_SHEET_NAME), cells, "visible")], 0, True
+        )
     import python_calamine
 
     visible = python_calamine.SheetVisibleEnum

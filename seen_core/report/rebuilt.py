@@ -16,7 +16,9 @@ import re
 import zipfile
 from collections.abc import Sequence
 
+from seen_core import i18n
 from seen_core.errors import InputError
+from seen_core.i18n import _
 from seen_core.read.cells import column_letter
 from seen_core.read.text_table import text_of
 from seen_core.report.model import ReportInput, cell_text, legal_sheet_name
@@ -75,8 +77,10 @@ def plain_package(report: ReportInput, plan: Plan, grid: Grid | None) -> Package
     last_row = max(plan.rows, default=plan.header_row)
     if last_row > EXCEL_MAX_ROWS or len(sheets[receivers][1]) > EXCEL_MAX_ROWS:
         raise InputError(
-            f"The sheet has more rows than Excel can hold ({EXCEL_MAX_ROWS:,}); "
-            "download the report as CSV instead."
+            _(
+                "The sheet has more rows than Excel can hold ({rows}); download the report "
+                "as CSV instead."
+            ).format(rows=i18n.number(EXCEL_MAX_ROWS))
         )
     numbers = "csv" if grid is not None and grid.from_csv else "typed" if typed else "text"
 
@@ -374,11 +378,15 @@ _BUILT_IN_KEPT = {b"14", b"15", b"16", b"17", b"18", b"19", b"20", b"21", b"22"}
 
 def lacks_sentences(file_name: str, why: str, lost: list[str]) -> tuple[str, ...]:
     """What to tell the user of a workbook that had to be rebuilt from its cells."""
-    first = (
-        f"{file_name} could not be annotated in place ({why}), so the report is a new "
-        "workbook made from its cells."
-    )
+    first = _(
+        "{file} could not be annotated in place ({why}), so the report is a new workbook made "
+        "from its cells."
+    ).format(file=file_name, why=why)
     if not lost:
         return (first,)
-    listed = lost[0] if len(lost) == 1 else f"{', '.join(lost[:-1])} or {lost[-1]}"
-    return (first, f"The new workbook has no {listed} of the original.")
+    listed = (
+        lost[0]
+        if len(lost) == 1
+        else _("{some} or {last}").format(some=", ".join(lost[:-1]), last=lost[-1])
+    )
+    return (first, _("The new workbook has no {listed} of the original.").format(listed=listed))

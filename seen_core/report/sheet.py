@@ -13,6 +13,7 @@ import bisect
 import re
 
 from seen_core.errors import InputError
+from seen_core.i18n import _, number
 from seen_core.read.cells import column_index, column_letter
 from seen_core.report.comments import add_notes, new_drawing
 from seen_core.report.package import Package
@@ -167,8 +168,10 @@ class SheetEditor:
         plan = self.plan
         if width + len(plan.added) > EXCEL_MAX_COLUMNS:
             raise InputError(
-                f"The sheet has {width} columns; with SEEN's {len(plan.added)} it would have "
-                f"more than Excel can hold ({EXCEL_MAX_COLUMNS:,})."
+                _(
+                    "The sheet has {width} columns; with SEEN's {added} it would have more than "
+                    "Excel can hold ({most})."
+                ).format(width=number(width), added=len(plan.added), most=number(EXCEL_MAX_COLUMNS))
             )
         self.first_free = width
         self.column_of = dict(plan.positions)
@@ -708,9 +711,9 @@ def _added_width(added: Added) -> int:
 
 
 def _edit_note(old: str, new: str, *, kept: bool) -> str:
-    was = f"it was {old!r}" if old else "it was empty"
+    was = _("it was '{old}'").format(old=old) if old else _("it was empty")
     if kept:
-        return (
-            f"Changed to {new!r} in SEEN Sender ({was}); the cell holds a formula, so it is kept."
-        )
-    return f"Changed in SEEN Sender; {was}."
+        return _(
+            "Changed to '{new}' in SEEN Sender ({was}); the cell holds a formula, so it is kept."
+        ).format(new=new, was=was)
+    return _("Changed in SEEN Sender; {was}.").format(was=was)

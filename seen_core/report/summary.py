@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from babel.dates import format_datetime
+
+from seen_core.i18n import _, locale
 from seen_core.problems import Problem
 from seen_core.read.cells import column_letter
 from seen_core.report.model import ReportInput, cell_text
@@ -38,10 +41,11 @@ def problems_sheet(report: ReportInput, bold: int, dialect: Dialect = TRANSITION
     problems = list(report.problems)[: EXCEL_MAX_ROWS - 1]
     if not problems:
         return _our_sheet(*_problem_rows(report), bold, dialect)
-    header = ["Row", "Column", "Problem", "What to do", "Code"]
+    header = [_("Row"), _("Column"), _("Problem"), _("What to do"), _("Code")]
+    whole_sheet = _("whole sheet")
     numbers = range(2, len(problems) + 2)
     row_cells = [
-        f'<c r="A{r}"><v>{row}</v></c>' if type(row) is int else text_cell(f"A{r}", "whole sheet")
+        f'<c r="A{r}"><v>{row}</v></c>' if type(row) is int else text_cell(f"A{r}", whole_sheet)
         for r, row in zip(numbers, (p.row for p in problems), strict=True)
     ]
     columns = [row_cells]
@@ -74,12 +78,12 @@ def problems_sheet(report: ReportInput, bold: int, dialect: Dialect = TRANSITION
 
 def _what_to_do(problem: Problem) -> str:
     if problem.row is None:
-        return "Fix the mapping or the sheet, then check again."
+        return _("Fix the mapping or the sheet, then check again.")
     if problem.severity == "error" and not problem.column:
-        return "Fix the row, then send it again."
+        return _("Fix the row, then send it again.")
     if problem.severity == "error":
         return Status.INVALID.next_step
-    return "Nothing has to be done; worth a look before sending."
+    return _("Nothing has to be done; worth a look before sending.")
 
 
 _Row = list[tuple[object, bool]]  # (value, bold) per cell
@@ -88,34 +92,42 @@ _Row = list[tuple[object, bool]]  # (value, bold) per cell
 def _summary_rows(report: ReportInput, plan: Plan) -> tuple[list[_Row], list[int]]:
     summary = report.summary
     counts = count_statuses({row: (status, "") for row, status in plan.statuses.items()})
-    rows: list[_Row] = [[("SEEN Sender report", True)], []]
+    rows: list[_Row] = [[(_("SEEN Sender report"), True)], []]
 
     def line(label: str, value: object, note: str = "") -> None:
         rows.append([(label, True), (value, False), *([(note, False)] if note else [])])
 
-    line("File", report.file_name)
+    line(_("File"), report.file_name)
     if report.sheet_name:
-        line("Sheet", report.sheet_name, f"header on row {report.header_row}")
+        line(
+            _("Sheet"),
+            report.sheet_name,
+            _("header on row {row}").format(row=report.header_row),
+        )
     if summary.target:
-        line("Campaign or workspace", summary.target)
+        line(_("Campaign or workspace"), summary.target)
     if summary.sent_to:
-        line("Sent to", summary.sent_to)
+        line(_("Sent to"), summary.sent_to)
     if summary.when is not None:
-        line("When", _local_time(summary.when, summary.time_zone))
+        line(_("When"), _local_time(summary.when, summary.time_zone))
     if summary.who:
-        line("Who", summary.who)
+        line(_("Who"), summary.who)
     for label, value in summary.details:
         line(label, value)
     rows.append([])
-    line("People in the sheet", len(plan.rows))
-    line("Created", counts.get(Status.CREATED, 0), Status.CREATED.explanation)
+    line(_("People in the sheet"), len(plan.rows))
+    line(_("Created"), counts.get(Status.CREATED, 0), Status.CREATED.explanation)
     attention = sum(counts.get(s, 0) for s in _NEED_ATTENTION)
-    line("Need attention", attention, "Rejected, needing a fix, failed or unknown: see below.")
+    line(
+        _("Need attention"),
+        attention,
+        _("Rejected, needing a fix, failed or unknown: see below."),
+    )
     not_sent = counts.get(Status.NOT_SENT, 0) + counts.get(Status.READY, 0)
-    line("Not sent", not_sent, "Not sent yet: ready, or the send stopped before them.")
+    line(_("Not sent"), not_sent, _("Not sent yet: ready, or the send stopped before them."))
     rows.append([])
-    rows.append([("SEEN status", True), ("People", True), ("What it means", True),
-                 ("What to do", True)])  # fmt: skip
+    rows.append([(_("SEEN status"), True), (_("People"), True), (_("What it means"), True),
+                 (_("What to do"), True)])  # fmt: skip
     for status, count in counts.items():
         if not count:
             continue
@@ -130,22 +142,29 @@ def _summary_rows(report: ReportInput, plan: Plan) -> tuple[list[_Row], list[int
     )
     if fingerprint:
         line(
-            "File fingerprint (SHA-256)",
+            _("File fingerprint (SHA-256)"),
             fingerprint,
-            "The same file always has the same fingerprint; it tells this file from others.",
+            _("The same file always has the same fingerprint; it tells this file from others."),
         )
     return rows, [26, 66, 60, 50]
 
 
 def _problem_rows(report: ReportInput) -> tuple[list[_Row], list[int]]:
     rows: list[_Row] = [
-        [("Row", True), ("Column", True), ("Problem", True), ("What to do", True), ("Code", True)]
+        [
+            (_("Row"), True),
+            (_("Column"), True),
+            (_("Problem"), True),
+            (_("What to do"), True),
+            (_("Code"), True),
+        ]
     ]
+    whole_sheet = _("whole sheet")
     for problem in list(report.problems)[: EXCEL_MAX_ROWS - 1]:
         what = _what_to_do(problem)
         rows.append(
             [
-                (problem.row if problem.row is not None else "whole sheet", False),
+                (problem.row if problem.row is not None else whole_sheet, False),
                 (problem.column or "", False),
                 (problem.message, False),
                 (what, False),
@@ -153,7 +172,7 @@ def _problem_rows(report: ReportInput) -> tuple[list[_Row], list[int]]:
             ]
         )
     if len(rows) == 1:
-        rows.append([("", False), ("", False), ("No problems found.", False)])
+        rows.append([("", False), ("", False), (_("No problems found."), False)])
     return rows, [11, 22, 70, 48, 24]
 
 
@@ -200,14 +219,13 @@ def _local_time(when: dt.datetime, zone_name: str | None) -> str:
         from zoneinfo import ZoneInfo
 
         local = when.astimezone(ZoneInfo(zone_name))
-        zone = f"{zone_name} time"
+        zone = _("{zone} time").format(zone=zone_name)
     else:
         local = when.astimezone()
-        zone = local.tzname() or "local time"
+        zone = local.tzname() or _("local time")
     offset = local.utcoffset() or dt.timedelta(0)
     sign = "-" if offset < dt.timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
-    return (
-        f"{local.day} {local:%B %Y}, {local:%H:%M} {zone} "
-        f"(UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
-    )
+    # Translators: a date and time pattern of Babel (CLDR): d day, MMMM month, y year.
+    day = format_datetime(local, _("d MMMM y, HH:mm"), locale=locale())
+    return f"{day} {zone} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"

@@ -3,6 +3,7 @@ report's own Summary and Problems sheets added to the workbook's list of sheets.
 
 from __future__ import annotations
 
+from seen_core.i18n import _
 from seen_core.report.model import (
     PROBLEMS_SHEET_NAME,
     SUMMARY_SHEET_NAME,
@@ -81,8 +82,8 @@ def annotate(package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool
 
     # Our own sheets, after the user's, under names the user's sheets do not use.
     taken = [s[0] for s in sheets]
-    summary_name = legal_sheet_name(SUMMARY_SHEET_NAME, taken)
-    problems_name = legal_sheet_name(PROBLEMS_SHEET_NAME, [*taken, summary_name])
+    summary_name = legal_sheet_name(_(SUMMARY_SHEET_NAME), taken)
+    problems_name = legal_sheet_name(_(PROBLEMS_SHEET_NAME), [*taken, summary_name])
     bold = styles.with_font(0, "bold")
     next_id = max((int(s[1]) for s in sheets if s[1].isdigit()), default=0) + 1
     tag, declare = element_name(sheet_list.scope, dialect.main, "sheet")

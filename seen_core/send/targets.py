@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from seen_core.errors import ConfigurationError, InputError
+from seen_core.i18n import N_, _
+
+# Each kind of target in the user's words (the kind itself is a code the journal keeps).
+_KIND_WORDS = {"campaign": N_("campaign"), "workspace": N_("workspace"), "project": N_("project")}
 
 if TYPE_CHECKING:
     from seen_core.send.client import Response
@@ -135,7 +139,9 @@ class Target(ABC):
     @property
     def label(self) -> str:
         """`campaign 'spring'`, `workspace 'ws-1'`: the target inside a sentence."""
-        return f"{self.kind} '{self.name}'"
+        return _("{kind} '{name}'").format(
+            kind=_(_KIND_WORDS.get(self.kind, self.kind)), name=self.name
+        )
 
     @property
     def is_data(self) -> bool:
@@ -145,12 +151,13 @@ class Target(ABC):
     @property
     def title(self) -> str:
         """`Campaign 'spring'`: the target at the start of a sentence."""
-        return f"{self.kind.capitalize()} '{self.name}'"
+        label = self.label
+        return label[:1].upper() + label[1:]
 
     @property
     def not_found(self) -> str:
         """Why a send stops when SEEN answers 404 to a create."""
-        return f"{self.title} was not found."
+        return _("{target} was not found.").format(target=self.title)
 
     @abstractmethod
     def create_path(self) -> str:
@@ -308,9 +315,11 @@ def campaign_problem(slug: str) -> str | None:
     """Why a campaign slug cannot be used, in one sentence, or None when it can."""
     slug = slug.strip()
     if not slug:
-        return "Enter the campaign's slug: the last part of its address in SEEN."
+        return _("Enter the campaign's slug: the last part of its address in SEEN.")
     if not CAMPAIGN_SLUG.fullmatch(slug):
-        return f"'{slug}' is not a campaign slug: use only letters, digits, - and _."
+        return _("'{slug}' is not a campaign slug: use only letters, digits, - and _.").format(
+            slug=slug
+        )
     return None
 
 
@@ -318,12 +327,14 @@ def id_problem(kind: str, value: str) -> str | None:
     """Why a workspace or project id cannot be used, in one sentence, or None when it can."""
     value = value.strip()
     if not value:
-        return f"Enter the {kind}'s id, as SEEN shows it in the {kind}'s settings."
+        if kind == "project":
+            return _("Enter the project's id, as SEEN shows it in the project's settings.")
+        return _("Enter the workspace's id, as SEEN shows it in the workspace's settings.")
     if not DATA_TARGET_ID.fullmatch(value):
-        return (
-            f"'{value}' is not a {kind} id: use only letters, digits, '.', '-' and '_', "
+        return _(
+            "'{value}' is not a {kind} id: use only letters, digits, '.', '-' and '_', "
             "starting with a letter or digit."
-        )
+        ).format(value=value, kind=_(_KIND_WORDS.get(kind, kind)))
     return None
 
 
