@@ -148,7 +148,7 @@ with st.expander(_("Fix many rows at once")):
     chosen = st.selectbox(
         _("Fix"),
         list(BULK),
-        format_func=lambda kind: _(BULK[kind]),
+        format_func={kind: _(label) for kind, label in BULK.items()}.get,
         key="bulk_kind",
         index=None,  # nothing is previewed (a pass over every row) until a fix is chosen
         placeholder=_("Choose a fix…"),

@@ -69,14 +69,14 @@ left, middle, right = st.columns([2, 2, 3])
 left.radio(
     _("Send to"),
     list(DESTINATIONS),
-    format_func=lambda d: _(DESTINATIONS[d]),
+    format_func={d: _(label) for d, label in DESTINATIONS.items()}.get,
     key="destination",
     on_change=store_target,
 )
 middle.radio(
     _("In SEEN, a"),
     list(KINDS),
-    format_func=lambda k: _(KINDS[k]),
+    format_func={k: _(label) for k, label in KINDS.items()}.get,
     key="target_kind",
     on_change=store_target,
 )
@@ -167,14 +167,22 @@ for box, field in zip(boxes, FIELDS, strict=False):
     chosen = mapping.fields.get(field.name)
     ss[f"map_{field.name}"] = chosen if chosen in columns else None
 
-    def shown(column: str | None, name: str = field.name) -> str:
+    def shown(
+        column: str | None,
+        name: str = field.name,
+        words: tuple[str, str, str] = (
+            _("— not used —"),
+            _(" (suggested)"),
+            _(" — e.g. {example}"),
+        ),
+    ) -> str:
+        # the words made in this run: the box may be drawn again in another thread
+        not_used, suggested, example_of = words
         if column is None:
-            return _("— not used —")
-        mark = _(" (suggested)") if suggestion.fields.get(name) == column else ""
+            return not_used
+        mark = suggested if suggestion.fields.get(name) == column else ""
         example = samples(column)
-        return f"{column}{mark}" + (
-            _(" — e.g. {example}").format(example=example) if example else ""
-        )
+        return f"{column}{mark}" + (example_of.format(example=example) if example else "")
 
     label = _(field.label)
     if field.name == "customer_id" and data_target:

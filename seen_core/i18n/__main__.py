@@ -12,6 +12,7 @@ there is no compile step and nothing compiled is kept in the repository.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -62,10 +63,17 @@ def update() -> None:
             if not path.exists():
                 pybabel("init", "-i", str(template), "-d", str(LOCALES), "-l", lang,
                         "-D", DOMAIN, "-w", WIDTH)  # fmt: skip
+            before = path.read_text(encoding="utf-8")
             pybabel(
                 "update", "-i", str(template), "-d", str(LOCALES), "-l", lang, "-D", DOMAIN,
                 "--no-fuzzy-matching", "--ignore-obsolete", "-w", WIDTH,
             )  # fmt: skip
+            if _undated(path.read_text(encoding="utf-8")) == _undated(before):
+                path.write_text(before, encoding="utf-8")  # no change but the date: no churn
+
+
+def _undated(po: str) -> str:
+    return re.sub(r'^"POT-Creation-Date: .*$', "", po, flags=re.MULTILINE)
 
 
 def check() -> int:
