@@ -214,41 +214,62 @@ def english_name(region: str) -> str:
     return _ENGLISH.get(region) or _tidy(_region_display_name(region, "en")) or region
 
 
-@cache
 def short_label(region: str) -> str:
-    """'Norway (+47)': the name and calling code, for messages; an unknown code as it is."""
+    """'Norway (+47)' ('Norge (+47)' in Norwegian): the name and calling code, for messages;
+    an unknown code as it is."""
+    from seen_core import i18n
+
+    return _short_label(region, i18n.language())
+
+
+@cache
+def _short_label(region: str, language: str) -> str:
     region = region.strip().upper()
     code = _calling_codes().get(region)
     if code is None:
         return region
-    from seen_core import i18n  # the country named in the user's language
+    from seen_core import i18n
 
     name = english_name(region)
-    if i18n.language() == "nb":
+    if language == "nb":  # the country named in the user's language
         name = i18n.locale().territories.get(region, name)
     return f"{name} (+{code})"
 
 
-@cache
 def label_for(region: str) -> str:
     """'Norway (+47)', 'United Kingdom (+44) · UK, Great Britain, England': the short label and
-    the other names people search by; an unknown code comes back as it is."""
-    region = region.strip().upper()
-    aliases = _SHOWN_ALIASES.get(region, ())
-    tail = f" · {', '.join(aliases)}" if aliases else ""
-    return short_label(region) + tail
+    the other names people search by; an unknown code comes back as it is. In Norwegian the
+    country's Norwegian name comes first, its English one among the others."""
+    from seen_core import i18n
+
+    return _label_for(region, i18n.language())
 
 
 @cache
-def _choices() -> tuple[CountryChoice, ...]:
+def _label_for(region: str, language: str) -> str:
+    region = region.strip().upper()
+    aliases = list(_SHOWN_ALIASES.get(region, ()))
+    label = _short_label(region, language)
+    if language == "nb" and not label.startswith(english_name(region)):
+        aliases.insert(0, english_name(region))
+    tail = f" · {', '.join(aliases)}" if aliases else ""
+    return label + tail
+
+
+@cache
+def _choices(language: str) -> tuple[CountryChoice, ...]:
     regions = sorted(phonenumbers.SUPPORTED_REGIONS)
-    others = sorted((r for r in regions if r not in NORDIC), key=lambda r: _fold(english_name(r)))
-    return tuple(CountryChoice(r, label_for(r)) for r in (*NORDIC, *others))
+    labels = {r: _label_for(r, language) for r in regions}
+    others = sorted((r for r in regions if r not in NORDIC), key=lambda r: _fold(labels[r]))
+    return tuple(CountryChoice(r, labels[r]) for r in (*NORDIC, *others))
 
 
 def country_choices() -> list[CountryChoice]:
-    """Every region phonenumbers supports: the Nordic countries first, then A to Z by name."""
-    return list(_choices())
+    """Every region phonenumbers supports: the Nordic countries first, then A to Z by name (in
+    the user's language)."""
+    from seen_core import i18n
+
+    return list(_choices(i18n.language()))
 
 
 @cache
