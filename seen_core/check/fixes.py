@@ -72,7 +72,7 @@ class Change:
 
 
 def _column_missing(column: str) -> InputError:
-    return InputError(f"The sheet has no column '{column}'.")
+    return InputError(_("The sheet has no column '{column}'.").format(column=column))
 
 
 def _write(table: pd.DataFrame, edits: Iterable[CellEdit], new: bool, add: Sequence[str]) -> None:
@@ -91,7 +91,7 @@ def _write(table: pd.DataFrame, edits: Iterable[CellEdit], new: bool, add: Seque
         positions = table.index.get_indexer(rows)
         if (positions < 0).any():
             missing = rows[int((positions < 0).argmax())]
-            raise InputError(f"The sheet has no row {missing}.")
+            raise InputError(_("The sheet has no row {row}.").format(row=missing))
         before = table[column]
         cells = before.to_numpy(dtype=object, copy=True)
         cells[positions] = values

@@ -42,7 +42,7 @@ def read(
     """The sheet of people in a file. `isolated` parses in a child process with limits, so a
     hostile file ends that parse and not the server (the app uses it for uploads)."""
     if header_row is not None and header_row < 1:
-        raise InputError("The header row counts from 1, as rows do in a spreadsheet.")
+        raise InputError(_("The header row counts from 1, as rows do in a spreadsheet."))
     if isolated:
         from seen_core.read.isolated import read_sheet_isolated
 

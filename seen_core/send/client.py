@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from seen_core.errors import ConfigurationError, InputError, SeenSenderError
+from seen_core.i18n import _
 from seen_core.send.targets import (
     CAMPAIGN_SLUG,
     V1_BASE_URL,
@@ -269,24 +270,28 @@ class SeenClient:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigurationError(
-                f"The SEEN address must start with http:// or https://, not '{base_url}'."
+                _("The SEEN address must start with http:// or https://, not '{address}'.").format(
+                    address=base_url
+                )
             )
         if parts.query or parts.fragment or parts.username or parts.password:
             raise ConfigurationError(
-                "The SEEN address must not contain a query, fragment or login."
+                _("The SEEN address must not contain a query, fragment or login.")
             )
         if parts.scheme == "http" and not is_loopback(parts.hostname):
             # Over plain HTTP the token would cross the network readable by anyone on the way.
             raise ConfigurationError(
-                f"The SEEN address {parts.netloc} must use https://; "
-                "http:// is only for this machine (127.0.0.1 or localhost)."
+                _(
+                    "The SEEN address {host} must use https://; http:// is only for this "
+                    "machine (127.0.0.1 or localhost)."
+                ).format(host=parts.netloc)
             )
         self.base_url = base_url.rstrip("/")
         secret = token if isinstance(token, Secret) else Secret(token)
         secret = Secret(secret.reveal().strip())  # a pasted token often carries a newline
         if not _TOKEN_CHARS.fullmatch(secret.reveal()):
             raise ConfigurationError(
-                "The SEEN token is empty or contains spaces or unusual characters."
+                _("The SEEN token is empty or contains spaces or unusual characters.")
             )
         self._token = secret
         self._transport: Transport = transport or RequestsTransport(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from seen_core.errors import ConfigurationError, InputError
+from seen_core.i18n import _
 from seen_core.send.targets import V1_BASE_URL, address_for, kind_and_name, target_from_key
 
 if TYPE_CHECKING:  # a command checks the environment before the read, without requests
@@ -213,9 +214,9 @@ def typed(target: str, address: str, token: str) -> Credentials:
     if not token.strip():
         if address.strip():
             raise ConfigurationError(
-                "An address typed here is used only with a token typed here: enter the token."
+                _("An address typed here is used only with a token typed here: enter the token.")
             )
-        raise ConfigurationError("Enter your SEEN token.")
+        raise ConfigurationError(_("Enter your SEEN token."))
     return Credentials(
         Secret(token.strip()),
         checked_address(address or address_for(target)),

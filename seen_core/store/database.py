@@ -25,6 +25,7 @@ from seen_core.errors import (
     JournalFull,
     JournalUnwritable,
 )
+from seen_core.i18n import _, ngettext
 
 # Version 1: the journal as SEEN Sender 0.1 wrote it (no user_version set). Applied with
 # IF NOT EXISTS, so it is also the upgrade of such a journal.
@@ -190,8 +191,10 @@ _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB =
 
 def damaged(path: Path, why: str) -> JournalDamaged:
     return JournalDamaged(
-        f"The journal {path.name} is damaged ({why}); move it aside to start a new one, or "
-        "restore it from a backup."
+        _(
+            "The journal {name} is damaged ({why}); move it aside to start a new one, or restore "
+            "it from a backup."
+        ).format(name=path.name, why=why)
     )
 
 
@@ -215,26 +218,38 @@ def trouble(path: Path, error: OSError | sqlite3.Error) -> JournalError:
         why = str(error)
     if code == _SQLITE_FULL:
         return JournalFull(
-            f"The disk that holds the journal {path} is full; free some room there and try "
-            "again (nothing was sent that the journal did not record, and your drafts and "
-            "earlier sends are kept)."
+            _(
+                "The disk that holds the journal {path} is full; free some room there and try "
+                "again (nothing was sent that the journal did not record, and your drafts and "
+                "earlier sends are kept)."
+            ).format(path=path)
         )
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         wait = busy_seconds()
         return JournalBusy(
-            f"The journal {path.name} is busy: another program has held it for more than "
-            f"{wait:g} second{'' if wait == 1 else 's'}; try again in a moment (nothing in it "
-            "is lost, and nothing was sent that it did not record)."
+            ngettext(
+                "The journal {name} is busy: another program has held it for more than {wait} "
+                "second; try again in a moment (nothing in it is lost, and nothing was sent that "
+                "it did not record).",
+                "The journal {name} is busy: another program has held it for more than {wait} "
+                "seconds; try again in a moment (nothing in it is lost, and nothing was sent "
+                "that it did not record).",
+                1 if wait == 1 else 2,
+            ).format(name=path.name, wait=f"{wait:g}")
         )
     if code in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_CANTOPEN):
         return JournalUnwritable(
-            f"The journal {path} cannot be written (its folder is read-only or belongs to "
-            "another user); make it writable for SEEN Sender, or set SEEN_DATA_DIR to a folder "
-            "that is."
+            _(
+                "The journal {path} cannot be written (its folder is read-only or belongs to "
+                "another user); make it writable for SEEN Sender, or set SEEN_DATA_DIR to a "
+                "folder that is."
+            ).format(path=path)
         )
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return damaged(path, why)
-    return JournalError(f"The journal {path} could not be read or written ({why}).")
+    return JournalError(
+        _("The journal {path} could not be read or written ({why}).").format(path=path, why=why)
+    )
 
 
 _OURS = {

@@ -176,7 +176,7 @@ class DraftStore:
                 (draft_id,),
             ).fetchone()
             if row is None or not user.may_see(row["user_id"]):
-                raise NotFound("There is no such draft, or it is not yours.")
+                raise NotFound(_("There is no such draft, or it is not yours."))
             changes = tuple(
                 _change_from(label, edits)
                 for label, edits in db.execute(
@@ -228,13 +228,13 @@ class DraftStore:
                 (draft_id,),
             ).fetchone()
         if row is None or not user.may_see(row["user_id"]):
-            raise NotFound("There is no such draft, or it is not yours.")
+            raise NotFound(_("There is no such draft, or it is not yours."))
         return bytes(row["source"])
 
     def _touch(self, db, user: User, draft_id: str) -> None:
         row = db.execute("SELECT user_id FROM drafts WHERE id = ?", (draft_id,)).fetchone()
         if row is None or not user.may_see(row["user_id"]):
-            raise NotFound("There is no such draft, or it is not yours.")
+            raise NotFound(_("There is no such draft, or it is not yours."))
         db.execute("UPDATE drafts SET updated_at = ? WHERE id = ?", (_now(), draft_id))
 
     def save_settings(self, user: User, draft_id: str, settings: Settings) -> None:
@@ -255,7 +255,7 @@ class DraftStore:
     def rename(self, user: User, draft_id: str, name: str) -> None:
         name = " ".join(name.split())[:MAX_NAME]
         if not name:
-            raise InputError("A draft needs a name.")
+            raise InputError(_("A draft needs a name."))
         with self._write() as db:
             self._touch(db, user, draft_id)
             db.execute("UPDATE drafts SET name = ? WHERE id = ?", (name, draft_id))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from seen_core.errors import AlreadySent, JobBusy, NotFound, NothingToResume
+from seen_core.i18n import _, number
 from seen_core.send.targets import label_of
 from seen_core.statuses import END_STATES as _END
 from seen_core.statuses import JobState, Status
@@ -140,25 +141,33 @@ class Journal(Database):
                     if job.state != FINISHED and (draft_id is None or job.draft_id == draft_id):
                         return job.id
                 raise NothingToResume(
-                    f"There is no unfinished send of {file_name} to {label_of(campaign)} "
-                    f"on {target}."
+                    _("There is no unfinished send of {file} to {target} on {address}.").format(
+                        file=file_name, target=label_of(campaign), address=target
+                    )
                 )
             running = [job for job in earlier if job.state == RUNNING]
             if running:
-                raise JobBusy(f"Send #{running[0].id} of {file_name} is being sent right now.")
+                raise JobBusy(
+                    _("Send #{number} of {file} is being sent right now.").format(
+                        number=running[0].id, file=file_name
+                    )
+                )
             if self._sent_by_others_now(db, plan):
                 raise JobBusy(
-                    f"{file_name} is being sent to {label_of(campaign)} on {target} right "
-                    "now, by another user; send it when that send has finished, so no one is "
-                    "sent twice."
+                    _(
+                        "{file} is being sent to {target} on {address} right now, by another "
+                        "user; send it when that send has finished, so no one is sent twice."
+                    ).format(file=file_name, target=label_of(campaign), address=target)
                 )
             mine = [j for j in earlier if draft_id is not None and j.draft_id == draft_id]
             others = [j for j in earlier if j not in mine]
             for job in mine:
                 if job.state != FINISHED and self._reached_seen(db, job.id):
                     raise AlreadySent(
-                        f"Send #{job.id} of this draft stopped before it finished; resume it "
-                        "first, so no row is sent twice.",
+                        _(
+                            "Send #{number} of this draft stopped before it finished; resume it "
+                            "first, so no row is sent twice."
+                        ).format(number=job.id),
                         job,
                     )
             for job in [] if force else others:  # newest first
@@ -170,10 +179,18 @@ class Journal(Database):
                         return job.id
                     continue
                 raise AlreadySent(
-                    f"{file_name} was already sent, wholly or in part, to "
-                    f"{label_of(campaign)} on {target} (send #{job.id} of "
-                    f"{_when(job.created_at)}, {job.counts[CREATED]} created); resume that "
-                    "send, or choose to send the whole file again.",
+                    _(
+                        "{file} was already sent, wholly or in part, to {target} on {address} "
+                        "(send #{number} of {when}, {created} created); resume that send, or "
+                        "choose to send the whole file again."
+                    ).format(
+                        file=file_name,
+                        target=label_of(campaign),
+                        address=target,
+                        number=job.id,
+                        when=_when(job.created_at),
+                        created=number(job.counts[CREATED]),
+                    ),
                     job,
                 )
             return self._insert_job(db, plan)
@@ -328,7 +345,11 @@ class Journal(Database):
             if job is None or (user_id is not None and job["user_id"] != user_id):
                 return
             if owner_alive(job["owner"], job["heartbeat_at"]):
-                raise JobBusy(f"Send #{job_id} is being sent right now; it cannot be deleted.")
+                raise JobBusy(
+                    _("Send #{number} is being sent right now; it cannot be deleted.").format(
+                        number=job_id
+                    )
+                )
             self._delete(db, [job_id])
 
     def purge(self, older_than_days: int = 30) -> int:
@@ -387,7 +408,7 @@ class Journal(Database):
                 if job is None:
                     raise NotFound(f"There is no send #{job_id} in the journal.")
                 if owner_alive(job["owner"], job["heartbeat_at"]):
-                    raise JobBusy(f"Send #{job_id} is already being sent.")
+                    raise JobBusy(_("Send #{number} is already being sent.").format(number=job_id))
                 db.execute(
                     "UPDATE jobs SET owner = ?, heartbeat_at = ?, state = ?, stop_reason = '',"
                     " finished_at = NULL WHERE id = ?",
