@@ -15,7 +15,7 @@ AUTH = {"auth": {"client_id": "seen-sender"}}
 
 
 def in_norwegian(at):
-    return at.selectbox(key="language_pick").set_value("nb").run()
+    return at.segmented_control(key="language_pick").set_value("nb").run()
 
 
 def grid_text(at) -> str:
@@ -46,7 +46,7 @@ def test_a_norwegian_user_reads_the_problems_in_norwegian(seen_data_dir):
 
 def test_switching_back_to_english_makes_the_problems_again_in_english(seen_data_dir):
     at = to_check(in_norwegian(new_app()))
-    at = at.selectbox(key="language_pick").set_value("en").run()
+    at = at.segmented_control(key="language_pick").set_value("en").run()
     assert at.title[0].value == "Check and fix"
     assert "is not a valid e-mail address" in grid_text(at)
     assert "er ikke en gyldig" not in grid_text(at)
@@ -74,6 +74,6 @@ def test_a_signed_in_users_language_follows_them_to_a_new_session(seen_data_dir)
     in_norwegian(new_app(AUTH, user="kari@example.no"))
     again = new_app(AUTH, user="kari@example.no")
     assert again.title[0].value == "Last opp arket ditt med personer"
-    assert again.selectbox(key="language_pick").value == "nb"
+    assert again.segmented_control(key="language_pick").value == "nb"
     other = new_app(AUTH, user="ola@example.no")
     assert other.title[0].value == "Upload your sheet of people"

@@ -79,11 +79,12 @@ def picker(journal: Journal | None, user: User) -> None:
     here = ss.get(_LANGUAGE, i18n.language())
     if here in LANGUAGES:
         ss[_PICK] = here
-    with st.sidebar:
-        st.selectbox(
+    with st.sidebar:  # two buttons side by side: one click, and nothing to open first
+        st.segmented_control(
             _("Language"),
             list(LANGUAGES),
             format_func=LANGUAGES.__getitem__,
             key=_PICK,
             on_change=chosen,
+            required=True,
         )
