@@ -1,0 +1,74 @@
+"""The callbacks' routes as the app's server runs them: one store per process (shared by the
+routes and the pages), the secrets read from secrets.toml, and the secret the app makes for
+its own sandbox when none is configured.
+
+With no `[seen.callbacks]` at all, the routes accept only calls carrying a secret this process
+generated when it started — which only its own sandbox knows — so the demo shows the whole
+loop while nothing from outside is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets as random
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from seen_core.engagement.routes import CallbackRoutes
+from seen_core.engagement.secrets import CallbackSecrets
+from seen_core.engagement.store import EngagementStore, default_store_path
+from seen_core.errors import ConfigurationError
+from seen_core.store.database import default_path, retention_days
+
+_lock = threading.Lock()
+_stores: dict[Path, EngagementStore] = {}
+_LOCAL_SECRET = random.token_urlsafe(32)
+
+
+def shared_store(journal_path: str | Path | None = None) -> EngagementStore:
+    """The callbacks' store beside the journal, one per process (routes and pages share it)."""
+    path = default_store_path(journal_path or default_path())
+    with _lock:
+        store = _stores.get(path)
+        if store is None or store._closed:
+            store = _stores[path] = EngagementStore(path)
+        return store
+
+
+def effective_secrets(config: Mapping[str, Any]) -> CallbackSecrets:
+    """The configured secrets; with none configured (or none usable), this process's own."""
+    try:
+        configured = CallbackSecrets.from_config(config)
+    except ConfigurationError:
+        configured = CallbackSecrets()
+    return configured if configured.any_configured() else CallbackSecrets(_LOCAL_SECRET)
+
+
+def server_routes(read_config: Callable[[], Mapping[str, Any]]) -> list:
+    """The `/seen/` routes over the shared store; `read_config` gives secrets.toml's content."""
+    return CallbackRoutes(lambda: shared_store(), lambda: effective_secrets(read_config())).routes()
+
+
+@asynccontextmanager
+async def server_lifespan(app: Any) -> AsyncIterator[None]:
+    """At start: the store is opened and purged of what is past the retention. At the end:
+    what is queued is stored."""
+    store = await asyncio.to_thread(shared_store)
+    await asyncio.to_thread(store.purge, retention_days())
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(store.close)
+
+
+def callback_base(address: str | None, port: int | str | None) -> str:
+    """The address the app's own routes answer on, as a local caller reaches them."""
+    host = address or "127.0.0.1"
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port or 8501}"
