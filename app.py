@@ -17,11 +17,17 @@ import streamlit as st
 from pages import frame
 from seen_core import flow
 from seen_core.check.countries import country_choices
-from seen_core.engagement.serving import server_lifespan, server_routes
+from seen_core.engagement.serving import (
+    callback_base,
+    effective_secrets,
+    server_lifespan,
+    server_routes,
+)
 from seen_core.errors import JOURNAL_TROUBLE, ConfigurationError, JournalError, NotFound
 from seen_core.read.isolated import keep_reader_ready
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
+from seen_core.sandbox.callbacks import CallsBack
 from seen_core.send.running import SendRegistry
 from seen_core.send.tokens import check_environment
 from seen_core.store.database import default_path, retention_days
@@ -42,8 +48,16 @@ _STEP_LOOK = {  # each step's page (pages.frame.STEP_PAGES) as the navigation sh
 
 @st.cache_resource(show_spinner=False)
 def local_sandbox() -> Sandbox:
-    """The local SEEN stand-in, one per server process; it accepts any campaign or workspace."""
-    return Sandbox(campaigns=None).start()
+    """The local SEEN stand-in, one per server process; it accepts any campaign or workspace,
+    and plays SEEN after a send: it calls this server's own `/seen/` routes back with films
+    and some viewers' events (with the callback secret configured, else this process's own)."""
+    from streamlit import config as streamlit_config
+
+    base = callback_base(
+        streamlit_config.get_option("server.address"), streamlit_config.get_option("server.port")
+    )
+    calls = CallsBack(base, lambda kind, name: effective_secrets(secrets()).secret_for(kind, name))
+    return Sandbox(campaigns=None, calls_back=calls).start()
 
 
 @st.cache_resource(show_spinner=False)
