@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.frame import enter, go, move_on
+from pages.frame.engagement_view import send_engagement, show_engagement
 from seen_core import flow
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import NOT_CREATED, Status
@@ -73,7 +74,8 @@ if not_created:
 
 # Made now (once for each state of the draft), so that its name (.xlsm for a workbook with
 # macros) and what a rebuilt workbook lacks are said before the download.
-made = work.report_file("xlsx")
+films = send_engagement(journal, latest.id).columns()  # Film … Clicked, from SEEN's calls
+made = work.report_file("xlsx", films)
 for sentence in made.lacks:
     st.warning(lit(sentence))
 left, middle = st.columns([3, 2])
@@ -88,7 +90,7 @@ left.download_button(
 )
 middle.download_button(
     "As CSV",
-    data=lambda: work.report("csv"),
+    data=lambda: work.report("csv", films),
     file_name=work.report_name(".csv"),
     mime="text/csv",
     key="report_csv",
@@ -161,13 +163,24 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
 
     fetching()
 
+# --- films and viewers: SEEN's callbacks and viewer events (pages/frame/engagement_view.py) ---
+
+if counts[Status.CREATED]:
+    st.subheader("Films and viewers")
+    show_engagement(journal, latest.id, key="results_engagement")
+
 with st.expander("Each send's own report"):
     for job in reversed(sends):
         st.download_button(
             lit(f"Send #{job.id} ({job.created_at[:16].replace('T', ' ')} UTC)"),
             data=lambda job_id=job.id: (
                 flow.send_report_file(
-                    journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None
+                    journal,
+                    job_id,
+                    "send.xlsx",
+                    source=work.source,
+                    who=work.user.name or None,
+                    engagement=send_engagement(journal, job_id).columns(),
                 ).data
             ),
             # The user's own workbook, as the draft's: .xlsm when it keeps macros.

@@ -88,6 +88,15 @@ class Engagement:
     def by_row(self) -> dict[int, PersonEngagement]:
         return {person.row: person for person in self.rows}
 
+    def columns(self) -> dict[int, tuple[str | None, bool, bool, bool]]:
+        """Row → (film, opened, watched, clicked): the workbook's Film … Clicked columns, for
+        the people SEEN told anything about."""
+        return {
+            p.row: (p.film, p.opened, p.watched, p.clicked)
+            for p in self.rows
+            if p.has_film or p.opened or p.played or p.watched or p.clicked
+        }
+
 
 def _created_ids(db: sqlite3.Connection, job_id: int) -> list[tuple[int, str]]:
     return [
