@@ -50,3 +50,37 @@ def test_results_and_history_show_films_and_viewers_as_seen_calls_back(seen_data
     assert not at.exception
     (history,) = [d.value for d in at.dataframe if "Film" in d.value.columns]
     assert list(history["ID"]) == people
+
+
+def test_help_shows_an_admin_what_to_paste_into_seen_per_target(seen_data_dir):
+    secrets = {
+        "seen": {
+            "callbacks": {"secret": SECRET, "targets": {"workspace/ws-1": "ws-own-secret-77"}},
+            "campaigns": {"spring": "token-of-spring"},
+        }
+    }
+    at = new_app(secrets).switch_page("pages/help.py").run()
+    at.text_input(key="callback_public_base").set_value("https://seen-calls.example.com").run()
+
+    assert not at.exception
+    codes = "\n".join(c.value for c in at.code)
+    assert "POST https://seen-calls.example.com/seen/v2/workspaces/ws-1/film" in codes
+    assert "POST https://seen-calls.example.com/seen/v2/workspaces/ws-1/event" in codes
+    assert '"event": "{{event_name}}"' in codes and '"timestamp": "{{timestamp}}"' in codes
+    assert "POST https://seen-calls.example.com/seen/v1/callback" in codes
+    assert "ws-own-secret-77" not in codes and SECRET not in codes  # until asked for
+    at.toggle(key="callback_show_secrets").set_value(True).run()
+    codes = "\n".join(c.value for c in at.code)
+    assert "Authorization: Bearer ws-own-secret-77" in codes
+    assert f"Authorization: Token {SECRET}" in codes  # spring has the shared one
+
+
+def test_help_shows_no_secrets_to_a_user_who_is_no_admin(seen_data_dir):
+    secrets = {
+        "auth": {"client_id": "seen-sender"},
+        "seen": {"callbacks": {"secret": SECRET}, "campaigns": {"spring": "t"}},
+    }
+    at = new_app(secrets, user="kari@example.no").switch_page("pages/help.py").run()
+    assert not at.exception
+    assert "SEEN's calls back" not in texts(at)
+    assert SECRET not in "\n".join(c.value for c in at.code)
