@@ -72,16 +72,22 @@ if not_created:
 
 # --- your sheet with the answers ---------------------------------------------------------------
 
+
+def films() -> dict:
+    """Row → Film, Opened, Watched, Clicked of the latest send, from SEEN's calls so far."""
+    return send_engagement(journal, latest.id).columns()
+
+
 # Made now (once for each state of the draft), so that its name (.xlsm for a workbook with
 # macros) and what a rebuilt workbook lacks are said before the download.
-films = send_engagement(journal, latest.id).columns()  # Film … Clicked, from SEEN's calls
-made = work.report_file("xlsx", films)
+made = work.report_file("xlsx")
 for sentence in made.lacks:
     st.warning(lit(sentence))
 left, middle = st.columns([3, 2])
 left.download_button(
     "Download your sheet with the results",
-    data=lambda: made.data,
+    # Made when pressed: with Film … Clicked as SEEN's calls stand by then.
+    data=lambda: work.report_file("xlsx", films()).data,
     file_name=work.report_name(made.suffix),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="report_xlsx",
@@ -90,7 +96,7 @@ left.download_button(
 )
 middle.download_button(
     "As CSV",
-    data=lambda: work.report("csv", films),
+    data=lambda: work.report("csv", films()),
     file_name=work.report_name(".csv"),
     mime="text/csv",
     key="report_csv",
