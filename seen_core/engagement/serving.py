@@ -52,10 +52,42 @@ def server_routes(read_config: Callable[[], Mapping[str, Any]]) -> list:
     return CallbackRoutes(lambda: shared_store(), lambda: effective_secrets(read_config())).routes()
 
 
+def no_delay_on_listeners() -> int:
+    """Turn Nagle's algorithm off on this process's listening TCP sockets (Linux: the
+    connections they accept inherit it); how many. Streamlit binds its socket without saying it
+    is TCP, so asyncio leaves Nagle on, and every answer — written as headers, then body —
+    waited for the client's delayed ACK: 40 ms a call."""
+    import os
+    import socket
+
+    done = 0
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:  # not Linux: nothing to do here
+        return 0
+    for name in names:
+        try:
+            fd = int(name)
+            probe = socket.socket(fileno=os.dup(fd))
+        except (ValueError, OSError):
+            continue
+        try:
+            listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+            if listening and probe.family in (socket.AF_INET, socket.AF_INET6):
+                probe.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                done += 1
+        except OSError:
+            pass
+        finally:
+            probe.close()
+    return done
+
+
 @asynccontextmanager
 async def server_lifespan(app: Any) -> AsyncIterator[None]:
-    """At start: the store is opened and purged of what is past the retention. At the end:
-    what is queued is stored."""
+    """At start: Nagle off for the server's connections, the store opened and purged of what
+    is past the retention. At the end: what is queued is stored."""
+    no_delay_on_listeners()
     store = await asyncio.to_thread(shared_store)
     await asyncio.to_thread(store.purge, retention_days())
     try:
