@@ -18,9 +18,10 @@ REFRESH_SECONDS = 5.0
 TABLE_ROWS = 10_000  # the table shows this many people at most; the download has everyone
 
 
-def send_engagement(journal: Journal, job_id: int) -> Engagement:
-    """The figures of a send, from the callbacks' store beside the journal."""
-    return engagement_for_job(journal, shared_store(journal.path), job_id)
+def send_engagement(journal: Journal, job_id: int, told_limit: int | None = None) -> Engagement:
+    """The figures of a send, from the callbacks' store beside the journal; `told_limit`: only
+    so many people in its rows (the figures count everyone)."""
+    return engagement_for_job(journal, shared_store(journal.path), job_id, told_limit=told_limit)
 
 
 def funnel_chart(figures: Engagement) -> alt.Chart:
@@ -60,7 +61,7 @@ def show_engagement(journal: Journal, job_id: int, *, key: str, live: bool = Tru
     (else drawn with the page, for a page whose own fragment redraws it)."""
 
     def draw() -> None:
-        figures = send_engagement(journal, job_id)
+        figures = send_engagement(journal, job_id, told_limit=TABLE_ROWS)
         if not figures.people:
             st.caption("Nobody was created in this send, so SEEN makes no films for it.")
             return

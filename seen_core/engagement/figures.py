@@ -141,15 +141,18 @@ def _figures(
     )
 
 
-def engagement_for_job(journal: Journal, store: EngagementStore, job_id: int) -> Engagement:
+def engagement_for_job(
+    journal: Journal, store: EngagementStore, job_id: int, *, told_limit: int | None = None
+) -> Engagement:
     """The figures of one send: its created people, less those the same user created again
-    on the same target in a later send (they count there)."""
+    on the same target in a later send (they count there). `rows` holds every person, or
+    with `told_limit` only the first that many SEEN told anything about (the figures still
+    count everyone)."""
     with journal.reading() as db:
         job = db.execute("SELECT campaign, user_id FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if job is None:
             return Engagement(0, 0, 0, 0, 0, 0)
         target, user_id = job[0], job[1]
-        people = _created_ids(db, job_id)
         later = [
             j
             for (j,) in db.execute(
@@ -160,10 +163,22 @@ def engagement_for_job(journal: Journal, store: EngagementStore, job_id: int) ->
         again: set[str] = set()
         for other in later:
             again.update(person for _, person in _created_ids(db, other))
-    if again:
-        people = [(row, person) for row, person in people if person not in again]
-    facts = store.facts(target, (person for _, person in people))
-    return _figures(people, facts, 0)
+    created = Status.CREATED.value
+    if again:  # people sent again later count there: counted here a row at a time
+        _, found = store.send_rows(journal.path, job_id, target, created)
+        found = [r for r in found if r[1] not in again]
+        counts = (len(found), *(sum(bool(r[i]) for r in found) for i in range(4, 9)))
+        if told_limit is not None:
+            found = [r for r in found if any(r[4:9])][:told_limit]
+    else:
+        counts, found = store.send_rows(
+            journal.path, job_id, target, created, told_limit=told_limit
+        )
+    rows = [
+        PersonEngagement(row, person, film, thumbnail, bool(f), bool(o), bool(p), bool(w), bool(c))
+        for row, person, film, thumbnail, f, o, p, w, c in found
+    ]
+    return Engagement(*counts, rows=rows)
 
 
 def engagement_for_target(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets as random
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,9 +48,26 @@ def effective_secrets(config: Mapping[str, Any]) -> CallbackSecrets:
     return configured if configured.any_configured() else CallbackSecrets(_LOCAL_SECRET)
 
 
+SECRETS_READ_EVERY = 5.0  # seconds: a secret changed in secrets.toml applies this soon
+
+
 def server_routes(read_config: Callable[[], Mapping[str, Any]]) -> list:
-    """The `/seen/` routes over the shared store; `read_config` gives secrets.toml's content."""
-    return CallbackRoutes(lambda: shared_store(), lambda: effective_secrets(read_config())).routes()
+    """The `/seen/` routes over the shared store; `read_config` gives secrets.toml's content,
+    read again at most every few seconds (not on each of 500 calls a second)."""
+    held: dict[str, Any] = {"secrets": None, "read_at": float("-inf"), "store": None}
+
+    def secrets() -> CallbackSecrets:
+        now = time.monotonic()
+        if now - held["read_at"] > SECRETS_READ_EVERY:
+            held["secrets"], held["read_at"] = effective_secrets(read_config()), now
+        return held["secrets"]
+
+    def store() -> EngagementStore:
+        if held["store"] is None or held["store"]._closed:
+            held["store"] = shared_store()
+        return held["store"]
+
+    return CallbackRoutes(store, secrets).routes()
 
 
 def no_delay_on_listeners() -> int:

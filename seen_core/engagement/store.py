@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from seen_core.engagement.calls import CLICKED, OPENED, PLAYED, WATCHED, Event, Film
 from seen_core.errors import JournalError
@@ -101,9 +102,10 @@ class EngagementStore:
         except (OSError, sqlite3.Error) as error:
             raise trouble(self.path, error) from None
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, uri: bool = False) -> sqlite3.Connection:
+        where = "file:" + quote(str(self.path.resolve())) if uri else self.path
         db = sqlite3.connect(
-            self.path, timeout=busy_seconds(), isolation_level=None, check_same_thread=False
+            where, timeout=busy_seconds(), isolation_level=None, check_same_thread=False, uri=uri
         )
         db.execute(f"PRAGMA busy_timeout = {int(busy_seconds() * 1000)}")
         return db
@@ -195,9 +197,13 @@ class EngagementStore:
     # --- reading ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def _reading(self, attach: str | None = None) -> Iterator[sqlite3.Connection]:
+        """A read transaction on a connection of its own; `attach`: a database's URI to read
+        beside (as `sent`)."""
         try:
-            db = self._connect()
+            db = self._connect(uri=attach is not None)
+            if attach is not None:
+                db.execute("ATTACH DATABASE ? AS sent", (attach,))
         except sqlite3.Error as error:
             raise trouble(self.path, error) from None
         try:
@@ -207,6 +213,64 @@ class EngagementStore:
             raise trouble(self.path, error) from None
         finally:
             db.close()
+
+    _SEND_SQL = """
+        WITH people AS (
+            SELECT row, CAST(coalesce(json_extract(payload, '$.customer_id'),
+                                      json_extract(payload, '$.id')) AS TEXT) AS person
+            FROM sent.receivers WHERE job_id = ? AND status = ?
+        ), did AS (
+            SELECT person, max(event = ?) AS opened, max(event = ?) AS played,
+                   max(event = ?) AS watched, max(event IN ({marks})) AS clicked
+            FROM events WHERE target = ? GROUP BY person
+        ), joined AS (
+            SELECT people.row AS row, people.person AS person, films.film AS film,
+                   films.thumbnail AS thumbnail, films.person IS NOT NULL AS has_film,
+                   coalesce(did.opened, 0) AS opened, coalesce(did.played, 0) AS played,
+                   coalesce(did.watched, 0) AS watched, coalesce(did.clicked, 0) AS clicked
+            FROM people
+            LEFT JOIN films ON films.target = ? AND films.person = people.person
+            LEFT JOIN did ON did.person = people.person
+            WHERE people.person IS NOT NULL AND people.person != ''
+        )
+    """
+
+    def send_rows(
+        self,
+        journal_path: Path,
+        job_id: int,
+        target: str,
+        created: str,
+        *,
+        told_limit: int | None = None,
+    ) -> tuple[tuple[int, int, int, int, int, int], list[tuple]]:
+        """A send's created rows joined in SQLite with what SEEN told about each person:
+        the counts (people, films, opened, played, watched, clicked) and the rows (row, id,
+        film, thumbnail, has film, opened, played, watched, clicked) in row order — every row,
+        or with `told_limit` the first that many SEEN told anything about.
+
+        The journal is attached read-only for the query, so 100,000 people, their films and
+        300,000 events are matched and counted in C rather than in Python."""
+        marks = ", ".join("?" * len(CLICKED))
+        head = self._SEND_SQL.format(marks=marks)
+        uri = "file:" + quote(str(Path(journal_path).resolve())) + "?mode=ro"
+        params = (job_id, created, OPENED, PLAYED, WATCHED, *CLICKED, target, target)
+        with self._reading(attach=uri) as db:
+            db.execute(f"CREATE TEMP TABLE send_rows AS {head} SELECT * FROM joined", params)
+            counts = db.execute(
+                "SELECT count(*), coalesce(sum(has_film), 0), coalesce(sum(opened), 0),"
+                " coalesce(sum(played), 0), coalesce(sum(watched), 0),"
+                " coalesce(sum(clicked), 0) FROM send_rows"
+            ).fetchone()
+            if told_limit is None:
+                rows = db.execute("SELECT * FROM send_rows ORDER BY row").fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT * FROM send_rows WHERE has_film OR opened OR played OR watched"
+                    " OR clicked ORDER BY row LIMIT ?",
+                    (told_limit,),
+                ).fetchall()
+        return tuple(counts), rows
 
     def facts(self, target: str, people: Iterable[str] | None = None) -> dict[str, PersonFacts]:
         """Person → what SEEN told about them on that target (only those it told anything);
