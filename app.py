@@ -19,7 +19,7 @@ from seen_core import flow
 from seen_core.check.countries import country_choices
 from seen_core.engagement.serving import (
     callback_base,
-    effective_secrets,
+    sandbox_secret_for,
     server_lifespan,
     server_routes,
 )
@@ -56,7 +56,7 @@ def local_sandbox() -> Sandbox:
     base = callback_base(
         streamlit_config.get_option("server.address"), streamlit_config.get_option("server.port")
     )
-    calls = CallsBack(base, lambda kind, name: effective_secrets(secrets()).secret_for(kind, name))
+    calls = CallsBack(base, sandbox_secret_for(secrets))
     return Sandbox(campaigns=None, calls_back=calls).start()
 
 

@@ -266,5 +266,7 @@ def test_callback_secrets_that_cannot_be_used_are_one_sentence():
 def test_what_is_older_than_the_retention_is_purged(url, store):
     requests.post(f"{url}/seen/v1/callback", json=v1_film("5"), headers=token(SPRING))
     assert store.purge(older_than_days=30) == 0
+    assert store.facts("spring")["5"].has_film
     assert store.purge(older_than_days=-1) == 1
     assert store.counts()["films"] == 0
+    assert store.facts("spring") == {}  # nothing of the person is left

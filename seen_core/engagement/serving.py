@@ -27,6 +27,24 @@ from seen_core.store.database import default_path, retention_days
 _lock = threading.Lock()
 _stores: dict[Path, EngagementStore] = {}
 _LOCAL_SECRET = random.token_urlsafe(32)
+_served = threading.Event()  # set while this process's server answers the routes
+
+
+def routes_served() -> bool:
+    """Whether this process serves the `/seen/` routes (not so under AppTest or a command)."""
+    return _served.is_set()
+
+
+def sandbox_secret_for(read_config: Callable[[], Mapping[str, Any]]) -> Callable:
+    """For the app's sandbox: the secret to call a target back with, or None (no calls) when
+    this process serves no routes to call."""
+
+    def secret_for(kind: str, name: str) -> str | None:
+        if not routes_served():
+            return None
+        return effective_secrets(read_config()).secret_for(kind, name)
+
+    return secret_for
 
 
 def shared_store(journal_path: str | Path | None = None) -> EngagementStore:
@@ -108,9 +126,11 @@ async def server_lifespan(app: Any) -> AsyncIterator[None]:
     no_delay_on_listeners()
     store = await asyncio.to_thread(shared_store)
     await asyncio.to_thread(store.purge, retention_days())
+    _served.set()
     try:
         yield
     finally:
+        _served.clear()
         await asyncio.to_thread(store.close)
 
 
