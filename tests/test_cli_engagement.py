@@ -58,7 +58,14 @@ def test_engagement_prints_each_persons_film_and_what_they_did(tmp_path, sent):
     call_back(
         tmp_path,
         [
-            ("film", {"id": "100", "player": "https://play.seen.example/100", "thumbnail": "t"}),
+            (
+                "film",
+                {
+                    "id": "100",
+                    "player": "https://play.seen.example/100",
+                    "thumbnail": "javascript:x",
+                },
+            ),
             ("event", {"event": "player-opened", "id": "100", "timestamp": "2026-12-07T10:00"}),
             ("event", {"event": "video-watched", "id": "100", "timestamp": "2026-12-07T10:01"}),
             ("film", {"id": "nobody-sent-me", "player": "https://play.seen.example/x"}),
@@ -71,7 +78,7 @@ def test_engagement_prints_each_persons_film_and_what_they_did(tmp_path, sent):
         "people": 1, "films": 1, "opened": 1, "played": 0, "watched": 1, "clicked": 0,
         "unmatched": 1,
         "rows": [{
-            "id": "100", "film": "https://play.seen.example/100", "thumbnail": "t",
+            "id": "100", "film": "https://play.seen.example/100", "thumbnail": None,
             "opened": True, "played": False, "watched": True, "clicked": False,
         }],
     }  # fmt: skip

@@ -88,6 +88,15 @@ def _text(value: Any) -> str | None:
     return None
 
 
+def _link(value: Any) -> str | None:
+    """A link SEEN gave, only when it is an http(s) address (a `javascript:` or formula-like
+    value is kept in `raw`, never shown as a link)."""
+    text = _text(value)
+    if text is None or not text.lower().startswith(("https://", "http://")):
+        return None
+    return None if any(c.isspace() for c in text) else text
+
+
 def _raw(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -105,13 +114,13 @@ def v1_film(data: dict[str, Any], slug: str) -> Film | Refusal:
     person = _text(data.get("customer_id"))
     if person is None:
         return Refusal(400, "customer_id is missing.")
-    film = _text(data.get("landing_page_url")) or _text(data.get("video_url"))
+    film = _link(data.get("landing_page_url")) or _link(data.get("video_url"))
     return Film(
         target=key_for("campaign", slug),
         person=person,
         film=film,
-        thumbnail=_text(data.get("thumbnail_url")),
-        email_thumbnail=_text(data.get("email_thumbnail_url")),
+        thumbnail=_link(data.get("thumbnail_url")),
+        email_thumbnail=_link(data.get("email_thumbnail_url")),
         raw=_raw(data),
     )
 
@@ -133,9 +142,9 @@ def v2_film(data: dict[str, Any], kind: str, name: str) -> Film | Refusal:
     return Film(
         target=key_for(kind, name),
         person=person,
-        film=_text(data.get("player")),
-        thumbnail=_text(data.get("thumbnail")),
-        email_thumbnail=_text(data.get("email_thumbnail")),
+        film=_link(data.get("player")),
+        thumbnail=_link(data.get("thumbnail")),
+        email_thumbnail=_link(data.get("email_thumbnail")),
         raw=_raw(data),
     )
 
