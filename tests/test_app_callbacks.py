@@ -29,11 +29,13 @@ def test_the_app_stores_a_callback_on_its_own_server_and_still_serves_its_pages(
         with urllib.request.urlopen(f"{url}/", timeout=30) as page:
             html = page.read().decode()
         signin = requests.get(f"{url}/oauth2callback", timeout=30, allow_redirects=False)
+        nothing = requests.get(f"{url}/no-such-route", timeout=30, allow_redirects=False)
 
     assert stored.status_code == 201 and stored.json() == {"stored": True, "new": True}
     assert refused.status_code == 401 and refused.json() == {"error": "Unauthorized."}
     assert '<div id="root">' in html or 'id="root"' in html  # the app's page
-    assert signin.status_code != 404  # st.login's route is still there
+    # st.login's route still answers as itself (a path no route serves gets the app's page)
+    assert signin.status_code == 302 and nothing.status_code == 200
     with EngagementStore(default_store_path(data / "journal.sqlite3")) as store:
         (raw,) = store.raw_calls("workspace/ws-1", "42")
     assert '"shoe_size":44' in raw
