@@ -17,10 +17,17 @@ import streamlit as st
 from pages import frame
 from seen_core import flow
 from seen_core.check.countries import country_choices
+from seen_core.engagement.serving import (
+    callback_base,
+    sandbox_secret_for,
+    server_lifespan,
+    server_routes,
+)
 from seen_core.errors import JOURNAL_TROUBLE, ConfigurationError, JournalError, NotFound
 from seen_core.read.isolated import keep_reader_ready
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
+from seen_core.sandbox.callbacks import CallsBack
 from seen_core.send.running import SendRegistry
 from seen_core.send.tokens import check_environment
 from seen_core.store.database import default_path, retention_days
@@ -29,9 +36,7 @@ from seen_core.store.journal import Journal
 from seen_core.wording import number
 from seen_core.workbench import Work
 
-st.set_page_config(page_title="SEEN Sender", page_icon=":material/movie:", layout="wide")
 ss = st.session_state
-
 _STEP_LOOK = {  # each step's page (pages.frame.STEP_PAGES) as the navigation shows it
     Step.UPLOAD: ("Upload", ":material/upload_file:", "upload"),
     Step.MAP: ("Map columns", ":material/link:", "map"),
@@ -39,23 +44,20 @@ _STEP_LOOK = {  # each step's page (pages.frame.STEP_PAGES) as the navigation sh
     Step.SEND: ("Send", ":material/send:", "send"),
     Step.RESULTS: ("Results", ":material/fact_check:", "results"),
 }
-STEP_PAGES = {
-    step: st.Page(
-        frame.STEP_PAGES[step], title=title, icon=icon, url_path=path, default=step is Step.UPLOAD
-    )
-    for step, (title, icon, path) in _STEP_LOOK.items()
-}
-OTHER_PAGES = [
-    st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
-    st.Page("pages/sandbox.py", title="Sandbox", icon=":material/science:", url_path="sandbox"),
-    st.Page("pages/help.py", title="Help", icon=":material/help:", url_path="help"),
-]
 
 
 @st.cache_resource(show_spinner=False)
 def local_sandbox() -> Sandbox:
-    """The local SEEN stand-in, one per server process; it accepts any campaign or workspace."""
-    return Sandbox(campaigns=None).start()
+    """The local SEEN stand-in, one per server process; it accepts any campaign or workspace,
+    and plays SEEN after a send: it calls this server's own `/seen/` routes back with films
+    and some viewers' events (with the callback secret configured, else this process's own)."""
+    from streamlit import config as streamlit_config
+
+    base = callback_base(
+        streamlit_config.get_option("server.address"), streamlit_config.get_option("server.port")
+    )
+    calls = CallsBack(base, sandbox_secret_for(secrets))
+    return Sandbox(campaigns=None, calls_back=calls).start()
 
 
 @st.cache_resource(show_spinner=False)
@@ -182,71 +184,95 @@ def sidebar_counts(work: Work, here: Step) -> None:
             st.metric("Already in SEEN", number(counts["held"]))
 
 
-config = secrets()
-user = signed_in_user(config)
-try:  # a token in the environment that could serve two targets: no page runs
-    check_environment(os.environ)
-except ConfigurationError as error:
-    st.error(lit(str(error)))
-    st.stop()
-ss["user"] = user
-ss["secrets"] = config
-ss["sandbox"] = local_sandbox()
-upload_reader()
-journal_path = str(default_path())
-try:
-    journal: Journal | None = open_journal(journal_path)
-except JournalError as error:
-    journal = None
-    ss["journal_error"] = str(error)
-ss["journal"] = journal
-ss["registry"] = send_registry(journal_path)
+if __name__ != "__main__":
+    # `streamlit run app.py` imports this module (as `app`) to serve it with uvicorn: the
+    # pages (this file, run as Streamlit runs a script) and, beside them, the routes SEEN
+    # calls back on (`/seen/…`, docs/SETUP.md). Streamlit finds `app` in this file by itself.
+    app = st.App("app.py", routes=server_routes(secrets), lifespan=server_lifespan)
+else:  # run as the script, by `streamlit run` and by AppTest: the app's pages
+    st.set_page_config(page_title="SEEN Sender", page_icon=":material/movie:", layout="wide")
 
-page = st.navigation({"Send receivers": list(STEP_PAGES.values()), "More": OTHER_PAGES})
-BY_NAME = {
-    **{step.value: p for step, p in STEP_PAGES.items()},
-    **{p.title.casefold(): p for p in OTHER_PAGES},
-}
-wanted = st.query_params.get("page")
-if wanted:  # a page asked to be shown once this frame has run (see `pages/`)
-    del st.query_params["page"]
-    if wanted in BY_NAME:
-        st.switch_page(BY_NAME[wanted], query_params=dict(st.query_params))
-if not config.get("auth") and reachable_from_elsewhere():
-    st.warning(
-        "This SEEN Sender is reachable from other machines and nobody signs in: anyone who can "
-        "reach it sees these sheets. Ask whoever runs it to set up sign-in (see Help)."
-    )
-if user.id:
-    with st.sidebar:
-        st.caption(lit(f"Signed in as {user.name}"))
-        st.button("Sign out", key="sign_out", on_click=st.logout)
-if journal is None:
-    st.error(ss["journal_error"])
-    ss["work"] = None
-else:
-    try:
-        work = work_in_hand(journal, user)
-    except JournalError as error:  # busy for longer than it waits: a sentence, then nothing
+    STEP_PAGES = {
+        step: st.Page(
+            frame.STEP_PAGES[step],
+            title=title,
+            icon=icon,
+            url_path=path,
+            default=step is Step.UPLOAD,
+        )
+        for step, (title, icon, path) in _STEP_LOOK.items()
+    }
+    OTHER_PAGES = [
+        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+        st.Page("pages/sandbox.py", title="Sandbox", icon=":material/science:", url_path="sandbox"),
+        st.Page("pages/help.py", title="Help", icon=":material/help:", url_path="help"),
+    ]
+
+    config = secrets()
+    user = signed_in_user(config)
+    try:  # a token in the environment that could serve two targets: no page runs
+        check_environment(os.environ)
+    except ConfigurationError as error:
         st.error(lit(str(error)))
         st.stop()
-    steps = {p.title: s for s, p in STEP_PAGES.items()}
-    if page.title in steps:
-        step_bar(work, steps[page.title])
-        if work is not None:
-            sidebar_counts(work, steps[page.title])
-        elif steps[page.title] is not Step.UPLOAD:  # the other steps need a draft in hand
-            if ss.pop("draft_missing", False):
-                st.warning("That draft is not there any more, or it is not yours.")
-            st.info("Upload a sheet first, or open a draft from History.")
-            st.page_link(STEP_PAGES[Step.UPLOAD], label="Go to Upload")
+    ss["user"] = user
+    ss["secrets"] = config
+    ss["sandbox"] = local_sandbox()
+    upload_reader()
+    journal_path = str(default_path())
+    try:
+        journal: Journal | None = open_journal(journal_path)
+    except JournalError as error:
+        journal = None
+        ss["journal_error"] = str(error)
+    ss["journal"] = journal
+    ss["registry"] = send_registry(journal_path)
+
+    page = st.navigation({"Send receivers": list(STEP_PAGES.values()), "More": OTHER_PAGES})
+    BY_NAME = {
+        **{step.value: p for step, p in STEP_PAGES.items()},
+        **{p.title.casefold(): p for p in OTHER_PAGES},
+    }
+    wanted = st.query_params.get("page")
+    if wanted:  # a page asked to be shown once this frame has run (see `pages/`)
+        del st.query_params["page"]
+        if wanted in BY_NAME:
+            st.switch_page(BY_NAME[wanted], query_params=dict(st.query_params))
+    if not config.get("auth") and reachable_from_elsewhere():
+        st.warning(
+            "This SEEN Sender is reachable from other machines and nobody signs in: anyone who can "
+            "reach it sees these sheets. Ask whoever runs it to set up sign-in (see Help)."
+        )
+    if user.id:
+        with st.sidebar:
+            st.caption(lit(f"Signed in as {user.name}"))
+            st.button("Sign out", key="sign_out", on_click=st.logout)
+    if journal is None:
+        st.error(ss["journal_error"])
+        ss["work"] = None
+    else:
+        try:
+            work = work_in_hand(journal, user)
+        except JournalError as error:  # busy for longer than it waits: a sentence, then nothing
+            st.error(lit(str(error)))
             st.stop()
-if journal is None and page.title in {p.title for p in STEP_PAGES.values()}:
-    st.stop()  # the step pages need the journal; Help and the others still open
-trouble = ss.pop(JOURNAL_TROUBLE, None)  # said by a button's callback in this run
-if trouble:
-    st.error(lit(trouble))
-try:
-    page.run()
-except JournalError as error:  # a full disk, a busy journal: a sentence, not a traceback
-    st.error(lit(str(error)))
+        steps = {p.title: s for s, p in STEP_PAGES.items()}
+        if page.title in steps:
+            step_bar(work, steps[page.title])
+            if work is not None:
+                sidebar_counts(work, steps[page.title])
+            elif steps[page.title] is not Step.UPLOAD:  # the other steps need a draft in hand
+                if ss.pop("draft_missing", False):
+                    st.warning("That draft is not there any more, or it is not yours.")
+                st.info("Upload a sheet first, or open a draft from History.")
+                st.page_link(STEP_PAGES[Step.UPLOAD], label="Go to Upload")
+                st.stop()
+    if journal is None and page.title in {p.title for p in STEP_PAGES.values()}:
+        st.stop()  # the step pages need the journal; Help and the others still open
+    trouble = ss.pop(JOURNAL_TROUBLE, None)  # said by a button's callback in this run
+    if trouble:
+        st.error(lit(trouble))
+    try:
+        page.run()
+    except JournalError as error:  # a full disk, a busy journal: a sentence, not a traceback
+        st.error(lit(str(error)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.frame import STEP_PAGES, enter
+from pages.frame.engagement_view import send_engagement, show_engagement, show_unmatched
 from seen_core import flow
 from seen_core.errors import ConfigurationError, JobBusy, NotFound
 from seen_core.safe_text import markdown_literal as lit
@@ -166,7 +167,14 @@ def sends() -> None:
             cells = st.columns(3)
             cells[0].download_button(
                 "Report (XLSX)",
-                data=lambda job_id=job.id: flow.send_report_file(journal, job_id, "r.xlsx").data,
+                data=lambda job_id=job.id: (
+                    flow.send_report_file(
+                        journal,
+                        job_id,
+                        "r.xlsx",
+                        engagement=send_engagement(journal, job_id).columns(),
+                    ).data
+                ),
                 file_name=f"seen-send-{job.id}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"history_xlsx_{job.id}",
@@ -181,9 +189,22 @@ def sends() -> None:
             if not active:
                 with cells[2]:
                     confirm_delete("send", job.id, delete_job)
+            films_and_viewers(job)
+
+
+def films_and_viewers(job: JobInfo) -> None:
+    """A send's films and what viewers did (SEEN's callbacks), folded away; redrawn with the
+    list, or by its own Refresh."""
+    if not job.counts.get("created"):
+        return
+    with st.expander("Films and viewers"):
+        st.button("Refresh", key=f"history_engagement_refresh_{job.id}")
+        show_engagement(journal, job.id, key=f"history_engagement_{job.id}", live=False)
 
 
 sends()
+if user.is_admin:
+    show_unmatched(journal)
 goto = ss.pop("goto_draft", None)
 if goto is not None:
     st.switch_page(STEP_PAGES[goto.settings.step], query_params={"draft": goto.id})

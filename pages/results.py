@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.frame import enter, go, move_on
+from pages.frame.engagement_view import send_engagement, show_engagement
 from seen_core import flow
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import NOT_CREATED, Status
@@ -71,6 +72,12 @@ if not_created:
 
 # --- your sheet with the answers ---------------------------------------------------------------
 
+
+def films() -> dict:
+    """Row → Film, Opened, Watched, Clicked of the latest send, from SEEN's calls so far."""
+    return send_engagement(journal, latest.id).columns()
+
+
 # Made now (once for each state of the draft), so that its name (.xlsm for a workbook with
 # macros) and what a rebuilt workbook lacks are said before the download.
 made = work.report_file("xlsx")
@@ -79,7 +86,8 @@ for sentence in made.lacks:
 left, middle = st.columns([3, 2])
 left.download_button(
     "Download your sheet with the results",
-    data=lambda: made.data,
+    # Made when pressed: with Film … Clicked as SEEN's calls stand by then.
+    data=lambda: work.report_file("xlsx", films()).data,
     file_name=work.report_name(made.suffix),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="report_xlsx",
@@ -88,7 +96,7 @@ left.download_button(
 )
 middle.download_button(
     "As CSV",
-    data=lambda: work.report("csv"),
+    data=lambda: work.report("csv", films()),
     file_name=work.report_name(".csv"),
     mime="text/csv",
     key="report_csv",
@@ -161,13 +169,24 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
 
     fetching()
 
+# --- films and viewers: SEEN's callbacks and viewer events (pages/frame/engagement_view.py) ---
+
+if counts[Status.CREATED]:
+    st.subheader("Films and viewers")
+    show_engagement(journal, latest.id, key="results_engagement")
+
 with st.expander("Each send's own report"):
     for job in reversed(sends):
         st.download_button(
             lit(f"Send #{job.id} ({job.created_at[:16].replace('T', ' ')} UTC)"),
             data=lambda job_id=job.id: (
                 flow.send_report_file(
-                    journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None
+                    journal,
+                    job_id,
+                    "send.xlsx",
+                    source=work.source,
+                    who=work.user.name or None,
+                    engagement=send_engagement(journal, job_id).columns(),
                 ).data
             ),
             # The user's own workbook, as the draft's: .xlsm when it keeps macros.

@@ -401,16 +401,17 @@ class Work:
 
     # --- reports -----------------------------------------------------------------------------
 
-    def report(self, kind: str = "xlsx") -> bytes:
+    def report(self, kind: str = "xlsx", engagement: Mapping | None = None) -> bytes:
         """The draft's report: the user's own workbook with every row's latest outcome across
         all the draft's sends (and the video links of its latest 2.0 send). Made once for each
         state of the draft, so the Results page's download does not make it again."""
-        return self.report_file(kind).data
+        return self.report_file(kind, engagement).data
 
-    def report_file(self, kind: str = "xlsx") -> flow.ReportFile:
+    def report_file(self, kind: str = "xlsx", engagement: Mapping | None = None) -> flow.ReportFile:
         """The draft's report (see `report`) with the suffix its download must have (.xlsm for
         a workbook that keeps its macros) and what it lacks when the user's workbook could not
-        be annotated in place (`flow.ReportFile`)."""
+        be annotated in place (`flow.ReportFile`). `engagement`: row → (film, opened, watched,
+        clicked) of the latest send, from SEEN's callbacks (the Film … Clicked columns)."""
         sends = self.sends()
         latest = sends[-1] if sends else None
         videos = flow.stored_links(self.journal, latest.id) if latest else {}
@@ -421,6 +422,7 @@ class Work:
             self.options,
             tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
             tuple(sorted((row, v.player or "") for row, v in videos.items())),
+            tuple(sorted((engagement or {}).items())),
         )
         with self._report_lock:
             if key in self._reports:
@@ -434,6 +436,7 @@ class Work:
             who=self.user.name or None,
             details=[("Sends from this draft", str(len(sends)))] if sends else [],
             videos=videos,
+            engagement=engagement,
         )
         with self._report_lock:
             self._reports = {k: v for k, v in self._reports.items() if k[0] != kind}

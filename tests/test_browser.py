@@ -336,3 +336,41 @@ def _header(sheet) -> list:
         if "SEEN status" in row:
             return list(row)
     return []
+
+
+def test_the_demo_sent_to_the_sandbox_shows_films_and_viewers_in_results(tmp_path):
+    """No SEEN account: the sandbox plays SEEN and calls the app's own routes back."""
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        settled(page)
+        click(page, "Try the demo file")
+        click(page, "Next: map the columns")
+        page.get_by_text("SEEN workspace (2.0)").click()
+        settled(page)
+        workspace = page.get_by_role("textbox", name="Workspace id")
+        workspace.fill("demo-films")
+        workspace.press("Enter")
+        settled(page)
+        expect_text(page, "The other columns, as properties")
+        click(page, "Next: check the rows")
+        click(page, re.compile(r"^Next: send"))
+        click(page, re.compile(r"^Send \d+ (person|people) to the sandbox"))
+        expect_text(page, re.compile(r"^\d+ created"), timeout=30_000)
+        created = int(page.get_by_text(re.compile(r"^\d+ created")).first.inner_text().split()[0])
+
+        # Within a minute: every film, and some viewers' events (the funnel is redrawn by itself).
+        expect_text(page, f"{created} of {created} films ready", timeout=60_000)
+        expect_text(page, re.compile(r"· [1-9]\d* opened"), timeout=30_000)
+        from playwright.sync_api import expect
+
+        expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(1)
+        book = openpyxl.load_workbook(io.BytesIO(download(page, "Download your sheet with")))
+        sheet = next(book[name] for name in book.sheetnames if "Film" in _header(book[name]))
+        header = _header(sheet)
+        films = [
+            row[header.index("Film")]
+            for row in sheet.iter_rows(values_only=True)
+            if row[header.index("Film")] and str(row[header.index("Film")]).startswith("http")
+        ]
+        assert len(films) == created

@@ -64,6 +64,7 @@ def report_file(
     who: str | None = None,
     details: Sequence[tuple[str, str]] = (),
     videos: Mapping[int, Video] | None = None,
+    engagement: Mapping[int, tuple[str | None, bool, bool, bool]] | None = None,
 ) -> ReportFile:
     """The user's own sheet with SEEN's answer beside each row, as XLSX (the user's workbook
     itself when `source` is one) or as CSV when `out_name` ends in .csv; with the suffix its
@@ -106,6 +107,7 @@ def report_file(
         videos={
             row: (v.player, v.thumbnail, v.email_thumbnail) for row, v in (videos or {}).items()
         },
+        engagement=engagement or {},
         original=checked.sheet.text,
     )
     if str(out_name).lower().endswith(".csv"):
@@ -173,10 +175,12 @@ def send_report_file(
     *,
     source: bytes = b"",
     who: str | None = None,
+    engagement: Mapping[int, tuple[str | None, bool, bool, bool]] | None = None,
 ) -> ReportFile:
     """One send's own report: its sheet as sent, with that send's outcomes and any video
     links (rebuilt from its cells, or the user's workbook itself when `source` is given); with
-    its suffix and what a rebuilt workbook lacks."""
+    its suffix and what a rebuilt workbook lacks. `engagement`: row → (film, opened, watched,
+    clicked) from SEEN's callbacks (`seen_core.engagement`), as the Film … Clicked columns."""
     sheet, problems = kept_send_sheet(journal, job_id)
     job = journal.job(job_id)
     result = CheckResult(list(sheet.text.rows), problems, {})
@@ -190,4 +194,5 @@ def send_report_file(
         who=who,
         details=[("Send", f"#{job.id}, {job.state}"), ("Started", job.created_at)],
         videos=stored_links(journal, job_id),
+        engagement=engagement,
     )

@@ -16,6 +16,7 @@ from seen_core.errors import InputError
 from seen_core.read.text_table import Rows, TextTable, text_of
 from seen_core.report.model import (
     DEFAULT_SHEET_NAME,
+    ENGAGEMENT_COLUMNS,
     MESSAGE_COLUMN,
     SENT_AS_SUFFIX,
     STATUS_COLUMN,
@@ -127,6 +128,12 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         }
         if links:
             added.append(Added(header, links, kind="link"))
+    if report.engagement:  # what SEEN's callbacks and viewer events said, per person
+        films = {int(r): e[0] for r, e in report.engagement.items() if e[0]}
+        added.append(Added(ENGAGEMENT_COLUMNS[0], films, kind="link"))
+        for position, header in enumerate(ENGAGEMENT_COLUMNS[1:], start=1):
+            marks_of = {int(r): "yes" for r, e in report.engagement.items() if e[position]}
+            added.append(Added(header, marks_of))
 
     notes = {
         column: f"Sent to SEEN under the name {key!r}."
@@ -266,6 +273,7 @@ def with_keepable_rows(report: ReportInput) -> ReportInput:
         ],
         sent_as={moved[r]: v for r, v in report.sent_as.items() if r in moved},
         videos={moved[r]: v for r, v in report.videos.items() if r in moved},
+        engagement={moved[r]: v for r, v in report.engagement.items() if r in moved},
     )
 
 
