@@ -17,8 +17,10 @@ import xlsxwriter
 from builders import csv_bytes as make_csv
 from builders import messy_workbook
 from report_books import (
+    CHECKED,
     CSV_ROWS,
     HEADER,
+    WHEN,
     column_of,
     crm_export,
     header_of,
@@ -396,3 +398,56 @@ def test_a_commands_report_never_loads_pandas(tmp_path, name: str) -> None:
         1 if name.endswith(".xlsx") else 0
     ]
     assert "SEEN status" in header_of(people, 3)
+
+
+def wrong_phone_beside_an_empty_name() -> bytes:
+    """Rows whose phone is wrong and whose first name is empty (no cell at all)."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Mottakere")
+    sheet.write_row(0, 0, ["Kundenr", "Fornavn", "Etternavn", "Mobil"])
+    sheet.write_row(1, 0, [100, "Ola", "Nordmann", "+4745860321"])
+    sheet.write_row(2, 0, [101, "", "Hansen", "12"])  # "" is not written: no cell B3
+    sheet.write_row(3, 0, [102, "Kari", "Berg", "13"])
+    book.close()
+    return buffer.getvalue()
+
+
+def test_a_wrong_cell_beside_an_empty_wrong_one_says_its_problem_once() -> None:
+    out = annotated_workbook(report_of("mottakere.xlsx", wrong_phone_beside_an_empty_name()))
+    people = read_xlsx(out)["Mottakere"]
+
+    note = people["D3"].comment.text
+    assert note.count("'12' is not a valid phone number") == 1
+    assert "First name is empty." in people["B3"].comment.text
+    # The same red as the phone of a row without an empty name: one style, not a copy of it.
+    assert people["D3"].fill.fgColor.rgb == people["D4"].fill.fgColor.rgb == "FFFFC7CE"
+    assert people["D3"].style_id == people["D4"].style_id
+
+
+@pytest.mark.parametrize("name", ["empty name", "messy"])
+def test_a_commands_report_made_on_two_cores_is_the_apps_report(monkeypatch, name: str) -> None:
+    import seen_core.report.sheet as sheet_editor
+    from seen_core.report.parallel import Helper, on_two_cores
+
+    answers = []
+
+    class Watched(Helper):
+        def result(self) -> object:
+            answers.append(super().result())
+            return answers[-1]
+
+    monkeypatch.setattr(sheet_editor, "Helper", Watched)
+    data = wrong_phone_beside_an_empty_name() if name == "empty name" else messy_workbook()
+    report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
+    alone = annotated_workbook(report)
+    assert answers == []  # the app's way: no child
+    with on_two_cores():
+        both = annotated_workbook(report)
+
+    assert len(answers) == 1 and answers[0] is not None  # the child made its part
+    one, two = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(both))
+    assert one.namelist() == two.namelist()
+    assert any(n.startswith("xl/comments") for n in one.namelist())
+    for part in one.namelist():
+        assert one.read(part) == two.read(part), part

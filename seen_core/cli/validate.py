@@ -29,7 +29,10 @@ def run(args: argparse.Namespace) -> int:
 
     written = ""
     if args.report:
-        report = flow.report_file(checked, args.report, source=o.source(args))
+        from seen_core.report.parallel import on_two_cores
+
+        with on_two_cores():  # a command alone: the report may fork (never in the app)
+            report = flow.report_file(checked, args.report, source=o.source(args))
         written = write_report(args.report, report, args.file)
     counts = checked.result.counts
     if args.json:

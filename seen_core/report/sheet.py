@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
+from typing import Any
 
 from seen_core.errors import InputError
 from seen_core.read.cells import column_index, column_letter
-from seen_core.report.comments import add_notes, new_drawing
+from seen_core.report.comments import add_notes, has_notes, new_drawing, notes_parts
 from seen_core.report.package import Package
+from seen_core.report.parallel import Helper, forking
 from seen_core.report.plan import MAX_WIDTH, MIN_WIDTH, WIDTH_SAMPLE_ROWS, Added, Plan
 from seen_core.report.rebuilt import grid_cells
 from seen_core.report.styles import AMBER, BOLD, RED, STATUS_FILLS, Styles
@@ -137,6 +140,11 @@ class SheetEditor:
         self.filter_ref = ""
         self.appended: list[dict[int, str]] | None = None
         self.drawing: tuple[str, bool] = ("", False)  # the notes' drawing; whether it is theirs
+        # Work made from the plan alone that a forked child may do while the rows are written
+        # (see report/parallel.py): the caller's (`also`), its answer, and the child.
+        self.also: Callable[[], Any] | None = None
+        self.also_made: Any = None
+        self.helper: Helper | None = None
         p = re.escape(self.prefix)
         self.cell_pattern = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", re.S)
 
@@ -144,21 +152,70 @@ class SheetEditor:
         """Annotate the sheet's own rows; or, for a rebuilt workbook, write `grid`'s rows
         annotated into its empty sheet (`numbers` as for `grid_cells`)."""
         xml = self.xml
-        if grid is None:
-            body = self._rows(xml, self.body_start, self.body_end)
-        else:
-            body = bytearray(self._grid_rows(grid, numbers))
-        self._head_and_tail()
-        head, _, tail = self.skeleton.to_bytes().partition(_BODY.encode())
-        self.package.write_pieces(self.part, [head, body, tail])
-        # The sheet as it came is not needed any more: its memory goes back before the notes
-        # are written.
-        del body
-        self.xml = b""
+        try:
+            if grid is None:
+                body = self._rows(xml, self.body_start, self.body_end)
+            else:
+                body = bytearray(self._grid_rows(grid, numbers))
+            self._head_and_tail()
+            head, _, tail = self.skeleton.to_bytes().partition(_BODY.encode())
+            self.package.write_pieces(self.part, [head, body, tail])
+            # The sheet as it came is not needed any more: its memory goes back before the
+            # notes are written.
+            del body
+            self.xml = b""
+            made = self.helper.result() if self.helper is not None else None
+        except BaseException:
+            if self.helper is not None:
+                self.helper.abandon()
+            raise
+        parts = None
+        if made is not None:
+            parts, self.also_made = made
+        elif self.also is not None:
+            self.also_made = self.also()
         if self.comments:
             notes = _off_merged_cells(self.comments, self.merges)
             vml_part, theirs = self.drawing
-            add_notes(self.package, self.part, sorted(notes.items()), vml_part, merge=theirs)
+            add_notes(
+                self.package, self.part, sorted(notes.items()), vml_part, merge=theirs, made=parts
+            )
+
+    def _fork(self) -> None:
+        """Once the rows are found and the report's columns placed: have a child make the
+        notes, their drawing and the caller's `also` while this process writes the rows, when
+        the notes are all the plan's (nothing fixed in the app, whose notes depend on the
+        cells) and go into parts of their own (the sheet has no comments or drawing yet)."""
+        if (
+            not forking()
+            or self.plan.edits
+            or self.skeleton.first(self.main, "legacyDrawing") is not None
+            or has_notes(self.package, self.part)
+        ):
+            return
+        self.helper = Helper(self._made_elsewhere)
+
+    def _made_elsewhere(self) -> tuple[object, Any]:
+        """In the child: the notes' parts (None without notes), and the caller's `also`."""
+        notes = self._all_notes()
+        parts = None
+        if notes:
+            parts = notes_parts(self.package, sorted(_off_merged_cells(notes, self.merges).items()))
+        return parts, (self.also() if self.also is not None else None)
+
+    def _all_notes(self) -> dict[tuple[int, int], str]:
+        """The notes the rows will have once written: those made so far and one on each wrong
+        cell of the user's columns, as `_mark_cells` and `_change_cells` make them (the plan
+        has no fixes here)."""
+        notes = dict(self.comments)
+        column_of, first_free = self.column_of, self.first_free
+        for row, marks in self.plan.marks.items():
+            for name, (_severity, reasons) in marks.items():
+                column = column_of.get(name, first_free)
+                if column < first_free:
+                    key, text = (row, column), "\n".join(reasons)
+                    notes[key] = f"{notes[key]}\n{text}" if key in notes else text
+        return notes
 
     # rows ---------------------------------------------------------------------------------
 
@@ -262,6 +319,7 @@ class SheetEditor:
 
         changed_rows = plan.marks.keys() | plan.edits.keys()
         appended = self._appended_rows([row for row, *_ in found])
+        self._fork()
         view = memoryview(xml)
         out = bytearray()  # grown in place: no list of pieces, no join
         done = start
@@ -436,11 +494,13 @@ class SheetEditor:
                 changes[column] = (changes.get(column, (None, None))[0], edit)
         # Excel and the libraries write `<c r="E5"` first: found that way, a cell is replaced
         # where it stands; a cell that is not there (or written otherwise) needs a full parse.
+        # Every cell is looked for before any is changed (and noted): else a row with a wrong
+        # cell and an empty one had the first one's note twice.
+        refs = {column: f'<{p}c r="{column_letter(column)}{row}"' for column in changes}
+        if any(ref not in text for ref in refs.values()):
+            return self._change_parsed(row, text, changes)
         for column in sorted(changes, reverse=True):
-            ref = f"{column_letter(column)}{row}"
-            at = text.find(f'<{p}c r="{ref}"')
-            if at < 0:
-                return self._change_parsed(row, text, changes)
+            at = text.find(refs[column])
             close = text.index(">", at)
             end = (
                 close + 1 if text[close - 1] == "/" else text.index(f"</{p}c>", close) + 4 + len(p)

@@ -13,7 +13,7 @@ from seen_core.report.package import CT_STYLES, CT_WORKSHEET, Package, relative
 from seen_core.report.plan import Plan
 from seen_core.report.sheet import SheetEditor
 from seen_core.report.styles import Styles, plain_styles
-from seen_core.report.summary import problems_sheet, summary_sheet
+from seen_core.report.summary import problem_rows, problems_sheet, summary_sheet
 from seen_core.report.xml import (
     DIALECTS,
     NotInPlace,
@@ -77,6 +77,7 @@ def annotate(package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool
     styles = Styles(package.read(styles_part), dialect)
 
     sheet = SheetEditor(package, sheet_part, plan, styles, rebuilt=rebuilt)
+    sheet.also = lambda: problem_rows(report)  # made meanwhile by a child, where one may fork
     sheet.annotate(*(package.rows or ()))
 
     # Our own sheets, after the user's, under names the user's sheets do not use.
@@ -90,7 +91,7 @@ def annotate(package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool
     entries = []
     ours = [
         (summary_name, summary_sheet(report, plan, bold, dialect)),
-        (problems_name, problems_sheet(report, bold, dialect)),
+        (problems_name, problems_sheet(report, bold, dialect, sheet.also_made)),
     ]
     for offset, (name, xml) in enumerate(ours):
         part = package.free_name("xl/worksheets/sheet{}.xml")
