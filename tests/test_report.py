@@ -425,27 +425,47 @@ def test_a_wrong_cell_beside_an_empty_wrong_one_says_its_problem_once() -> None:
     assert people["D3"].style_id == people["D4"].style_id
 
 
+@pytest.mark.parametrize("begun", [False, True])
 @pytest.mark.parametrize("name", ["empty name", "messy"])
-def test_a_commands_report_made_on_two_cores_is_the_apps_report(monkeypatch, name: str) -> None:
+def test_a_commands_report_made_on_two_cores_is_the_apps_report(
+    monkeypatch, name: str, begun: bool
+) -> None:
+    """A command's report may fork: a child makes the notes, their drawing and the Problems
+    rows while the rows are written, and (`begin_report`) finds the rows before the plan."""
     import seen_core.report.sheet as sheet_editor
+    from seen_core.read.text_table import text_of
+    from seen_core.report import begin_report
     from seen_core.report.parallel import Helper, on_two_cores
 
-    answers = []
+    answers: dict[int, object] = {}  # each child's answer
+    scans = []
 
     class Watched(Helper):
         def result(self) -> object:
-            answers.append(super().result())
-            return answers[-1]
+            answers[id(self)] = super().result()
+            return answers[id(self)]
+
+    class Counted(sheet_editor.SheetEditor):
+        def scan(self, *args: object) -> sheet_editor.Scan:
+            scans.append(args[3])
+            return super().scan(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sheet_editor, "Helper", Watched)
+    monkeypatch.setattr("seen_core.report.parallel.Helper", Watched)
+    monkeypatch.setattr("seen_core.report.workbook.SheetEditor", Counted)
     data = wrong_phone_beside_an_empty_name() if name == "empty name" else messy_workbook()
     report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
     alone = annotated_workbook(report)
-    assert answers == []  # the app's way: no child
+    assert answers == {} and len(scans) == 1  # the app's way: no child
     with on_two_cores():
+        if begun:
+            rows = text_of(report.table).rows
+            begin_report(data, report.sheet_name, report.header_row, rows, report.problems)
         both = annotated_workbook(report)
 
-    assert len(answers) == 1 and answers[0] is not None  # the child made its part
+    # The children answered; with the rows found before the plan, this process did not look.
+    assert len(answers) == 1 + begun and None not in answers.values()
+    assert len(scans) == (1 if begun else 2)
     one, two = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(both))
     assert one.namelist() == two.namelist()
     assert any(n.startswith("xl/comments") for n in one.namelist())

@@ -24,24 +24,71 @@ from typing import Any
 from seen_core.interpreter import cores
 
 _allowed = False
+_early: Early | None = None
 
 
 @contextlib.contextmanager
 def on_two_cores() -> Iterator[None]:
     """Let the reports made meanwhile hand part of their work to a forked child (a command
     that does nothing else at the time: never the app's server)."""
-    global _allowed
+    global _allowed, _early
     was = _allowed
     _allowed = hasattr(os, "fork") and cores() >= 2
     try:
         yield
     finally:
         _allowed = was
+        if _early is not None:  # begun for a report that was not made in place
+            _early.helper.abandon()
+            _early = None
 
 
 def forking() -> bool:
     """Whether a report made now may fork (see `on_two_cores`)."""
     return _allowed
+
+
+def begin(
+    work: Callable[[], dict[str, Any]],
+    source: bytes,
+    sheet: str | None,
+    header_row: int,
+    rows: list[int],
+) -> None:
+    """Start `work` in a child for the report of `source`'s sheet `sheet` (its header on
+    `header_row`, its people on `rows`) that is made next: before the payloads and the plan,
+    which it needs not wait for (see `report.begin_report`)."""
+    global _early
+    if _allowed and _early is None:
+        _early = Early((source, sheet, header_row, rows), Helper(work))
+
+
+def early_for(source: bytes, sheet: str | None, header_row: int) -> Early | None:
+    """The work begun for the report of this sheet, if any (it is handed out once)."""
+    global _early
+    early = _early
+    if early is None:
+        return None
+    begun_source, begun_sheet, begun_header, _rows = early.key
+    if (begun_sheet, begun_header) != (sheet, header_row) or begun_source != source:
+        return None
+    _early = None
+    return early
+
+
+class Early:
+    """Work begun in a child before the report (`begin`): its answer is a dict."""
+
+    def __init__(self, key: tuple[bytes, str | None, int, list[int]], helper: Helper) -> None:
+        self.key = key
+        self.helper = helper
+
+    def answer(self, name: str, rows: list[int] | None = None) -> Any:
+        """The answer's `name` (None when the child failed or made it for other rows)."""
+        found = self.helper.result()
+        if found is None or (rows is not None and rows != self.key[3]):
+            return None
+        return found.get(name)
 
 
 class Helper:

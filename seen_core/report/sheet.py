@@ -18,7 +18,7 @@ from seen_core.errors import InputError
 from seen_core.read.cells import column_index, column_letter
 from seen_core.report.comments import add_notes, has_notes, new_drawing, notes_parts
 from seen_core.report.package import Package
-from seen_core.report.parallel import Helper, forking
+from seen_core.report.parallel import Early, Helper, forking
 from seen_core.report.plan import MAX_WIDTH, MIN_WIDTH, WIDTH_SAMPLE_ROWS, Added, Plan
 from seen_core.report.rebuilt import grid_cells
 from seen_core.report.styles import AMBER, BOLD, RED, STATUS_FILLS, Styles
@@ -47,6 +47,9 @@ from seen_core.report.xml import (
     utf8_xml,
 )
 
+# Where a sheet's header and people's rows are: (number, start of its tag, end of its tag, start
+# of its end tag) each, the columns the widest reaches, the header's last style (`scan`).
+Scan = tuple[list[tuple[int, int, int, int]], int, int]
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _SHEET_DATA = re.compile(rb"<((?:[\w.-]+:)?)sheetData\b")
 _BODY = "<!--seen-sender: the rows-->"  # where the rows go back, in the sheet without them
@@ -145,6 +148,7 @@ class SheetEditor:
         self.also: Callable[[], Any] | None = None
         self.also_made: Any = None
         self.helper: Helper | None = None
+        self.early: Early | None = None  # begun before the plan: where the rows are
         p = re.escape(self.prefix)
         self.cell_pattern = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", re.S)
 
@@ -252,6 +256,49 @@ class SheetEditor:
         """The sheet's own rows, between `start` and `stop` in `xml`, annotated: the rows the
         report does not touch are copied as they are."""
         plan = self.plan
+        scanned = None
+        if self.early is not None and self.early.answer("part") == self.part:
+            scanned = self.early.answer("scan", plan.rows)
+        if scanned is None:
+            scanned = self.scan(xml, start, stop, plan.header_row, plan.rows)
+        found, width, self.last_header_style = scanned
+        self._start(max(width, plan.width))
+
+        changed_rows = plan.marks.keys() | plan.edits.keys()
+        appended = self._appended_rows([row for row, *_ in found])
+        self._fork()
+        view = memoryview(xml)
+        out = bytearray()  # grown in place: no list of pieces, no join
+        done = start
+        for (row, at, close, end), cells in zip(found, appended, strict=True):
+            if done < at:
+                out += view[done:at]
+            tag = xml[at : close + 1]
+            if b"spans" in tag:  # the row's extent, which SEEN's columns would outgrow
+                cut = tag.find(b' spans="')
+                if cut >= 0:
+                    tag = tag[:cut] + tag[tag.index(b'"', cut + 8) + 1 :]
+                else:
+                    tag = SPANS.sub(b"", tag)
+            out += tag
+            if row in changed_rows:
+                marked = None if row in plan.edits else self._mark_cells(row, xml, close + 1, end)
+                if marked is None:
+                    text = xml[close + 1 : end].decode("utf-8")
+                    marked = self._change_cells(row, text).encode("utf-8")
+                out += marked
+            else:
+                out += view[close + 1 : end]
+            out += cells
+            done = end
+        out += view[done:stop]
+        return out
+
+    def scan(self, xml: bytes, start: int, stop: int, header_row: int, rows: list[int]) -> Scan:
+        """Where the header row and the people's `rows` are, between `start` and `stop` in
+        `xml`: (number, start of its tag, end of its tag, start of its end tag) for each, in
+        the sheet's order; how many columns the widest of them reaches; the style of the
+        header's last cell. Made from the sheet alone (see report/parallel.py)."""
         p = self.prefix.encode()
         end_tag = b"</" + p + b"row>"
         start_tag = b"<" + p + b"row"
@@ -259,10 +306,10 @@ class SheetEditor:
         cell_tag = b"<" + p + b"c "
         referenced = cell_tag + b'r="'
         bare_cell = b"<" + p + b"c>"
-        wanted = {plan.header_row, *plan.rows}
-        # Each wanted row: (number, start of its tag, end of its tag, start of its end tag).
+        wanted = {header_row, *rows}
         found: list[tuple[int, int, int, int]] = []
-        width = plan.width
+        width = 0
+        header_style = 0
         columns: dict[bytes, int] = {}  # column letters → index, worked out once each
         find, rfind, startswith = xml.find, xml.rfind, xml.startswith
         begin, previous = start, 0
@@ -310,42 +357,12 @@ class SheetEditor:
                     column = columns[ref] = column_index(ref.decode())  # type: ignore[union-attr]
             if column >= width:
                 width = column + 1
-            if row == plan.header_row:
+            if row == header_row:
                 style = CELL_STYLE.search(xml, last, find(b">", last, end))
-                self.last_header_style = int(style.group(1)) if style else 0
+                header_style = int(style.group(1)) if style else 0
         if len({row for row, *_ in found}) != len(wanted):
             raise NotInPlace("its rows are not numbered the way they were read")
-        self._start(width)
-
-        changed_rows = plan.marks.keys() | plan.edits.keys()
-        appended = self._appended_rows([row for row, *_ in found])
-        self._fork()
-        view = memoryview(xml)
-        out = bytearray()  # grown in place: no list of pieces, no join
-        done = start
-        for (row, at, close, end), cells in zip(found, appended, strict=True):
-            if done < at:
-                out += view[done:at]
-            tag = xml[at : close + 1]
-            if b"spans" in tag:  # the row's extent, which SEEN's columns would outgrow
-                cut = tag.find(b' spans="')
-                if cut >= 0:
-                    tag = tag[:cut] + tag[tag.index(b'"', cut + 8) + 1 :]
-                else:
-                    tag = SPANS.sub(b"", tag)
-            out += tag
-            if row in changed_rows:
-                marked = None if row in plan.edits else self._mark_cells(row, xml, close + 1, end)
-                if marked is None:
-                    text = xml[close + 1 : end].decode("utf-8")
-                    marked = self._change_cells(row, text).encode("utf-8")
-                out += marked
-            else:
-                out += view[close + 1 : end]
-            out += cells
-            done = end
-        out += view[done:stop]
-        return out
+        return found, width, header_style
 
     def _appended_rows(self, rows: list[int]) -> list[bytes]:
         """The cells the report adds to each of `rows`, as bytes, made column by column and

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 
 from seen_core.problems import Problem
 from seen_core.read.cells import column_letter
@@ -38,7 +39,7 @@ def problems_sheet(
     """The Problems sheet's XML; `bold` is the workbook's bold style. `rows`: its rows below
     the header as `problem_rows` made them (elsewhere, see report/parallel.py)."""
     if rows is None:
-        rows = problem_rows(report)
+        rows = problem_rows(report.problems)
     if rows is None:
         return _our_sheet(*_problem_rows(report), bold, dialect)
     header = ["Row", "Column", "Problem", "What to do", "Code"]
@@ -46,10 +47,10 @@ def problems_sheet(
     return _worksheet(f'<row r="1">{head}</row>{rows}', [11, 22, 70, 48, 24], dialect)
 
 
-def problem_rows(report: ReportInput) -> str | None:
+def problem_rows(problems: Sequence[Problem]) -> str | None:
     """The Problems sheet's rows below its header, a problem a row (None when there is none).
     Made a column at a time (a sheet of 100,000 rows has some 40,000 problems)."""
-    problems = list(report.problems)[: EXCEL_MAX_ROWS - 1]
+    problems = list(problems)[: EXCEL_MAX_ROWS - 1]
     if not problems:
         return None
     numbers = range(2, len(problems) + 2)
