@@ -426,7 +426,7 @@ def test_a_wrong_cell_beside_an_empty_wrong_one_says_its_problem_once() -> None:
 
 
 @pytest.mark.parametrize("begun", [False, True])
-@pytest.mark.parametrize("name", ["empty name", "messy"])
+@pytest.mark.parametrize("name", ["empty name", "messy", "a column the app added"])
 def test_a_commands_report_made_on_two_cores_is_the_apps_report(
     monkeypatch, name: str, begun: bool
 ) -> None:
@@ -453,8 +453,13 @@ def test_a_commands_report_made_on_two_cores_is_the_apps_report(
     monkeypatch.setattr(sheet_editor, "Helper", Watched)
     monkeypatch.setattr("seen_core.report.parallel.Helper", Watched)
     monkeypatch.setattr("seen_core.report.workbook.SheetEditor", Counted)
-    data = wrong_phone_beside_an_empty_name() if name == "empty name" else messy_workbook()
+    data = messy_workbook() if name == "messy" else wrong_phone_beside_an_empty_name()
     report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
+    if name == "a column the app added":  # its wrong cell gets a note and a style of its own
+        table = report.table.copy()
+        table["Notat"] = ["ring", "", "ikke ring"]
+        problem = Problem(3, "Notat", "note", "text_invalid", "error", "Notat is empty.")
+        report = replace(report, table=table, problems=[*report.problems, problem])
     alone = annotated_workbook(report)
     assert answers == {} and len(scans) == 1  # the app's way: no child
     with on_two_cores():
@@ -471,3 +476,24 @@ def test_a_commands_report_made_on_two_cores_is_the_apps_report(
     assert any(n.startswith("xl/comments") for n in one.namelist())
     for part in one.namelist():
         assert one.read(part) == two.read(part), part
+
+
+def test_a_child_that_fails_leaves_its_part_to_the_command_itself(monkeypatch) -> None:
+    import seen_core.report.sheet as sheet_editor
+    from seen_core.report.parallel import on_two_cores
+
+    def fails(self: object) -> None:
+        raise MemoryError  # in the child: it ends without an answer
+
+    data = wrong_phone_beside_an_empty_name()
+    report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
+    alone = annotated_workbook(report)
+    monkeypatch.setattr(sheet_editor.SheetEditor, "_made_elsewhere", fails)
+    with on_two_cores():
+        both = annotated_workbook(report)
+
+    one, two = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(both))
+    assert one.namelist() == two.namelist()
+    for part in one.namelist():
+        assert one.read(part) == two.read(part), part
+    assert "'12' is not a valid phone number" in read_xlsx(both)["Mottakere"]["D3"].comment.text

@@ -92,13 +92,15 @@ class Early:
 
 
 class Helper:
-    """The answer of `work`, run in a forked child; `result()` waits for it (None when the
-    child failed, and the caller makes it itself)."""
+    """The answers of `first` (when given) and of `work`, run in that order in a forked child;
+    `first_result()` and `result()` wait for them (None when the child failed before it, and
+    the caller makes it itself)."""
 
-    def __init__(self, work: Callable[[], Any]) -> None:
+    def __init__(self, work: Callable[[], Any], first: Callable[[], Any] | None = None) -> None:
         self.pid = 0
         self.reader = -1
-        self._answer: Any = None
+        self._answers: list[Any] = []
+        self._wanted = 2 if first is not None else 1
         self._done = False
         try:
             reader, writer = os.pipe()
@@ -118,10 +120,9 @@ class Helper:
             status = 1
             try:
                 os.close(reader)
-                data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(writer, view) :]
+                for step in (first, work):
+                    if step is not None:
+                        _send(writer, step())
                 status = 0
             except BaseException:
                 pass
@@ -129,28 +130,68 @@ class Helper:
         os.close(writer)
         self.pid, self.reader = pid, reader
 
+    def first_result(self) -> Any:
+        """The answer of `first`."""
+        return self._answer(0)
+
     def result(self) -> Any:
-        if self._done:
-            return self._answer
+        """The answer of `work`."""
+        return self._answer(self._wanted - 1)
+
+    def _answer(self, number: int) -> Any:
+        while len(self._answers) <= number and not self._done:
+            answer = _receive(self.reader)
+            self._answers.append(answer)
+            if answer is None or len(self._answers) == self._wanted:
+                self._end()
+        return self._answers[number] if number < len(self._answers) else None
+
+    def _end(self) -> None:
         self._done = True
-        chunks = []
-        try:
-            while chunk := os.read(self.reader, 1 << 20):
-                chunks.append(chunk)
-        finally:
-            os.close(self.reader)
-            _, status = os.waitpid(self.pid, 0)
-        if status != 0:
-            return None
-        try:
-            self._answer = pickle.loads(b"".join(chunks))
-        except Exception:
-            self._answer = None
-        return self._answer
+        os.close(self.reader)
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0 and self._answers:
+            self._answers[-1] = None  # the child failed after writing it: not to be trusted
 
     def abandon(self) -> None:
-        """Wait for the child without its answer (the report failed meanwhile)."""
+        """Wait for the child without its answers (the report failed meanwhile)."""
         if not self._done:
             self._done = True
             os.close(self.reader)
             os.waitpid(self.pid, 0)
+
+
+_LENGTH = 8  # bytes that give an answer's length before it
+
+
+def _send(writer: int, answer: Any) -> None:
+    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(len(data).to_bytes(_LENGTH, "little") + data)
+    while view:
+        view = view[os.write(writer, view) :]
+
+
+def _receive(reader: int) -> Any:
+    """The next answer in the pipe; None at its end (the child failed) or when cut short."""
+    head = _read(reader, _LENGTH)
+    if len(head) < _LENGTH:
+        return None
+    size = int.from_bytes(head, "little")
+    data = _read(reader, size)
+    if len(data) < size:
+        return None
+    try:
+        return pickle.loads(data)
+    except Exception:
+        return None
+
+
+def _read(reader: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.read(reader, min(left, 1 << 22))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

@@ -149,6 +149,10 @@ class SheetEditor:
         self.also_made: Any = None
         self.helper: Helper | None = None
         self.early: Early | None = None  # begun before the plan: where the rows are
+        self.notes_elsewhere = False  # the child makes the rows' notes (`_fork`)
+        self.notes_to_come = False  # and there are some
+        self.cell_refs: dict[int, bytes] = {}  # column → b'<c r="E' (`_mark_cells`)
+        self.filled_tags: dict[tuple[bytes, str], bytes] = {}
         p = re.escape(self.prefix)
         self.cell_pattern = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", re.S)
 
@@ -176,20 +180,25 @@ class SheetEditor:
         parts = None
         if made is not None:
             parts, self.also_made = made
-        elif self.also is not None:
-            self.also_made = self.also()
-        if self.comments:
+        else:
+            if self.notes_elsewhere:  # the child failed: its notes are made here
+                self.comments = self._all_notes()
+            if self.also is not None:
+                self.also_made = self.also()
+        self.notes_elsewhere = False
+        vml_part, theirs = self.drawing
+        if parts is not None:  # the child's notes, in parts of their own
+            add_notes(self.package, self.part, [], vml_part, merge=False, made=parts)
+        elif self.comments:
             notes = _off_merged_cells(self.comments, self.merges)
-            vml_part, theirs = self.drawing
-            add_notes(
-                self.package, self.part, sorted(notes.items()), vml_part, merge=theirs, made=parts
-            )
+            add_notes(self.package, self.part, sorted(notes.items()), vml_part, merge=theirs)
 
-    def _fork(self) -> None:
+    def _fork(self, first: Callable[[], Any] | None = None) -> None:
         """Once the rows are found and the report's columns placed: have a child make the
-        notes, their drawing and the caller's `also` while this process writes the rows, when
-        the notes are all the plan's (nothing fixed in the app, whose notes depend on the
-        cells) and go into parts of their own (the sheet has no comments or drawing yet)."""
+        notes, their drawing and the caller's `also` (after `first`, when given) while this
+        process writes the rows, when the notes are all the plan's (nothing fixed in the app,
+        whose notes depend on the cells) and go into parts of their own (the sheet has no
+        comments or drawing yet)."""
         if (
             not forking()
             or self.plan.edits
@@ -197,7 +206,15 @@ class SheetEditor:
             or has_notes(self.package, self.part)
         ):
             return
-        self.helper = Helper(self._made_elsewhere)
+        self.helper = Helper(self._made_elsewhere, first)
+        if self.helper.pid:
+            # The rows' notes are the child's: here only whether there are any is known.
+            self.notes_elsewhere = True
+            self.notes_to_come = bool(self.comments) or any(
+                self.column_of.get(name, self.first_free) < self.first_free
+                for marks in self.plan.marks.values()
+                for name in marks
+            )
 
     def _made_elsewhere(self) -> tuple[object, Any]:
         """In the child: the notes' parts (None without notes), and the caller's `also`."""
@@ -265,8 +282,25 @@ class SheetEditor:
         self._start(max(width, plan.width))
 
         changed_rows = plan.marks.keys() | plan.edits.keys()
-        appended = self._appended_rows([row for row, *_ in found])
-        self._fork()
+        rows = [row for row, *_ in found]
+        marked: dict[int, bytes] = {}
+        appended = None
+        if self._plain_appended():
+            # The child makes the report's cells of every row too, first, while this process
+            # marks the wrong cells (they touch no style, note or link of this process).
+            self._fork(first=lambda: (self._appended_joined(rows),))
+        if self.helper is not None and self.helper.pid:
+            for row, _at, close, end in found:
+                if row in changed_rows:
+                    marked[row] = self._marked_row(row, xml, close, end)
+            joined = self.helper.first_result()
+            if joined is not None:
+                appended = joined[0].split(b"\x00") if joined[0] is not None else None
+                appended = appended or [b""] * len(rows)
+        if appended is None:
+            appended = self._appended_rows(rows)
+        if self.helper is None:
+            self._fork()
         view = memoryview(xml)
         out = bytearray()  # grown in place: no list of pieces, no join
         done = start
@@ -282,11 +316,7 @@ class SheetEditor:
                     tag = SPANS.sub(b"", tag)
             out += tag
             if row in changed_rows:
-                marked = None if row in plan.edits else self._mark_cells(row, xml, close + 1, end)
-                if marked is None:
-                    text = xml[close + 1 : end].decode("utf-8")
-                    marked = self._change_cells(row, text).encode("utf-8")
-                out += marked
+                out += marked[row] if row in marked else self._marked_row(row, xml, close, end)
             else:
                 out += view[close + 1 : end]
             out += cells
@@ -364,22 +394,49 @@ class SheetEditor:
             raise NotInPlace("its rows are not numbered the way they were read")
         return found, width, header_style
 
+    def _marked_row(self, row: int, xml: bytes, close: int, end: int) -> bytes:
+        """The cells of a row with wrong or fixed cells (its tag ends at `close`, its cells at
+        `end`), changed."""
+        marked = None if row in self.plan.edits else self._mark_cells(row, xml, close + 1, end)
+        if marked is None:
+            text = xml[close + 1 : end].decode("utf-8")
+            marked = self._change_cells(row, text).encode("utf-8")
+        return marked
+
+    def _plain_appended(self) -> bool:
+        """Whether the report's own cells have no mark (a column the app added, wrong) and no
+        link: made without a style, a note or a link of their own."""
+        plan = self.plan
+        for added in plan.added:
+            if added.kind == "link":
+                return False
+            if (
+                added.kind == "text"
+                and added.header not in plan.positions
+                and any(added.header in found for found in plan.marks.values())
+            ):
+                return False
+        return True
+
     def _appended_rows(self, rows: list[int]) -> list[bytes]:
-        """The cells the report adds to each of `rows`, as bytes, made column by column and
-        encoded in one go."""
+        """The cells the report adds to each of `rows`, as bytes."""
+        joined = self._appended_joined(rows)
+        return [b""] * len(rows) if joined is None else joined.split(b"\x00")
+
+    def _appended_joined(self, rows: list[int]) -> bytes | None:
+        """The cells the report adds to each of `rows`, made column by column and encoded in
+        one go, a row's after another's with NUL between (None when there are none)."""
         if self.appended is None:
             self.appended = [self._added_cells(i, added) for i, added in enumerate(self.plan.added)]
         if not rows or not self.appended:
-            return [b""] * len(rows)
+            return None
         lines = [[cells.get(row, "") for row in rows] for cells in self.appended]
         self.appended = None  # each step's memory goes back as the next is made
         joined = "\x00".join(map("".join, zip(*lines, strict=True)))  # no cell of ours holds NUL
         del lines
         if self.prefix:
             joined = prefixed(joined, self.prefix)
-        encoded = joined.encode("utf-8")
-        del joined
-        return encoded.split(b"\x00")
+        return joined.encode("utf-8")
 
     def _grid_rows(self, grid: list[list[object]], numbers: str) -> bytes:
         """The rows of a rebuilt sheet, annotated as they are written."""
@@ -465,37 +522,53 @@ class SheetEditor:
         and changed as bytes (the usual row: marks, no fix); None when a cell is not written
         as `<c r="E5"`, for `_change_cells` to do."""
         column_of, first_free = self.column_of, self.first_free
-        marks = sorted(
-            (column, mark)
-            for name, mark in self.plan.marks[row].items()
-            if (column := column_of.get(name, first_free)) < first_free  # ours come later
-        )
-        p = self.prefix
+        marks = []
+        for name, mark in self.plan.marks[row].items():
+            column = column_of.get(name, first_free)
+            if column < first_free:  # ours come later
+                marks.append((column, mark))
+        if len(marks) > 1:
+            marks.sort()
+        refs = self.cell_refs
         places, done = [], start
         for column, _mark in marks:  # every cell found first, then changed
-            at = xml.find(f'<{p}c r="{column_letter(column)}{row}"'.encode(), done, end)
+            ref = refs.get(column)
+            if ref is None:
+                ref = refs[column] = f'<{self.prefix}c r="{column_letter(column)}'.encode()
+            ref = b'%b%d"' % (ref, row)
+            at = xml.find(ref, done, end)
             if at < 0:
                 return None
-            places.append(at)
+            places.append(at + len(ref))
             done = at + 1
+        # A cell's start tag after its reference (` s="3" t="s">`) → the same, filled: the
+        # same few for every row, so each is worked out once.
+        filled = self.filled_tags
         pieces, done = [], start
-        for (column, (severity, reasons)), at in zip(marks, places, strict=True):
-            close = xml.find(b">", at, end) + 1
-            tag = xml[at:close]
-            self._note(row, column, "\n".join(reasons))
-            found = CELL_STYLE.search(tag)
-            style = self.styles.with_fill(
-                int(found.group(1)) if found else 0, RED if severity == "error" else AMBER
-            )
-            if found is not None:
-                tag = b"%b%d%b" % (tag[: found.start(1)], style, tag[found.end(1) :])
-            else:
-                cut = len(tag) - (2 if tag.endswith(b"/>") else 1)
-                tag = b'%b s="%d"%b' % (tag[:cut], style, tag[cut:])
-            pieces += [xml[done:at], tag]
+        for (column, (severity, reasons)), cut in zip(marks, places, strict=True):
+            close = xml.find(b">", cut, end) + 1
+            rest = xml[cut:close]
+            new = filled.get((rest, severity))
+            if new is None:
+                new = filled[rest, severity] = self._filled(rest, severity)
+            if not self.notes_elsewhere:
+                self._note(row, column, "\n".join(reasons))
+            pieces += [xml[done:cut], new]
             done = close
         pieces.append(xml[done:end])
         return b"".join(pieces)
+
+    def _filled(self, tag: bytes, severity: str) -> bytes:
+        """A cell's start tag (what follows its reference) in its style with the fill of
+        `severity`."""
+        found = CELL_STYLE.search(tag)
+        style = self.styles.with_fill(
+            int(found.group(1)) if found else 0, RED if severity == "error" else AMBER
+        )
+        if found is not None:
+            return b"%b%d%b" % (tag[: found.start(1)], style, tag[found.end(1) :])
+        cut = len(tag) - (2 if tag.endswith(b"/>") else 1)
+        return b'%b s="%d"%b' % (tag[:cut], style, tag[cut:])
 
     def _change_cells(self, row: int, text: str) -> str:
         """The row's cells (XML) with the wrong cells filled and the fixed cells rewritten."""
@@ -581,6 +654,8 @@ class SheetEditor:
         return cell
 
     def _note(self, row: int, column: int, text: str) -> None:
+        if self.notes_elsewhere:
+            return
         key = (row, column)
         self.comments[key] = f"{self.comments[key]}\n{text}" if key in self.comments else text
 
@@ -625,7 +700,7 @@ class SheetEditor:
             self._insert("autoFilter", f'ref="A{plan.header_row}:{end}{bottom}"')
         if self.links:
             self._hyperlinks()
-        if self.comments:
+        if self.comments or self.notes_to_come:
             self._comments()
 
     def _before_rows(self, xml: str) -> None:
