@@ -452,6 +452,7 @@ def test_a_commands_report_made_on_two_cores_is_the_apps_report(
 
     monkeypatch.setattr(sheet_editor, "Helper", Watched)
     monkeypatch.setattr("seen_core.report.parallel.Helper", Watched)
+    monkeypatch.setattr("seen_core.report.parallel.WORTH_FORKING_ROWS", 1)  # small sheets too
     monkeypatch.setattr("seen_core.report.workbook.SheetEditor", Counted)
     data = messy_workbook() if name == "messy" else wrong_phone_beside_an_empty_name()
     report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
@@ -489,6 +490,7 @@ def test_a_child_that_fails_leaves_its_part_to_the_command_itself(monkeypatch) -
     report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
     alone = annotated_workbook(report)
     monkeypatch.setattr(sheet_editor.SheetEditor, "_made_elsewhere", fails)
+    monkeypatch.setattr("seen_core.report.parallel.WORTH_FORKING_ROWS", 1)
     with on_two_cores():
         both = annotated_workbook(report)
 

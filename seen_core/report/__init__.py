@@ -145,7 +145,7 @@ def begin_report(
     `problems`) can make before its payloads and plan, in a child: where its rows are in the
     sheet's XML, and the Problems sheet's rows. Nothing when the report will not be edited
     in place, or cannot fork."""
-    if not parallel.forking() or not source.startswith(b"PK\x03\x04"):
+    if not parallel.forking(len(rows)) or not source.startswith(b"PK\x03\x04"):
         return
     rows = sorted(rows)
     parallel.begin(

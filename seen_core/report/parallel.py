@@ -23,6 +23,9 @@ from typing import Any
 
 from seen_core.interpreter import cores
 
+# A child pays for itself from a few thousand rows on (forking and handing back take some
+# 20-40 ms); a small sheet's report is made in this process.
+WORTH_FORKING_ROWS = 5_000
 _allowed = False
 _early: Early | None = None
 
@@ -43,9 +46,10 @@ def on_two_cores() -> Iterator[None]:
             _early = None
 
 
-def forking() -> bool:
-    """Whether a report made now may fork (see `on_two_cores`)."""
-    return _allowed
+def forking(rows: int) -> bool:
+    """Whether the report of a sheet of `rows` people made now may fork (see
+    `on_two_cores`)."""
+    return _allowed and rows >= WORTH_FORKING_ROWS
 
 
 def begin(

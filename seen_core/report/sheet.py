@@ -200,7 +200,7 @@ class SheetEditor:
         whose notes depend on the cells) and go into parts of their own (the sheet has no
         comments or drawing yet)."""
         if (
-            not forking()
+            not forking(len(self.plan.rows))
             or self.plan.edits
             or self.skeleton.first(self.main, "legacyDrawing") is not None
             or has_notes(self.package, self.part)
