@@ -304,21 +304,23 @@ class SheetEditor:
         view = memoryview(xml)
         out = bytearray()  # grown in place: no list of pieces, no join
         done = start
+        find = xml.find
         for (row, at, close, end), cells in zip(found, appended, strict=True):
-            if done < at:
+            # The row's extent (spans="1:8"), which SEEN's columns would outgrow, is left out:
+            # the bytes before it and after it are copied, as they are, up to the cells' end.
+            cut = find(b' spans="', at, close)
+            if cut >= 0:
+                out += view[done:cut]
+                done = xml.index(b'"', cut + 8) + 1
+            elif find(b"spans", at, close) >= 0:  # written another way: the pattern's work
                 out += view[done:at]
-            tag = xml[at : close + 1]
-            if b"spans" in tag:  # the row's extent, which SEEN's columns would outgrow
-                cut = tag.find(b' spans="')
-                if cut >= 0:
-                    tag = tag[:cut] + tag[tag.index(b'"', cut + 8) + 1 :]
-                else:
-                    tag = SPANS.sub(b"", tag)
-            out += tag
+                out += SPANS.sub(b"", xml[at : close + 1])
+                done = close + 1
             if row in changed_rows:
+                out += view[done : close + 1]
                 out += marked[row] if row in marked else self._marked_row(row, xml, close, end)
             else:
-                out += view[close + 1 : end]
+                out += view[done:end]
             out += cells
             done = end
         out += view[done:stop]
