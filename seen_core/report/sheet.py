@@ -407,10 +407,11 @@ class SheetEditor:
 
     def _plain_appended(self) -> bool:
         """Whether the report's own cells have no mark (a column the app added, wrong) and no
-        link: made without a style, a note or a link of their own."""
+        link: made without a style, a note or a link of their own (a status's style is
+        chosen in `_start`). A kind of column not named here is made by this process."""
         plan = self.plan
         for added in plan.added:
-            if added.kind == "link":
+            if added.kind not in ("text", "status"):
                 return False
             if (
                 added.kind == "text"
