@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 
 from seen_core.problems import Problem
 from seen_core.read.cells import column_letter
@@ -32,13 +33,26 @@ def summary_sheet(
     return _our_sheet(*_summary_rows(report, plan), bold, dialect)
 
 
-def problems_sheet(report: ReportInput, bold: int, dialect: Dialect = TRANSITIONAL) -> str:
-    """The Problems sheet's XML; `bold` is the workbook's bold style. Made a column at a time
-    (a sheet of 100,000 rows has some 40,000 problems)."""
-    problems = list(report.problems)[: EXCEL_MAX_ROWS - 1]
-    if not problems:
+def problems_sheet(
+    report: ReportInput, bold: int, dialect: Dialect = TRANSITIONAL, rows: str | None = None
+) -> str:
+    """The Problems sheet's XML; `bold` is the workbook's bold style. `rows`: its rows below
+    the header as `problem_rows` made them (elsewhere, see report/parallel.py)."""
+    if rows is None:
+        rows = problem_rows(report.problems)
+    if rows is None:
         return _our_sheet(*_problem_rows(report), bold, dialect)
     header = ["Row", "Column", "Problem", "What to do", "Code"]
+    head = "".join(text_cell(f"{column_letter(c)}1", text, bold) for c, text in enumerate(header))
+    return _worksheet(f'<row r="1">{head}</row>{rows}', [11, 22, 70, 48, 24], dialect)
+
+
+def problem_rows(problems: Sequence[Problem]) -> str | None:
+    """The Problems sheet's rows below its header, a problem a row (None when there is none).
+    Made a column at a time (a sheet of 100,000 rows has some 40,000 problems)."""
+    problems = list(problems)[: EXCEL_MAX_ROWS - 1]
+    if not problems:
+        return None
     numbers = range(2, len(problems) + 2)
     row_cells = [
         f'<c r="A{r}"><v>{row}</v></c>' if type(row) is int else text_cell(f"A{r}", "whole sheet")
@@ -63,13 +77,12 @@ def problems_sheet(report: ReportInput, bold: int, dialect: Dialect = TRANSITION
                 for r, value in zip(numbers, values, strict=True)
             ]
         columns.append(cells)
-    head = "".join(text_cell(f"{column_letter(c)}1", text, bold) for c, text in enumerate(header))
-    lines = [f'<row r="1">{head}</row>']
-    lines += [
-        f'<row r="{r}">{a}{b}{c}{d}{e}</row>'
-        for r, a, b, c, d, e in zip(numbers, *columns, strict=True)
-    ]
-    return _worksheet("".join(lines), [11, 22, 70, 48, 24], dialect)
+    return "".join(
+        [
+            f'<row r="{r}">{a}{b}{c}{d}{e}</row>'
+            for r, a, b, c, d, e in zip(numbers, *columns, strict=True)
+        ]
+    )
 
 
 def _what_to_do(problem: Problem) -> str:
