@@ -191,7 +191,7 @@ with st.expander("Fix many rows at once"):
         first = b.text_input("First name into", value="First name", key="split_first")
         last = c.text_input("Last name into", value="Last name", key="split_last")
         if first.strip() and last.strip() and full:
-            change = fixes.split_full_name(table, full, first.strip(), last.strip())
+            change = fixes.split_full_name(table, full, first.strip(), last.strip(), mapping)
     if change is not None:
         rows = change.rows
         st.caption(lit(f"{change.label}: changes {count(rows, 'row')}. {note}".strip()))

@@ -53,6 +53,7 @@ class Work:
         self._check_lock = threading.RLock()  # one check at a time, the page's or the background's
         self._checking: threading.Thread | None = None
         self._ahead: flow.CheckAhead | None = None  # the first check, made by the reader
+        self._undone: list[Change] = []  # changes undone, the last undone last: what redo does
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -306,19 +307,35 @@ class Work:
             target=self.settings.target,
             held=held,
             made=made,
+            left_out=self.left_out(),
         )
         self._checked = (key, checked)
         return checked
 
     # --- changes ---------------------------------------------------------------------------
 
+    def left_out(self) -> dict[tuple[int, str], str]:
+        """(row, field) → the value the row is sent without, from the draft's changes."""
+        found: dict[tuple[int, str], str] = {}
+        for change in self.draft.changes:
+            for o in change.left_out:
+                found[(o.row, o.field)] = o.value
+        return found
+
     def apply(self, change: Change) -> flow.Checked:
-        """Keep a change with the draft and re-check only the rows it touches."""
-        if not change.edits and not change.new_columns:
+        """Keep a change with the draft and re-check only the rows it touches. A new change
+        forgets what was undone (there is nothing to redo after it)."""
+        if change.empty:
             return self.checked()
+        self._undone.clear()
+        return self._apply(change)
+
+    def _apply(self, change: Change) -> flow.Checked:
         before = self.checked()
         self.store.add_change(self.user, self.draft.id, change)
         self._advance(apply_change(self.table, change), change, before)
+        if change.remaps:
+            self._remap({m.field: m.new for m in change.remaps})
         return self.checked()
 
     def undo(self) -> Change | None:
@@ -330,7 +347,37 @@ class Work:
         table = undo_change(self.table, change)
         self.draft = replace(self.draft, changes=self.draft.changes[:-1])
         self._settle(table, change, before)
+        if change.remaps:
+            self._remap({m.field: m.old for m in change.remaps})
+        self._undone.append(change)
         return change
+
+    def can_redo(self) -> Change | None:
+        """The change redo would make again (the last one undone), or None."""
+        return self._undone[-1] if self._undone else None
+
+    def redo(self) -> Change | None:
+        """Make the last undone change again; None when there is nothing to redo."""
+        if not self._undone:
+            return None
+        change = self._undone.pop()
+        self._apply(change)
+        return change
+
+    def _remap(self, fields: Mapping[str, str | None]) -> None:
+        """Send these fields from these columns (None: not at all); a column given a field
+        is no longer sent as an extra field too."""
+        now = self.mapping
+        chosen = dict(now.fields)
+        for name, column in fields.items():
+            if column is None:
+                chosen.pop(name, None)
+            else:
+                chosen[name] = column
+        taken = {c for c in fields.values() if c is not None}
+        extras = {k: c for k, c in now.extra_args.items() if c not in taken}
+        ordered = {name: chosen[name] for name in FIELD_NAMES if name in chosen}
+        self.update(mapping=FieldMapping(ordered, extras).to_dict())
 
     def _advance(self, table: pd.DataFrame, change: Change, before: flow.Checked) -> None:
         self.draft = replace(self.draft, changes=(*self.draft.changes, change))
@@ -341,7 +388,8 @@ class Work:
         self._table = ((id(sheet), len(self.draft.changes)), table)
         if self._checked is not None:
             key, _ = self._checked
-            self._checked = (key, flow.recheck(before, table, change.changed_rows))
+            rechecked = flow.recheck(before, table, change.changed_rows, self.left_out())
+            self._checked = (key, rechecked)
 
     def edit_cells(self, edits: Mapping[tuple[int, str], str], label: str = "") -> Change:
         """Cells typed in the grid: {(row, column): new text}. Unchanged cells are ignored."""

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from seen_core.check.fixes import CellEdit, Change
+from seen_core.check.fixes import CellEdit, Change, LeftOut, Remap
 from seen_core.check.mapping import Mapping as FieldMapping
 from seen_core.errors import InputError, NotFound
 from seen_core.store.journal import Journal
@@ -112,19 +112,23 @@ def _now() -> str:
 
 
 def _change_json(change: Change) -> str:
-    return json.dumps(
-        {
-            "edits": [[e.row, e.column, e.old, e.new] for e in change.edits],
-            "new_columns": list(change.new_columns),
-        },
-        ensure_ascii=False,
-    )
+    data: dict[str, object] = {
+        "edits": [[e.row, e.column, e.old, e.new] for e in change.edits],
+        "new_columns": list(change.new_columns),
+    }
+    if change.left_out:  # rows sent without a value, their cells unchanged
+        data["left_out"] = [[o.row, o.field, o.value] for o in change.left_out]
+    if change.remaps:  # fields the change sends from other columns
+        data["remaps"] = [[m.field, m.old, m.new] for m in change.remaps]
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _change_from(label: str, text: str) -> Change:
     data = json.loads(text)
     edits = tuple(CellEdit(int(r), str(c), str(o), str(n)) for r, c, o, n in data["edits"])
-    return Change(label, edits, tuple(data.get("new_columns", ())))
+    left_out = tuple(LeftOut(int(r), str(f), str(v)) for r, f, v in data.get("left_out", ()))
+    remaps = tuple(Remap(str(f), o, n) for f, o, n in data.get("remaps", ()))
+    return Change(label, edits, tuple(data.get("new_columns", ())), left_out, remaps)
 
 
 class DraftStore:
@@ -259,7 +263,7 @@ class DraftStore:
 
     def add_change(self, user: User, draft_id: str, change: Change) -> None:
         """Keep one more change to the draft's cells (undoable)."""
-        if not change.edits and not change.new_columns:
+        if change.empty:
             return
         with self._write() as db:
             self._touch(db, user, draft_id)
