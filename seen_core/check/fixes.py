@@ -21,6 +21,7 @@ from seen_core.check.countries import region_from_text
 from seen_core.check.mapping import Mapping
 from seen_core.errors import InputError
 from seen_core.interpreter import gc_paused
+from seen_core.problems import Problem, describe
 
 __all__ = [
     "CellEdit",
@@ -33,6 +34,7 @@ __all__ = [
     "leave_out_preview",
     "phones_from_country_column",
     "split_full_name",
+    "suggested_fixes",
     "trim",
     "undo_change",
     "unknown_countries",
@@ -416,3 +418,41 @@ def leave_out_invalid(
 ) -> Change:
     """The change of `leave_out_preview`, without the count of rows left alone."""
     return leave_out_preview(table, result, field, mapping)[0]
+
+
+# --- suggested fixes -----------------------------------------------------------------------------
+
+
+@gc_paused()
+def suggested_fixes(table: pd.DataFrame, problems: Iterable[Problem]) -> Change:
+    """The change that makes each problem's suggested fix (`Problem.suggestion`): for one row
+    (one problem given) or for all the rows with a kind of problem ("apply to all N like it").
+    Problems without a suggestion, or whose cell no longer holds what was checked, are passed
+    over."""
+    by_column: dict[str, dict[int, str]] = {}
+    kinds: dict[str, None] = {}
+    for p in problems:
+        if p.suggestion is None or p.row is None or p.column is None:
+            continue
+        by_column.setdefault(p.column, {})[p.row] = p.suggestion
+        kinds[p.code] = None
+    edits: list[CellEdit] = []
+    for column, wanted in by_column.items():
+        if column not in table.columns:
+            continue
+        rows = list(wanted)
+        positions = table.index.get_indexer(rows)
+        cells = table[column].to_numpy(dtype=object)
+        for row, at in zip(rows, positions.tolist(), strict=True):
+            if at < 0:
+                continue
+            old = cells[at]
+            if old != wanted[row]:
+                edits.append(CellEdit(row, column, old, wanted[row]))
+    if len(edits) == 1:
+        e = edits[0]
+        label = f"Row {e.row}, {e.column}: '{e.old}' → '{e.new}'"
+    else:
+        what = " and ".join(describe(code).title for code in kinds) or "Suggested fixes"
+        label = f"Suggested fix for {what} on {len({e.row for e in edits}):,} rows"
+    return Change(label, tuple(edits))
