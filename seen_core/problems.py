@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -166,3 +167,13 @@ def describe(code: str) -> ProblemKind:
     if known is not None:
         return known
     return ProblemKind(code, "error", code.replace("_", " ").capitalize(), "See the message.")
+
+
+def suggestion_groups(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
+    """Problem code → the problems of that kind that carry a suggested fix, in the sheet's
+    order: what "apply to all N like it" applies."""
+    groups: dict[str, list[Problem]] = {}
+    for problem in problems:
+        if problem.suggestion is not None and problem.row is not None:
+            groups.setdefault(problem.code, []).append(problem)
+    return groups

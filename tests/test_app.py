@@ -379,9 +379,15 @@ def test_leaving_out_invalid_phones_makes_those_rows_ready_and_says_how_many(app
     assert at.button(key="bulk_apply").label == "Apply to 20 rows"
     at.button(key="bulk_apply").click().run()
     assert sidebar_metrics(at)["Ready to send"] == "40"
-    assert "20 rows changed" in plain(at)
+    undo_label = at.button(key="undo").label.replace("\\", "")  # markdown-escaped
+    assert undo_label.endswith("where the e-mail is valid (20 rows)")
+    assert not at.success  # the Undo button is the one confirmation
+    assert work(at).table["Mobil"].tolist().count("12345") == 20  # the user's cells kept
     at.button(key="undo").click().run()
     assert sidebar_metrics(at)["Ready to send"] == "20"
+    assert at.button(key="redo").label.replace("\\", "").startswith("Redo: Leave out invalid")
+    at.button(key="redo").click().run()
+    assert sidebar_metrics(at)["Ready to send"] == "40"
 
 
 def test_find_and_replace_shows_its_count_before_applying(app):
@@ -628,3 +634,41 @@ def test_results_names_a_macro_workbook_xlsm_and_says_what_a_rebuilt_one_lacks(s
     said = plain(rebuilt)
     assert "kunder.xlsx could not be annotated in place (" in said
     assert "The new workbook has no pictures, charts, comments, tables, merged cells" in said
+
+
+def test_narrowed_to_a_column_the_reason_and_the_cell_to_fix_come_first(app):
+    at = to_check(app)
+    narrowings = at.selectbox(key="fix_narrow")
+    assert "Phone number not valid — 1 row" in narrowings.options  # as the user reads them
+    assert "Column Mobil — 2 rows" in narrowings.options
+    narrowings.set_value("column:Mobil").run()
+    grid = at.data_editor(key=at.session_state["fix_editor_key"]).value
+    header = grid.columns.tolist()
+    assert header[:2] == ["Why", "Mobil — fix here"]
+    assert header[2:6] == ["Fornavn", "Etternavn", "Kundenr", "E-post"]  # who the person is
+    assert all("phone" in why or "Neither" in why for why in grid["Why"])
+
+
+def test_a_suggested_fix_is_shown_applied_for_all_like_it_and_undone(app):
+    rows = [["Fornavn", "E-post", "Kundenr"]] + [
+        [name, f"{name.lower()}@gmial.com", str(n)] for n, name in enumerate(["OLA", "Kari", "Per"])
+    ]
+    from builders import csv_bytes
+
+    at = upload(app, "folk.csv", csv_bytes(rows))
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value(f"typo-{uuid.uuid4().hex[:6]}").run()
+    at.button(key="to_check").click().run()
+    button = at.button(key="suggest_all_email_domain_typo")
+    label = button.label.replace("\\", "")
+    assert "apply the suggested fix to all 3 rows like it" in label
+    assert "'ola@gmial.com' → 'ola@gmail.com'" in label  # shown before it is applied
+    button.click().run()
+    assert work(at).table["E-post"].tolist() == ["ola@gmail.com", "kari@gmail.com", "per@gmail.com"]
+    assert (
+        at.button(key="undo")
+        .label.replace("\\", "")
+        .endswith("Suggested fix: E-mail domain looks mistyped (3 rows)")
+    )
+    at.button(key="undo").click().run()
+    assert work(at).table.at[2, "E-post"] == "ola@gmial.com"

@@ -118,7 +118,7 @@ def test_a_suggestion_for_one_row_and_for_all_like_it_applied_and_undone():
     assert one.rows == 1
     everyone = suggested_fixes(table, typos)
     assert everyone.rows == 2
-    assert everyone.label == "Suggested fix for E-mail domain looks mistyped on 2 rows"
+    assert everyone.label == "Suggested fix: E-mail domain looks mistyped"
     fixed = apply_change(table, everyone)
     assert fixed["E-post"].tolist()[:2] == ["ola@gmail.com", "kari@gmail.com"]
     after = check_sheet(fixed, MAPPING)

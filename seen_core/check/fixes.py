@@ -454,5 +454,5 @@ def suggested_fixes(table: pd.DataFrame, problems: Iterable[Problem]) -> Change:
         label = f"Row {e.row}, {e.column}: '{e.old}' → '{e.new}'"
     else:
         what = " and ".join(describe(code).title for code in kinds) or "Suggested fixes"
-        label = f"Suggested fix for {what} on {len({e.row for e in edits}):,} rows"
+        label = f"Suggested fix: {what}"
     return Change(label, tuple(edits))
