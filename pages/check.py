@@ -269,7 +269,7 @@ else:
         )
     rows = in_view[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
     grid = view.fix_grid(checked, rows, narrowed)
-    marked = [view.WHY] + ([view.SUGGESTED] if view.SUGGESTED in grid.frame.columns else [])
+    marked = [view.WHY]
     shade = {
         "error": "background-color:#ffd6d6;color:#9c0006",
         "warning": "background-color:#fff2cc",
@@ -277,31 +277,29 @@ else:
     looks = [shade.get(grid.severity.get(r, ""), "color:#006100") for r in rows]
 
     def colour(values: pd.Series) -> list[str]:
-        if values.name == view.SUGGESTED:
-            return ["color:#1a5e20" if v else "" for v in values]
         return looks
 
     key = f"fix_{work.draft.id}_{ss.get('fix_version', 0)}"
     ss["fix_editor_key"] = key
     st.caption(
-        "Each row says why first; double-click the cell beside it to fix it, or tick Apply to "
-        "take the suggested fix. The row is checked again at once."
+        "Each row says why first; double-click the cell beside it to fix it, or tick Apply "
+        "where the reason suggests a fix. The row is checked again at once."
     )
     config: dict[str, object] = {
-        view.WHY: st.column_config.TextColumn(width=260, pinned=True),
+        view.WHY: st.column_config.TextColumn(width=235, pinned=True),
     }
     if grid.fix_header is not None:
         # not pinned: Streamlit greys a pinned column, and this is the one to type in
-        config[grid.fix_header] = st.column_config.TextColumn(width=150)
+        config[grid.fix_header] = st.column_config.TextColumn(width=140)
     if view.APPLY in grid.frame.columns:
-        config[view.APPLY] = st.column_config.CheckboxColumn(width="small")
+        config[view.APPLY] = st.column_config.CheckboxColumn(width=60)
     st.data_editor(
         grid.frame.style.apply(colour, subset=marked),
         key=key,
         disabled=[*marked, view.IN_COLUMN, "_index"],
         num_rows="fixed",
         column_config=config,
-        row_height=68,  # taller than 4rem: Streamlit wraps the reasons instead of cutting them
+        row_height=84,  # over 4rem: Streamlit wraps the reasons (4 lines) instead of cutting them
     )
     pending = (ss.get(key) or {}).get("edited_rows", {})
     ticked = grid.applied(pending)

@@ -38,10 +38,16 @@ def test_narrowed_to_a_column_the_cell_to_fix_comes_after_the_reason():
     assert rows == [2, 5]
     grid = view.fix_grid(done, rows, "column:Mobil")
     assert grid.frame.columns[:2].tolist() == [view.WHY, "Mobil — fix here"]
-    assert grid.frame.columns[4:8].tolist() == ["Fornavn", "Etternavn", "Kundenr", "E-post"]
+    assert grid.frame.columns[2:7].tolist() == [
+        view.APPLY,
+        "Fornavn",
+        "Etternavn",
+        "Kundenr",
+        "E-post",
+    ]
     assert "Mobil" not in grid.frame.columns  # shown once, as the cell to fix
     assert "'12' is not a valid phone number" in grid.frame.at[2, view.WHY]
-    assert grid.frame.at[5, view.SUGGESTED] == "+4745860321"
+    assert "Suggested: +4745860321" in grid.frame.at[5, view.WHY]
     assert grid.edits({0: {"Mobil — fix here": "45860399", "By": "Oslo"}}) == {
         (2, "Mobil"): "45860399",
         (2, "By"): "Oslo",

@@ -23,7 +23,6 @@ __all__ = [
     "ALL",
     "APPLY",
     "FIX_SUFFIX",
-    "SUGGESTED",
     "WHY",
     "FixGrid",
     "Narrowing",
@@ -37,7 +36,6 @@ WHY = "Why"
 FIX_SUFFIX = " — fix here"
 ANY_CELL = "Cell to fix"
 IN_COLUMN = "In column"
-SUGGESTED = "Suggested fix"
 APPLY = "Apply"
 # Who the person is, in the order a campaign manager looks for them.
 IDENTIFYING = ("first_name", "last_name", "customer_id", "email", "phone")
@@ -116,8 +114,9 @@ def rows_for(checked: Checked, key: str) -> list[int]:
 @dataclass
 class FixGrid:
     """One page of the grid: `frame` indexed by spreadsheet row ("Row"), its first columns the
-    reason (WHY) and the cell to fix (`fix_header`), then a suggested fix and its Apply box
-    when a row on the page has one, then the identifying columns, then the rest.
+    reason (WHY, which names a suggested fix) and the cell to fix (`fix_header`), then a box
+    to take the suggested fix when a row on the page has one, then the identifying columns,
+    then the rest.
 
     `cell_of` says which of the user's columns the fix cell of each row is; `suggestions` the
     problem whose suggested fix each row's Apply box makes; `severity` each row's worst
@@ -144,7 +143,7 @@ class FixGrid:
                 continue
             row = rows[at]
             for header, value in cells.items():
-                if header in (WHY, SUGGESTED, APPLY, IN_COLUMN):
+                if header in (WHY, APPLY, IN_COLUMN):
                     continue
                 column = self.cell_of.get(row) if header == self.fix_header else header
                 if column is not None:
@@ -213,9 +212,8 @@ def fix_grid(checked: Checked, rows: Sequence[int], key: str = ALL) -> FixGrid:
         frame[fix_header] = cells
         if one is None:
             frame[IN_COLUMN] = [cell_of.get(row, "") for row in rows]
-    if suggestions:
-        frame[SUGGESTED] = [suggestions[r].suggestion if r in suggestions else None for r in rows]
-        frame[APPLY] = [False if r in suggestions else None for r in rows]
+    if suggestions:  # the reason says what it would change to ("Suggested: +4745860321.")
+        frame[APPLY] = pd.array([False if r in suggestions else None for r in rows], "boolean")
     mapping = checked.mapping
     identifying = [
         column
