@@ -263,12 +263,13 @@ class Work:
     def _check_key(self, sends: list[JobInfo]) -> tuple[tuple, str]:
         """What a check depends on: (the rules' inputs — sheet, mapping, options, sends, which
         decide the rows held — and the target). The target matters to the rules only through
-        the options (SEEN API 2.0 requires the customer ID)."""
+        the options (SEEN API 2.0 requires the customer ID). A send still running does not
+        count until it ends (`flow.settled`): the counts stay those it started with."""
         rules = (
             id(self.sheet()),
             json.dumps(self.mapping.to_dict(), sort_keys=True),
             self.options,
-            tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
+            tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in flow.settled(sends)),
         )
         return rules, self.settings.target
 
@@ -296,7 +297,11 @@ class Work:
             # a change was applied without a re-check: the same sends, the same held rows
             held = self._checked[1].held
         else:
-            held = flow.held_rows(self.sent_outcomes()) if sends else {}
+            held = (
+                flow.held_rows(flow.latest_outcomes(self.journal, self.draft.id, settled_only=True))
+                if sends
+                else {}
+            )
         ahead, self._ahead = self._ahead, None  # asked for once: the first check
         made = None if ahead is None else ahead.result(table, self.mapping, self.options)
         checked = flow.check(

@@ -118,6 +118,9 @@ def sidebar_metrics(at: AppTest) -> dict[str, str]:
 def send_to_sandbox(at: AppTest) -> AppTest:
     at.button(key="to_send").click().run()
     at.button(key="send").click().run()
+    planned = at.session_state["registry"].preparing(work(at).draft.id)
+    planned.thread.join(timeout=30)  # planned in a worker thread: the bar shows meanwhile
+    assert planned.error is None
     job_id = work(at).sends()[-1].id
     send = at.session_state["registry"].get(job_id)
     send.thread.join(timeout=30)
@@ -575,6 +578,7 @@ def test_the_servers_token_never_reaches_an_address_typed_in_the_page(seen_data_
         at.session_state["seen_address"] = f"http://127.0.0.1:{listener.server_port}/x"
         at.checkbox(key="confirm_send").check().run()
         at.button(key="send").click().run()
+        at.session_state["registry"].preparing(work(at).draft.id).thread.join(timeout=30)
         job = work(at).sends()[-1]
         at.session_state["registry"].get(job.id).thread.join(timeout=30)
         assert [r["customer_id"] for r in configured.received("autumn")] == ["100"]

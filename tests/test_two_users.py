@@ -90,6 +90,7 @@ def _to_send(at, sandbox: Sandbox, token: str):
     at.text_input(key="seen_token").set_value(token).run()
     at.checkbox(key="confirm_send").check().run()
     at.button(key="send").click().run()
+    at.session_state["registry"].preparing(work(at).draft.id).thread.join(timeout=30)
     send = at.session_state["registry"].get(work(at).sends()[-1].id)
     send.thread.join(timeout=30)
     assert send.finished and send.error is None

@@ -419,3 +419,17 @@ def test_leaving_out_invalid_phones_sends_without_them_and_keeps_the_users_cells
     kari = [c.value for c in sheet[2]]
     assert str(kari[header.index("Mobil")]) == "12"
     assert kari[header.index("Mobil (sent as)")] == "sent without phone"
+
+
+def test_the_counts_stay_those_a_send_started_with_until_it_ends(journal, seen):
+    work = start(journal)
+    work.edit_cells({(6, "Fornavn"): "Kari"})
+    before = work.checked().counts
+    to = flow.connect(CAMPAIGN, seen.url, DEFAULT_TOKEN, sandbox=True)
+    job_id = flow.plan(journal, work.checked(), to, batch_size=1, user_id=ALICE.id,
+                       draft_id=work.draft.id)  # fmt: skip
+    during = [work.checked().counts]  # planned, not yet running
+    flow.send(journal, job_id, to, on_progress=lambda p: during.append(work.checked().counts))
+    assert len(during) > 2 and all(counts == before for counts in during)
+    after = work.checked().counts
+    assert after["held"] == before["ready"] and after["ready"] == 0

@@ -25,6 +25,7 @@ from seen_core.flow.checking import (
     read,
     read_checking_ahead,
     recheck,
+    settled,
     target_label,
     target_problem,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "send",
     "send_report_file",
     "sent_to_words",
+    "settled",
     "stored_links",
     "target_label",
     "target_problem",

@@ -18,8 +18,8 @@ from seen_core.problems import Problem
 from seen_core.read.isolated import Pending, read_sheet_checking_ahead
 from seen_core.read.sheets import Sheet, read_sheet
 from seen_core.read.text_table import Blanked, Rows, text_of
-from seen_core.statuses import Status
-from seen_core.store.journal import Journal
+from seen_core.statuses import JobState, Status
+from seen_core.store.journal import JobInfo, Journal
 
 if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay for it
     import pandas as pd
@@ -109,16 +109,27 @@ def is_held(status: str, message: str) -> bool:
     )
 
 
-def latest_outcomes(journal: Journal, draft_id: str) -> dict[int, tuple[str, str]]:
-    """Each row's latest outcome across the draft's sends; a row SEEN holds stays held."""
+def latest_outcomes(
+    journal: Journal, draft_id: str, *, settled_only: bool = False
+) -> dict[int, tuple[str, str]]:
+    """Each row's latest outcome across the draft's sends; a row SEEN holds stays held.
+    `settled_only`: leave out sends still running or about to (see `settled`)."""
     latest: dict[int, tuple[str, str]] = {}
-    for job in journal.draft_jobs(draft_id):  # oldest first
+    jobs = journal.draft_jobs(draft_id)  # oldest first
+    for job in settled(jobs) if settled_only else jobs:
         for row, (status, message) in journal.outcomes(job.id).items():
             before = latest.get(row)
             if before is not None and is_held(*before):
                 continue
             latest[row] = (status, message)
     return latest
+
+
+def settled(jobs: Iterable[JobInfo]) -> list[JobInfo]:
+    """The sends that are not running or about to run. While a send runs, the draft's counts
+    stay those it started with (the rows it sends are counted ready until it ends), so that
+    the progress, the Send page and the sidebar say the same numbers."""
+    return [j for j in jobs if j.state not in (JobState.RUNNING, JobState.PENDING)]
 
 
 def held_rows(outcomes: Mapping[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
