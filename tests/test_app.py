@@ -182,13 +182,14 @@ def test_upload_and_map_do_not_wait_for_the_first_check(app, monkeypatch):
     assert "Checking the rows" in " ".join(c.value for c in at.sidebar.caption)
     work(at)._checking.join(timeout=30)
     at.run()
-    assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
+    assert sidebar_metrics(at) == {"Rows": "7", "Rows to fix": "6"}  # no campaign yet
     at.text_input(key="target_name").set_value("autumn-counts").run()  # a campaign named
     assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
 
 
 def test_a_small_sheet_shows_its_counts_at_once(app):
     at = app.button(key="demo").click().run()  # read, and checked, in the same run
+    # the demo names its campaign: ready to send means something already
     assert sidebar_metrics(at) == {"Rows": "10", "Ready to send": "5", "Need attention": "5"}
 
 
@@ -676,3 +677,23 @@ def test_a_suggested_fix_is_shown_applied_for_all_like_it_and_undone(app):
     )
     at.button(key="undo").click().run()
     assert work(at).table.at[2, "E-post"] == "ola@gmial.com"
+
+
+def test_a_refused_extra_field_name_is_said_beside_next_not_counted_against_every_row(app):
+    at = upload(app)
+    at.button(key="to_map").click().run()
+    assert "velkomst" not in (at.text_input(key="target_name").placeholder or "")
+    assert "Next needs the campaign the people go to" in plain(at)
+    at.text_input(key="target_name").set_value(f"words-{uuid.uuid4().hex[:6]}").run()
+    assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
+    key = at.session_state["extras_key"]
+    names = at.data_editor(key=key).value["Column"].tolist()
+    at.session_state[key] = {
+        "edited_rows": {names.index("Antall mil"): {"Name in SEEN": "Antall mil!"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert at.button(key="to_check").disabled
+    assert "Next needs another extra field name for column 'Antall mil'" in plain(at)
+    assert sidebar_metrics(at) == {"Rows": "7", "Rows to fix": "6"}  # not 0 ready of 7

@@ -264,6 +264,30 @@ class Checked:
             "warnings": sum(1 for p in self.result.problems if p.severity == "warning"),
         }
 
+    def counts_shown(self) -> list[tuple[str, int]]:
+        """The counts the sidebar shows, each meaning what it says. Before a target is named,
+        or while the mapping has a problem (a refused extra field name): the rows, and those
+        with a problem of their own to fix (the mapping's problem is the Map page's to say,
+        not every row's); after: rows, ready to send, need attention, already in SEEN."""
+        counts = self.counts
+        if not self.target or self.result.blocked:
+            by_row = self.result.by_row
+            to_fix = sum(
+                1
+                for row, found in by_row.items()
+                if row not in self.held and any(p.severity == "error" for p in found)
+            )
+            shown = [("Rows", counts["rows"]), ("Rows to fix", to_fix)]
+        else:
+            shown = [
+                ("Rows", counts["rows"]),
+                ("Ready to send", counts["ready"]),
+                ("Need attention", counts["attention"]),
+            ]
+        if counts["held"]:
+            shown.append(("Already in SEEN", counts["held"]))
+        return shown
+
     def outcomes(self) -> dict[int, tuple[str, str]]:
         """Before the next send: each row's standing (held rows keep their outcome)."""
         invalid = self.invalid
