@@ -122,6 +122,24 @@ if counts[Status.UNKNOWN]:
 
 # --- video links (SEEN API 2.0) ----------------------------------------------------------------
 
+
+def show_films(links: dict) -> None:
+    """Each person's film in the app: a table with the link and the thumbnail per person."""
+    if not links:
+        return
+    from seen_core.send.links import film_rows
+
+    st.dataframe(
+        film_rows(links, work.names()),
+        hide_index=True,
+        column_config={
+            "Row": st.column_config.NumberColumn(width=60),
+            "Film": st.column_config.LinkColumn("Film", display_text="Watch the film"),
+            "Thumbnail": st.column_config.ImageColumn("Thumbnail", width="small"),
+        },
+    )
+
+
 if flow.is_data(latest.campaign) and counts[Status.CREATED]:
     st.subheader("Video links")
     links = flow.stored_links(journal, latest.id)
@@ -160,6 +178,7 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
             st.rerun(scope="app")
 
     fetching()
+    show_films(links)
 
 with st.expander("Each send's own report"):
     for job in reversed(sends):

@@ -448,6 +448,17 @@ class Work:
                 now[row] = (status, message)
         return now
 
+    def names(self) -> dict[int, str]:
+        """Row → the person's first and last name as the sheet has them (for tables of people)."""
+        table = self.table
+        fields = self.mapping.fields
+        parts = [table[c].tolist() for c in (fields.get("first_name"), fields.get("last_name"))
+                 if c is not None and c in table.columns]  # fmt: skip
+        rows = table.index.tolist()
+        return {
+            row: " ".join(p[i].strip() for p in parts if p[i].strip()) for i, row in enumerate(rows)
+        }
+
     def can_send(self) -> int:
         """How many rows the next send would send."""
         return len(self.checked().ready_rows)

@@ -540,6 +540,12 @@ def test_a_send_to_a_sandbox_workspace_fetches_the_video_links(app):
     assert f"{created} people with a video link" in plain(
         at
     ) or "1 person with a video link" in plain(at)
+    films = next(d.value for d in at.dataframe if "Film" in d.value.columns)  # in the app
+    assert len(films) == created
+    assert films["Film"].str.startswith("http").all()
+    assert films["Thumbnail"].notna().all()
+    names = work(at).names()
+    assert films["Person"].tolist() == [names[row] for row in films["Row"]]
     book = openpyxl.load_workbook(io.BytesIO(work(at).report("xlsx")))
     sheet = book[work(at).settings.sheet_name or book.sheetnames[0]]
     header = [
