@@ -180,10 +180,11 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
     fetching()
     show_films(links)
 
+names = flow.send_names(sends)
 with st.expander("Each send's own report"):
     for job in reversed(sends):
         st.download_button(
-            lit(f"Send #{job.id} ({job.created_at[:16].replace('T', ' ')} UTC)"),
+            lit(names[job.id]),
             data=lambda job_id=job.id: (
                 flow.send_report_file(
                     journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None

@@ -703,3 +703,18 @@ def test_a_refused_extra_field_name_is_said_beside_next_not_counted_against_ever
     assert at.button(key="to_check").disabled
     assert "Next needs another extra field name for column 'Antall mil'" in plain(at)
     assert sidebar_metrics(at) == {"Rows": "7", "Rows to fix": "6"}  # not 0 ready of 7
+
+
+def test_the_start_page_offers_the_last_draft_and_sends_are_numbered_per_draft(app):
+    at = to_check(app)
+    at = send_to_sandbox(at)
+    draft = work(at).draft
+    again = new_app()  # the bare address, in a new session
+    assert draft.name in plain(again) and "was left at Results" in plain(again)
+    again.button(key="continue_last").click().run()
+    assert again.title[0].value == "Results"
+    assert work(again).draft.id == draft.id
+    again.switch_page("pages/history.py").run()
+    assert "Send 1 (" in plain(again) and "Send #" not in plain(again)
+    assert again.text_input(key=f"name_{draft.id}").label.startswith("Rename this draft")
+    assert not again.text_input(key="history_search").placeholder

@@ -367,16 +367,18 @@ def key_problem(key: str, taken: dict[str, str] | None = None) -> str | None:
     `taken` maps the keys already used (casefolded) to their columns.
     """
     if not key:
-        return "The extra_args key is empty."
+        return "The extra field name is empty."
     if not KEY_PATTERN.fullmatch(key):
         return (
-            f"The extra_args key '{key}' may only hold A-Z, a-z, 0-9 and _; try '{extra_key(key)}'."
+            f"The extra field name '{key}' may only hold the letters A to Z (no æ, ø or å), "
+            f"digits and _, without spaces; try '{extra_key(key)}'."
         )
     if key in FIELD_NAMES:
-        return f"'{key}' is a SEEN field name; pick another extra_args key."
+        return f"'{key}' is the name of one of SEEN's own fields; pick another extra field name."
     if taken and key.casefold() in taken:
         return (
-            f"The extra_args key '{key}' is already used for the column '{taken[key.casefold()]}'."
+            f"The extra field name '{key}' is already used for the column "
+            f"'{taken[key.casefold()]}'."
         )
     return None
 

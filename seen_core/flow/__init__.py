@@ -49,6 +49,7 @@ from seen_core.flow.sending import (
     purge,
     reconnect,
     send,
+    send_names,
     stored_links,
 )
 from seen_core.statuses import count_statuses  # pages and commands count here
@@ -85,6 +86,7 @@ __all__ = [
     "reconnect",
     "report_file",
     "send",
+    "send_names",
     "send_report_file",
     "sent_to_words",
     "settled",

@@ -193,6 +193,14 @@ def send_report_file(
         outcomes=journal.outcomes(job_id),
         sent_to=sent_to_words(job.target),
         who=who,
-        details=[("Send", f"#{job.id}, {job.state}"), ("Started", job.created_at)],
+        details=[("Send", f"{_send_name(journal, job)}, {job.state}"), ("Started", job.created_at)],
         videos=stored_links(journal, job_id),
     )
+
+
+def _send_name(journal: Journal, job) -> str:
+    """The send's name as History and Results say it (numbered within its draft)."""
+    from seen_core.flow.sending import send_names
+
+    jobs = journal.draft_jobs(job.draft_id) if job.draft_id else [job]
+    return send_names(jobs).get(job.id, f"Send of {job.created_at}")

@@ -220,6 +220,11 @@ class DraftStore:
             for r in rows
         ]
 
+    def last_open(self, user: User) -> Draft | None:
+        """The draft this user changed last (their own, also for an admin), to offer on the
+        start page; None when they have none."""
+        return next((d for d in self.drafts(user) if d.user_id == user.id), None)
+
     def source(self, user: User, draft_id: str) -> bytes:
         """The file as it was uploaded."""
         with self.journal.reading() as db:
