@@ -136,7 +136,10 @@ def test_sheet_without_upload_keeps_row_numbers_and_writes_text(sheet: Sheet) ->
 
     assert receivers.title == "Ark1"
     assert header_of(receivers, 2) == [*COLUMNS, "SEEN status", "SEEN message"]
-    assert header_of(receivers, 4)[-2:] == ["Rejected by SEEN", "phone: Enter a valid phone number."]
+    assert header_of(receivers, 4)[-2:] == [
+        "Rejected by SEEN",
+        "phone: Enter a valid phone number.",
+    ]
     assert header_of(receivers, 5)[1] == "Løvås"
     assert receivers.max_row == 5
     for coordinate in ("C3", "C4", "D3", "D4", "D5"):
