@@ -237,8 +237,7 @@ narrowed = narrow_left.selectbox(
     "Show",
     list(known),
     format_func=lambda k: known[k].label if k in known else k,
-    key="fix_narrow",
-    on_change=refresh_view,
+    key="fix_narrow",  # no on_change: its labels carry counts, so each fix makes it anew
     help="One kind of problem or one column: the cell to fix comes first, then who the person is.",
 )
 show_all = narrow_right.toggle(

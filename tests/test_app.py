@@ -683,6 +683,15 @@ def test_a_suggested_fix_is_shown_applied_for_all_like_it_and_undone(app):
     )
     at.button(key="undo").click().run()
     assert work(at).table.at[2, "E-post"] == "ola@gmial.com"
+    key = at.session_state["fix_editor_key"]  # one row: tick Apply beside its cell
+    grid = at.data_editor(key=key).value
+    at.session_state[key] = {
+        "edited_rows": {grid.index.tolist().index(3): {"Apply": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert work(at).table["E-post"].tolist() == ["ola@gmial.com", "kari@gmail.com", "per@gmial.com"]
 
 
 def test_a_refused_extra_field_name_is_said_beside_next_not_counted_against_every_row(app):

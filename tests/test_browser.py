@@ -166,9 +166,9 @@ def test_fix_and_send_again_in_the_same_draft(tmp_path):
         header = [c.value for c in sheet[4]]
         status = header.index("SEEN status") + 1
         message = header.index("SEEN message") + 1
-        assert sheet.cell(5, status).value == "created"  # by the first send
-        assert sheet.cell(6, status).value == "created"  # fixed, then by the second
-        assert sheet.cell(9, status).value == "invalid"
+        assert sheet.cell(5, status).value == "Created"  # by the first send
+        assert sheet.cell(6, status).value == "Created"  # fixed, then by the second
+        assert sheet.cell(9, status).value == "Needs fixing"  # the app's words
         assert "row 5" in sheet.cell(9, message).value
 
 
@@ -336,3 +336,86 @@ def _header(sheet) -> list:
         if "SEEN status" in row:
             return list(row)
     return []
+
+
+# --- Check and fix, problem first ----------------------------------------------------------------
+
+
+def grid_in_view(page, width: int) -> list[str]:
+    """The columns the first grid draws (its accessible table lists those in its window), after
+    checking that the grid lies inside a window `width` wide: nothing to scroll sideways to."""
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    return page.locator("[data-testid='stDataFrame'] th").all_text_contents()
+
+
+def in_grid(page, text: str) -> bool:
+    """Whether the first grid draws a cell with this text (its accessible table has it)."""
+    from playwright.sync_api import expect
+
+    cell = page.locator("[data-testid='stDataFrame'] td", has_text=text).first
+    expect(cell).to_be_attached(timeout=20_000)
+    return True
+
+
+def test_a_new_user_fixes_the_demos_five_problems_at_1024_without_scrolling_sideways(tmp_path):
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        page.goto(url)
+        settled(page)
+        click(page, "Try the demo file")
+        click(page, "Next: map the columns")
+        click(page, "Next: check the rows")
+        expect_text(page, "10 rows · 5 ready · 5 need attention")
+        drawn = grid_in_view(page, 1024)
+        assert drawn[:4] == ["Row", "Why", "Cell to fix", "In column"]
+        assert in_grid(page, "First name is empty.")  # the reason in words, in its first column
+        fixes = [("Kari", ""), ("per@example.no", "per@@example"), ("1011", "1001"),
+                 ("45860326", "12345"), ("45860327", "")]  # rows 6, 7, 9, 10, 11  # fmt: skip
+        for at, (text, now) in enumerate(fixes):
+            type_in_grid(page, 0, row=at, column=1, text=text, current=now)
+            settled(page, 500)
+            expect_text(page, re.compile(rf"10 rows · {6 + at} ready"))
+        expect_text(page, "10 rows · 10 ready")
+        assert in_grid(page, "✓ fixed")  # fixed rows stay shown, saying so
+        page.screenshot(path=tmp_path / "fixed.png")
+
+
+def test_the_big_files_invalid_phones_narrowed_and_fixed_at_1024(tmp_path):
+    from builders import csv_bytes
+
+    rows = [["Kundenr", "Fornavn", "Etternavn", "E-post", "Mobil"]]
+    for n in range(100_000):
+        phone = (
+            "+474745860321" if n % 50 == 0 else ("12345" if n % 5 == 0 else f"4{n % 10_000:07d}")
+        )
+        rows.append([str(n), "Kari", "Nordmann", f"p{n}@example.no", phone])
+    big = tmp_path / "stor.csv"
+    big.write_bytes(csv_bytes(rows))
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        page.goto(url)
+        settled(page)
+        upload(page, big)
+        click(page, "Next: map the columns")
+        name = page.get_by_role("textbox", name="Campaign")
+        name.fill("stor")
+        name.press("Enter")
+        settled(page)
+        click(page, "Next: check the rows")
+        expect_text(page, re.compile(r"100,000 rows · 80,000 ready"), timeout=60_000)
+        choose(page, "Show", "Phone number not valid — 20,000 rows")
+        drawn = grid_in_view(page, 1024)
+        assert drawn[:4] == ["Row", "Why", "Mobil — fix here", "Apply"]
+        assert "Fornavn" in drawn  # who the person is, beside the cell to fix
+        type_in_grid(page, 0, row=1, column=1, text="45860399", current="12345")  # row 7
+        settled(page, 500)
+        expect_text(page, re.compile(r"100,000 rows · 80,001 ready"))
+        click(page, re.compile(r"^Phone number not valid: apply the suggested fix to all 2,000"))
+        expect_text(page, re.compile(r"100,000 rows · 82,001 ready"), timeout=60_000)
+        expect_text(
+            page, re.compile(r"^Undo: Suggested fix: Phone number not valid \(2,000 rows\)")
+        )
+        page.screenshot(path=tmp_path / "phones.png")
