@@ -286,7 +286,7 @@ def go_on() -> None:
     go(Step.CHECK)
 
 
-next_cell, why_cell = st.columns([1, 3], vertical_alignment="center")
+next_cell, why_cell = st.columns([2, 3], vertical_alignment="center")
 next_cell.button(
     "Next: check the rows",
     key="to_check",

@@ -60,10 +60,17 @@ def test_every_step_of_the_demo_in_two_window_sizes(tmp_path):
             click(page, "Try the demo file")
             expect_text(page, re.compile(r"Read \d+ people from demo-receivers\.xlsx"))
             settled(page, 800)
+            page.mouse.move(0, 0)  # no tooltip of the button just pressed in the picture
             page.screenshot(path=out / f"1-upload-{size}.png")
             click(page, "Next: map the columns")
             expect_text(page, "Which column feeds which field")
             campaign = page.get_by_role("textbox", name="Campaign")
+            campaign.fill("")
+            campaign.press("Enter")
+            settled(page, 800)
+            expect_text(page, "Next needs the campaign the people go to")  # said, not hovered
+            page.get_by_role("button", name="Next: check the rows").scroll_into_view_if_needed()
+            page.screenshot(path=out / f"2-map-no-campaign-{size}.png")
             campaign.fill(f"demo-{size}")  # each size its own campaign: no send is a repeat
             campaign.press("Enter")
             settled(page, 800)
@@ -71,7 +78,12 @@ def test_every_step_of_the_demo_in_two_window_sizes(tmp_path):
             click(page, "Next: check the rows")
             expect_text(page, "Fix many rows at once")
             settled(page, 800)
+            page.mouse.move(0, 0)
             page.screenshot(path=out / f"3-check-{size}.png")
+            choose(page, "Show", "Phone number not valid — 1 row")
+            page.get_by_test_id("stDataFrame").first.scroll_into_view_if_needed()
+            page.screenshot(path=out / f"3-check-one-kind-{size}.png")
+            choose(page, "Show", "Every row that needs attention — 5 rows")
             click(page, re.compile(r"^Next: send"))
             expect_text(page, "nothing reaches SEEN")
             settled(page, 800)
@@ -81,7 +93,7 @@ def test_every_step_of_the_demo_in_two_window_sizes(tmp_path):
             settled(page, 800)
             page.screenshot(path=out / f"5-results-{size}.png")
             page.close()
-    assert len(list(out.glob("*.png"))) >= 10
+    assert len(list(out.glob("*.png"))) >= 14
 
 
 def test_a_draft_survives_a_reload_and_a_server_restart(tmp_path):
@@ -312,6 +324,12 @@ def test_the_demo_to_a_sandbox_workspace_then_its_video_links_in_the_workbook(tm
         expect_text(page, re.compile(r"^\d+ created"), timeout=30_000)
         click(page, "Fetch video links")
         expect_text(page, re.compile(r"\d+ people with a video link"), timeout=30_000)
+        settled(page, 800)
+        heads = page.locator("[data-testid='stDataFrame'] th").all_text_contents()
+        assert {"Person", "Film", "Thumbnail"} <= set(heads)  # each person's film in the app
+        assert in_grid(page, "http://127.0.0.1")  # a link per person (shown as "Watch the film")
+        page.mouse.move(0, 0)
+        page.screenshot(path=tmp_path / "films.png")
         book = openpyxl.load_workbook(io.BytesIO(download(page, "Download your sheet with")))
         sheet = next(book[name] for name in book.sheetnames if "Video" in _header(book[name]))
         header = _header(sheet)
