@@ -437,3 +437,36 @@ def test_the_big_files_invalid_phones_narrowed_and_fixed_at_1024(tmp_path):
             page, re.compile(r"^Undo: Suggested fix: Phone number not valid \(2,000 rows\)")
         )
         page.screenshot(path=tmp_path / "phones.png")
+
+
+def test_a_big_send_shows_its_bar_at_once_and_one_set_of_counts_throughout(tmp_path):
+    from builders import csv_bytes
+    from playwright.sync_api import expect
+
+    rows = [["Kundenr", "Fornavn", "E-post"]]
+    rows += [[str(n), "Kari", f"p{n}@example.no" if n % 4 else "bad@"] for n in range(30_000)]
+    big = tmp_path / "mange.csv"
+    big.write_bytes(csv_bytes(rows))
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        settled(page)
+        upload(page, big)
+        click(page, "Next: map the columns")
+        name = page.get_by_role("textbox", name="Campaign")
+        name.fill("mange")
+        name.press("Enter")
+        settled(page)
+        click(page, "Next: check the rows")
+        click(page, "Next: send 22,500 people")
+        page.get_by_role("button", name="Send 22,500 people to the sandbox").click()
+        # The bar, before the send is even planned in the journal: no grey page meanwhile.
+        expect(page.get_by_test_id("stProgress").first).to_be_visible(timeout=5_000)
+        expect_text(page, re.compile(r"^22,500 people to campaign 'mange'"))
+        sidebar = page.get_by_test_id("stSidebar")
+        for _ in range(3):  # the same counts while the send runs
+            ready = sidebar.get_by_test_id("stMetric").filter(has_text="Ready to send")
+            expect(ready.get_by_test_id("stMetricValue")).to_have_text("22,500")
+            expect_text(page, re.compile(r"of 22,500 done"))
+            page.wait_for_timeout(300)
+        expect_text(page, re.compile(r"^22,500 created"), timeout=120_000)
