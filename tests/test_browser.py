@@ -362,11 +362,16 @@ def _header(sheet) -> list:
 def grid_in_view(page, width: int) -> list[str]:
     """The columns the first grid draws (its accessible table lists those in its window), after
     checking that the grid lies inside a window `width` wide: nothing to scroll sideways to."""
+    from playwright.sync_api import expect
+
     grid = page.get_by_test_id("stDataFrame").first
     grid.scroll_into_view_if_needed()
+    heads = page.locator("[data-testid='stDataFrame'] th")
+    expect(heads.filter(has_text="Why").first).to_be_attached(timeout=20_000)  # drawn
+    page.wait_for_timeout(500)  # the rest of the header with it
     box = grid.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
-    return page.locator("[data-testid='stDataFrame'] th").all_text_contents()
+    return heads.all_text_contents()
 
 
 def in_grid(page, text: str) -> bool:
