@@ -53,7 +53,6 @@ class Work:
         self._check_lock = threading.RLock()  # one check at a time, the page's or the background's
         self._checking: threading.Thread | None = None
         self._ahead: flow.CheckAhead | None = None  # the first check, made by the reader
-        self._undone: list[Change] = []  # changes undone, the last undone last: what redo does
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -332,12 +331,11 @@ class Work:
         forgets what was undone (there is nothing to redo after it)."""
         if change.empty:
             return self.checked()
-        self._undone.clear()
         return self._apply(change)
 
-    def _apply(self, change: Change) -> flow.Checked:
+    def _apply(self, change: Change, *, redone: bool = False) -> flow.Checked:
         before = self.checked()
-        self.store.add_change(self.user, self.draft.id, change)
+        self.store.add_change(self.user, self.draft.id, change, redone=redone)
         self._advance(apply_change(self.table, change), change, before)
         if change.remaps:
             self._remap({m.field: m.new for m in change.remaps})
@@ -354,19 +352,19 @@ class Work:
         self._settle(table, change, before)
         if change.remaps:
             self._remap({m.field: m.old for m in change.remaps})
-        self._undone.append(change)
         return change
 
     def can_redo(self) -> Change | None:
-        """The change redo would make again (the last one undone), or None."""
-        return self._undone[-1] if self._undone else None
+        """The change redo would make again (the last one undone, kept with the draft), or
+        None."""
+        return self.store.next_redo(self.user, self.draft.id)
 
     def redo(self) -> Change | None:
         """Make the last undone change again; None when there is nothing to redo."""
-        if not self._undone:
+        change = self.store.take_redo(self.user, self.draft.id)
+        if change is None:
             return None
-        change = self._undone.pop()
-        self._apply(change)
+        self._apply(change, redone=True)
         return change
 
     def _remap(self, fields: Mapping[str, str | None]) -> None:

@@ -386,7 +386,10 @@ def test_a_split_full_name_is_sent_split_and_undo_sends_the_full_name_again(jour
     assert Work.open(journal, ALICE, work.draft.id).mapping.fields["last_name"] == "Last name"
     work.undo()
     assert work.mapping.fields["first_name"] == "Name" and "last_name" not in work.mapping.fields
+    work = Work.open(journal, ALICE, work.draft.id)  # redo outlives a reload
+    assert work.can_redo() == change
     assert work.redo() == change
+    assert work.can_redo() is None
     send(work, seen)
     received = [(r["first_name"], r.get("last_name")) for r in seen.received(CAMPAIGN)]
     assert received == [("Ola", "Nordmann"), ("Kari Mari", "Nordmann")]
@@ -433,3 +436,12 @@ def test_the_counts_stay_those_a_send_started_with_until_it_ends(journal, seen):
     assert len(during) > 2 and all(counts == before for counts in during)
     after = work.checked().counts
     assert after["held"] == before["ready"] and after["ready"] == 0
+
+
+def test_a_new_change_forgets_what_redo_would_make_again(journal):
+    work = start(journal)
+    work.edit_cells({(6, "Fornavn"): "Kari"})
+    work.undo()
+    assert work.can_redo() is not None
+    work.edit_cells({(6, "Fornavn"): "Karin"})
+    assert work.can_redo() is None

@@ -237,10 +237,14 @@ class DraftStore:
             raise NotFound("There is no such draft, or it is not yours.")
         return bytes(row["source"])
 
-    def _touch(self, db, user: User, draft_id: str) -> None:
+    @staticmethod
+    def _owned(db, user: User, draft_id: str) -> None:
         row = db.execute("SELECT user_id FROM drafts WHERE id = ?", (draft_id,)).fetchone()
         if row is None or not user.may_see(row["user_id"]):
             raise NotFound("There is no such draft, or it is not yours.")
+
+    def _touch(self, db, user: User, draft_id: str) -> None:
+        self._owned(db, user, draft_id)
         db.execute("UPDATE drafts SET updated_at = ? WHERE id = ?", (_now(), draft_id))
 
     def save_settings(self, user: User, draft_id: str, settings: Settings) -> None:
@@ -266,12 +270,17 @@ class DraftStore:
             self._touch(db, user, draft_id)
             db.execute("UPDATE drafts SET name = ? WHERE id = ?", (name, draft_id))
 
-    def add_change(self, user: User, draft_id: str, change: Change) -> None:
-        """Keep one more change to the draft's cells (undoable)."""
+    def add_change(
+        self, user: User, draft_id: str, change: Change, *, redone: bool = False
+    ) -> None:
+        """Keep one more change to the draft's cells (undoable). A new change forgets what was
+        undone; a change made again by redo (`redone`) keeps the rest of it."""
         if change.empty:
             return
         with self._write() as db:
             self._touch(db, user, draft_id)
+            if not redone:
+                db.execute("DELETE FROM draft_undone WHERE draft_id = ?", (draft_id,))
             seq = db.execute(
                 "SELECT coalesce(max(seq), 0) + 1 FROM draft_changes WHERE draft_id = ?",
                 (draft_id,),
@@ -293,15 +302,49 @@ class DraftStore:
         return _change_from(row["label"], row["edits"])
 
     def forget_last(self, user: User, draft_id: str) -> bool:
-        """Forget the last change (the caller has it in hand); False when there is none."""
+        """Undo the last change (the caller has it in hand): it is kept as the next to redo.
+        False when there is none."""
         with self._write() as db:
-            row = self._last(db, user, draft_id, "seq")
+            row = self._last(db, user, draft_id, "seq, label, edits")
             if row is not None:
                 db.execute(
                     "DELETE FROM draft_changes WHERE draft_id = ? AND seq = ?",
                     (draft_id, row["seq"]),
                 )
+                db.execute(
+                    "INSERT INTO draft_undone (draft_id, seq, label, edits) VALUES (?,"
+                    " (SELECT coalesce(max(seq), 0) + 1 FROM draft_undone WHERE draft_id = ?),"
+                    " ?, ?)",
+                    (draft_id, draft_id, row["label"], row["edits"]),
+                )
         return row is not None
+
+    def next_redo(self, user: User, draft_id: str) -> Change | None:
+        """The change redo would make again (the last one undone), or None."""
+        with self.journal.reading() as db:
+            self._owned(db, user, draft_id)
+            row = db.execute(
+                "SELECT label, edits FROM draft_undone WHERE draft_id = ? ORDER BY seq DESC"
+                " LIMIT 1",
+                (draft_id,),
+            ).fetchone()
+        return None if row is None else _change_from(row["label"], row["edits"])
+
+    def take_redo(self, user: User, draft_id: str) -> Change | None:
+        """Take the last undone change off the list, to be made again; None when none."""
+        with self._write() as db:
+            self._touch(db, user, draft_id)
+            row = db.execute(
+                "SELECT seq, label, edits FROM draft_undone WHERE draft_id = ? ORDER BY seq DESC"
+                " LIMIT 1",
+                (draft_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "DELETE FROM draft_undone WHERE draft_id = ? AND seq = ?", (draft_id, row["seq"])
+            )
+        return _change_from(row["label"], row["edits"])
 
     def _last(self, db, user: User, draft_id: str, columns: str):
         self._touch(db, user, draft_id)
@@ -330,6 +373,7 @@ class DraftStore:
     @staticmethod
     def _forget(db, draft_id: str) -> None:
         db.execute("DELETE FROM draft_changes WHERE draft_id = ?", (draft_id,))
+        db.execute("DELETE FROM draft_undone WHERE draft_id = ?", (draft_id,))
         db.execute("DELETE FROM draft_sources WHERE draft_id = ?", (draft_id,))
         db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
 
