@@ -215,11 +215,14 @@ if likely:
     for code, problems in likely.items():
         first = problems[0]
         example = f"row {first.row}: '{table.at[first.row, first.column]}' → '{first.suggestion}'"
+        what = (
+            f"apply the suggested fix to {example}"
+            if len(problems) == 1
+            else f"apply the suggested fix to all {count(len(problems), 'row')} like it "
+            f"(e.g. {example})"
+        )
         st.button(
-            lit(
-                f"{describe(code).title}: apply the suggested fix to all "
-                f"{count(len(problems), 'row')} like it (e.g. {example})"
-            ),
+            lit(f"{describe(code).title}: {what}"),
             key=f"suggest_all_{code}",
             icon=":material/auto_fix_high:",
             on_click=apply,
@@ -289,7 +292,8 @@ else:
     }
     if grid.fix_header is not None:
         # not pinned: Streamlit greys a pinned column, and this is the one to type in
-        config[grid.fix_header] = st.column_config.TextColumn(width=140)
+        config[grid.fix_header] = st.column_config.TextColumn(width=125)
+    config[view.IN_COLUMN] = st.column_config.TextColumn(width=75)
     if view.APPLY in grid.frame.columns:
         config[view.APPLY] = st.column_config.CheckboxColumn(width=60)
     st.data_editor(

@@ -66,4 +66,9 @@ def test_every_row_shows_its_own_cell_to_fix_and_its_column():
         5: "Mobil",
     }
     assert grid.frame.at[4, "Cell to fix"] == "per@@example"
+    # One cell to fix per row, its reason in full; the row's other problem is counted.
+    assert grid.frame.at[3, view.WHY] == (
+        "'ola@gmial.com' may be a slip for gmail.com. Suggested: ola@gmail.com."
+        " (+1 more in other columns)"
+    )
     assert grid.edits({2: {"Cell to fix": "per@example.no"}}) == {(4, "E-post"): "per@example.no"}

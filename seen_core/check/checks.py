@@ -313,8 +313,7 @@ def _email_typos(
         domain = fixed.rpartition("@")[2]
         by_position.setdefault(i, []).append(
             Problem(numbers[i], column, "email", "email_domain_typo", "warning",
-                    f"'{email.strip()}' may be a slip for {domain}: the film would not reach "
-                    f"the person. Suggested: {fixed}.", fixed)
+                    f"'{email.strip()}' may be a slip for {domain}. Suggested: {fixed}.", fixed)
         )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ALL",
     "APPLY",
     "FIX_SUFFIX",
+    "IN_COLUMN",
     "WHY",
     "FixGrid",
     "Narrowing",
@@ -181,14 +182,21 @@ def fix_grid(checked: Checked, rows: Sequence[int], key: str = ALL) -> FixGrid:
             why.append("✓ fixed" if row not in found else "; ".join(p.message for p in found[row]))
             severity[row] = "" if row not in found else _worst(found[row])
             continue
-        why.append("; ".join(p.message for p in mine))
+        # The problems of the one cell shown to fix (the first problem's); the others of the
+        # row are counted, and found by narrowing to their kind or column.
+        cell = next((c for p in mine if (c := _column_of(p, checked)) is not None), None)
+        shown = [p for p in mine if _column_of(p, checked) == cell]
+        more = len(mine) - len(shown)
+        why.append(
+            "; ".join(p.message for p in shown)
+            + (f" (+{more} more in other columns)" if more else "")
+        )
         severity[row] = _worst(mine)
-        for p in mine:
-            column = _column_of(p, checked)
-            if column is not None:
-                cell_of.setdefault(row, column)
-            if p.suggestion is not None and row not in suggestions:
-                suggestions[row] = p
+        if cell is not None:
+            cell_of[row] = cell
+        found_fix = next((p for p in shown if p.suggestion is not None), None)
+        if found_fix is not None:
+            suggestions[row] = found_fix
     columns_used = set(cell_of.values())
     one = next(iter(columns_used)) if len(columns_used) == 1 else None
     if key.startswith("column:"):
