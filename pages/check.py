@@ -292,7 +292,9 @@ else:
     }
     if grid.fix_header is not None:
         # not pinned: Streamlit greys a pinned column, and this is the one to type in
-        config[grid.fix_header] = st.column_config.TextColumn(width=125)
+        # narrower beside "In column", so that Apply stays in a 1024-px window
+        wide = 125 if view.IN_COLUMN in grid.frame.columns else 160
+        config[grid.fix_header] = st.column_config.TextColumn(width=wide)
     config[view.IN_COLUMN] = st.column_config.TextColumn(width=75)
     if view.APPLY in grid.frame.columns:
         config[view.APPLY] = st.column_config.CheckboxColumn(width=60)
