@@ -176,12 +176,8 @@ def sidebar_counts(work: Work, here: Step) -> None:
                 checked = work.checked()
         except Exception:  # the file could not be read again: the step says why
             return
-        counts = checked.counts
-        st.metric("Rows", number(counts["rows"]))
-        st.metric("Ready to send", number(counts["ready"]))
-        st.metric("Need attention", number(counts["attention"]))
-        if counts["held"]:
-            st.metric("Already in SEEN", number(counts["held"]))
+        for label, value in checked.counts_shown():
+            st.metric(label, number(value))
 
 
 if __name__ != "__main__":

@@ -95,11 +95,7 @@ st.title("History")
 if ss.get("history_error"):
     st.error(lit(ss["history_error"]))
 search = (
-    st.text_input(
-        "Search by file, campaign or workspace", key="history_search", placeholder="kunder"
-    )
-    .strip()
-    .casefold()
+    st.text_input("Search by file, campaign or workspace", key="history_search").strip().casefold()
 )
 
 st.subheader("Drafts")
@@ -120,10 +116,9 @@ for draft in mine:
         a, b, c = st.columns([1, 2, 1])
         a.button("Open", key=f"open_{draft.id}", on_click=open_draft, args=(draft,), type="primary")
         b.text_input(
-            "Name",
+            "Rename this draft (press Enter to keep the new name)",
             value=draft.name,
             key=f"name_{draft.id}",
-            label_visibility="collapsed",
             on_change=rename,
             args=(draft.id,),
         )
@@ -141,6 +136,9 @@ if any(j.target != flow.SANDBOX and j.state in RESUMABLE_STATES for j in jobs):
     )
 
 
+send_name = flow.send_names(jobs)
+
+
 @st.fragment(run_every=1.0 if registry.running(user.id) else None)
 def sends() -> None:
     if not jobs:
@@ -153,7 +151,7 @@ def sends() -> None:
         with st.container(border=True):
             st.markdown(
                 lit(
-                    f"Send #{job.id} · {job.file_name} → {flow.target_label(job.campaign)} "
+                    f"{send_name[job.id]} · {job.file_name} → {flow.target_label(job.campaign)} "
                     f"on {where}"
                 )
                 + f"  \n{when(job.created_at)} · {job.state} · "

@@ -130,6 +130,24 @@ if counts[Status.UNKNOWN]:
 
 # --- video links (SEEN API 2.0) ----------------------------------------------------------------
 
+
+def show_films(links: dict) -> None:
+    """Each person's film in the app: a table with the link and the thumbnail per person."""
+    if not links:
+        return
+    from seen_core.send.links import film_rows
+
+    st.dataframe(
+        film_rows(links, work.names()),
+        hide_index=True,
+        column_config={
+            "Row": st.column_config.NumberColumn(width=60),
+            "Film": st.column_config.LinkColumn("Film", display_text="Watch the film"),
+            "Thumbnail": st.column_config.ImageColumn("Thumbnail", width="small"),
+        },
+    )
+
+
 if flow.is_data(latest.campaign) and counts[Status.CREATED]:
     st.subheader("Video links")
     links = flow.stored_links(journal, latest.id)
@@ -168,6 +186,7 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
             st.rerun(scope="app")
 
     fetching()
+    show_films(links)
 
 # --- films and viewers: SEEN's callbacks and viewer events (pages/frame/engagement_view.py) ---
 
@@ -175,10 +194,11 @@ if counts[Status.CREATED]:
     st.subheader("Films and viewers")
     show_engagement(journal, latest.id, key="results_engagement")
 
+names = flow.send_names(sends)
 with st.expander("Each send's own report"):
     for job in reversed(sends):
         st.download_button(
-            lit(f"Send #{job.id} ({job.created_at[:16].replace('T', ' ')} UTC)"),
+            lit(names[job.id]),
             data=lambda job_id=job.id: (
                 flow.send_report_file(
                     journal,

@@ -22,12 +22,14 @@ st.markdown(
 )
 if journal is None:
     st.stop()
-sends = [j for j in journal.jobs(None if user.is_admin else user.id) if j.target == flow.SANDBOX]
+every_send = journal.jobs(None if user.is_admin else user.id)
+names = flow.send_names(every_send)  # as History names them: numbered within each draft
+sends = [j for j in every_send if j.target == flow.SANDBOX]
 if not sends:
     st.info("You have not sent anything to the sandbox yet.")
     st.stop()
 labels = {
-    j.id: f"Send #{j.id} · {j.file_name} → {flow.target_label(j.campaign)} · "
+    j.id: f"{names[j.id]} · {j.file_name} → {flow.target_label(j.campaign)} · "
     f"{j.counts.get(Status.CREATED, 0)} created"
     for j in sends
 }

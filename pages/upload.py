@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages.frame import enter, go, move_on, seed
+from pages.frame import STEP_PAGES, enter, go, move_on, seed
+from seen_core import flow
 from seen_core.errors import InputError, JournalError
 from seen_core.read.limits import Limits
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.send.tokens import any_configured
-from seen_core.store.drafts import Step
+from seen_core.store.drafts import DraftStore, Step
 from seen_core.wording import count
 from seen_core.workbench import Work
 
@@ -84,7 +85,27 @@ if ss.get("upload_error"):
 
 work: Work | None = ss.get("work")
 if work is None:
+    last = DraftStore(journal).last_open(user)
+    if last is not None:
+
+        @noting
+        def carry_on() -> None:
+            ss["continue_draft"] = last
+
+        target = f" for {flow.target_label(last.settings.target)}" if last.settings.target else ""
+        st.info(
+            lit(
+                f"Your last draft, '{last.name}'{target}, was left at "
+                f"{last.settings.step.title}, {last.updated_at[:16].replace('T', ' ')} UTC."
+            )
+        )
+        st.button(
+            lit(f"Continue '{last.name}'"), key="continue_last", type="primary", on_click=carry_on
+        )
     st.caption("Your work is kept as a draft: you can close the tab and carry on later.")
+    goto = ss.pop("continue_draft", None)
+    if goto is not None:
+        st.switch_page(STEP_PAGES[goto.settings.step], query_params={"draft": goto.id})
     st.stop()
 
 try:

@@ -30,6 +30,15 @@ class Status(StrEnum):
         return _NEXT_STEPS[self]
 
 
+def status_label(status: str) -> str:
+    """A status in the words the app and the workbook show ("Needs fixing" for "invalid");
+    a status this version does not know, as it is."""
+    try:
+        return Status(status).label
+    except ValueError:
+        return str(status)
+
+
 _LABELS = {
     Status.READY: "Ready",
     Status.CREATED: "Created",

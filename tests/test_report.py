@@ -101,11 +101,11 @@ def test_wrong_cell_is_marked_with_its_reason_and_its_row_with_status(
     assert wrong.value == "kari@@example"
     assert wrong.fill.fill_type == "solid" and wrong.fill.fgColor.rgb == "FFFFC7CE"
     assert "'kari@@example' is not a valid e-mail address." in wrong.comment.text
-    assert people.cell(5, status).value == "invalid"
+    assert people.cell(5, status).value == "Needs fixing"
     assert "kari@@example" in people.cell(5, status + 1).value
     # Only the wrong cell is coloured, not the row.
     assert people["B5"].fill.fill_type is None
-    assert people.cell(4, status).value == "ready"
+    assert people.cell(4, status).value == "Ready"
 
 
 def test_value_sent_is_beside_the_cell_when_it_differs(own: tuple[bytes, bytes]) -> None:
@@ -178,7 +178,7 @@ def test_a_formula_as_a_first_name_is_warned_of_and_written_back_as_text() -> No
 
     assert (people["B2"].value, people["B2"].data_type) == ('=HYPERLINK("http://x","win")', "s")
     assert "looks like a spreadsheet formula" in people["B2"].comment.text
-    assert people.cell(2, status).value == "ready"  # a warning: the row is still sent
+    assert people.cell(2, status).value == "Ready"  # a warning: the row is still sent
     assert "looks like a spreadsheet formula" in people.cell(2, status + 1).value
     problems = list(workbook["Problems"].iter_rows(values_only=True))
     assert [(r[0], r[1], r[4]) for r in problems[1:]] == [(2, "Fornavn", "text_formula")]
@@ -193,7 +193,7 @@ def test_reading_the_report_again_gives_the_fixed_sheet(own: tuple[bytes, bytes]
     assert again.header_row == 3
     assert again.table.loc[6, "Fornavn"] == "Per"
     assert again.table.loc[4, "Mobil"] == "4745860321"
-    assert again.table.loc[5, "SEEN status"] == "invalid"
+    assert again.table.loc[5, "SEEN status"] == "Needs fixing"
 
 
 def test_xlsm_keeps_its_macros() -> None:

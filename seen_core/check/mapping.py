@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from collections.abc import Mapping as Mapping_
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -366,16 +367,18 @@ def key_problem(key: str, taken: dict[str, str] | None = None) -> str | None:
     `taken` maps the keys already used (casefolded) to their columns.
     """
     if not key:
-        return "The extra_args key is empty."
+        return "The extra field name is empty."
     if not KEY_PATTERN.fullmatch(key):
         return (
-            f"The extra_args key '{key}' may only hold A-Z, a-z, 0-9 and _; try '{extra_key(key)}'."
+            f"The extra field name '{key}' may only hold the letters A to Z (no æ, ø or å), "
+            f"digits and _, without spaces; try '{extra_key(key)}'."
         )
     if key in FIELD_NAMES:
-        return f"'{key}' is a SEEN field name; pick another extra_args key."
+        return f"'{key}' is the name of one of SEEN's own fields; pick another extra field name."
     if taken and key.casefold() in taken:
         return (
-            f"The extra_args key '{key}' is already used for the column '{taken[key.casefold()]}'."
+            f"The extra field name '{key}' is already used for the column "
+            f"'{taken[key.casefold()]}'."
         )
     return None
 
@@ -450,3 +453,24 @@ def build_mapping(fields: dict[str, str | None], choices: Iterable[ExtraChoice])
         {name: fields[name] for name in FIELD_NAMES if fields.get(name)},
         {c.key.strip(): c.column for c in choices if c.include},
     )
+
+
+def why_not_ready(
+    kind: str,
+    named: str,
+    target_problem: str | None,
+    refused_keys: Mapping_[str, str],
+    problems: Iterable[Problem],
+) -> str:
+    """Why the Map page cannot move on yet, in one sentence beside its Next button: the target
+    not named (`kind` "campaign", "workspace" or "project"; `named` what is typed), its name
+    not usable, an extra field name refused (`key_errors`), or a mapping problem."""
+    if not named.strip():
+        return f"Next needs the {kind} the people go to: type its name above."
+    if target_problem:
+        return f"Next needs a {kind} name SEEN can use: {target_problem}"
+    for column, message in refused_keys.items():
+        return f"Next needs another extra field name for column '{column}': {message}"
+    for problem in problems:
+        return f"Next needs the mapping fixed: {problem.message}"
+    return ""

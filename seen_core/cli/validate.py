@@ -72,7 +72,7 @@ def problem_lines(problems: list[Problem]) -> list[str]:
     The padded column and code are made once for each pair (a sheet has few), not once a line."""
     middles: dict[tuple[str | None, str], str] = {}
     lines = []
-    for row, column, _, code, _, message in problems:  # a Problem's fields
+    for row, column, _, code, _, message, _ in problems:  # a Problem's fields
         middle = middles.get((column, code))
         if middle is None:
             middle = middles[column, code] = f" {column or '':<14} {code:<22} "

@@ -86,12 +86,17 @@ def report_file(
     id_field = "id" if is_data(checked.target) else "customer_id"
     if checked.shape is not None:
         sent = [(row, checked.shape(payload)) for row, payload in sent]
+    sent_as = values_as_sent(checked.text, sent, checked.mapping, id_field=id_field)
+    sent_rows = set(checked.result.valid_rows)
+    for row, words in checked.sent_without().items():  # the cell kept, the value not sent
+        if row in sent_rows:
+            sent_as.setdefault(row, {}).update(words)
     report = ReportInput(
         file_name=checked.sheet.file_name,
         source=source,
         sheet_name=checked.sheet.sheet_name,
         header_row=checked.sheet.header_row,
-        table=checked.text,  # as the rules read it: a command's report never loads pandas
+        table=checked.cells,  # the user's cells: a command's report never loads pandas
         outcomes=checked.outcomes() if outcomes is None else outcomes,
         summary=ReportSummary(
             target=target_label(checked.target) if checked.target else "not chosen yet",
@@ -102,7 +107,7 @@ def report_file(
             details=tuple(details),
         ),
         problems=checked.problems,
-        sent_as=values_as_sent(checked.text, sent, checked.mapping, id_field=id_field),
+        sent_as=sent_as,
         extra_keys=extra_keys_of(checked.mapping),
         videos={
             row: (v.player, v.thumbnail, v.email_thumbnail) for row, v in (videos or {}).items()
@@ -192,7 +197,15 @@ def send_report_file(
         outcomes=journal.outcomes(job_id),
         sent_to=sent_to_words(job.target),
         who=who,
-        details=[("Send", f"#{job.id}, {job.state}"), ("Started", job.created_at)],
+        details=[("Send", f"{_send_name(journal, job)}, {job.state}"), ("Started", job.created_at)],
         videos=stored_links(journal, job_id),
         engagement=engagement,
     )
+
+
+def _send_name(journal: Journal, job) -> str:
+    """The send's name as History and Results say it (numbered within its draft)."""
+    from seen_core.flow.sending import send_names
+
+    jobs = journal.draft_jobs(job.draft_id) if job.draft_id else [job]
+    return send_names(jobs).get(job.id, f"Send of {job.created_at}")

@@ -25,6 +25,7 @@ from seen_core.report.model import (
     cell_text,
 )
 from seen_core.report.xml import EXCEL_MAX_ROWS
+from seen_core.statuses import status_label
 
 WIDTH_SAMPLE_ROWS = 500  # widths are measured on the first rows only
 MIN_WIDTH, MAX_WIDTH = 8, 60
@@ -108,7 +109,10 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
     added: list[Added] = [
         Added(c, _column_texts(table, c), note="Added in SEEN Sender.") for c in ours
     ]
-    added.append(Added(STATUS_COLUMN, statuses, kind="status"))
+    # The status in the words the app shows ("Needs fixing", not "invalid").
+    added.append(
+        Added(STATUS_COLUMN, {r: status_label(s) for r, s in statuses.items()}, kind="status")
+    )
     added.append(Added(MESSAGE_COLUMN, messages))
     sent: dict[str, dict[int, str]] = {}
     for row, values in report.sent_as.items():

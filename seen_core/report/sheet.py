@@ -254,8 +254,8 @@ class SheetEditor:
             self.column_of.setdefault(added.header, width + i)
         styles = self.styles
         self.added_letters = [column_letter(width + i) for i in range(len(plan.added))]
-        self.status_styles = {
-            status: styles.with_fill(0, rgb)
+        self.status_styles = {  # by the words the status column says
+            status.label: styles.with_fill(0, rgb)
             for status, rgb in STATUS_FILLS.items()
             if status in plan.statuses.values()
         }

@@ -21,7 +21,7 @@ from seen_core.report.xml import (
     number_cell,
     text_cell,
 )
-from seen_core.statuses import Status, count_statuses
+from seen_core.statuses import Status, count_statuses, status_label
 
 _NEED_ATTENTION = (Status.REJECTED, Status.INVALID, Status.FAILED, Status.UNKNOWN)
 
@@ -135,7 +135,7 @@ def _summary_rows(report: ReportInput, plan: Plan) -> tuple[list[_Row], list[int
         known = status in Status.__members__.values()
         explanation = Status(status).explanation if known else ""
         next_step = Status(status).next_step if known else ""
-        rows.append([(str(status), False), (count, False), (explanation, False),
+        rows.append([(status_label(status), False), (count, False), (explanation, False),
                      (next_step, False)])  # fmt: skip
     rows.append([])
     fingerprint = summary.sha256 or (

@@ -129,6 +129,17 @@ CREATE TABLE draft_sources (
 INSERT INTO draft_sources (draft_id, source) SELECT id, source FROM drafts;
 ALTER TABLE drafts DROP COLUMN source;
 """,
+    # 6: a draft keeps the changes undone, last undone last, so that redo outlives a reload;
+    # a new change forgets them.
+    6: """
+CREATE TABLE draft_undone (
+    draft_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    edits TEXT NOT NULL,
+    PRIMARY KEY (draft_id, seq)
+) WITHOUT ROWID;
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
