@@ -18,11 +18,18 @@ from pages import frame
 from pages.frame import language
 from seen_core import flow
 from seen_core.check.countries import country_choices
+from seen_core.engagement.serving import (
+    callback_base,
+    sandbox_secret_for,
+    server_lifespan,
+    server_routes,
+)
 from seen_core.errors import JOURNAL_TROUBLE, ConfigurationError, JournalError, NotFound
 from seen_core.i18n import N_, _
 from seen_core.read.isolated import keep_reader_ready
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import Sandbox
+from seen_core.sandbox.callbacks import CallsBack
 from seen_core.send.running import SendRegistry
 from seen_core.send.tokens import check_environment
 from seen_core.store.database import default_path, retention_days
@@ -31,10 +38,7 @@ from seen_core.store.journal import Journal
 from seen_core.wording import number
 from seen_core.workbench import Work
 
-st.set_page_config(page_title="SEEN Sender", page_icon=":material/movie:", layout="wide")
 ss = st.session_state
-language.start()  # every message of this run in the user's language
-
 _STEP_LOOK = {  # each step's page (pages.frame.STEP_PAGES) as the navigation shows it
     Step.UPLOAD: (N_("Upload"), ":material/upload_file:", "upload"),
     Step.MAP: (N_("Map columns"), ":material/link:", "map"),
@@ -42,27 +46,20 @@ _STEP_LOOK = {  # each step's page (pages.frame.STEP_PAGES) as the navigation sh
     Step.SEND: (N_("Send"), ":material/send:", "send"),
     Step.RESULTS: (N_("Results"), ":material/fact_check:", "results"),
 }
-STEP_PAGES = {
-    step: st.Page(
-        frame.STEP_PAGES[step],
-        title=_(title),
-        icon=icon,
-        url_path=path,
-        default=step is Step.UPLOAD,
-    )
-    for step, (title, icon, path) in _STEP_LOOK.items()
-}
-OTHER_PAGES = [
-    st.Page("pages/history.py", title=_("History"), icon=":material/history:", url_path="history"),
-    st.Page("pages/sandbox.py", title=_("Sandbox"), icon=":material/science:", url_path="sandbox"),
-    st.Page("pages/help.py", title=_("Help"), icon=":material/help:", url_path="help"),
-]
 
 
 @st.cache_resource(show_spinner=False)
 def local_sandbox() -> Sandbox:
-    """The local SEEN stand-in, one per server process; it accepts any campaign or workspace."""
-    return Sandbox(campaigns=None).start()
+    """The local SEEN stand-in, one per server process; it accepts any campaign or workspace,
+    and plays SEEN after a send: it calls this server's own `/seen/` routes back with films
+    and some viewers' events (with the callback secret configured, else this process's own)."""
+    from streamlit import config as streamlit_config
+
+    base = callback_base(
+        streamlit_config.get_option("server.address"), streamlit_config.get_option("server.port")
+    )
+    calls = CallsBack(base, sandbox_secret_for(secrets))
+    return Sandbox(campaigns=None, calls_back=calls).start()
 
 
 @st.cache_resource(show_spinner=False)
@@ -181,83 +178,109 @@ def sidebar_counts(work: Work, here: Step) -> None:
                 checked = work.checked()
         except Exception:  # the file could not be read again: the step says why
             return
-        counts = checked.counts
-        st.metric(_("Rows"), number(counts["rows"]))
-        st.metric(_("Ready to send"), number(counts["ready"]))
-        st.metric(_("Need attention"), number(counts["attention"]))
-        if counts["held"]:
-            st.metric(_("Already in SEEN"), number(counts["held"]))
+        for label, value in checked.counts_shown():
+            st.metric(label, number(value))
 
 
-config = secrets()
-user = signed_in_user(config)
-try:  # a token in the environment that could serve two targets: no page runs
-    check_environment(os.environ)
-except ConfigurationError as error:
-    st.error(lit(str(error)))
-    st.stop()
-ss["user"] = user
-ss["secrets"] = config
-ss["sandbox"] = local_sandbox()
-upload_reader()
-journal_path = str(default_path())
-try:
-    journal: Journal | None = open_journal(journal_path)
-except JournalError as error:
-    journal = None
-    ss["journal_error"] = str(error)
-ss["journal"] = journal
-ss["registry"] = send_registry(journal_path)
+if __name__ != "__main__":
+    # `streamlit run app.py` imports this module (as `app`) to serve it with uvicorn: the
+    # pages (this file, run as Streamlit runs a script) and, beside them, the routes SEEN
+    # calls back on (`/seen/…`, docs/SETUP.md). Streamlit finds `app` in this file by itself.
+    app = st.App("app.py", routes=server_routes(secrets), lifespan=server_lifespan)
+else:  # run as the script, by `streamlit run` and by AppTest: the app's pages
+    st.set_page_config(page_title="SEEN Sender", page_icon=":material/movie:", layout="wide")
+    language.start()  # every message of this run in the user's language
 
-language.remember(journal, user)
-page = st.navigation({_("Send receivers"): list(STEP_PAGES.values()), _("More"): OTHER_PAGES})
-BY_NAME = {
-    **{step.value: p for step, p in STEP_PAGES.items()},
-    **{p.url_path: p for p in OTHER_PAGES},
-}
-wanted = st.query_params.get("page")
-if wanted:  # a page asked to be shown once this frame has run (see `pages/`)
-    del st.query_params["page"]
-    if wanted in BY_NAME:
-        st.switch_page(BY_NAME[wanted], query_params=dict(st.query_params))
-if not config.get("auth") and reachable_from_elsewhere():
-    st.warning(
-        _(
-            "This SEEN Sender is reachable from other machines and nobody signs in: anyone who "
-            "can reach it sees these sheets. Ask whoever runs it to set up sign-in (see Help)."
+    STEP_PAGES = {
+        step: st.Page(
+            frame.STEP_PAGES[step],
+            title=_(title),
+            icon=icon,
+            url_path=path,
+            default=step is Step.UPLOAD,
         )
-    )
-language.picker(journal, user)
-if user.id:
-    with st.sidebar:
-        st.caption(lit(_("Signed in as {name}").format(name=user.name)))
-        st.button(_("Sign out"), key="sign_out", on_click=st.logout)
-if journal is None:
-    st.error(ss["journal_error"])
-    ss["work"] = None
-else:
-    try:
-        work = work_in_hand(journal, user)
-    except JournalError as error:  # busy for longer than it waits: a sentence, then nothing
+        for step, (title, icon, path) in _STEP_LOOK.items()
+    }
+    OTHER_PAGES = [
+        st.Page(
+            "pages/history.py", title=_("History"), icon=":material/history:", url_path="history"
+        ),
+        st.Page(
+            "pages/sandbox.py", title=_("Sandbox"), icon=":material/science:", url_path="sandbox"
+        ),
+        st.Page("pages/help.py", title=_("Help"), icon=":material/help:", url_path="help"),
+    ]
+
+    config = secrets()
+    user = signed_in_user(config)
+    try:  # a token in the environment that could serve two targets: no page runs
+        check_environment(os.environ)
+    except ConfigurationError as error:
         st.error(lit(str(error)))
         st.stop()
-    steps = {p.title: s for s, p in STEP_PAGES.items()}
-    if page.title in steps:
-        step_bar(work, steps[page.title])
-        if work is not None:
-            sidebar_counts(work, steps[page.title])
-        elif steps[page.title] is not Step.UPLOAD:  # the other steps need a draft in hand
-            if ss.pop("draft_missing", False):
-                st.warning(_("That draft is not there any more, or it is not yours."))
-            st.info(_("Upload a sheet first, or open a draft from History."))
-            st.page_link(STEP_PAGES[Step.UPLOAD], label=_("Go to Upload"))
+    ss["user"] = user
+    ss["secrets"] = config
+    ss["sandbox"] = local_sandbox()
+    upload_reader()
+    journal_path = str(default_path())
+    try:
+        journal: Journal | None = open_journal(journal_path)
+    except JournalError as error:
+        journal = None
+        ss["journal_error"] = str(error)
+    ss["journal"] = journal
+    ss["registry"] = send_registry(journal_path)
+
+    language.remember(journal, user)
+    page = st.navigation({_("Send receivers"): list(STEP_PAGES.values()), _("More"): OTHER_PAGES})
+    BY_NAME = {
+        **{step.value: p for step, p in STEP_PAGES.items()},
+        **{p.url_path: p for p in OTHER_PAGES},
+    }
+    wanted = st.query_params.get("page")
+    if wanted:  # a page asked to be shown once this frame has run (see `pages/`)
+        del st.query_params["page"]
+        if wanted in BY_NAME:
+            st.switch_page(BY_NAME[wanted], query_params=dict(st.query_params))
+    if not config.get("auth") and reachable_from_elsewhere():
+        st.warning(
+            _(
+                "This SEEN Sender is reachable from other machines and nobody signs in: anyone "
+                "who can reach it sees these sheets. Ask whoever runs it to set up sign-in (see "
+                "Help)."
+            )
+        )
+    language.picker(journal, user)
+    if user.id:
+        with st.sidebar:
+            st.caption(lit(_("Signed in as {name}").format(name=user.name)))
+            st.button(_("Sign out"), key="sign_out", on_click=st.logout)
+    if journal is None:
+        st.error(ss["journal_error"])
+        ss["work"] = None
+    else:
+        try:
+            work = work_in_hand(journal, user)
+        except JournalError as error:  # busy for longer than it waits: a sentence, then nothing
+            st.error(lit(str(error)))
             st.stop()
-if journal is None and page.title in {p.title for p in STEP_PAGES.values()}:
-    st.stop()  # the step pages need the journal; Help and the others still open
-trouble = ss.pop(JOURNAL_TROUBLE, None)  # said by a button's callback in this run
-if trouble:
-    st.error(lit(trouble))
-try:
-    page.run()
-except JournalError as error:  # a full disk, a busy journal: a sentence, not a traceback
-    st.error(lit(str(error)))
+        steps = {p.title: s for s, p in STEP_PAGES.items()}
+        if page.title in steps:
+            step_bar(work, steps[page.title])
+            if work is not None:
+                sidebar_counts(work, steps[page.title])
+            elif steps[page.title] is not Step.UPLOAD:  # the other steps need a draft in hand
+                if ss.pop("draft_missing", False):
+                    st.warning(_("That draft is not there any more, or it is not yours."))
+                st.info(_("Upload a sheet first, or open a draft from History."))
+                st.page_link(STEP_PAGES[Step.UPLOAD], label=_("Go to Upload"))
+                st.stop()
+    if journal is None and page.title in {p.title for p in STEP_PAGES.values()}:
+        st.stop()  # the step pages need the journal; Help and the others still open
+    trouble = ss.pop(JOURNAL_TROUBLE, None)  # said by a button's callback in this run
+    if trouble:
+        st.error(lit(trouble))
+    try:
+        page.run()
+    except JournalError as error:  # a full disk, a busy journal: a sentence, not a traceback
+        st.error(lit(str(error)))

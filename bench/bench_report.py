@@ -231,9 +231,14 @@ def command(runs: int = 5) -> list[tuple[str, str, str, str]]:
     ]  # fmt: skip
 
 
+def main_command() -> None:
+    """`validate --report` as a command alone (`bench/run.py report_command`)."""
+    print(table(command()))
+
+
 def main() -> None:
     if sys.argv[1:] == ["command"]:
-        print(table(command()))
+        main_command()
         return
     sizes = [int(a) for a in sys.argv[1:] if a.isdigit()] or [20_000, 100_000]
     # The machine's pace: the validate figures' reference read, 0.59-0.65 s when it is quiet.

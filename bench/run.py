@@ -21,6 +21,7 @@ BENCHMARKS = {
     "fixes": bench_fixes.main,
     "workbench": bench_workbench.main,
     "report": bench_report.main,
+    "report_command": bench_report.main_command,
     "browser": bench_browser.main,
 }
 

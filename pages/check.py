@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from pages.frame import enter, go, move_on, seed
-from seen_core.check import fixes
+from seen_core.check import fixes, view
 from seen_core.check.countries import country_choices, label_for
 from seen_core.check.fixes import Change
 from seen_core.errors import InputError
 from seen_core.i18n import N_, _, ngettext
-from seen_core.problems import describe
+from seen_core.problems import describe, suggestion_groups
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.store.drafts import Step
 from seen_core.wording import number
@@ -26,7 +25,6 @@ work: Work = frame.draft  # app.py shows this page only with a draft in hand
 move_on(Step.CHECK, Step.SEND, grid="fix_editor_key")
 
 PAGE_ROWS = 200  # rows in the grid at once (styling costs per cell); bulk fixes do the rest
-FIX_MARK = "⚠ "
 
 
 @frame.noting
@@ -91,48 +89,57 @@ for problem in result.sheet_problems:
     tell = st.error if problem.severity == "error" else st.warning
     tell(lit(problem.message))
 
-kinds = result.rows_by_code
-if kinds:
-    st.caption(
-        _("Found: ")
-        + " · ".join(
-            ngettext("{problem} in {count} row", "{problem} in {count} rows", n).format(
-                problem=describe(code).title, count=number(n)
-            )
-            for code, n in sorted(kinds.items(), key=lambda kv: -kv[1])
-        )
-    )
-
-# --- undo -------------------------------------------------------------------------------------
+# --- undo and redo: the one confirmation of each fix ----------------------------------------
 
 
 @frame.noting
 def undo() -> None:
-    change = work.undo()
-    ss["fix_note"] = None if change is None else _("Undone: {change}.").format(change=change.label)
-    refresh_view()
+    work.undo()
+    ss["fix_version"] = ss.get("fix_version", 0) + 1
 
 
-if work.draft.changes:
-    st.button(
-        lit(_("Undo: {change}").format(change=work.draft.changes[-1].label)),
-        key="undo",
-        icon=":material/undo:",
-        on_click=undo,
+@frame.noting
+def redo() -> None:
+    work.redo()
+    ss["fix_version"] = ss.get("fix_version", 0) + 1
+
+
+def done_words(change: Change) -> str:
+    """What a change did, as its Undo and Redo buttons say it."""
+    if change.rows <= 1:
+        return change.label
+    return ngettext("{change} ({count} row)", "{change} ({count} rows)", change.rows).format(
+        change=change.label, count=number(change.rows)
     )
-if ss.get("fix_note"):
-    st.success(lit(ss["fix_note"]))
+
+
+last = work.draft.changes[-1] if work.draft.changes else None
+again = work.can_redo()
+if last is not None or again is not None:
+    do_left, do_right = st.columns(2)
+    if last is not None:
+        do_left.button(
+            lit(_("Undo: {change}").format(change=done_words(last))),
+            key="undo",
+            icon=":material/undo:",
+            on_click=undo,
+        )
+    if again is not None:
+        do_right.button(
+            lit(_("Redo: {change}").format(change=done_words(again))),
+            key="redo",
+            icon=":material/redo:",
+            on_click=redo,
+        )
 
 # --- fixes for many rows at once --------------------------------------------------------------
 
 
 @frame.noting
 def apply(change: Change) -> None:
+    """A fix for many rows: the rows shown stay shown (fixed ones say so), as after a cell."""
     work.apply(change)
-    ss["fix_note"] = ngettext(
-        "{change}: {count} row changed.", "{change}: {count} rows changed.", change.rows
-    ).format(change=change.label, count=number(change.rows))
-    refresh_view()
+    ss["fix_version"] = ss.get("fix_version", 0) + 1
 
 
 columns = list(table.columns)
@@ -205,7 +212,7 @@ with st.expander(_("Fix many rows at once")):
         first = b.text_input(_("First name into"), value=_("First name"), key="split_first")
         last = c.text_input(_("Last name into"), value=_("Last name"), key="split_last")
         if first.strip() and last.strip() and full:
-            change = fixes.split_full_name(table, full, first.strip(), last.strip())
+            change = fixes.split_full_name(table, full, first.strip(), last.strip(), mapping)
     if change is not None:
         rows = change.rows
         st.caption(
@@ -229,16 +236,60 @@ with st.expander(_("Fix many rows at once")):
     elif note:
         st.caption(note)
 
-# --- the rows, the wrong cell in sight --------------------------------------------------------
+# --- suggested fixes: all like it at once --------------------------------------------------
 
-needs_fixing = checked.invalid_rows
-attention = checked.attention_rows
-show_all = st.toggle(_("Show all rows, not only those that need attention"), key="show_all_rows")
-if ss.get("fix_rows_for") != (work.draft.id, show_all):
-    ss["fix_rows_for"] = (work.draft.id, show_all)
+likely = suggestion_groups(result.problems)
+if likely:
+    st.markdown(f"**{_('Suggested fixes')}**")
+    for code, problems in likely.items():
+        first = problems[0]
+        example = _("row {row}: '{value}' → '{suggestion}'").format(
+            row=first.row, value=table.at[first.row, first.column], suggestion=first.suggestion
+        )
+        if len(problems) == 1:
+            what = _("{problem}: apply the suggested fix to {example}")
+        else:
+            what = ngettext(
+                "{problem}: apply the suggested fix to all {count} row like it (e.g. {example})",
+                "{problem}: apply the suggested fix to all {count} rows like it (e.g. {example})",
+                len(problems),
+            )
+        st.button(
+            lit(
+                what.format(
+                    problem=describe(code).title, count=number(len(problems)), example=example
+                )
+            ),
+            key=f"suggest_all_{code}",
+            icon=":material/auto_fix_high:",
+            on_click=apply,
+            args=(fixes.suggested_fixes(table, problems),),
+        )
+
+# --- the rows, the reason and the cell to fix first ------------------------------------------
+
+choices_now = view.narrowings(checked)
+known = {n.key: n for n in choices_now}
+if ss.get("fix_narrow") not in known:
+    ss["fix_narrow"] = view.ALL
+narrow_left, narrow_right = st.columns([3, 2])
+narrowed = narrow_left.selectbox(
+    _("Show"),
+    list(known),
+    format_func=lambda k: known[k].label if k in known else k,
+    key="fix_narrow",  # no on_change: its labels carry counts, so each fix makes it anew
+    help=_(
+        "One kind of problem or one column: the cell to fix comes first, then who the person is."
+    ),
+)
+show_all = narrow_right.toggle(
+    _("Also rows without problems"), key="show_all_rows", on_change=refresh_view
+)
+if ss.get("fix_rows_for") != (work.draft.id, show_all, narrowed):
+    ss["fix_rows_for"] = (work.draft.id, show_all, narrowed)
     ss.pop("fix_rows", None)
 if "fix_rows" not in ss:
-    ss["fix_rows"] = list(result.rows) if show_all else attention
+    ss["fix_rows"] = list(result.rows) if show_all else view.rows_for(checked, narrowed)
 present = checked.row_set
 in_view: list[int] = [r for r in ss["fix_rows"] if r in present]
 
@@ -260,70 +311,56 @@ else:
             )
         )
     rows = in_view[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
-    wrong: dict[str, dict[int, str]] = {}
-    general: dict[int, list[str]] = {}
-    for row in rows:
-        for p in result.by_row.get(row, ()):
-            if p.column in table.columns:
-                place = wrong.setdefault(p.column, {})
-                place[row] = "; ".join(filter(None, [place.get(row), p.message]))
-            else:
-                general.setdefault(row, []).append(p.message)
-    mapped = [c for c in mapping.mapped_columns() if c in table.columns]
-    shown = list(dict.fromkeys([*mapped[:5], *wrong, *mapped[5:]]))
-    view = pd.DataFrame(index=pd.Index(rows, name=_("Row")))
-    STATUS = _("Status")
-    status = []
-    for row in rows:
-        if row in checked.held:
-            status.append(_("✓ already in SEEN"))
-        elif row in needs_fixing:
-            status.append("; ".join(general.get(row, [])) or _("Needs fixing"))
-        else:
-            status.append(_("✓ ready"))
-    view[STATUS] = status
-    for column in shown:
-        view[column] = table.loc[rows, column].to_numpy()
-        if column in wrong:
-            view[FIX_MARK + column] = [wrong[column].get(r, "") for r in rows]
-    marks = [c for c in view.columns if c.startswith(FIX_MARK)] + [STATUS]
+    grid = view.fix_grid(checked, rows, narrowed)
+    marked = [grid.why]
+    shade = {
+        "error": "background-color:#ffd6d6;color:#9c0006",
+        "warning": "background-color:#fff2cc",
+    }
+    looks = [shade.get(grid.severity.get(r, ""), "color:#006100") for r in rows]
 
     def colour(values: pd.Series) -> list[str]:
-        if values.name == STATUS:
-            return np.where(
-                values.str.startswith("✓"), "color:#006100", "background-color:#ffd6d6"
-            ).tolist()
-        return np.where(values != "", "background-color:#ffd6d6;color:#9c0006", "").tolist()
+        return looks
 
     key = f"fix_{work.draft.id}_{ss.get('fix_version', 0)}"
     ss["fix_editor_key"] = key
     st.caption(
         _(
-            "Double-click a cell to fix it; the row is checked again at once. "
-            "The ⚠ columns say what is wrong with the cell on their left."
+            "Each row says why first; double-click the cell beside it to fix it, or tick Apply "
+            "where the reason suggests a fix. The row is checked again at once."
         )
     )
+    config: dict[str, object] = {
+        grid.why: st.column_config.TextColumn(width=235, pinned=True),
+    }
+    if grid.fix_header is not None:
+        # not pinned: Streamlit greys a pinned column, and this is the one to type in
+        # narrower beside "In column", so that Apply stays in a 1024-px window
+        wide = 125 if grid.in_column in grid.frame.columns else 160
+        config[grid.fix_header] = st.column_config.TextColumn(width=wide)
+    config[grid.in_column] = st.column_config.TextColumn(width=75)
+    if grid.apply in grid.frame.columns:
+        config[grid.apply] = st.column_config.CheckboxColumn(width=60)
     st.data_editor(
-        view.style.apply(colour, subset=marks),
+        grid.frame.style.apply(colour, subset=marked),
         key=key,
-        disabled=[*marks, "_index"],
+        disabled=[*marked, grid.in_column, "_index"],
         num_rows="fixed",
-        column_config={m: st.column_config.TextColumn(width="medium") for m in marks},
+        column_config=config,
+        row_height=84,  # over 4rem: Streamlit wraps the reasons (4 lines) instead of cutting them
     )
     pending = (ss.get(key) or {}).get("edited_rows", {})
-    edits = {
-        (rows[int(position)], column): value
-        for position, cells in pending.items()
-        if 0 <= int(position) < len(rows)
-        for column, value in cells.items()
-        if column in table.columns
-    }
-    if edits:
-        change = work.edit_cells(edits)
-        ss["fix_note"] = change.label if change.edits else None
+    ticked = grid.applied(pending)
+    edits = grid.edits(pending)
+    if ticked or edits:
+        if ticked:
+            work.apply(fixes.suggested_fixes(work.table, ticked))
+        if edits:
+            work.edit_cells(edits)
         ss["fix_version"] = ss.get("fix_version", 0) + 1
         st.rerun()
-    fixed = sum(1 for r in in_view if r not in needs_fixing and r not in checked.held)
+    still = set(view.rows_for(checked, narrowed))
+    fixed = sum(1 for r in in_view if r not in still and r not in checked.held)
     if fixed and not show_all:
         st.button(
             ngettext("Hide the {count} fixed row", "Hide the {count} fixed rows", fixed).format(

@@ -10,10 +10,14 @@ from pages.frame import enter
 from seen_core import i18n
 from seen_core.check.checks import IMAGE_EXTENSIONS
 from seen_core.check.mapping import FIELDS
+from seen_core.engagement.secrets import CallbackSecrets
+from seen_core.engagement.setup import instructions, target_title, targets_to_set_up
+from seen_core.errors import ConfigurationError
 from seen_core.i18n import _
+from seen_core.safe_text import markdown_literal as lit
 from seen_core.statuses import Status
 
-enter("help")
+frame = enter("help")
 
 SETUP = Path(__file__).resolve().parent.parent / "docs" / "SETUP.md"
 
@@ -84,3 +88,48 @@ with setting_up:
     if i18n.language() != "en":  # the set-up guide is for whoever runs the server
         st.caption(_("The set-up guide is in English."))
     st.markdown(SETUP.read_text(encoding="utf-8") if SETUP.exists() else _("See docs/SETUP.md."))
+
+
+# --- SEEN's calls back to this app: what to paste into SEEN, per target (admins) ----------------
+
+
+def callback_setup() -> None:
+    """For an admin (or the one user of an app without sign-in): each configured target's
+    address, method, headers and payload template for SEEN (docs/SETUP.md, "SEEN's calls")."""
+    if frame.secrets.get("auth") and not frame.user.is_admin:
+        return
+    st.subheader(_("SEEN's calls back to this app"))
+    try:
+        secrets = CallbackSecrets.from_config(frame.secrets)
+    except ConfigurationError as error:
+        st.error(lit(str(error)))
+        return
+    targets = targets_to_set_up(frame.secrets, secrets)
+    if not targets:
+        st.info(
+            _(
+                "No callback secret is configured, so this app takes calls from its own sandbox "
+                "only. Add [seen.callbacks] to secrets.toml (see above) to let SEEN call back."
+            )
+        )
+        return
+    origin = (st.context.url or "").split("/", 3)
+    guess = "/".join(origin[:3]) if len(origin) >= 3 else ""
+    public = st.text_input(
+        _("The address SEEN reaches this app at (through your reverse proxy)"),
+        value=guess,
+        key="callback_public_base",
+    )
+    reveal = st.toggle(_("Show the secrets"), key="callback_show_secrets")
+    for kind, name in targets:
+        with st.expander(lit(target_title(kind, name))):
+            secret = secrets.secret_for(kind, name) if reveal else None
+            for item in instructions(public, kind, name, secret):
+                st.markdown(lit(item.where))
+                headers = "\n".join(f"{k}: {v}" for k, v in item.headers.items())
+                st.code(f"{item.method} {item.url}\n{headers}", language=None)
+                st.code(item.body, language="json")
+
+
+with setting_up:
+    callback_setup()

@@ -7,6 +7,7 @@ from datetime import datetime
 import streamlit as st
 
 from pages.frame import STEP_PAGES, enter
+from pages.frame.engagement_view import send_engagement, show_engagement, show_unmatched
 from seen_core import flow
 from seen_core.errors import ConfigurationError, JobBusy, NotFound
 from seen_core.i18n import _, in_this_language, moment
@@ -100,9 +101,7 @@ st.title(_("History"))
 if ss.get("history_error"):
     st.error(lit(ss["history_error"]))
 search = (
-    st.text_input(
-        _("Search by file, campaign or workspace"), key="history_search", placeholder="kunder"
-    )
+    st.text_input(_("Search by file, campaign or workspace"), key="history_search")
     .strip()
     .casefold()
 )
@@ -132,10 +131,9 @@ for draft in mine:
             _("Open"), key=f"open_{draft.id}", on_click=open_draft, args=(draft,), type="primary"
         )
         b.text_input(
-            _("Name"),
+            _("Rename this draft (press Enter to keep the new name)"),
             value=draft.name,
             key=f"name_{draft.id}",
-            label_visibility="collapsed",
             on_change=rename,
             args=(draft.id,),
         )
@@ -153,6 +151,9 @@ if any(j.target != flow.SANDBOX and j.state in RESUMABLE_STATES for j in jobs):
     )
 
 
+send_name = flow.send_names(jobs)
+
+
 @st.fragment(run_every=1.0 if registry.running(user.id) else None)
 def sends() -> None:
     if not jobs:
@@ -165,8 +166,8 @@ def sends() -> None:
         with st.container(border=True):
             st.markdown(
                 lit(
-                    _("Send #{number} · {file} → {target} on {where}").format(
-                        number=job.id,
+                    _("{send} · {file} → {target} on {where}").format(
+                        send=send_name[job.id],
                         file=job.file_name,
                         target=flow.target_label(job.campaign),
                         where=where,
@@ -184,7 +185,14 @@ def sends() -> None:
             cells[0].download_button(
                 _("Report (XLSX)"),
                 data=in_this_language(
-                    lambda job_id=job.id: flow.send_report_file(journal, job_id, "r.xlsx").data
+                    lambda job_id=job.id: (
+                        flow.send_report_file(
+                            journal,
+                            job_id,
+                            "r.xlsx",
+                            engagement=send_engagement(journal, job_id).columns(),
+                        ).data
+                    )
                 ),
                 file_name=f"seen-send-{job.id}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -200,9 +208,22 @@ def sends() -> None:
             if not active:
                 with cells[2]:
                     confirm_delete("send", job.id, delete_job)
+            films_and_viewers(job)
+
+
+def films_and_viewers(job: JobInfo) -> None:
+    """A send's films and what viewers did (SEEN's callbacks), folded away; redrawn with the
+    list, or by its own Refresh."""
+    if not job.counts.get("created"):
+        return
+    with st.expander(_("Films and viewers")):
+        st.button(_("Refresh"), key=f"history_engagement_refresh_{job.id}")
+        show_engagement(journal, job.id, key=f"history_engagement_{job.id}", live=False)
 
 
 sends()
+if user.is_admin:
+    show_unmatched(journal)
 goto = ss.pop("goto_draft", None)
 if goto is not None:
     st.switch_page(STEP_PAGES[goto.settings.step], query_params={"draft": goto.id})

@@ -19,6 +19,7 @@ from seen_core.check.mapping import (
     mapping_json,
     mapping_problems,
     suggest,
+    why_not_ready,
 )
 from seen_core.errors import InputError
 from seen_core.flow import is_data
@@ -87,8 +88,10 @@ right.text_input(
     label,
     key="target_name",
     on_change=store_target,
-    placeholder="velkomst-november-2026" if ss["target_kind"] == "campaign" else "",
-    help=_("The campaign's name as in its address in SEEN (letters, digits, - and _)")
+    help=_(
+        "The campaign's name as in its address in SEEN (letters, digits, - and _), for example "
+        "velkomst-november-2026"
+    )
     if ss["target_kind"] == "campaign"
     else _("The id SEEN shows for it in its settings."),
 )
@@ -321,12 +324,15 @@ def go_on() -> None:
     go(Step.CHECK)
 
 
-st.button(
+next_cell, why_cell = st.columns([2, 3], vertical_alignment="center")
+next_cell.button(
     _("Next: check the rows"),
     key="to_check",
     type="primary",
     disabled=not ready,
     on_click=go_on,
-    help=None if ready else _("Choose where the people go and fix the mapping first."),
 )
+if not ready:
+    why = why_not_ready(ss["target_kind"], typed, problem, errors, problems)
+    why_cell.caption(lit(why))
 move_on(Step.MAP, Step.CHECK)

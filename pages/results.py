@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.frame import enter, go, move_on
+from pages.frame.engagement_view import send_engagement, show_engagement
 from seen_core import flow
 from seen_core.i18n import _, in_this_language, ngettext
 from seen_core.safe_text import markdown_literal as lit
@@ -93,6 +94,12 @@ if not_created:
 
 # --- your sheet with the answers ---------------------------------------------------------------
 
+
+def films() -> dict:
+    """Row → Film, Opened, Watched, Clicked of the latest send, from SEEN's calls so far."""
+    return send_engagement(journal, latest.id).columns()
+
+
 # Made now (once for each state of the draft), so that its name (.xlsm for a workbook with
 # macros) and what a rebuilt workbook lacks are said before the download.
 made = work.report_file("xlsx")
@@ -101,7 +108,8 @@ for sentence in made.lacks:
 left, middle = st.columns([3, 2])
 left.download_button(
     _("Download your sheet with the results"),
-    data=lambda: made.data,
+    # Made when pressed: with Film … Clicked as SEEN's calls stand by then.
+    data=in_this_language(lambda: work.report_file("xlsx", films()).data),
     file_name=work.report_name(made.suffix),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="report_xlsx",
@@ -110,7 +118,7 @@ left.download_button(
 )
 middle.download_button(
     _("As CSV"),
-    data=in_this_language(lambda: work.report("csv")),
+    data=in_this_language(lambda: work.report("csv", films())),
     file_name=work.report_name(".csv"),
     mime="text/csv",
     key="report_csv",
@@ -151,6 +159,26 @@ if counts[Status.UNKNOWN]:
     )
 
 # --- video links (SEEN API 2.0) ----------------------------------------------------------------
+
+
+def show_films(links: dict) -> None:
+    """Each person's film in the app: a table with the link and the thumbnail per person."""
+    if not links:
+        return
+    from seen_core.send.links import film_rows
+
+    st.dataframe(
+        film_rows(links, work.names()),
+        hide_index=True,
+        column_config={
+            "Row": st.column_config.NumberColumn(_("Row"), width=60),
+            "Person": st.column_config.TextColumn(_("Person")),
+            "Film": st.column_config.LinkColumn(_("Film"), display_text=_("Watch the film")),
+            "Thumbnail": st.column_config.ImageColumn(_("Thumbnail"), width="small"),
+            "Ready": st.column_config.TextColumn(_("Ready")),
+        },
+    )
+
 
 if flow.is_data(latest.campaign) and counts[Status.CREATED]:
     st.subheader(_("Video links"))
@@ -196,19 +224,28 @@ if flow.is_data(latest.campaign) and counts[Status.CREATED]:
             st.rerun(scope="app")
 
     fetching()
+    show_films(links)
 
+# --- films and viewers: SEEN's callbacks and viewer events (pages/frame/engagement_view.py) ---
+
+if counts[Status.CREATED]:
+    st.subheader(_("Films and viewers"))
+    show_engagement(journal, latest.id, key="results_engagement")
+
+names = flow.send_names(sends)
 with st.expander(_("Each send's own report")):
     for job in reversed(sends):
         st.download_button(
-            lit(
-                _("Send #{number} ({when} UTC)").format(
-                    number=job.id, when=job.created_at[:16].replace("T", " ")
-                )
-            ),
+            lit(names[job.id]),
             data=in_this_language(
                 lambda job_id=job.id: (
                     flow.send_report_file(
-                        journal, job_id, "send.xlsx", source=work.source, who=work.user.name or None
+                        journal,
+                        job_id,
+                        "send.xlsx",
+                        source=work.source,
+                        who=work.user.name or None,
+                        engagement=send_engagement(journal, job_id).columns(),
                     ).data
                 )
             ),

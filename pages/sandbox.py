@@ -26,13 +26,15 @@ st.markdown(
 )
 if journal is None:
     st.stop()
-sends = [j for j in journal.jobs(None if user.is_admin else user.id) if j.target == flow.SANDBOX]
+every_send = journal.jobs(None if user.is_admin else user.id)
+names = flow.send_names(every_send)  # as History names them: numbered within each draft
+sends = [j for j in every_send if j.target == flow.SANDBOX]
 if not sends:
     st.info(_("You have not sent anything to the sandbox yet."))
     st.stop()
 labels = {
-    j.id: _("Send #{number} · {file} → {target} · {count} created").format(
-        number=j.id,
+    j.id: _("{send} · {file} → {target} · {count} created").format(
+        send=names[j.id],
         file=j.file_name,
         target=flow.target_label(j.campaign),
         count=number(j.counts.get(Status.CREATED, 0)),

@@ -16,7 +16,7 @@ from seen_core.errors import (
     JournalError,
     SendError,
 )
-from seen_core.i18n import _, ngettext
+from seen_core.i18n import _, in_this_language, ngettext
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.sandbox import DEFAULT_TOKEN
 from seen_core.send.running import SendRegistry
@@ -24,6 +24,8 @@ from seen_core.send.tokens import configured, typed
 from seen_core.store.drafts import Step
 from seen_core.wording import number
 from seen_core.workbench import Work
+
+SendErrors = (AlreadySent, ConfigurationError, InputError, SendError, JournalError)
 
 frame = enter("send")
 ss = st.session_state
@@ -54,43 +56,55 @@ def connection() -> flow.Connection:
     return flow.connect(target, found.base_url, found.token)
 
 
+def preparing():
+    """The send of this draft being planned (in a worker thread), if any."""
+    found = registry.preparing(work.draft.id)
+    return found if found is not None and (found.busy or found.error is not None) else None
+
+
 def start() -> None:
-    """The Send button: plan the send in the journal (one transaction), run it in a thread."""
+    """The Send button: plan the send in the journal (one transaction) and run it, both in a
+    worker thread, so that the progress bar shows from the first moment of a big send."""
     lock = ss.setdefault("_send_lock", threading.Lock())
     with lock:  # fast reruns can overlap: check and start at once
-        if running_send() is not None:
+        if running_send() is not None or preparing() is not None:
             return
         ss["send_error"] = None
         try:
             to = connection()
             checked = work.checked()
-            job_id = flow.plan(
-                journal,
-                checked,
-                to,
-                batch_size=int(ss.get("batch_size") or 100),
-                force=bool(ss.get("force_send")),
-                user_id=user.id,
-                draft_id=work.draft.id,
-            )
-        except AlreadySent as error:
-            ss["already_sent"] = str(error)
-            return
         except (ConfigurationError, InputError, SendError, JournalError) as error:
             ss["send_error"] = str(error)
             return
+        batch_size = int(ss.get("batch_size") or 100)
+        force = bool(ss.get("force_send"))
         # Each send is asked for afresh: no forcing or confirmation carries over.
-        ss["already_sent"] = None
         ss["force_send"] = False
         ss["confirm_send"] = False
-        registry.start(
-            journal,
-            job_id,
-            to,
-            user.id,
-            before=lambda: flow.keep_send_sheet(journal, job_id, checked),
-        )
-        ss["following"] = job_id
+
+        def plan() -> int:
+            return flow.plan(
+                journal,
+                checked,
+                to,
+                batch_size=batch_size,
+                force=force,
+                user_id=user.id,
+                draft_id=work.draft.id,
+            )
+
+        def run(job_id: int) -> None:
+            registry.start(
+                journal,
+                job_id,
+                to,
+                user.id,
+                before=lambda: flow.keep_send_sheet(journal, job_id, checked),
+            )
+
+        # planned in a worker thread: its refusals ("already sent") in the user's language
+        registry.prepare(work.draft.id, len(checked.ready_rows), in_this_language(plan), run)
+        ss["following"] = "preparing"
 
 
 checked = work.checked()
@@ -182,7 +196,7 @@ if ss.get("already_sent"):
 if ss.get("send_error"):
     st.error(lit(ss["send_error"]))
 
-active = running_send()
+active = running_send() or preparing()
 st.button(
     ngettext("Send {count} person to {where}", "Send {count} people to {where}", ready).format(
         count=number(ready), where=where
@@ -196,9 +210,32 @@ st.button(
 
 @st.fragment(run_every=0.5 if active is not None or ss.get("following") else None)
 def progress() -> None:
+    planning = preparing()
+    if planning is not None and planning.error is not None:
+        registry.forget_preparing(work.draft.id, planning)
+        ss["following"] = None
+        error = planning.error
+        if isinstance(error, AlreadySent):
+            ss["already_sent"] = str(error)
+        else:
+            ss["send_error"] = (
+                str(error) if isinstance(error, SendErrors) else _("The send could not start.")
+            )
+        st.rerun(scope="app")
     send = running_send()
+    if send is None and planning is not None:  # planned in a moment: the bar shows already
+        st.progress(
+            0.0,
+            text=_("Sending… 0 of {total} done · getting ready").format(
+                total=number(planning.total)
+            ),
+        )
+        return
     if send is None:
         followed = ss.get("following")
+        if followed == "preparing":  # planned and perhaps sent before this looked
+            prepared = registry.preparing(work.draft.id)
+            followed = prepared.job_id if prepared is not None else None
         if followed is not None and registry.get(followed) is not None:
             ss["following"] = None
             work.go(Step.RESULTS)
@@ -208,6 +245,7 @@ def progress() -> None:
             st.rerun(scope="app")
         return
     ss["following"] = send.job_id  # after a reload too: the results follow when it ends
+    ss["already_sent"] = None
     p = send.progress
     done, total = (p.done, p.total) if p else (0, max(ready, 1))
     left = (

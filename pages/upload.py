@@ -9,13 +9,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages.frame import enter, go, move_on, seed
+from pages.frame import STEP_PAGES, enter, go, move_on, seed
+from seen_core import flow
 from seen_core.errors import InputError, JournalError
 from seen_core.i18n import _, ngettext
 from seen_core.read.limits import Limits
 from seen_core.safe_text import markdown_literal as lit
 from seen_core.send.tokens import any_configured
-from seen_core.store.drafts import Step
+from seen_core.store.drafts import DraftStore, Step
 from seen_core.wording import number
 from seen_core.workbench import Work
 
@@ -87,7 +88,34 @@ if ss.get("upload_error"):
 
 work: Work | None = ss.get("work")
 if work is None:
+    last = DraftStore(journal).last_open(user)
+    if last is not None:
+
+        @noting
+        def carry_on() -> None:
+            ss["continue_draft"] = last
+
+        left_at = {
+            "name": last.name,
+            "step": last.settings.step.title,
+            "moment": f"{last.updated_at[:16].replace('T', ' ')} UTC",
+        }
+        if last.settings.target:
+            said = _("Your last draft, '{name}' for {target}, was left at {step}, {moment}.")
+            left_at["target"] = flow.target_label(last.settings.target)
+        else:
+            said = _("Your last draft, '{name}', was left at {step}, {moment}.")
+        st.info(lit(said.format(**left_at)))
+        st.button(
+            lit(_("Continue '{name}'").format(name=last.name)),
+            key="continue_last",
+            type="primary",
+            on_click=carry_on,
+        )
     st.caption(_("Your work is kept as a draft: you can close the tab and carry on later."))
+    goto = ss.pop("continue_draft", None)
+    if goto is not None:
+        st.switch_page(STEP_PAGES[goto.settings.step], query_params={"draft": goto.id})
     st.stop()
 
 try:

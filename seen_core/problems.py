@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
@@ -14,7 +15,9 @@ class Problem(NamedTuple):
     """One thing wrong with a row (or with the whole sheet when `row` is None).
 
     `row` is the row number the user sees in Excel (header on row 1 → first person on row 2);
-    `column` is the user's column header; `field` the SEEN field or `extra_args` key.
+    `column` is the user's column header; `field` the SEEN field or extra field's key.
+    `suggestion` is what the cell would most likely say instead (a suggested fix, see
+    `check.suggestions`), or None.
 
     A named tuple, immutable: a 100k-row sheet can have 45,000 problems, made again at every
     full check, and a tuple is made in a quarter of the time of a frozen dataclass (which sets
@@ -27,9 +30,10 @@ class Problem(NamedTuple):
     code: str
     severity: Severity
     message: str
+    suggestion: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        found: dict[str, object] = {
             "row": self.row,
             "column": self.column,
             "field": self.field,
@@ -37,6 +41,9 @@ class Problem(NamedTuple):
             "severity": self.severity,
             "message": self.message,
         }
+        if self.suggestion is not None:
+            found["suggestion"] = self.suggestion
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,20 @@ CATALOGUE: dict[str, ProblemKind] = _kinds(
         N_(
             "Correct the number, add its country code (+46 ...) when it is from another country "
             "than the default one, or clear it where the row has a valid e-mail address."
+        ),
+    ),
+    ProblemKind(
+        "email_domain_typo", "warning", N_("E-mail domain looks mistyped"),
+        N_(
+            "Check the address: its domain is one or two letters from a common one (gmial.com "
+            "for gmail.com); apply the suggested fix when it is the slip it looks like."
+        ),
+    ),
+    ProblemKind(
+        "name_case", "warning", N_("Name in capitals or small letters"),
+        N_(
+            "Write the name in normal case; the film greets the person as the name is written "
+            "(OLA). The suggested fix keeps van der, O'Brien, Anne-Marie and McDonald right."
         ),
     ),
     ProblemKind(
@@ -195,3 +216,13 @@ def describe(code: str) -> ProblemKind:
             note=_(known.note) if known.note else "",
         )
     return ProblemKind(code, "error", code.replace("_", " ").capitalize(), _("See the message."))
+
+
+def suggestion_groups(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
+    """Problem code → the problems of that kind that carry a suggested fix, in the sheet's
+    order: what "apply to all N like it" applies."""
+    groups: dict[str, list[Problem]] = {}
+    for problem in problems:
+        if problem.suggestion is not None and problem.row is not None:
+            groups.setdefault(problem.code, []).append(problem)
+    return groups

@@ -32,6 +32,15 @@ class Status(StrEnum):
         return _(_NEXT_STEPS[self])
 
 
+def status_label(status: str) -> str:
+    """A status in the words the app and the workbook show ("Needs fixing" for "invalid");
+    a status this version does not know, as it is."""
+    try:
+        return Status(status).label
+    except ValueError:
+        return str(status)
+
+
 _LABELS = {
     Status.READY: N_("Ready"),
     Status.CREATED: N_("Created"),

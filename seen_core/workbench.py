@@ -269,12 +269,13 @@ class Work:
     def _check_key(self, sends: list[JobInfo]) -> tuple[tuple, str]:
         """What a check depends on: (the rules' inputs — sheet, mapping, options, sends, which
         decide the rows held — and the target). The target matters to the rules only through
-        the options (SEEN API 2.0 requires the customer ID)."""
+        the options (SEEN API 2.0 requires the customer ID). A send still running does not
+        count until it ends (`flow.settled`): the counts stay those it started with."""
         rules = (
             id(self.sheet()),
             json.dumps(self.mapping.to_dict(), sort_keys=True),
             self.options,
-            tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
+            tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in flow.settled(sends)),
             i18n.language(),  # the problems' messages are made in it
         )
         return rules, self.settings.target
@@ -303,7 +304,11 @@ class Work:
             # a change was applied without a re-check: the same sends, the same held rows
             held = self._checked[1].held
         else:
-            held = flow.held_rows(self.sent_outcomes()) if sends else {}
+            held = (
+                flow.held_rows(flow.latest_outcomes(self.journal, self.draft.id, settled_only=True))
+                if sends
+                else {}
+            )
         ahead, self._ahead = self._ahead, None  # asked for once: the first check
         made = None if ahead is None else ahead.result(table, self.mapping, self.options)
         checked = flow.check(
@@ -314,19 +319,34 @@ class Work:
             target=self.settings.target,
             held=held,
             made=made,
+            left_out=self.left_out(),
         )
         self._checked = (key, checked)
         return checked
 
     # --- changes ---------------------------------------------------------------------------
 
+    def left_out(self) -> dict[tuple[int, str], str]:
+        """(row, field) → the value the row is sent without, from the draft's changes."""
+        found: dict[tuple[int, str], str] = {}
+        for change in self.draft.changes:
+            for o in change.left_out:
+                found[(o.row, o.field)] = o.value
+        return found
+
     def apply(self, change: Change) -> flow.Checked:
-        """Keep a change with the draft and re-check only the rows it touches."""
-        if not change.edits and not change.new_columns:
+        """Keep a change with the draft and re-check only the rows it touches. A new change
+        forgets what was undone (there is nothing to redo after it)."""
+        if change.empty:
             return self.checked()
+        return self._apply(change)
+
+    def _apply(self, change: Change, *, redone: bool = False) -> flow.Checked:
         before = self.checked()
-        self.store.add_change(self.user, self.draft.id, change)
+        self.store.add_change(self.user, self.draft.id, change, redone=redone)
         self._advance(apply_change(self.table, change), change, before)
+        if change.remaps:
+            self._remap({m.field: m.new for m in change.remaps})
         return self.checked()
 
     def undo(self) -> Change | None:
@@ -338,7 +358,37 @@ class Work:
         table = undo_change(self.table, change)
         self.draft = replace(self.draft, changes=self.draft.changes[:-1])
         self._settle(table, change, before)
+        if change.remaps:
+            self._remap({m.field: m.old for m in change.remaps})
         return change
+
+    def can_redo(self) -> Change | None:
+        """The change redo would make again (the last one undone, kept with the draft), or
+        None."""
+        return self.store.next_redo(self.user, self.draft.id)
+
+    def redo(self) -> Change | None:
+        """Make the last undone change again; None when there is nothing to redo."""
+        change = self.store.take_redo(self.user, self.draft.id)
+        if change is None:
+            return None
+        self._apply(change, redone=True)
+        return change
+
+    def _remap(self, fields: Mapping[str, str | None]) -> None:
+        """Send these fields from these columns (None: not at all); a column given a field
+        is no longer sent as an extra field too."""
+        now = self.mapping
+        chosen = dict(now.fields)
+        for name, column in fields.items():
+            if column is None:
+                chosen.pop(name, None)
+            else:
+                chosen[name] = column
+        taken = {c for c in fields.values() if c is not None}
+        extras = {k: c for k, c in now.extra_args.items() if c not in taken}
+        ordered = {name: chosen[name] for name in FIELD_NAMES if name in chosen}
+        self.update(mapping=FieldMapping(ordered, extras).to_dict())
 
     def _advance(self, table: pd.DataFrame, change: Change, before: flow.Checked) -> None:
         self.draft = replace(self.draft, changes=(*self.draft.changes, change))
@@ -349,7 +399,8 @@ class Work:
         self._table = ((id(sheet), len(self.draft.changes)), table)
         if self._checked is not None:
             key, _ = self._checked
-            self._checked = (key, flow.recheck(before, table, change.changed_rows))
+            rechecked = flow.recheck(before, table, change.changed_rows, self.left_out())
+            self._checked = (key, rechecked)
 
     def edit_cells(self, edits: Mapping[tuple[int, str], str], label: str = "") -> Change:
         """Cells typed in the grid: {(row, column): new text}. Unchanged cells are ignored."""
@@ -407,22 +458,34 @@ class Work:
                 now[row] = (status, message)
         return now
 
+    def names(self) -> dict[int, str]:
+        """Row → the person's first and last name as the sheet has them (for tables of people)."""
+        table = self.table
+        fields = self.mapping.fields
+        parts = [table[c].tolist() for c in (fields.get("first_name"), fields.get("last_name"))
+                 if c is not None and c in table.columns]  # fmt: skip
+        rows = table.index.tolist()
+        return {
+            row: " ".join(p[i].strip() for p in parts if p[i].strip()) for i, row in enumerate(rows)
+        }
+
     def can_send(self) -> int:
         """How many rows the next send would send."""
         return len(self.checked().ready_rows)
 
     # --- reports -----------------------------------------------------------------------------
 
-    def report(self, kind: str = "xlsx") -> bytes:
+    def report(self, kind: str = "xlsx", engagement: Mapping | None = None) -> bytes:
         """The draft's report: the user's own workbook with every row's latest outcome across
         all the draft's sends (and the video links of its latest 2.0 send). Made once for each
         state of the draft, so the Results page's download does not make it again."""
-        return self.report_file(kind).data
+        return self.report_file(kind, engagement).data
 
-    def report_file(self, kind: str = "xlsx") -> flow.ReportFile:
+    def report_file(self, kind: str = "xlsx", engagement: Mapping | None = None) -> flow.ReportFile:
         """The draft's report (see `report`) with the suffix its download must have (.xlsm for
         a workbook that keeps its macros) and what it lacks when the user's workbook could not
-        be annotated in place (`flow.ReportFile`)."""
+        be annotated in place (`flow.ReportFile`). `engagement`: row → (film, opened, watched,
+        clicked) of the latest send, from SEEN's callbacks (the Film … Clicked columns)."""
         sends = self.sends()
         latest = sends[-1] if sends else None
         videos = flow.stored_links(self.journal, latest.id) if latest else {}
@@ -433,6 +496,7 @@ class Work:
             self.options,
             tuple((j.id, j.state, tuple(sorted(j.counts.items()))) for j in sends),
             tuple(sorted((row, v.player or "") for row, v in videos.items())),
+            tuple(sorted((engagement or {}).items())),
             i18n.language(),  # the report is in the language of the user who makes it
         )
         with self._report_lock:
@@ -447,6 +511,7 @@ class Work:
             who=self.user.name or None,
             details=[(_("Sends from this draft"), i18n.number(len(sends)))] if sends else [],
             videos=videos,
+            engagement=engagement,
         )
         with self._report_lock:
             self._reports = {k: v for k, v in self._reports.items() if k[0] != kind}

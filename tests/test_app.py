@@ -118,6 +118,9 @@ def sidebar_metrics(at: AppTest) -> dict[str, str]:
 def send_to_sandbox(at: AppTest) -> AppTest:
     at.button(key="to_send").click().run()
     at.button(key="send").click().run()
+    planned = at.session_state["registry"].preparing(work(at).draft.id)
+    planned.thread.join(timeout=30)  # planned in a worker thread: the bar shows meanwhile
+    assert planned.error is None
     job_id = work(at).sends()[-1].id
     send = at.session_state["registry"].get(job_id)
     send.thread.join(timeout=30)
@@ -179,13 +182,14 @@ def test_upload_and_map_do_not_wait_for_the_first_check(app, monkeypatch):
     assert "Checking the rows" in " ".join(c.value for c in at.sidebar.caption)
     work(at)._checking.join(timeout=30)
     at.run()
-    assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
+    assert sidebar_metrics(at) == {"Rows": "7", "Rows to fix": "6"}  # no campaign yet
     at.text_input(key="target_name").set_value("autumn-counts").run()  # a campaign named
     assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
 
 
 def test_a_small_sheet_shows_its_counts_at_once(app):
     at = app.button(key="demo").click().run()  # read, and checked, in the same run
+    # the demo names its campaign: ready to send means something already
     assert sidebar_metrics(at) == {"Rows": "10", "Ready to send": "5", "Need attention": "5"}
 
 
@@ -379,9 +383,15 @@ def test_leaving_out_invalid_phones_makes_those_rows_ready_and_says_how_many(app
     assert at.button(key="bulk_apply").label == "Apply to 20 rows"
     at.button(key="bulk_apply").click().run()
     assert sidebar_metrics(at)["Ready to send"] == "40"
-    assert "20 rows changed" in plain(at)
+    undo_label = at.button(key="undo").label.replace("\\", "")  # markdown-escaped
+    assert undo_label.endswith("where the e-mail is valid (20 rows)")
+    assert not at.success  # the Undo button is the one confirmation
+    assert work(at).table["Mobil"].tolist().count("12345") == 20  # the user's cells kept
     at.button(key="undo").click().run()
     assert sidebar_metrics(at)["Ready to send"] == "20"
+    assert at.button(key="redo").label.replace("\\", "").startswith("Redo: Leave out invalid")
+    at.button(key="redo").click().run()
+    assert sidebar_metrics(at)["Ready to send"] == "40"
 
 
 def test_find_and_replace_shows_its_count_before_applying(app):
@@ -530,6 +540,12 @@ def test_a_send_to_a_sandbox_workspace_fetches_the_video_links(app):
     assert f"{created} people with a video link" in plain(
         at
     ) or "1 person with a video link" in plain(at)
+    films = next(d.value for d in at.dataframe if "Film" in d.value.columns)  # in the app
+    assert len(films) == created
+    assert films["Film"].str.startswith("http").all()
+    assert films["Thumbnail"].notna().all()
+    names = work(at).names()
+    assert films["Person"].tolist() == [names[row] for row in films["Row"]]
     book = openpyxl.load_workbook(io.BytesIO(work(at).report("xlsx")))
     sheet = book[work(at).settings.sheet_name or book.sheetnames[0]]
     header = [
@@ -569,6 +585,7 @@ def test_the_servers_token_never_reaches_an_address_typed_in_the_page(seen_data_
         at.session_state["seen_address"] = f"http://127.0.0.1:{listener.server_port}/x"
         at.checkbox(key="confirm_send").check().run()
         at.button(key="send").click().run()
+        at.session_state["registry"].preparing(work(at).draft.id).thread.join(timeout=30)
         job = work(at).sends()[-1]
         at.session_state["registry"].get(job.id).thread.join(timeout=30)
         assert [r["customer_id"] for r in configured.received("autumn")] == ["100"]
@@ -628,3 +645,85 @@ def test_results_names_a_macro_workbook_xlsm_and_says_what_a_rebuilt_one_lacks(s
     said = plain(rebuilt)
     assert "kunder.xlsx could not be annotated in place (" in said
     assert "The new workbook has no pictures, charts, comments, tables, merged cells" in said
+
+
+def test_narrowed_to_a_column_the_reason_and_the_cell_to_fix_come_first(app):
+    at = to_check(app)
+    narrowings = at.selectbox(key="fix_narrow")
+    assert "Phone number not valid — 1 row" in narrowings.options  # as the user reads them
+    assert "Column Mobil — 2 rows" in narrowings.options
+    narrowings.set_value("column:Mobil").run()
+    grid = at.data_editor(key=at.session_state["fix_editor_key"]).value
+    header = grid.columns.tolist()
+    assert header[:2] == ["Why", "Mobil — fix here"]
+    assert header[2:6] == ["Fornavn", "Etternavn", "Kundenr", "E-post"]  # who the person is
+    assert all("phone" in why or "Neither" in why for why in grid["Why"])
+
+
+def test_a_suggested_fix_is_shown_applied_for_all_like_it_and_undone(app):
+    rows = [["Fornavn", "E-post", "Kundenr"]] + [
+        [name, f"{name.lower()}@gmial.com", str(n)] for n, name in enumerate(["OLA", "Kari", "Per"])
+    ]
+    from builders import csv_bytes
+
+    at = upload(app, "folk.csv", csv_bytes(rows))
+    at.button(key="to_map").click().run()
+    at.text_input(key="target_name").set_value(f"typo-{uuid.uuid4().hex[:6]}").run()
+    at.button(key="to_check").click().run()
+    button = at.button(key="suggest_all_email_domain_typo")
+    label = button.label.replace("\\", "")
+    assert "apply the suggested fix to all 3 rows like it" in label
+    assert "'ola@gmial.com' → 'ola@gmail.com'" in label  # shown before it is applied
+    button.click().run()
+    assert work(at).table["E-post"].tolist() == ["ola@gmail.com", "kari@gmail.com", "per@gmail.com"]
+    assert (
+        at.button(key="undo")
+        .label.replace("\\", "")
+        .endswith("Suggested fix: E-mail domain looks mistyped (3 rows)")
+    )
+    at.button(key="undo").click().run()
+    assert work(at).table.at[2, "E-post"] == "ola@gmial.com"
+    key = at.session_state["fix_editor_key"]  # one row: tick Apply beside its cell
+    grid = at.data_editor(key=key).value
+    at.session_state[key] = {
+        "edited_rows": {grid.index.tolist().index(3): {"Apply": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert work(at).table["E-post"].tolist() == ["ola@gmial.com", "kari@gmail.com", "per@gmial.com"]
+
+
+def test_a_refused_extra_field_name_is_said_beside_next_not_counted_against_every_row(app):
+    at = upload(app)
+    at.button(key="to_map").click().run()
+    assert "velkomst" not in (at.text_input(key="target_name").placeholder or "")
+    assert "Next needs the campaign the people go to" in plain(at)
+    at.text_input(key="target_name").set_value(f"words-{uuid.uuid4().hex[:6]}").run()
+    assert sidebar_metrics(at) == {"Rows": "7", "Ready to send": "1", "Need attention": "6"}
+    key = at.session_state["extras_key"]
+    names = at.data_editor(key=key).value["Column"].tolist()
+    at.session_state[key] = {
+        "edited_rows": {names.index("Antall mil"): {"Name in SEEN": "Antall mil!"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert at.button(key="to_check").disabled
+    assert "Next needs another extra field name for column 'Antall mil'" in plain(at)
+    assert sidebar_metrics(at) == {"Rows": "7", "Rows to fix": "6"}  # not 0 ready of 7
+
+
+def test_the_start_page_offers_the_last_draft_and_sends_are_numbered_per_draft(app):
+    at = to_check(app)
+    at = send_to_sandbox(at)
+    draft = work(at).draft
+    again = new_app()  # the bare address, in a new session
+    assert draft.name in plain(again) and "was left at Results" in plain(again)
+    again.button(key="continue_last").click().run()
+    assert again.title[0].value == "Results"
+    assert work(again).draft.id == draft.id
+    again.switch_page("pages/history.py").run()
+    assert "Send 1 (" in plain(again) and "Send #" not in plain(again)
+    assert again.text_input(key=f"name_{draft.id}").label.startswith("Rename this draft")
+    assert not again.text_input(key="history_search").placeholder

@@ -38,6 +38,12 @@ VISIBLE_TEXT = """() => {
   }
   return parts.join("\\n");
 }"""
+# The text of every grid on the page (Streamlit draws a grid on a canvas; its accessible table,
+# hidden, holds the headers and the cells in its window): the problem-first grid's reasons and
+# headers, the films table, the people table beside the funnel.
+GRID_TEXT = """() => [...document.querySelectorAll(
+  "[data-testid='stDataFrame'] th, [data-testid='stDataFrame'] td")]
+  .map((cell) => cell.textContent).join("\\n")"""
 # Words that are not messages: names, codes and units that read the same in every language.
 NOT_MESSAGES = {
     "SEEN", "Sender", "API", "v1", "2.0", "UTC", "CSV", "XLSX", "JSON", "MB", "Norsk",
@@ -54,13 +60,16 @@ def words_of_the_demo_file() -> set[str]:
         for row in sheet.iter_rows(values_only=True):
             for value in row:
                 if value is not None:
-                    words.update(w for w in re.split(r"[\s,;:()]+", str(value)) if w)
+                    parts = [w for w in re.split(r"[\s,;:()]+", str(value)) if w]
+                    words.update(parts)  # and their pieces ("E-post": "E", "post"), as split
+                    words.update(p for w in parts for p in re.split(r"[-–—/]+", w) if p)
     return words
 
 
-def unwrapped(page, allowed: set[str]) -> list[str]:
-    """The words on the page outside every ⟦…⟧ that are neither numbers nor user data."""
-    text = page.evaluate(VISIBLE_TEXT)
+def unwrapped(page, allowed: set[str], script: str = VISIBLE_TEXT) -> list[str]:
+    """The words on the page (or in its grids, with GRID_TEXT) outside every ⟦…⟧ that are
+    neither numbers, links nor user data."""
+    text = re.sub(r"https?://\S+", " ", page.evaluate(script))
     while True:  # innermost first: a message can hold another (a status in a count)
         inner = re.sub(r"⟦[^⟦⟧]*⟧", " ", text)
         if inner == text:
@@ -80,7 +89,8 @@ def unwrapped(page, allowed: set[str]) -> list[str]:
 
 
 def test_every_step_in_the_pseudo_language_shows_only_translated_text(tmp_path):
-    allowed = NOT_MESSAGES | words_of_the_demo_file()
+    allowed = NOT_MESSAGES | words_of_the_demo_file() | {"demo-ws", "ws"}  # the workspace typed
+    cells = allowed | {"true", "false"}  # a grid's ticks
     seen: dict[str, list[str]] = {}
     with (
         serve(tmp_path / "data", env={"SEEN_LANGUAGE": "xx"}) as url,
@@ -98,10 +108,19 @@ def test_every_step_in_the_pseudo_language_shows_only_translated_text(tmp_path):
         expect_text(page, "Which column feeds which field")
         settled(page, 800)
         seen["map"] = unwrapped(page, allowed)
+        page.get_by_text("SEEN workspace (2.0)").click()  # a 2.0 send: Results shows the films
+        settled(page)
+        workspace = page.get_by_role("textbox", name="Workspace id")
+        workspace.fill("demo-ws")
+        workspace.press("Enter")
+        settled(page, 800)
+        seen["map, a workspace"] = unwrapped(page, allowed)
         click(page, "Next: check the rows")
         expect_text(page, "Fix many rows at once")
+        page.locator("[data-testid='stDataFrame'] th").first.wait_for(state="attached")
         settled(page, 800)
         seen["check"] = unwrapped(page, allowed)
+        seen["check, the grid"] = unwrapped(page, cells, GRID_TEXT)
         click(page, re.compile(r"Next: send"))
         expect_text(page, "nothing reaches SEEN")
         settled(page, 800)
@@ -110,6 +129,12 @@ def test_every_step_in_the_pseudo_language_shows_only_translated_text(tmp_path):
         expect_text(page, re.compile(r"\d+ created"), timeout=30_000)
         settled(page, 800)
         seen["results"] = unwrapped(page, allowed)
+        click(page, "Fetch video links")
+        expect_text(page, re.compile(r"\d+ people with a video link"), timeout=30_000)
+        expect_text(page, re.compile(r"[1-9]\d* of \d+ films ready"), timeout=60_000)
+        settled(page, 800)
+        seen["results, films and viewers"] = unwrapped(page, allowed)
+        seen["results, the films and the people"] = unwrapped(page, cells, GRID_TEXT)
     assert {step: words for step, words in seen.items() if words} == {}
 
 

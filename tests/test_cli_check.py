@@ -359,9 +359,9 @@ def test_validate_report_writes_the_annotated_workbook(tmp_path: Path):
     sheet = book.worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(min_row=1, max_row=4, max_col=5, values_only=True)]
     assert rows[0] == ["Fornavn", "E-post", "Notat", "SEEN status", "SEEN message"]
-    assert rows[1][:4] == ["Ola", "ola@example.no", "=1+2", "ready"]
-    assert rows[2][3] == "invalid" and "First name" in rows[2][4]
-    assert rows[3][3] == "invalid" and "per@@example" in rows[3][4]
+    assert rows[1][:4] == ["Ola", "ola@example.no", "=1+2", "Ready"]
+    assert rows[2][3] == "Needs fixing" and "First name" in rows[2][4]
+    assert rows[3][3] == "Needs fixing" and "per@@example" in rows[3][4]
     formula_like = sheet.cell(row=2, column=3)
     assert (formula_like.value, formula_like.data_type) == ("=1+2", "s")
     assert sheet.cell(row=4, column=3).data_type == "s"
@@ -376,11 +376,11 @@ def test_report_keeps_the_excel_row_numbers_of_the_messy_workbook(messy: Path, t
     header = [c.value for c in sheet[4]]
     assert header[: len(HEADER) + 3] == [*HEADER, "SEEN status", "SEEN message", "Mobil (sent as)"]
     status = len(HEADER) + 1
-    assert sheet.cell(row=5, column=status).value == "ready"
+    assert sheet.cell(row=5, column=status).value == "Ready"
     assert sheet.cell(row=5, column=5).value == 4745860321  # a number stays a number
     assert sheet.cell(row=5, column=status + 2).value == "+4745860321"
     assert oct(out.stat().st_mode & 0o777) == "0o600"  # it holds people's data
-    assert sheet.cell(row=7, column=status).value == "invalid"
+    assert sheet.cell(row=7, column=status).value == "Needs fixing"
     assert "per@@example" in sheet.cell(row=7, column=status + 1).value
     assert "row 5" in sheet.cell(row=9, column=status + 1).value
 

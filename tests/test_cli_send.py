@@ -69,8 +69,8 @@ def test_send_creates_the_valid_rows_and_reports_every_row(tmp_path, seen, messy
     sheet = openpyxl.load_workbook(report)["Mottakere"]  # the user's own workbook
     header = [c.value for c in sheet[4]]
     status_col = header.index("SEEN status") + 1
-    assert sheet.cell(5, status_col).value == "created"
-    assert sheet.cell(6, status_col).value == "invalid"
+    assert sheet.cell(5, status_col).value == "Created"
+    assert sheet.cell(6, status_col).value == "Needs fixing"
 
 
 def test_a_file_already_sent_is_refused_unless_forced(tmp_path, seen, messy):

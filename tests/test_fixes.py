@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from seen_core import flow
 from seen_core.check.checks import check_sheet
 from seen_core.check.fixes import (
     CellEdit,
@@ -21,6 +22,12 @@ from seen_core.check.fixes import (
 )
 from seen_core.check.mapping import Mapping
 from seen_core.errors import InputError
+from seen_core.read.sheets import read_sheet
+
+
+def _csv(table: pd.DataFrame) -> bytes:
+    """The table as the CSV a user would upload (the first person on row 2)."""
+    return table.to_csv(index=False).encode("utf-8")
 
 
 def _table(columns: dict[str, list[str]], first_row: int = 2) -> pd.DataFrame:
@@ -225,6 +232,16 @@ def test_split_full_name_into_columns_the_sheet_lacks_adds_them_and_undo_removes
     pd.testing.assert_frame_equal(undo_change(fixed, change), table)
 
 
+def test_split_full_name_with_the_mapping_sends_first_and_last_name_from_the_new_columns():
+    table = _table({"Name": ["Ola Nordmann"], "Mobil": ["45860321"]})
+    mapping = Mapping({"first_name": "Name", "phone": "Mobil"})
+    change = split_full_name(table, "Name", "First name", "Last name", mapping)
+    assert [(m.field, m.old, m.new) for m in change.remaps] == [
+        ("first_name", "Name", "First name"),
+        ("last_name", None, "Last name"),
+    ]
+
+
 def test_split_full_name_can_keep_the_first_name_in_the_full_name_column():
     table = _table({"Navn": ["Kari Nordmann"]})
     fixed = apply_change(table, split_full_name(table, "Navn", "Navn", "Etternavn"))
@@ -258,17 +275,36 @@ def test_leaving_out_invalid_phones_makes_rows_reachable_by_e_mail_ready():
     result = check_sheet(table, MAPPING)
     change, left_alone = leave_out_preview(table, result, "phone", MAPPING)
     assert change.label == "Leave out invalid phone numbers where the e-mail is valid"
-    assert [(e.row, e.old, e.new) for e in change.edits] == [
-        (2, "12", ""),
-        (5, "12", ""),
-        (7, "bad@", ""),
+    assert change.edits == ()  # the user's cells are never blanked
+    assert [(o.row, o.field, o.value) for o in change.left_out] == [
+        (2, "phone", "12"),
+        (5, "phone", "12"),
+        (7, "phone", "bad@"),
     ]
+    assert change.rows == 3
     assert left_alone == 2  # Ola has no e-mail, Per's is not valid either
-    fixed = apply_change(table, change)
-    after = check_sheet(fixed, MAPPING)
-    assert {2, 7} <= set(after.valid_rows)
-    assert [p.code for p in after.by_row[5]] == ["first_name_missing"]  # still theirs to fix
+    left_out = {(o.row, o.field): o.value for o in change.left_out}
+    sheet = read_sheet("folk.csv", _csv(table))
+    after = flow.check(sheet, MAPPING, left_out=left_out)
+    assert {2, 7} <= set(after.result.valid_rows)
+    assert [p.code for p in after.result.by_row[5]] == ["first_name_missing"]  # theirs to fix
+    sent = dict(after.receivers())
+    assert "phone" not in sent[2] and sent[2]["email"] == "kari@example.no"
+    assert after.cells.column("Mobil")[0] == "12"  # the user's cell as it was
+    assert after.sent_without()[2] == {"Mobil": "sent without phone"}
     assert leave_out_invalid(table, result, "phone", MAPPING) == change
+
+
+def test_a_value_left_out_is_sent_again_once_the_user_corrects_the_cell():
+    table = _people()
+    change, _ = leave_out_preview(table, check_sheet(table, MAPPING), "phone", MAPPING)
+    left_out = {(o.row, o.field): o.value for o in change.left_out}
+    corrected = table.copy()
+    corrected.at[2, "Mobil"] = "45860321"
+    sheet = read_sheet("folk.csv", _csv(table))
+    after = flow.check(sheet, MAPPING, table=corrected, left_out=left_out)
+    assert dict(after.receivers())[2]["phone"] == "+4745860321"
+    assert 2 not in after.sent_without()
 
 
 def test_leaving_out_invalid_e_mails_where_the_phone_is_valid():
@@ -277,7 +313,7 @@ def test_leaving_out_invalid_e_mails_where_the_phone_is_valid():
     )
     result = check_sheet(table, MAPPING)
     change, left_alone = leave_out_preview(table, result, "email", MAPPING)
-    assert [(e.row, e.column) for e in change.edits] == [(2, "E-post")]
+    assert [(o.row, o.field) for o in change.left_out] == [(2, "email")]
     assert left_alone == 1
     assert change.label == "Leave out invalid e-mail addresses where the phone number is valid"
 
@@ -286,7 +322,7 @@ def test_leaving_out_without_the_other_contact_mapped_changes_nothing():
     mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"})
     table = _table({"Fornavn": ["Kari"], "Mobil": ["12"]})
     change, left_alone = leave_out_preview(table, check_sheet(table, mapping), "phone", mapping)
-    assert change.edits == ()
+    assert change.empty
     assert left_alone == 1
 
 

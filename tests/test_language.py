@@ -36,8 +36,12 @@ def test_the_app_speaks_english_until_norwegian_is_chosen(seen_data_dir):
 def test_a_norwegian_user_reads_the_problems_in_norwegian(seen_data_dir):
     at = to_check(in_norwegian(new_app()))
     assert at.title[0].value == "Kontroller og rett"
-    said = plain(at)
-    assert "Ugyldig e-postadresse i 1 rad" in said  # the kinds of problem found, counted
+    narrowings = at.selectbox(key="fix_narrow").options  # the kinds of problem, counted
+    assert "Ugyldig e-postadresse — 1 rad" in narrowings
+    assert any(n.startswith("Alle rader som trenger oppfølging — ") for n in narrowings)
+    grid = at.data_editor(key=at.session_state["fix_editor_key"]).value
+    assert grid.columns[0] == "Hvorfor" and grid.index.name == "Rad"
+    assert "Why" not in grid.columns and not any(c.endswith(" — fix here") for c in grid.columns)
     messages = grid_text(at)
     assert "er ikke en gyldig e-postadresse" in messages
     assert "is not a valid" not in messages
@@ -62,6 +66,10 @@ def test_a_norwegian_users_results_and_workbook_are_in_norwegian(seen_data_dir):
     receivers = book[book.sheetnames[1]]  # after the notes sheet, as in the user's file
     header = [c.value for c in next(receivers.iter_rows(min_row=4, max_row=4))]
     assert "Status i SEEN" in header and "Melding fra SEEN" in header
+    status = header.index("Status i SEEN") + 1
+    words = {c.value for c in next(receivers.iter_cols(min_col=status, max_col=status))[4:]}
+    assert words - {None} <= {"Opprettet", "Avvist av SEEN", "Må rettes"}, words
+    assert "Må rettes" in words  # the statuses in the user's words, not 'invalid'
     assert "Sammendrag" in book.sheetnames and "Problemer" in book.sheetnames
     summary = [row[0] for row in book["Sammendrag"].iter_rows(values_only=True) if row]
     assert "Rapport fra SEEN Sender" in summary and "Personer i arket" in summary

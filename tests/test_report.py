@@ -17,8 +17,10 @@ import xlsxwriter
 from builders import csv_bytes as make_csv
 from builders import messy_workbook
 from report_books import (
+    CHECKED,
     CSV_ROWS,
     HEADER,
+    WHEN,
     column_of,
     crm_export,
     header_of,
@@ -99,11 +101,11 @@ def test_wrong_cell_is_marked_with_its_reason_and_its_row_with_status(
     assert wrong.value == "kari@@example"
     assert wrong.fill.fill_type == "solid" and wrong.fill.fgColor.rgb == "FFFFC7CE"
     assert "'kari@@example' is not a valid e-mail address." in wrong.comment.text
-    assert people.cell(5, status).value == "invalid"
+    assert people.cell(5, status).value == "Needs fixing"
     assert "kari@@example" in people.cell(5, status + 1).value
     # Only the wrong cell is coloured, not the row.
     assert people["B5"].fill.fill_type is None
-    assert people.cell(4, status).value == "ready"
+    assert people.cell(4, status).value == "Ready"
 
 
 def test_value_sent_is_beside_the_cell_when_it_differs(own: tuple[bytes, bytes]) -> None:
@@ -176,7 +178,7 @@ def test_a_formula_as_a_first_name_is_warned_of_and_written_back_as_text() -> No
 
     assert (people["B2"].value, people["B2"].data_type) == ('=HYPERLINK("http://x","win")', "s")
     assert "looks like a spreadsheet formula" in people["B2"].comment.text
-    assert people.cell(2, status).value == "ready"  # a warning: the row is still sent
+    assert people.cell(2, status).value == "Ready"  # a warning: the row is still sent
     assert "looks like a spreadsheet formula" in people.cell(2, status + 1).value
     problems = list(workbook["Problems"].iter_rows(values_only=True))
     assert [(r[0], r[1], r[4]) for r in problems[1:]] == [(2, "Fornavn", "text_formula")]
@@ -191,7 +193,7 @@ def test_reading_the_report_again_gives_the_fixed_sheet(own: tuple[bytes, bytes]
     assert again.header_row == 3
     assert again.table.loc[6, "Fornavn"] == "Per"
     assert again.table.loc[4, "Mobil"] == "4745860321"
-    assert again.table.loc[5, "SEEN status"] == "invalid"
+    assert again.table.loc[5, "SEEN status"] == "Needs fixing"
 
 
 def test_xlsm_keeps_its_macros() -> None:
@@ -396,3 +398,104 @@ def test_a_commands_report_never_loads_pandas(tmp_path, name: str) -> None:
         1 if name.endswith(".xlsx") else 0
     ]
     assert "SEEN status" in header_of(people, 3)
+
+
+def wrong_phone_beside_an_empty_name() -> bytes:
+    """Rows whose phone is wrong and whose first name is empty (no cell at all)."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Mottakere")
+    sheet.write_row(0, 0, ["Kundenr", "Fornavn", "Etternavn", "Mobil"])
+    sheet.write_row(1, 0, [100, "Ola", "Nordmann", "+4745860321"])
+    sheet.write_row(2, 0, [101, "", "Hansen", "12"])  # "" is not written: no cell B3
+    sheet.write_row(3, 0, [102, "Kari", "Berg", "13"])
+    book.close()
+    return buffer.getvalue()
+
+
+def test_a_wrong_cell_beside_an_empty_wrong_one_says_its_problem_once() -> None:
+    out = annotated_workbook(report_of("mottakere.xlsx", wrong_phone_beside_an_empty_name()))
+    people = read_xlsx(out)["Mottakere"]
+
+    note = people["D3"].comment.text
+    assert note.count("'12' is not a valid phone number") == 1
+    assert "First name is empty." in people["B3"].comment.text
+    # The same red as the phone of a row without an empty name: one style, not a copy of it.
+    assert people["D3"].fill.fgColor.rgb == people["D4"].fill.fgColor.rgb == "FFFFC7CE"
+    assert people["D3"].style_id == people["D4"].style_id
+
+
+@pytest.mark.parametrize("begun", [False, True])
+@pytest.mark.parametrize("name", ["empty name", "messy", "a column the app added"])
+def test_a_commands_report_made_on_two_cores_is_the_apps_report(
+    monkeypatch, name: str, begun: bool
+) -> None:
+    """A command's report may fork: a child makes the notes, their drawing and the Problems
+    rows while the rows are written, and (`begin_report`) finds the rows before the plan."""
+    import seen_core.report.sheet as sheet_editor
+    from seen_core.read.text_table import text_of
+    from seen_core.report import begin_report
+    from seen_core.report.parallel import Helper, on_two_cores
+
+    answers: dict[int, object] = {}  # each child's answer
+    scans = []
+
+    class Watched(Helper):
+        def result(self) -> object:
+            answers[id(self)] = super().result()
+            return answers[id(self)]
+
+    class Counted(sheet_editor.SheetEditor):
+        def scan(self, *args: object) -> sheet_editor.Scan:
+            scans.append(args[3])
+            return super().scan(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sheet_editor, "Helper", Watched)
+    monkeypatch.setattr("seen_core.report.parallel.Helper", Watched)
+    monkeypatch.setattr("seen_core.report.parallel.WORTH_FORKING_ROWS", 1)  # small sheets too
+    monkeypatch.setattr("seen_core.report.workbook.SheetEditor", Counted)
+    data = messy_workbook() if name == "messy" else wrong_phone_beside_an_empty_name()
+    report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
+    if name == "a column the app added":  # its wrong cell gets a note and a style of its own
+        table = report.table.copy()
+        table["Notat"] = ["ring", "", "ikke ring"]
+        problem = Problem(3, "Notat", "note", "text_invalid", "error", "Notat is empty.")
+        report = replace(report, table=table, problems=[*report.problems, problem])
+    alone = annotated_workbook(report)
+    assert answers == {} and len(scans) == 1  # the app's way: no child
+    with on_two_cores():
+        if begun:
+            rows = text_of(report.table).rows
+            begin_report(data, report.sheet_name, report.header_row, rows, report.problems)
+        both = annotated_workbook(report)
+
+    # The children answered; with the rows found before the plan, this process did not look.
+    assert len(answers) == 1 + begun and None not in answers.values()
+    assert len(scans) == (1 if begun else 2)
+    one, two = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(both))
+    assert one.namelist() == two.namelist()
+    assert any(n.startswith("xl/comments") for n in one.namelist())
+    for part in one.namelist():
+        assert one.read(part) == two.read(part), part
+
+
+def test_a_child_that_fails_leaves_its_part_to_the_command_itself(monkeypatch) -> None:
+    import seen_core.report.sheet as sheet_editor
+    from seen_core.report.parallel import on_two_cores
+
+    def fails(self: object) -> None:
+        raise MemoryError  # in the child: it ends without an answer
+
+    data = wrong_phone_beside_an_empty_name()
+    report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
+    alone = annotated_workbook(report)
+    monkeypatch.setattr(sheet_editor.SheetEditor, "_made_elsewhere", fails)
+    monkeypatch.setattr("seen_core.report.parallel.WORTH_FORKING_ROWS", 1)
+    with on_two_cores():
+        both = annotated_workbook(report)
+
+    one, two = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(both))
+    assert one.namelist() == two.namelist()
+    for part in one.namelist():
+        assert one.read(part) == two.read(part), part
+    assert "'12' is not a valid phone number" in read_xlsx(both)["Mottakere"]["D3"].comment.text

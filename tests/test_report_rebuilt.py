@@ -73,7 +73,7 @@ def test_csv_report_has_the_fixed_cells_seen_columns_and_formula_guard(
     rows = list(csv.reader(io.StringIO(annotated_csv(from_csv).decode("utf-8-sig"))))
 
     assert rows[0] == [*CSV_ROWS[2], "SEEN status", "SEEN message", "Mobil (sent as)"]
-    assert rows[1] == ["007", "Ola", "ola@example.no", "+4745860321", "'=1+2", "12.5", "ready",
+    assert rows[1] == ["007", "Ola", "ola@example.no", "+4745860321", "'=1+2", "12.5", "Ready",
                        "'=1+2' looks like a spreadsheet formula: the film would show it as "
                        "written.", ""]  # fmt: skip
     assert rows[2][1] == "Kari" and rows[2][4] == "'@SUM(A1)" and rows[2][-1] == "+4745860322"
@@ -136,7 +136,10 @@ def test_sheet_without_upload_keeps_row_numbers_and_writes_text(sheet: Sheet) ->
 
     assert receivers.title == "Ark1"
     assert header_of(receivers, 2) == [*COLUMNS, "SEEN status", "SEEN message"]
-    assert header_of(receivers, 4)[-2:] == ["rejected", "phone: Enter a valid phone number."]
+    assert header_of(receivers, 4)[-2:] == [
+        "Rejected by SEEN",
+        "phone: Enter a valid phone number.",
+    ]
     assert header_of(receivers, 5)[1] == "Løvås"
     assert receivers.max_row == 5
     for coordinate in ("C3", "C4", "D3", "D4", "D5"):
@@ -169,7 +172,7 @@ def test_rows_in_any_order_land_on_their_own_row_numbers() -> None:
 
     assert header_of(receivers, 3)[0] == "Anne"
     assert header_of(receivers, 5)[0] == "Cecilie"
-    assert header_of(receivers, 5)[-2:] == ["failed", "timeout"]
+    assert header_of(receivers, 5)[-2:] == ["Failed", "timeout"]
 
 
 def test_row_numbers_that_cannot_be_kept_are_written_one_after_another() -> None:
@@ -180,7 +183,7 @@ def test_row_numbers_that_cannot_be_kept_are_written_one_after_another() -> None
 
     assert header_of(receivers, 1)[0] == "Fornavn"
     assert [header_of(receivers, r)[0] for r in (2, 3)] == ["Anne", "Bo"]
-    assert header_of(receivers, 3)[-2] == "created"
+    assert header_of(receivers, 3)[-2] == "Created"
 
 
 def test_problems_follow_their_rows_when_the_rows_are_numbered_afresh() -> None:
@@ -238,8 +241,8 @@ def test_csv_of_a_sheet_quotes_formula_like_text_and_keeps_norwegian_letters(
 
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8
     assert rows[0] == [*COLUMNS, "SEEN status", "SEEN message"]
-    assert rows[1] == ["Åse", "Ødegård", "+4712345678", "'=1+2", "created", ""]
-    assert rows[3][1:] == ["Løvås", "'@foo", "'-1+2", "invalid", "First name is missing."]
+    assert rows[1] == ["Åse", "Ødegård", "+4712345678", "'=1+2", "Created", ""]
+    assert rows[3][1:] == ["Løvås", "'@foo", "'-1+2", "Needs fixing", "First name is missing."]
 
 
 @pytest.mark.parametrize(

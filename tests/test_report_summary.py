@@ -63,8 +63,8 @@ def test_summary_speaks_a_managers_words() -> None:
     assert items["Who"][0] == "kari@firma.no"
     assert items["Send"][0] == "#3, finished"
     assert (items["Created"][0], items["Need attention"][0], items["Not sent"][0]) == (1, 2, 1)
-    assert items["rejected"][:2] == (1, Status.REJECTED.explanation)
-    assert items["not_sent"][:3] == (1, Status.NOT_SENT.explanation, Status.NOT_SENT.next_step)
+    assert items["Rejected by SEEN"][:2] == (1, Status.REJECTED.explanation)
+    assert items["Not sent"][:3] == (1, Status.NOT_SENT.explanation, Status.NOT_SENT.next_step)
     # The fingerprint comes last, named for what it is; no jargon before it.
     assert labels[-1] == "File fingerprint (SHA-256)"
     assert items[labels[-1]][0] == hashlib.sha256(report.source).hexdigest()
@@ -125,7 +125,7 @@ def test_before_a_send_each_row_is_ready_or_invalid_with_its_reasons() -> None:
     out = list(csv.reader(io.StringIO(report.decode("utf-8-sig"))))
     status = out[0].index("SEEN status")
 
-    assert [r[status] for r in out[1:]] == ["ready", "invalid", "invalid"]
+    assert [r[status] for r in out[1:]] == ["Ready", "Needs fixing", "Needs fixing"]
     # A warning goes with a row that is ready; a warning of the whole sheet (no customer ID)
     # is not repeated on every row.
     assert "looks like a spreadsheet formula" in out[1][status + 1]
@@ -147,7 +147,7 @@ def test_before_a_send_an_error_of_the_whole_sheet_makes_every_row_invalid() -> 
     status = out[0].index("SEEN status")
     sheet_error = next(p for p in checked.problems if p.row is None and p.severity == "error")
 
-    assert [r[status] for r in out[1:]] == ["invalid", "invalid"]
+    assert [r[status] for r in out[1:]] == ["Needs fixing", "Needs fixing"]
     assert all(sheet_error.message in r[status + 1] for r in out[1:])
 
 

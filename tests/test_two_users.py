@@ -90,6 +90,7 @@ def _to_send(at, sandbox: Sandbox, token: str):
     at.text_input(key="seen_token").set_value(token).run()
     at.checkbox(key="confirm_send").check().run()
     at.button(key="send").click().run()
+    at.session_state["registry"].preparing(work(at).draft.id).thread.join(timeout=30)
     send = at.session_state["registry"].get(work(at).sends()[-1].id)
     send.thread.join(timeout=30)
     assert send.finished and send.error is None
@@ -120,4 +121,7 @@ def test_bob_sending_the_file_alice_could_not_sends_his_rows_in_his_send(seen_da
     book = openpyxl.load_workbook(io.BytesIO(work(alice).report("xlsx")))
     assert "Kari" not in {cell.value for row in book.active.iter_rows() for cell in row}
     alice.switch_page("pages/history.py").run()
-    assert f"Send #{alices.id}" in plain(alice) and f"Send #{bobs.id}" not in plain(alice)
+    # Her one send, named within her draft; Bob's (his draft's first too) is not listed.
+    assert plain(alice).count("Send 1 (") == 1 and "Stopped: SEEN refused the token." in plain(
+        alice
+    )

@@ -359,3 +359,89 @@ def test_a_send_without_its_sheet_gets_a_report_of_its_row_numbers(journal, seen
     assert (sheet.columns, problems) == (["Row"], [])
     assert sheet.text.rows == sorted(journal.outcomes(job_id))
     assert sheet.text.column("Row") == [str(r) for r in sorted(journal.outcomes(job_id))]
+
+
+# --- bulk fixes change what is sent ---------------------------------------------------------
+
+
+def start_csv(journal: Journal, rows: list[list[str]]) -> Work:
+    from builders import csv_bytes
+
+    return Work.start(journal, ALICE, "folk.csv", csv_bytes(rows), target=CAMPAIGN, isolated=False)
+
+
+def test_a_split_full_name_is_sent_split_and_undo_sends_the_full_name_again(journal, seen):
+    from seen_core.check.fixes import split_full_name
+
+    work = start_csv(
+        journal,
+        [["Name", "E-post", "Kundenr"], ["Ola Nordmann", "ola@example.no", "1"],
+         ["Kari Mari Nordmann", "kari@example.no", "2"]],
+    )  # fmt: skip
+    assert work.mapping.fields["first_name"] == "Name"
+    change = split_full_name(work.table, "Name", "First name", "Last name", work.mapping)
+    work.apply(change)
+    assert work.mapping.fields["first_name"] == "First name"
+    assert work.mapping.fields["last_name"] == "Last name"
+    assert Work.open(journal, ALICE, work.draft.id).mapping.fields["last_name"] == "Last name"
+    work.undo()
+    assert work.mapping.fields["first_name"] == "Name" and "last_name" not in work.mapping.fields
+    work = Work.open(journal, ALICE, work.draft.id)  # redo outlives a reload
+    assert work.can_redo() == change
+    assert work.redo() == change
+    assert work.can_redo() is None
+    send(work, seen)
+    received = [(r["first_name"], r.get("last_name")) for r in seen.received(CAMPAIGN)]
+    assert received == [("Ola", "Nordmann"), ("Kari Mari", "Nordmann")]
+
+
+def test_leaving_out_invalid_phones_sends_without_them_and_keeps_the_users_cells(journal, seen):
+    from seen_core.check.fixes import leave_out_preview
+
+    work = start_csv(
+        journal,
+        [["Fornavn", "E-post", "Mobil", "Kundenr"],
+         ["Kari", "kari@example.no", "12", "1"],
+         ["Ola", "ola@example.no", "45860321", "2"],
+         ["Per", "", "99", "3"]],
+    )  # fmt: skip
+    assert work.checked().counts["ready"] == 1
+    change, left_alone = leave_out_preview(work.table, work.checked().result, "phone", work.mapping)
+    assert left_alone == 1  # Per has no e-mail: his phone is his only way
+    work.apply(change)
+    assert work.table.at[2, "Mobil"] == "12"  # the user's cell as it was
+    reopened = Work.open(journal, ALICE, work.draft.id)
+    assert reopened.checked().counts["ready"] == 2
+    send(reopened, seen)
+    received = seen.received(CAMPAIGN)
+    assert [r.get("phone") for r in received] == [None, "+4745860321"]
+    assert received[0]["email"] == "kari@example.no"
+    book = openpyxl.load_workbook(io.BytesIO(reopened.report("xlsx")))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    kari = [c.value for c in sheet[2]]
+    assert str(kari[header.index("Mobil")]) == "12"
+    assert kari[header.index("Mobil (sent as)")] == "sent without phone"
+
+
+def test_the_counts_stay_those_a_send_started_with_until_it_ends(journal, seen):
+    work = start(journal)
+    work.edit_cells({(6, "Fornavn"): "Kari"})
+    before = work.checked().counts
+    to = flow.connect(CAMPAIGN, seen.url, DEFAULT_TOKEN, sandbox=True)
+    job_id = flow.plan(journal, work.checked(), to, batch_size=1, user_id=ALICE.id,
+                       draft_id=work.draft.id)  # fmt: skip
+    during = [work.checked().counts]  # planned, not yet running
+    flow.send(journal, job_id, to, on_progress=lambda p: during.append(work.checked().counts))
+    assert len(during) > 2 and all(counts == before for counts in during)
+    after = work.checked().counts
+    assert after["held"] == before["ready"] and after["ready"] == 0
+
+
+def test_a_new_change_forgets_what_redo_would_make_again(journal):
+    work = start(journal)
+    work.edit_cells({(6, "Fornavn"): "Kari"})
+    work.undo()
+    assert work.can_redo() is not None
+    work.edit_cells({(6, "Fornavn"): "Karin"})
+    assert work.can_redo() is None

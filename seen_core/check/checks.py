@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from seen_core.check.contact import emails_not_valid, phones_not_valid
 from seen_core.check.mapping import Mapping, mapping_problems
+from seen_core.check.suggestions import domain_fix, email_domain_fix, name_case_fix, phone_fix
 from seen_core.i18n import N_, _
 from seen_core.interpreter import gc_paused
 from seen_core.problems import Problem
@@ -273,18 +274,86 @@ def _row_rules(
     phone_column = col("phone")
     messages = phone_messages([phones[i] for i in bad_phones], region)
     for i, message in zip(bad_phones, messages, strict=True):
+        fixed = phone_fix(phones[i], region)
+        if fixed is not None:
+            message = _("{message} Suggested: {fixed} (the country code once).").format(
+                message=message, fixed=fixed
+            )
         by_position.setdefault(i, []).append(
-            Problem(numbers[i], phone_column, "phone", "phone_invalid", "error", message)
+            Problem(numbers[i], phone_column, "phone", "phone_invalid", "error", message, fixed)
         )
     for i in no_contact:
         by_position.setdefault(i, []).append(
             Problem(numbers[i], None, None, "no_contact", contact_severity,
                     _("Neither phone nor e-mail: SEEN cannot deliver the film."))
         )  # fmt: skip
+    if col("email"):
+        _email_typos(emails, bad_emails, numbers, col("email"), by_position)
+    for name in ("first_name", "last_name"):
+        if col(name):
+            _name_case(columns.values(col(name)), numbers, col(name), name, by_position)
     found = {numbers[i]: by_position[i] for i in sorted(by_position)}
     for row, problems in later.items():
         found.setdefault(row, []).extend(problems)
     return found
+
+
+def _email_typos(
+    emails: list[str],
+    bad: list[int],
+    numbers: list[int],
+    column: str,
+    by_position: dict[int, list[Problem]],
+) -> None:
+    """email_domain_typo: a valid address at a domain one or two letters from a common one.
+    Each distinct domain is judged once (a sheet has few)."""
+    domains = [email.rpartition("@")[2] for email in emails]
+    slips = {d for d in set(domains) if d and domain_fix(d.strip().lower()) is not None}
+    if not slips:
+        return
+    skip = set(bad)
+    for i, domain in enumerate(domains):
+        if domain not in slips or i in skip:
+            continue
+        email = emails[i]
+        fixed = email_domain_fix(email)
+        if fixed is None:
+            continue
+        domain = fixed.rpartition("@")[2]
+        by_position.setdefault(i, []).append(
+            Problem(numbers[i], column, "email", "email_domain_typo", "warning",
+                    _("'{value}' may be a slip for {domain}. Suggested: {fixed}.").format(
+                        value=email.strip(), domain=domain, fixed=fixed),
+                    fixed)
+        )  # fmt: skip
+
+
+def _name_case(
+    names: list[str],
+    numbers: list[int],
+    column: str,
+    field: str,
+    by_position: dict[int, list[Problem]],
+) -> None:
+    """name_case: a first or last name in ALL CAPS or all lower case."""
+    for i, name in enumerate(names):
+        if not name or not (name.isupper() or name.islower()):
+            continue
+        fixed = name_case_fix(name)
+        if fixed is None:
+            continue
+        said = (
+            _("'{value}' is written in capitals: the film would greet {value}. Suggested: {fixed}.")
+            if name.isupper()
+            else _(
+                "'{value}' is written in small letters: the film would greet {value}. "
+                "Suggested: {fixed}."
+            )
+        )
+        by_position.setdefault(i, []).append(
+            Problem(numbers[i], column, field, "name_case", "warning",
+                    said.format(value=name.strip(), fixed=fixed), fixed)
+        )  # fmt: skip
 
 
 _HTTP = re.compile("http", re.IGNORECASE)
@@ -508,7 +577,8 @@ def _text_rules(
                     Problem(numbers[i], column, target, "text_mojibake", "error",
                             _("'{value}' looks garbled by a wrong text encoding (probably "
                               "'{repaired}'): fix the file or the cell.").format(
-                                value=_shown(value, at), repaired=_shown(repaired, at)))
+                                value=_shown(value, at), repaired=_shown(repaired, at)),
+                            repaired)
                 )  # fmt: skip
         if _may_hold_formulas(text):
             values = columns.values(column)

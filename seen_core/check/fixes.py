@@ -22,16 +22,20 @@ from seen_core.check.mapping import Mapping
 from seen_core.errors import InputError
 from seen_core.i18n import N_, _
 from seen_core.interpreter import gc_paused
+from seen_core.problems import Problem, describe
 
 __all__ = [
     "CellEdit",
     "Change",
+    "LeftOut",
+    "Remap",
     "apply_change",
     "find_replace",
     "leave_out_invalid",
     "leave_out_preview",
     "phones_from_country_column",
     "split_full_name",
+    "suggested_fixes",
     "trim",
     "undo_change",
     "unknown_countries",
@@ -48,27 +52,59 @@ class CellEdit:
     new: str
 
 
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A value sent without: the row is sent without its `field` ("phone" or "email") while
+    the user's cell still holds `value`; the cell itself is never changed."""
+
+    row: int
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Remap:
+    """A field sent from another column after a change: `field` from `new` (was `old`, None
+    when the field was not mapped)."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
 @dataclass(frozen=True)
 class Change:
     """One undoable step: a cell fix in the grid, or one bulk fix.
 
     `new_columns` are columns the change adds to the table (a split into a 'Last name' column
-    the sheet did not have); undoing it removes them again.
+    the sheet did not have); undoing it removes them again. `left_out` are values the rows are
+    sent without (the cells stay as they are); `remaps` are fields the change sends from
+    other columns (a split full name sends first and last name from the new columns): the
+    draft's mapping follows them, and undo takes them back.
     """
 
     label: str  # "Find 'gmial.com' → 'gmail.com' in E-post"
     edits: tuple[CellEdit, ...]
     new_columns: tuple[str, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
+    remaps: tuple[Remap, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Whether it changes nothing at all."""
+        return not (self.edits or self.new_columns or self.left_out or self.remaps)
 
     @cached_property
     def rows(self) -> int:
         """How many distinct rows it changes."""
-        return len({edit.row for edit in self.edits})
+        return len(self.changed_rows)
 
     @cached_property
     def changed_rows(self) -> list[int]:
         """The rows it changes, in the order of its edits: what `checks.recheck` needs."""
-        return list(dict.fromkeys(edit.row for edit in self.edits))
+        return list(
+            dict.fromkeys([*(edit.row for edit in self.edits), *(o.row for o in self.left_out)])
+        )
 
 
 def _column_missing(column: str) -> InputError:
@@ -285,7 +321,11 @@ def _split(name: str) -> tuple[str, str] | None:
 
 @gc_paused()
 def split_full_name(
-    table: pd.DataFrame, full_name_column: str, first_column: str, last_column: str
+    table: pd.DataFrame,
+    full_name_column: str,
+    first_column: str,
+    last_column: str,
+    mapping: Mapping | None = None,
 ) -> Change:
     """Split a full-name column into first and last name: 'Kari Nordmann' → 'Kari' +
     'Nordmann'; 'Ola Jakob Nordmann' → 'Ola Jakob' + 'Nordmann'; 'Nordmann, Kari' → 'Kari' +
@@ -294,6 +334,9 @@ def split_full_name(
     The full-name column must exist. The first- and last-name columns need not: a column the
     sheet does not have is added by `apply_change` (empty where nothing is written) and
     removed again by `undo_change`. Rows with an empty full name are left as they are.
+
+    With the `mapping` in use, the change also sends first and last name from the two columns
+    (its `remaps`), so that what is sent is split as the label says.
     """
     full = _text(table, full_name_column)
     added = tuple(dict.fromkeys(c for c in (first_column, last_column) if c not in table.columns))
@@ -315,7 +358,14 @@ def split_full_name(
     label = _("Split {column} into {first} and {last}").format(
         column=full_name_column, first=first_column, last=last_column
     )
-    return Change(label, tuple(edits), added)
+    remaps: tuple[Remap, ...] = ()
+    if mapping is not None and edits:
+        remaps = tuple(
+            Remap(name, mapping.fields.get(name), column)
+            for name, column in (("first_name", first_column), ("last_name", last_column))
+            if mapping.fields.get(name) != column
+        )
+    return Change(label, tuple(edits), added, remaps=remaps)
 
 
 # --- leave out the invalid phone or e-mail -------------------------------------------------------
@@ -331,10 +381,12 @@ _LEAVE_OUT = {
 def leave_out_preview(
     table: pd.DataFrame, result: CheckResult, field: str, mapping: Mapping
 ) -> tuple[Change, int]:
-    """Blank the invalid phone (field="phone") or e-mail ("email") of each row that can still
-    be reached the other way: its e-mail (or phone) is present and valid. Returns the change
-    and how many rows with an invalid value are left alone because they cannot be reached
-    otherwise (no e-mail, or one that is not valid either).
+    """Send without the invalid phone (field="phone") or e-mail ("email") each row that can
+    still be reached the other way: its e-mail (or phone) is present and valid. The user's cell
+    is never changed: the change's `left_out` says which rows are sent without the value, and
+    the workbook's sent-as column says so. Returns the change and how many rows with an
+    invalid value are left alone because they cannot be reached otherwise (no e-mail, or one
+    that is not valid either).
 
     Other problems of a row (a missing first name, a repeated customer ID) do not matter here:
     the invalid value is unusable either way, and the row becomes ready once they are fixed.
@@ -365,10 +417,10 @@ def leave_out_preview(
         if invalid_code not in codes:
             continue
         if other_invalid not in codes and others.get(row, "").strip():
-            edits.append(CellEdit(row, column, cells[row], ""))
+            edits.append(LeftOut(row, field, cells[row]))
         else:
             left_alone += 1
-    return Change(label, tuple(edits)), left_alone
+    return Change(label, (), left_out=tuple(edits)), left_alone
 
 
 def leave_out_invalid(
@@ -376,3 +428,49 @@ def leave_out_invalid(
 ) -> Change:
     """The change of `leave_out_preview`, without the count of rows left alone."""
     return leave_out_preview(table, result, field, mapping)[0]
+
+
+# --- suggested fixes -----------------------------------------------------------------------------
+
+
+@gc_paused()
+def suggested_fixes(table: pd.DataFrame, problems: Iterable[Problem]) -> Change:
+    """The change that makes each problem's suggested fix (`Problem.suggestion`): for one row
+    (one problem given) or for all the rows with a kind of problem ("apply to all N like it").
+    Problems without a suggestion, or whose cell no longer holds what was checked, are passed
+    over."""
+    by_column: dict[str, dict[int, str]] = {}
+    kinds: dict[str, None] = {}
+    for p in problems:
+        if p.suggestion is None or p.row is None or p.column is None:
+            continue
+        by_column.setdefault(p.column, {})[p.row] = p.suggestion
+        kinds[p.code] = None
+    edits: list[CellEdit] = []
+    for column, wanted in by_column.items():
+        if column not in table.columns:
+            continue
+        rows = list(wanted)
+        positions = table.index.get_indexer(rows)
+        cells = table[column].to_numpy(dtype=object)
+        for row, at in zip(rows, positions.tolist(), strict=True):
+            if at < 0:
+                continue
+            old = cells[at]
+            if old != wanted[row]:
+                edits.append(CellEdit(row, column, old, wanted[row]))
+    if len(edits) == 1:
+        e = edits[0]
+        label = _("Row {row}, {column}: '{old}' → '{new}'").format(
+            row=e.row, column=e.column, old=e.old, new=e.new
+        )
+    else:
+        titles = [describe(code).title for code in kinds]
+        if titles:
+            what = titles[0]
+            for title in titles[1:]:  # "A and B and C", as English and Norwegian say it
+                what = _("{first} and {second}").format(first=what, second=title)
+            label = _("Suggested fix: {problem}").format(problem=what)
+        else:
+            label = _("Suggested fixes")
+    return Change(label, tuple(edits))

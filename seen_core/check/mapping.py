@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from collections.abc import Mapping as Mapping_
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -371,15 +372,18 @@ def key_problem(key: str, taken: dict[str, str] | None = None) -> str | None:
     `taken` maps the keys already used (casefolded) to their columns.
     """
     if not key:
-        return _("The extra_args key is empty.")
+        return _("The extra field name is empty.")
     if not KEY_PATTERN.fullmatch(key):
-        return (
-            _("The extra_args key '{key}' may only hold A-Z, a-z, 0-9 and _; try '{better}'.")
+        return _(
+            "The extra field name '{key}' may only hold the letters A to Z (no æ, ø or å), "
+            "digits and _, without spaces; try '{better}'."
         ).format(key=key, better=extra_key(key))
     if key in FIELD_NAMES:
-        return _("'{key}' is a SEEN field name; pick another extra_args key.").format(key=key)
+        return _(
+            "'{key}' is the name of one of SEEN's own fields; pick another extra field name."
+        ).format(key=key)
     if taken and key.casefold() in taken:
-        return (_("The extra_args key '{key}' is already used for the column '{column}'.")).format(
+        return _("The extra field name '{key}' is already used for the column '{column}'.").format(
             key=key, column=taken[key.casefold()]
         )
     return None
@@ -455,3 +459,39 @@ def build_mapping(fields: dict[str, str | None], choices: Iterable[ExtraChoice])
         {name: fields[name] for name in FIELD_NAMES if fields.get(name)},
         {c.key.strip(): c.column for c in choices if c.include},
     )
+
+
+def why_not_ready(
+    kind: str,
+    named: str,
+    target_problem: str | None,
+    refused_keys: Mapping_[str, str],
+    problems: Iterable[Problem],
+) -> str:
+    """Why the Map page cannot move on yet, in one sentence beside its Next button: the target
+    not named (`kind` "campaign", "workspace" or "project"; `named` what is typed), its name
+    not usable, an extra field name refused (`key_errors`), or a mapping problem."""
+    if not named.strip():
+        return _(_NAME_IT.get(kind, _NAME_IT["campaign"]))
+    if target_problem:
+        return _(_USABLE_NAME.get(kind, _USABLE_NAME["campaign"])).format(why=target_problem)
+    for column, message in refused_keys.items():
+        return _("Next needs another extra field name for column '{column}': {why}").format(
+            column=column, why=message
+        )
+    for problem in problems:
+        return _("Next needs the mapping fixed: {why}").format(why=problem.message)
+    return ""
+
+
+# Whole sentences per kind of target: the word's gender and article differ between languages.
+_NAME_IT = {
+    "campaign": N_("Next needs the campaign the people go to: type its name above."),
+    "workspace": N_("Next needs the workspace the people go to: type its name above."),
+    "project": N_("Next needs the project the people go to: type its name above."),
+}
+_USABLE_NAME = {
+    "campaign": N_("Next needs a campaign name SEEN can use: {why}"),
+    "workspace": N_("Next needs a workspace name SEEN can use: {why}"),
+    "project": N_("Next needs a project name SEEN can use: {why}"),
+}

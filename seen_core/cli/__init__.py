@@ -15,12 +15,12 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from seen_core.cli import inspect, links, sandbox, send, validate
+from seen_core.cli import engagement, inspect, links, sandbox, send, validate
 from seen_core.cli.options import EXIT_STOPPED, EXIT_USAGE, say_error
 from seen_core.errors import SeenSenderError
 from seen_core.interpreter import gc_paused
 
-COMMANDS = (inspect, validate, send, links, sandbox)
+COMMANDS = (inspect, validate, send, links, engagement, sandbox)
 READ_AND_PRINT = ("inspect", "validate")  # they read, check, print and end
 
 

@@ -29,7 +29,16 @@ def run(args: argparse.Namespace) -> int:
 
     written = ""
     if args.report:
-        report = flow.report_file(checked, args.report, source=o.source(args))
+        from seen_core.report import begin_report
+        from seen_core.report.parallel import on_two_cores
+
+        source = o.source(args)
+        with on_two_cores():  # a command alone: the report may fork (never in the app)
+            if not args.report.lower().endswith(".csv"):
+                begin_report(
+                    source, sheet.sheet_name, sheet.header_row, checked.text.rows, checked.problems
+                )
+            report = flow.report_file(checked, args.report, source=source)
         written = write_report(args.report, report, args.file)
     counts = checked.result.counts
     if args.json:
@@ -63,7 +72,7 @@ def problem_lines(problems: list[Problem]) -> list[str]:
     The padded column and code are made once for each pair (a sheet has few), not once a line."""
     middles: dict[tuple[str | None, str], str] = {}
     lines = []
-    for row, column, _, code, _, message in problems:  # a Problem's fields
+    for row, column, _, code, _, message, _ in problems:  # a Problem's fields
         middle = middles.get((column, code))
         if middle is None:
             middle = middles[column, code] = f" {column or '':<14} {code:<22} "

@@ -25,6 +25,7 @@ from seen_core.flow.checking import (
     read,
     read_checking_ahead,
     recheck,
+    settled,
     target_label,
     target_problem,
 )
@@ -48,6 +49,7 @@ from seen_core.flow.sending import (
     purge,
     reconnect,
     send,
+    send_names,
     stored_links,
 )
 from seen_core.statuses import count_statuses  # pages and commands count here
@@ -84,8 +86,10 @@ __all__ = [
     "reconnect",
     "report_file",
     "send",
+    "send_names",
     "send_report_file",
     "sent_to_words",
+    "settled",
     "stored_links",
     "target_label",
     "target_problem",

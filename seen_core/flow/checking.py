@@ -18,9 +18,9 @@ from seen_core.i18n import _
 from seen_core.problems import Problem
 from seen_core.read.isolated import Pending, read_sheet_checking_ahead
 from seen_core.read.sheets import Sheet, read_sheet
-from seen_core.read.text_table import Rows, text_of
-from seen_core.statuses import Status
-from seen_core.store.journal import Journal
+from seen_core.read.text_table import Blanked, Rows, text_of
+from seen_core.statuses import JobState, Status
+from seen_core.store.journal import JobInfo, Journal
 
 if TYPE_CHECKING:  # sending needs requests; reading and checking should not pay for it
     import pandas as pd
@@ -110,16 +110,27 @@ def is_held(status: str, message: str) -> bool:
     )
 
 
-def latest_outcomes(journal: Journal, draft_id: str) -> dict[int, tuple[str, str]]:
-    """Each row's latest outcome across the draft's sends; a row SEEN holds stays held."""
+def latest_outcomes(
+    journal: Journal, draft_id: str, *, settled_only: bool = False
+) -> dict[int, tuple[str, str]]:
+    """Each row's latest outcome across the draft's sends; a row SEEN holds stays held.
+    `settled_only`: leave out sends still running or about to (see `settled`)."""
     latest: dict[int, tuple[str, str]] = {}
-    for job in journal.draft_jobs(draft_id):  # oldest first
+    jobs = journal.draft_jobs(draft_id)  # oldest first
+    for job in settled(jobs) if settled_only else jobs:
         for row, (status, message) in journal.outcomes(job.id).items():
             before = latest.get(row)
             if before is not None and is_held(*before):
                 continue
             latest[row] = (status, message)
     return latest
+
+
+def settled(jobs: Iterable[JobInfo]) -> list[JobInfo]:
+    """The sends that are not running or about to run. While a send runs, the draft's counts
+    stay those it started with (the rows it sends are counted ready until it ends), so that
+    the progress, the Send page and the sidebar say the same numbers."""
+    return [j for j in jobs if j.state not in (JobState.RUNNING, JobState.PENDING)]
 
 
 def held_rows(outcomes: Mapping[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
@@ -142,7 +153,9 @@ class Checked:
     `edited`: the sheet with the user's changes, as the app edits it; None for the sheet as
     read (a command's: it never needs pandas). `held` are rows SEEN holds from earlier sends
     of the same draft: they are checked with every other row (so a duplicate of a created
-    person is found) but never sent again.
+    person is found) but never sent again. `left_out`: (row, field) → the value the row is
+    sent without ("Leave out invalid phones"): the rules and the payloads read that cell as
+    empty while it holds that value (`text`); the user's cell stays as it is (`cells`).
     """
 
     sheet: Sheet
@@ -153,6 +166,7 @@ class Checked:
     target: str = ""
     held: Mapping[int, tuple[str, str]] = field(default_factory=dict)
     shape: Callable[[dict], dict] | None = None
+    left_out: Mapping[tuple[int, str], str] = field(default_factory=dict)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -161,8 +175,29 @@ class Checked:
 
     @cached_property
     def text(self) -> Rows:
-        """The rows checked, as the rules and the payloads read them."""
+        """The rows checked, as the rules and the payloads read them (values left out read
+        as empty)."""
+        return _sent_text(self.cells, self.mapping, self.left_out)
+
+    @cached_property
+    def cells(self) -> Rows:
+        """The user's cells with their changes: what the workbook shows."""
         return _text(self.sheet, self.edited)
+
+    def sent_without(self) -> dict[int, dict[str, str]]:
+        """Row → {column: "sent without phone"} for the values rows are sent without: what the
+        workbook's sent-as columns say beside the user's own cell."""
+        text = self.text
+        if not isinstance(text, Blanked):
+            return {}
+        out: dict[int, dict[str, str]] = {}
+        for name, said in (("phone", _("sent without phone")), ("email", _("sent without e-mail"))):
+            column = self.mapping.fields.get(name)
+            if column is None:
+                continue
+            for row in text.blanked(column):
+                out.setdefault(row, {})[column] = said
+        return out
 
     @cached_property
     def ready_rows(self) -> list[int]:
@@ -230,6 +265,30 @@ class Checked:
             "warnings": sum(1 for p in self.result.problems if p.severity == "warning"),
         }
 
+    def counts_shown(self) -> list[tuple[str, int]]:
+        """The counts the sidebar shows, each meaning what it says. Before a target is named,
+        or while the mapping has a problem (a refused extra field name): the rows, and those
+        with a problem of their own to fix (the mapping's problem is the Map page's to say,
+        not every row's); after: rows, ready to send, need attention, already in SEEN."""
+        counts = self.counts
+        if not self.target or self.result.blocked:
+            by_row = self.result.by_row
+            to_fix = sum(
+                1
+                for row, found in by_row.items()
+                if row not in self.held and any(p.severity == "error" for p in found)
+            )
+            shown = [(_("Rows"), counts["rows"]), (_("Rows to fix"), to_fix)]
+        else:
+            shown = [
+                (_("Rows"), counts["rows"]),
+                (_("Ready to send"), counts["ready"]),
+                (_("Need attention"), counts["attention"]),
+            ]
+        if counts["held"]:
+            shown.append((_("Already in SEEN"), counts["held"]))
+        return shown
+
     def outcomes(self) -> dict[int, tuple[str, str]]:
         """Before the next send: each row's standing (held rows keep their outcome)."""
         invalid = self.invalid
@@ -261,21 +320,45 @@ def check(
     held: Mapping[int, tuple[str, str]] | None = None,
     made: CheckResult | None = None,
     phone_process: PhoneProcess | None = None,
+    left_out: Mapping[tuple[int, str], str] | None = None,
 ) -> Checked:
     """Every rule on every row of the sheet (with its changes, when `table` is given).
 
     `made`: the rules' result for this table, mapping and options, made already (ahead, in
     the reader process); it is used instead of checking again. `phone_process`: a second
-    process for the phone numbers (a command's, see `phone_process`)."""
+    process for the phone numbers (a command's, see `phone_process`). `left_out`: values rows
+    are sent without (see `Checked`)."""
     options = options or CheckOptions()
-    text = _text(sheet, table)
+    cells = _text(sheet, table)
+    left_out = dict(left_out or {})
+    text = _sent_text(cells, mapping, left_out)
     held = dict(held or {})
+    if left_out:
+        made = None  # made ahead of the values left out
     if made is None:
         made = checks.check_sheet(text, mapping, options, phone_process=phone_process)
     result = _without_held(made, text, mapping, held)
-    checked = Checked(sheet, table, mapping, options, result, target, held, _shaper(target))
+    checked = Checked(
+        sheet, table, mapping, options, result, target, held, _shaper(target), left_out
+    )
     checked.__dict__["text"] = text  # its columns, already taken out of the table for the rules
+    checked.__dict__["cells"] = cells
     return checked
+
+
+def _sent_text(cells: Rows, mapping: FieldMapping, left_out: Mapping[tuple[int, str], str]) -> Rows:
+    """The cells as the rules and payloads read them: each value left out read as empty."""
+    if not left_out:
+        return cells
+    blank: dict[str, dict[int, str]] = {}
+    for (row, name), value in left_out.items():
+        column = mapping.fields.get(name)
+        if column is not None and column in cells.columns:
+            blank.setdefault(column, {})[row] = value
+    if not blank:
+        return cells
+    base = cells.base if isinstance(cells, Blanked) else cells
+    return Blanked(base, blank)
 
 
 def _text(sheet: Sheet, table: pd.DataFrame | None) -> Rows:
@@ -298,10 +381,16 @@ def for_target(checked: Checked, target: str) -> Checked:
     return named
 
 
-def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) -> Checked:
+def recheck(
+    checked: Checked,
+    table: pd.DataFrame,
+    changed_rows: Iterable[int],
+    left_out: Mapping[tuple[int, str], str] | None = None,
+) -> Checked:
     """The same check after a change to some rows: only those rows are checked again, with the
-    duplicate rule over all rows."""
+    duplicate rule over all rows. `left_out`: the values left out now (else as before)."""
     changed = list(changed_rows)
+    left_out = dict(checked.left_out if left_out is None else left_out)
     if list(table.columns) != checked.text.columns:
         return check(
             checked.sheet,
@@ -310,12 +399,15 @@ def recheck(checked: Checked, table: pd.DataFrame, changed_rows: Iterable[int]) 
             table=table,
             target=checked.target,
             held=checked.held,
+            left_out=left_out,
         )
-    text = text_of(table)
+    cells = text_of(table)
+    text = _sent_text(cells, checked.mapping, left_out)
     result = checks.recheck(checked.result, text, checked.mapping, changed, checked.options)
     result = _without_held(result, text, checked.mapping, checked.held)
-    rechecked = replace(checked, edited=table, result=result)
+    rechecked = replace(checked, edited=table, result=result, left_out=left_out)
     rechecked.__dict__["text"] = text
+    rechecked.__dict__["cells"] = cells
     return rechecked
 
 

@@ -66,6 +66,7 @@ def report_file(
     who: str | None = None,
     details: Sequence[tuple[str, str]] = (),
     videos: Mapping[int, Video] | None = None,
+    engagement: Mapping[int, tuple[str | None, bool, bool, bool]] | None = None,
 ) -> ReportFile:
     """The user's own sheet with SEEN's answer beside each row, as XLSX (the user's workbook
     itself when `source` is one) or as CSV when `out_name` ends in .csv; with the suffix its
@@ -87,12 +88,17 @@ def report_file(
     id_field = "id" if is_data(checked.target) else "customer_id"
     if checked.shape is not None:
         sent = [(row, checked.shape(payload)) for row, payload in sent]
+    sent_as = values_as_sent(checked.text, sent, checked.mapping, id_field=id_field)
+    sent_rows = set(checked.result.valid_rows)
+    for row, words in checked.sent_without().items():  # the cell kept, the value not sent
+        if row in sent_rows:
+            sent_as.setdefault(row, {}).update(words)
     report = ReportInput(
         file_name=checked.sheet.file_name,
         source=source,
         sheet_name=checked.sheet.sheet_name,
         header_row=checked.sheet.header_row,
-        table=checked.text,  # as the rules read it: a command's report never loads pandas
+        table=checked.cells,  # the user's cells: a command's report never loads pandas
         outcomes=checked.outcomes() if outcomes is None else outcomes,
         summary=ReportSummary(
             target=target_label(checked.target) if checked.target else "not chosen yet",
@@ -103,11 +109,12 @@ def report_file(
             details=tuple(details),
         ),
         problems=checked.problems,
-        sent_as=values_as_sent(checked.text, sent, checked.mapping, id_field=id_field),
+        sent_as=sent_as,
         extra_keys=extra_keys_of(checked.mapping),
         videos={
             row: (v.player, v.thumbnail, v.email_thumbnail) for row, v in (videos or {}).items()
         },
+        engagement=engagement or {},
         original=checked.sheet.text,
     )
     if str(out_name).lower().endswith(".csv"):
@@ -175,10 +182,12 @@ def send_report_file(
     *,
     source: bytes = b"",
     who: str | None = None,
+    engagement: Mapping[int, tuple[str | None, bool, bool, bool]] | None = None,
 ) -> ReportFile:
     """One send's own report: its sheet as sent, with that send's outcomes and any video
     links (rebuilt from its cells, or the user's workbook itself when `source` is given); with
-    its suffix and what a rebuilt workbook lacks."""
+    its suffix and what a rebuilt workbook lacks. `engagement`: row → (film, opened, watched,
+    clicked) from SEEN's callbacks (`seen_core.engagement`), as the Film … Clicked columns."""
     sheet, problems = kept_send_sheet(journal, job_id)
     job = journal.job(job_id)
     result = CheckResult(list(sheet.text.rows), problems, {})
@@ -191,8 +200,17 @@ def send_report_file(
         sent_to=sent_to_words(job.target),
         who=who,
         details=[
-            (_("Send"), f"#{job.id}, {JobState(job.state).label}"),
+            (_("Send"), f"{_send_name(journal, job)}, {JobState(job.state).label}"),
             (_("Started"), job.created_at),
         ],
         videos=stored_links(journal, job_id),
+        engagement=engagement,
     )
+
+
+def _send_name(journal: Journal, job) -> str:
+    """The send's name as History and Results say it (numbered within its draft)."""
+    from seen_core.flow.sending import send_names
+
+    jobs = journal.draft_jobs(job.draft_id) if job.draft_id else [job]
+    return send_names(jobs).get(job.id, _("Send of {moment}").format(moment=job.created_at))

@@ -4,7 +4,7 @@ sends read again, and 2.0 video links."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -230,3 +230,26 @@ def latest_send_of(
         raise InputError(f"{file} could not be read: {error.strerror}.") from None
     found = journal.jobs_for(digest, target, base_url.rstrip("/"), user_id)
     return found[0] if found else None
+
+
+def send_names(jobs: Iterable[JobInfo]) -> dict[int, str]:
+    """Send id → its name for people: numbered within its draft, oldest first ("Send 2",
+    a draft's first send is "Send 1", whatever other drafts sent), with its date and time;
+    a send made from no draft (the command line) is named by its date and time only."""
+    by_draft: dict[str, list[JobInfo]] = {}
+    out: dict[int, str] = {}
+    for job in jobs:
+        if job.draft_id:
+            by_draft.setdefault(job.draft_id, []).append(job)
+        else:
+            out[job.id] = _("Send of {moment}").format(moment=_when(job.created_at))
+    for found in by_draft.values():
+        for number, job in enumerate(sorted(found, key=lambda j: j.id), 1):
+            out[job.id] = _("Send {number} ({moment})").format(
+                number=number, moment=_when(job.created_at)
+            )
+    return out
+
+
+def _when(iso: str) -> str:
+    return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 else iso

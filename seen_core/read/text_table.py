@@ -120,11 +120,69 @@ class FrameText(_Positions):
         return self.frame_read
 
 
-Rows = TextTable | FrameText  # what the rules and the payloads read
+class Blanked(_Positions):
+    """Another table with some cells read as empty: `blank` is {column: {row: value}}, each
+    cell empty while it still holds that value (a value the row is sent without, see
+    `fixes.LeftOut`); the other table's cells themselves are never changed."""
+
+    def __init__(self, base: TextTable | FrameText, blank: dict[str, dict[int, str]]) -> None:
+        self.base = base
+        self.blank = blank
+        self._values: dict[str, list[str]] = {}
+
+    @property
+    def columns(self) -> list[str]:
+        return self.base.columns
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    @property
+    def rows(self) -> list[int]:  # type: ignore[override]
+        return self.base.rows
+
+    def column(self, name: str, rows: Sequence[int] | None = None) -> list[str]:
+        wanted = self.blank.get(name)
+        if not wanted:
+            return self.base.column(name, rows)
+        if rows is not None:
+            values = list(self.base.column(name, rows))
+            for i, row in enumerate(rows):
+                if row in wanted and values[i] == wanted[row]:
+                    values[i] = ""
+            return values
+        if name not in self._values:
+            values = list(self.base.column(name))
+            at = self.base._at
+            for row, value in wanted.items():
+                i = at.get(row)
+                if i is not None and values[i] == value:
+                    values[i] = ""
+            self._values[name] = values
+        return self._values[name]
+
+    def blanked(self, name: str) -> dict[int, str]:
+        """Row → the value read as empty, in this column, for the cells that still hold it."""
+        wanted = self.blank.get(name) or {}
+        if not wanted:
+            return {}
+        rows = [row for row in wanted if row in self.base._at]
+        cells = self.base.column(name, rows)
+        return {row: cell for row, cell in zip(rows, cells, strict=True) if cell == wanted[row]}
+
+    def frame(self) -> pd.DataFrame:
+        frame = self.base.frame().copy(deep=False)
+        for name in self.blank:
+            if name in frame.columns:
+                frame[name] = self.column(name)
+        return frame
 
 
-def text_of(table: pd.DataFrame | TextTable | FrameText) -> Rows:
+Rows = TextTable | FrameText | Blanked  # what the rules and the payloads read
+
+
+def text_of(table: pd.DataFrame | TextTable | FrameText | Blanked) -> Rows:
     """The table as the rules read it (a DataFrame wrapped, without copying its cells)."""
-    if isinstance(table, TextTable | FrameText):
+    if isinstance(table, TextTable | FrameText | Blanked):
         return table
     return FrameText(table)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from seen_core.i18n import _
 from seen_core.interpreter import gc_paused
+from seen_core.problems import Problem
+from seen_core.report import parallel
 from seen_core.report.model import (
     ReportInput,
     ReportSummary,
@@ -33,7 +35,7 @@ from seen_core.report.package import (
 )
 from seen_core.report.plan import make_plan, source_grid, source_kind, with_keepable_rows
 from seen_core.report.rebuilt import csv_report, lacks_sentences, plain_package, what_is_lost
-from seen_core.report.workbook import annotate, workbook_part
+from seen_core.report.workbook import annotate, rows_ahead, workbook_part
 from seen_core.report.xml import NotInPlace
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "ReportSummary",
     "annotated_csv",
     "annotated_workbook",
+    "begin_report",
     "extra_keys_of",
     "legal_sheet_name",
     "made_workbook",
@@ -119,9 +122,10 @@ def _made_workbook(report: ReportInput) -> MadeWorkbook:
     grid = None if kind == "xlsx" and report.original is not None else source_grid(report, kind)
     plan = make_plan(report, grid)
     if kind == "xlsx":
+        early = parallel.early_for(report.source, report.sheet_name, report.header_row)
         try:
             package = Package.from_zip(report.source)
-            annotate(package, plan, report, rebuilt=False)
+            annotate(package, plan, report, rebuilt=False, early=early)
             macros = _as_workbook(package)
             return MadeWorkbook(package.to_bytes(), macros=macros)
         except NotInPlace as why:
@@ -132,6 +136,30 @@ def _made_workbook(report: ReportInput) -> MadeWorkbook:
     package = plain_package(report, plan, grid)
     annotate(package, plan, report, rebuilt=True)
     return MadeWorkbook(package.to_bytes(), lacks=lacks)
+
+
+def begin_report(
+    source: bytes,
+    sheet_name: str | None,
+    header_row: int,
+    rows: list[int],
+    problems: list[Problem],
+) -> None:
+    """Where a command may fork (`parallel.on_two_cores`): start what the report of this
+    sheet of `source` (an XLSX, its header on `header_row`, its people on `rows`, with these
+    `problems`) can make before its payloads and plan, in a child: where its rows are in the
+    sheet's XML, and the Problems sheet's rows. Nothing when the report will not be edited
+    in place, or cannot fork."""
+    if not parallel.forking(len(rows)) or not source.startswith(b"PK\x03\x04"):
+        return
+    rows = sorted(rows)
+    parallel.begin(
+        lambda: rows_ahead(source, sheet_name, header_row, rows, problems),
+        source,
+        sheet_name,
+        header_row,
+        rows,
+    )
 
 
 def _as_workbook(package: Package) -> bool:

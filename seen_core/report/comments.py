@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from seen_core.read.cells import column_letter
-from seen_core.report.package import CT_COMMENTS, CT_VML, Package, relative
+from seen_core.report.package import CT_COMMENTS, CT_VML, Package, pack, relative
 from seen_core.report.xml import (
     XML_DECLARATION,
     NotInPlace,
@@ -33,9 +33,38 @@ def new_drawing(package: Package, part: str) -> tuple[str, str]:
     return vml_part, package.add_relationship(part, "vmlDrawing", relative(part, vml_part))
 
 
-def add_notes(package: Package, part: str, notes: Notes, vml_part: str, *, merge: bool) -> None:
+Packed = tuple[bytes, int, int]  # a part as `pack` packs it
+
+
+def has_notes(package: Package, part: str) -> bool:
+    """Whether the sheet `part` has comments of its own (ours are then merged into them)."""
+    return any(
+        r["Type"].endswith("/comments") and package.has(r["Target"])
+        for r in package.relationships(part)
+    )
+
+
+def notes_parts(package: Package, notes: Notes) -> tuple[Packed, Packed]:
+    """The comments part and the drawing of `notes`, packed, for a sheet without notes of its
+    own and a drawing of ours: what `add_notes` writes, made elsewhere (report/parallel.py)."""
+    block = _free_vml_block(package)
+    comments = _comments_xml(notes, package.dialect.main).encode("utf-8")
+    drawing = _vml_xml(_vml_shapes(notes, block), block, len(notes)).encode("utf-8")
+    return pack(comments), pack(drawing)
+
+
+def add_notes(
+    package: Package,
+    part: str,
+    notes: Notes,
+    vml_part: str,
+    *,
+    merge: bool,
+    made: tuple[Packed, Packed] | None = None,
+) -> None:
     """Write `notes` into the comments of the sheet `part`, and their shapes into its legacy
-    drawing `vml_part`: the sheet's own (`merge`), or one `new_drawing` gave."""
+    drawing `vml_part`: the sheet's own (`merge`), or one `new_drawing` gave. `made`: the two
+    parts as `notes_parts` made them, when the sheet has no comments and the drawing is ours."""
     rels = package.relationships(part)
     existing = next(
         (r for r in rels if r["Type"].endswith("/comments") and package.has(r["Target"])), None
@@ -44,10 +73,16 @@ def add_notes(package: Package, part: str, notes: Notes, vml_part: str, *, merge
         new_notes = _merge_comments(package, existing["Target"], notes)
     else:
         comments_part = package.free_name("xl/comments{}.xml")
-        package.write(comments_part, _comments_xml(notes, package.dialect.main))
+        if made is not None:
+            package.write_packed(comments_part, made[0])
+        else:
+            package.write(comments_part, _comments_xml(notes, package.dialect.main))
         package.set_content_type(comments_part, CT_COMMENTS)
         package.add_relationship(part, "comments", relative(part, comments_part))
         new_notes = notes
+    if made is not None and not existing and not merge:
+        package.write_packed(vml_part, made[1])
+        return
     block = _free_vml_block(package)
     shapes = _vml_shapes(new_notes, block)
     if merge:

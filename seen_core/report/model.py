@@ -25,6 +25,7 @@ STATUS_COLUMN = N_("SEEN status")
 MESSAGE_COLUMN = N_("SEEN message")
 SENT_AS_SUFFIX = " (sent as)"
 VIDEO_COLUMNS = (N_("Video"), N_("Video thumbnail"), N_("E-mail thumbnail"))
+ENGAGEMENT_COLUMNS = (N_("Film"), N_("Opened"), N_("Watched"), N_("Clicked"))
 DEFAULT_SHEET_NAME = N_("Receivers")
 SUMMARY_SHEET_NAME = N_("Summary")
 PROBLEMS_SHEET_NAME = N_("Problems")
@@ -70,7 +71,8 @@ class ReportInput:
     phone, trimmed text); `values_as_sent` builds it. `extra_keys` is column → the key its
     values were sent under, for columns sent as extra fields (`extra_args` in v1, properties
     in 2.0); `extra_keys_of` builds it. `videos` is row → (player link, thumbnail, e-mail
-    thumbnail) for 2.0 sends whose links were fetched.
+    thumbnail) for 2.0 sends whose links were fetched. `engagement` is row → (film link,
+    opened, watched, clicked) from SEEN's callbacks and viewer events.
     """
 
     file_name: str
@@ -84,6 +86,7 @@ class ReportInput:
     sent_as: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
     extra_keys: Mapping[str, str] = field(default_factory=dict)
     videos: Mapping[int, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
+    engagement: Mapping[int, tuple[str | None, bool, bool, bool]] = field(default_factory=dict)
     original: pd.DataFrame | Rows | None = None
 
 

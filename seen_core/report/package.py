@@ -173,6 +173,13 @@ class Package:
         self.changed.pop(self._by_key[_key(name)], None)
         self.deflated[self._by_key[_key(name)]] = (b"".join(packed), crc, size)
 
+    def write_packed(self, name: str, packed: tuple[bytes, int, int]) -> None:
+        """Write the part `name` as `pack` packed it (elsewhere: see report/parallel.py)."""
+        self.write(name, b"")
+        found = self._by_key[_key(name)]
+        self.changed.pop(found, None)
+        self.deflated[found] = packed
+
     def delete(self, name: str) -> None:
         found = self.name_of(name)
         if found is not None:
@@ -382,6 +389,13 @@ def relative(from_part: str, to_part: str) -> str:
     while common < min(len(base), len(target)) and base[common] == target[common]:
         common += 1
     return "/".join([".."] * (len(base) - common) + list(target[common:]))
+
+
+def pack(data: bytes) -> tuple[bytes, int, int]:
+    """`data` deflated as `write` and `to_bytes` would deflate it (for `write_packed`): its
+    packed bytes, CRC-32 and size."""
+    level = 1 if len(data) > _BIG_PART else 3
+    return _deflate(data, level), isal_zlib.crc32(data), len(data)
 
 
 def _deflate(data: bytes, level: int) -> bytes:

@@ -17,6 +17,7 @@ from seen_core.i18n import _, number
 from seen_core.read.text_table import Rows, TextTable, text_of
 from seen_core.report.model import (
     DEFAULT_SHEET_NAME,
+    ENGAGEMENT_COLUMNS,
     MESSAGE_COLUMN,
     SENT_AS_SUFFIX,
     STATUS_COLUMN,
@@ -25,6 +26,7 @@ from seen_core.report.model import (
     cell_text,
 )
 from seen_core.report.xml import EXCEL_MAX_ROWS
+from seen_core.statuses import status_label
 
 WIDTH_SAMPLE_ROWS = 500  # widths are measured on the first rows only
 MIN_WIDTH, MAX_WIDTH = 8, 60
@@ -108,7 +110,10 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
     added: list[Added] = [
         Added(c, _column_texts(table, c), note=_("Added in SEEN Sender.")) for c in ours
     ]
-    added.append(Added(_(STATUS_COLUMN), statuses, kind="status"))
+    # The status in the words the app shows ("Needs fixing", not "invalid").
+    added.append(
+        Added(_(STATUS_COLUMN), {r: status_label(s) for r, s in statuses.items()}, kind="status")
+    )
     added.append(Added(_(MESSAGE_COLUMN), messages))
     sent: dict[str, dict[int, str]] = {}
     for row, values in report.sent_as.items():
@@ -128,6 +133,13 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         }
         if links:
             added.append(Added(_(header), links, kind="link"))
+    if report.engagement:  # what SEEN's callbacks and viewer events said, per person
+        yes = _("yes")
+        films = {int(r): e[0] for r, e in report.engagement.items() if e[0]}
+        added.append(Added(_(ENGAGEMENT_COLUMNS[0]), films, kind="link"))
+        for position, header in enumerate(ENGAGEMENT_COLUMNS[1:], start=1):
+            marks_of = {int(r): yes for r, e in report.engagement.items() if e[position]}
+            added.append(Added(_(header), marks_of))
 
     notes = {
         column: _("Sent to SEEN under the name '{key}'.").format(key=key)
@@ -269,6 +281,7 @@ def with_keepable_rows(report: ReportInput) -> ReportInput:
         ],
         sent_as={moved[r]: v for r, v in report.sent_as.items() if r in moved},
         videos={moved[r]: v for r, v in report.videos.items() if r in moved},
+        engagement={moved[r]: v for r, v in report.engagement.items() if r in moved},
     )
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
+from typing import Any
 
 from seen_core.errors import InputError
 from seen_core.i18n import _, number
 from seen_core.read.cells import column_index, column_letter
-from seen_core.report.comments import add_notes, new_drawing
+from seen_core.report.comments import add_notes, has_notes, new_drawing, notes_parts
 from seen_core.report.package import Package
+from seen_core.report.parallel import Early, Helper, forking
 from seen_core.report.plan import MAX_WIDTH, MIN_WIDTH, WIDTH_SAMPLE_ROWS, Added, Plan
 from seen_core.report.rebuilt import grid_cells
 from seen_core.report.styles import AMBER, BOLD, RED, STATUS_FILLS, Styles
@@ -45,6 +48,9 @@ from seen_core.report.xml import (
     utf8_xml,
 )
 
+# Where a sheet's header and people's rows are: (number, start of its tag, end of its tag, start
+# of its end tag) each, the columns the widest reaches, the header's last style (`scan`).
+Scan = tuple[list[tuple[int, int, int, int]], int, int]
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _SHEET_DATA = re.compile(rb"<((?:[\w.-]+:)?)sheetData\b")
 _BODY = "<!--seen-sender: the rows-->"  # where the rows go back, in the sheet without them
@@ -138,6 +144,16 @@ class SheetEditor:
         self.filter_ref = ""
         self.appended: list[dict[int, str]] | None = None
         self.drawing: tuple[str, bool] = ("", False)  # the notes' drawing; whether it is theirs
+        # Work made from the plan alone that a forked child may do while the rows are written
+        # (see report/parallel.py): the caller's (`also`), its answer, and the child.
+        self.also: Callable[[], Any] | None = None
+        self.also_made: Any = None
+        self.helper: Helper | None = None
+        self.early: Early | None = None  # begun before the plan: where the rows are
+        self.notes_elsewhere = False  # the child makes the rows' notes (`_fork`)
+        self.notes_to_come = False  # and there are some
+        self.cell_refs: dict[int, bytes] = {}  # column → b'<c r="E' (`_mark_cells`)
+        self.filled_tags: dict[tuple[bytes, str], bytes] = {}
         p = re.escape(self.prefix)
         self.cell_pattern = re.compile(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", re.S)
 
@@ -145,21 +161,83 @@ class SheetEditor:
         """Annotate the sheet's own rows; or, for a rebuilt workbook, write `grid`'s rows
         annotated into its empty sheet (`numbers` as for `grid_cells`)."""
         xml = self.xml
-        if grid is None:
-            body = self._rows(xml, self.body_start, self.body_end)
+        try:
+            if grid is None:
+                body = self._rows(xml, self.body_start, self.body_end)
+            else:
+                body = bytearray(self._grid_rows(grid, numbers))
+            self._head_and_tail()
+            head, _, tail = self.skeleton.to_bytes().partition(_BODY.encode())
+            self.package.write_pieces(self.part, [head, body, tail])
+            # The sheet as it came is not needed any more: its memory goes back before the
+            # notes are written.
+            del body
+            self.xml = b""
+            made = self.helper.result() if self.helper is not None else None
+        except BaseException:
+            if self.helper is not None:
+                self.helper.abandon()
+            raise
+        parts = None
+        if made is not None:
+            parts, self.also_made = made
         else:
-            body = bytearray(self._grid_rows(grid, numbers))
-        self._head_and_tail()
-        head, _, tail = self.skeleton.to_bytes().partition(_BODY.encode())
-        self.package.write_pieces(self.part, [head, body, tail])
-        # The sheet as it came is not needed any more: its memory goes back before the notes
-        # are written.
-        del body
-        self.xml = b""
-        if self.comments:
+            if self.notes_elsewhere:  # the child failed: its notes are made here
+                self.comments = self._all_notes()
+            if self.also is not None:
+                self.also_made = self.also()
+        self.notes_elsewhere = False
+        vml_part, theirs = self.drawing
+        if parts is not None:  # the child's notes, in parts of their own
+            add_notes(self.package, self.part, [], vml_part, merge=False, made=parts)
+        elif self.comments:
             notes = _off_merged_cells(self.comments, self.merges)
-            vml_part, theirs = self.drawing
             add_notes(self.package, self.part, sorted(notes.items()), vml_part, merge=theirs)
+
+    def _fork(self, first: Callable[[], Any] | None = None) -> None:
+        """Once the rows are found and the report's columns placed: have a child make the
+        notes, their drawing and the caller's `also` (after `first`, when given) while this
+        process writes the rows, when the notes are all the plan's (nothing fixed in the app,
+        whose notes depend on the cells) and go into parts of their own (the sheet has no
+        comments or drawing yet)."""
+        if (
+            not forking(len(self.plan.rows))
+            or self.plan.edits
+            or self.skeleton.first(self.main, "legacyDrawing") is not None
+            or has_notes(self.package, self.part)
+        ):
+            return
+        self.helper = Helper(self._made_elsewhere, first)
+        if self.helper.pid:
+            # The rows' notes are the child's: here only whether there are any is known.
+            self.notes_elsewhere = True
+            self.notes_to_come = bool(self.comments) or any(
+                self.column_of.get(name, self.first_free) < self.first_free
+                for marks in self.plan.marks.values()
+                for name in marks
+            )
+
+    def _made_elsewhere(self) -> tuple[object, Any]:
+        """In the child: the notes' parts (None without notes), and the caller's `also`."""
+        notes = self._all_notes()
+        parts = None
+        if notes:
+            parts = notes_parts(self.package, sorted(_off_merged_cells(notes, self.merges).items()))
+        return parts, (self.also() if self.also is not None else None)
+
+    def _all_notes(self) -> dict[tuple[int, int], str]:
+        """The notes the rows will have once written: those made so far and one on each wrong
+        cell of the user's columns, as `_mark_cells` and `_change_cells` make them (the plan
+        has no fixes here)."""
+        notes = dict(self.comments)
+        column_of, first_free = self.column_of, self.first_free
+        for row, marks in self.plan.marks.items():
+            for name, (_severity, reasons) in marks.items():
+                column = column_of.get(name, first_free)
+                if column < first_free:
+                    key, text = (row, column), "\n".join(reasons)
+                    notes[key] = f"{notes[key]}\n{text}" if key in notes else text
+        return notes
 
     # rows ---------------------------------------------------------------------------------
 
@@ -179,8 +257,8 @@ class SheetEditor:
             self.column_of.setdefault(added.header, width + i)
         styles = self.styles
         self.added_letters = [column_letter(width + i) for i in range(len(plan.added))]
-        self.status_styles = {
-            status: styles.with_fill(0, rgb)
+        self.status_styles = {  # by the words the status column says
+            status.label: styles.with_fill(0, rgb)
             for status, rgb in STATUS_FILLS.items()
             if status in plan.statuses.values()
         }
@@ -198,6 +276,64 @@ class SheetEditor:
         """The sheet's own rows, between `start` and `stop` in `xml`, annotated: the rows the
         report does not touch are copied as they are."""
         plan = self.plan
+        scanned = None
+        if self.early is not None and self.early.answer("part") == self.part:
+            scanned = self.early.answer("scan", plan.rows)
+        if scanned is None:
+            scanned = self.scan(xml, start, stop, plan.header_row, plan.rows)
+        found, width, self.last_header_style = scanned
+        self._start(max(width, plan.width))
+
+        changed_rows = plan.marks.keys() | plan.edits.keys()
+        rows = [row for row, *_ in found]
+        marked: dict[int, bytes] = {}
+        appended = None
+        if self._plain_appended():
+            # The child makes the report's cells of every row too, first, while this process
+            # marks the wrong cells (they touch no style, note or link of this process).
+            self._fork(first=lambda: (self._appended_joined(rows),))
+        if self.helper is not None and self.helper.pid:
+            for row, _at, close, end in found:
+                if row in changed_rows:
+                    marked[row] = self._marked_row(row, xml, close, end)
+            joined = self.helper.first_result()
+            if joined is not None:
+                appended = joined[0].split(b"\x00") if joined[0] is not None else None
+                appended = appended or [b""] * len(rows)
+        if appended is None:
+            appended = self._appended_rows(rows)
+        if self.helper is None:
+            self._fork()
+        view = memoryview(xml)
+        out = bytearray()  # grown in place: no list of pieces, no join
+        done = start
+        find = xml.find
+        for (row, at, close, end), cells in zip(found, appended, strict=True):
+            # The row's extent (spans="1:8"), which SEEN's columns would outgrow, is left out:
+            # the bytes before it and after it are copied, as they are, up to the cells' end.
+            cut = find(b' spans="', at, close)
+            if cut >= 0:
+                out += view[done:cut]
+                done = xml.index(b'"', cut + 8) + 1
+            elif find(b"spans", at, close) >= 0:  # written another way: the pattern's work
+                out += view[done:at]
+                out += SPANS.sub(b"", xml[at : close + 1])
+                done = close + 1
+            if row in changed_rows:
+                out += view[done : close + 1]
+                out += marked[row] if row in marked else self._marked_row(row, xml, close, end)
+            else:
+                out += view[done:end]
+            out += cells
+            done = end
+        out += view[done:stop]
+        return out
+
+    def scan(self, xml: bytes, start: int, stop: int, header_row: int, rows: list[int]) -> Scan:
+        """Where the header row and the people's `rows` are, between `start` and `stop` in
+        `xml`: (number, start of its tag, end of its tag, start of its end tag) for each, in
+        the sheet's order; how many columns the widest of them reaches; the style of the
+        header's last cell. Made from the sheet alone (see report/parallel.py)."""
         p = self.prefix.encode()
         end_tag = b"</" + p + b"row>"
         start_tag = b"<" + p + b"row"
@@ -205,10 +341,10 @@ class SheetEditor:
         cell_tag = b"<" + p + b"c "
         referenced = cell_tag + b'r="'
         bare_cell = b"<" + p + b"c>"
-        wanted = {plan.header_row, *plan.rows}
-        # Each wanted row: (number, start of its tag, end of its tag, start of its end tag).
+        wanted = {header_row, *rows}
         found: list[tuple[int, int, int, int]] = []
-        width = plan.width
+        width = 0
+        header_style = 0
         columns: dict[bytes, int] = {}  # column letters → index, worked out once each
         find, rfind, startswith = xml.find, xml.rfind, xml.startswith
         begin, previous = start, 0
@@ -256,58 +392,57 @@ class SheetEditor:
                     column = columns[ref] = column_index(ref.decode())  # type: ignore[union-attr]
             if column >= width:
                 width = column + 1
-            if row == plan.header_row:
+            if row == header_row:
                 style = CELL_STYLE.search(xml, last, find(b">", last, end))
-                self.last_header_style = int(style.group(1)) if style else 0
+                header_style = int(style.group(1)) if style else 0
         if len({row for row, *_ in found}) != len(wanted):
             raise NotInPlace("its rows are not numbered the way they were read")
-        self._start(width)
+        return found, width, header_style
 
-        changed_rows = plan.marks.keys() | plan.edits.keys()
-        appended = self._appended_rows([row for row, *_ in found])
-        view = memoryview(xml)
-        out = bytearray()  # grown in place: no list of pieces, no join
-        done = start
-        for (row, at, close, end), cells in zip(found, appended, strict=True):
-            if done < at:
-                out += view[done:at]
-            tag = xml[at : close + 1]
-            if b"spans" in tag:  # the row's extent, which SEEN's columns would outgrow
-                cut = tag.find(b' spans="')
-                if cut >= 0:
-                    tag = tag[:cut] + tag[tag.index(b'"', cut + 8) + 1 :]
-                else:
-                    tag = SPANS.sub(b"", tag)
-            out += tag
-            if row in changed_rows:
-                marked = None if row in plan.edits else self._mark_cells(row, xml, close + 1, end)
-                if marked is None:
-                    text = xml[close + 1 : end].decode("utf-8")
-                    marked = self._change_cells(row, text).encode("utf-8")
-                out += marked
-            else:
-                out += view[close + 1 : end]
-            out += cells
-            done = end
-        out += view[done:stop]
-        return out
+    def _marked_row(self, row: int, xml: bytes, close: int, end: int) -> bytes:
+        """The cells of a row with wrong or fixed cells (its tag ends at `close`, its cells at
+        `end`), changed."""
+        marked = None if row in self.plan.edits else self._mark_cells(row, xml, close + 1, end)
+        if marked is None:
+            text = xml[close + 1 : end].decode("utf-8")
+            marked = self._change_cells(row, text).encode("utf-8")
+        return marked
+
+    def _plain_appended(self) -> bool:
+        """Whether the report's own cells have no mark (a column the app added, wrong) and no
+        link: made without a style, a note or a link of their own (a status's style is
+        chosen in `_start`). A kind of column not named here is made by this process."""
+        plan = self.plan
+        for added in plan.added:
+            if added.kind not in ("text", "status"):
+                return False
+            if (
+                added.kind == "text"
+                and added.header not in plan.positions
+                and any(added.header in found for found in plan.marks.values())
+            ):
+                return False
+        return True
 
     def _appended_rows(self, rows: list[int]) -> list[bytes]:
-        """The cells the report adds to each of `rows`, as bytes, made column by column and
-        encoded in one go."""
+        """The cells the report adds to each of `rows`, as bytes."""
+        joined = self._appended_joined(rows)
+        return [b""] * len(rows) if joined is None else joined.split(b"\x00")
+
+    def _appended_joined(self, rows: list[int]) -> bytes | None:
+        """The cells the report adds to each of `rows`, made column by column and encoded in
+        one go, a row's after another's with NUL between (None when there are none)."""
         if self.appended is None:
             self.appended = [self._added_cells(i, added) for i, added in enumerate(self.plan.added)]
         if not rows or not self.appended:
-            return [b""] * len(rows)
+            return None
         lines = [[cells.get(row, "") for row in rows] for cells in self.appended]
         self.appended = None  # each step's memory goes back as the next is made
         joined = "\x00".join(map("".join, zip(*lines, strict=True)))  # no cell of ours holds NUL
         del lines
         if self.prefix:
             joined = prefixed(joined, self.prefix)
-        encoded = joined.encode("utf-8")
-        del joined
-        return encoded.split(b"\x00")
+        return joined.encode("utf-8")
 
     def _grid_rows(self, grid: list[list[object]], numbers: str) -> bytes:
         """The rows of a rebuilt sheet, annotated as they are written."""
@@ -393,37 +528,53 @@ class SheetEditor:
         and changed as bytes (the usual row: marks, no fix); None when a cell is not written
         as `<c r="E5"`, for `_change_cells` to do."""
         column_of, first_free = self.column_of, self.first_free
-        marks = sorted(
-            (column, mark)
-            for name, mark in self.plan.marks[row].items()
-            if (column := column_of.get(name, first_free)) < first_free  # ours come later
-        )
-        p = self.prefix
+        marks = []
+        for name, mark in self.plan.marks[row].items():
+            column = column_of.get(name, first_free)
+            if column < first_free:  # ours come later
+                marks.append((column, mark))
+        if len(marks) > 1:
+            marks.sort()
+        refs = self.cell_refs
         places, done = [], start
         for column, _mark in marks:  # every cell found first, then changed
-            at = xml.find(f'<{p}c r="{column_letter(column)}{row}"'.encode(), done, end)
+            ref = refs.get(column)
+            if ref is None:
+                ref = refs[column] = f'<{self.prefix}c r="{column_letter(column)}'.encode()
+            ref = b'%b%d"' % (ref, row)
+            at = xml.find(ref, done, end)
             if at < 0:
                 return None
-            places.append(at)
+            places.append(at + len(ref))
             done = at + 1
+        # A cell's start tag after its reference (` s="3" t="s">`) → the same, filled: the
+        # same few for every row, so each is worked out once.
+        filled = self.filled_tags
         pieces, done = [], start
-        for (column, (severity, reasons)), at in zip(marks, places, strict=True):
-            close = xml.find(b">", at, end) + 1
-            tag = xml[at:close]
-            self._note(row, column, "\n".join(reasons))
-            found = CELL_STYLE.search(tag)
-            style = self.styles.with_fill(
-                int(found.group(1)) if found else 0, RED if severity == "error" else AMBER
-            )
-            if found is not None:
-                tag = b"%b%d%b" % (tag[: found.start(1)], style, tag[found.end(1) :])
-            else:
-                cut = len(tag) - (2 if tag.endswith(b"/>") else 1)
-                tag = b'%b s="%d"%b' % (tag[:cut], style, tag[cut:])
-            pieces += [xml[done:at], tag]
+        for (column, (severity, reasons)), cut in zip(marks, places, strict=True):
+            close = xml.find(b">", cut, end) + 1
+            rest = xml[cut:close]
+            new = filled.get((rest, severity))
+            if new is None:
+                new = filled[rest, severity] = self._filled(rest, severity)
+            if not self.notes_elsewhere:
+                self._note(row, column, "\n".join(reasons))
+            pieces += [xml[done:cut], new]
             done = close
         pieces.append(xml[done:end])
         return b"".join(pieces)
+
+    def _filled(self, tag: bytes, severity: str) -> bytes:
+        """A cell's start tag (what follows its reference) in its style with the fill of
+        `severity`."""
+        found = CELL_STYLE.search(tag)
+        style = self.styles.with_fill(
+            int(found.group(1)) if found else 0, RED if severity == "error" else AMBER
+        )
+        if found is not None:
+            return b"%b%d%b" % (tag[: found.start(1)], style, tag[found.end(1) :])
+        cut = len(tag) - (2 if tag.endswith(b"/>") else 1)
+        return b'%b s="%d"%b' % (tag[:cut], style, tag[cut:])
 
     def _change_cells(self, row: int, text: str) -> str:
         """The row's cells (XML) with the wrong cells filled and the fixed cells rewritten."""
@@ -439,11 +590,13 @@ class SheetEditor:
                 changes[column] = (changes.get(column, (None, None))[0], edit)
         # Excel and the libraries write `<c r="E5"` first: found that way, a cell is replaced
         # where it stands; a cell that is not there (or written otherwise) needs a full parse.
+        # Every cell is looked for before any is changed (and noted): else a row with a wrong
+        # cell and an empty one had the first one's note twice.
+        refs = {column: f'<{p}c r="{column_letter(column)}{row}"' for column in changes}
+        if any(ref not in text for ref in refs.values()):
+            return self._change_parsed(row, text, changes)
         for column in sorted(changes, reverse=True):
-            ref = f"{column_letter(column)}{row}"
-            at = text.find(f'<{p}c r="{ref}"')
-            if at < 0:
-                return self._change_parsed(row, text, changes)
+            at = text.find(refs[column])
             close = text.index(">", at)
             end = (
                 close + 1 if text[close - 1] == "/" else text.index(f"</{p}c>", close) + 4 + len(p)
@@ -507,6 +660,8 @@ class SheetEditor:
         return cell
 
     def _note(self, row: int, column: int, text: str) -> None:
+        if self.notes_elsewhere:
+            return
         key = (row, column)
         self.comments[key] = f"{self.comments[key]}\n{text}" if key in self.comments else text
 
@@ -551,7 +706,7 @@ class SheetEditor:
             self._insert("autoFilter", f'ref="A{plan.header_row}:{end}{bottom}"')
         if self.links:
             self._hyperlinks()
-        if self.comments:
+        if self.comments or self.notes_to_come:
             self._comments()
 
     def _before_rows(self, xml: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 
 from babel.dates import format_datetime
 
@@ -23,7 +24,7 @@ from seen_core.report.xml import (
     number_cell,
     text_cell,
 )
-from seen_core.statuses import Status, count_statuses
+from seen_core.statuses import Status, count_statuses, status_label
 
 _NEED_ATTENTION = (Status.REJECTED, Status.INVALID, Status.FAILED, Status.UNKNOWN)
 
@@ -35,13 +36,26 @@ def summary_sheet(
     return _our_sheet(*_summary_rows(report, plan), bold, dialect)
 
 
-def problems_sheet(report: ReportInput, bold: int, dialect: Dialect = TRANSITIONAL) -> str:
-    """The Problems sheet's XML; `bold` is the workbook's bold style. Made a column at a time
-    (a sheet of 100,000 rows has some 40,000 problems)."""
-    problems = list(report.problems)[: EXCEL_MAX_ROWS - 1]
-    if not problems:
+def problems_sheet(
+    report: ReportInput, bold: int, dialect: Dialect = TRANSITIONAL, rows: str | None = None
+) -> str:
+    """The Problems sheet's XML; `bold` is the workbook's bold style. `rows`: its rows below
+    the header as `problem_rows` made them (elsewhere, see report/parallel.py)."""
+    if rows is None:
+        rows = problem_rows(report.problems)
+    if rows is None:
         return _our_sheet(*_problem_rows(report), bold, dialect)
     header = [_("Row"), _("Column"), _("Problem"), _("What to do"), _("Code")]
+    head = "".join(text_cell(f"{column_letter(c)}1", text, bold) for c, text in enumerate(header))
+    return _worksheet(f'<row r="1">{head}</row>{rows}', [11, 22, 70, 48, 24], dialect)
+
+
+def problem_rows(problems: Sequence[Problem]) -> str | None:
+    """The Problems sheet's rows below its header, a problem a row (None when there is none).
+    Made a column at a time (a sheet of 100,000 rows has some 40,000 problems)."""
+    problems = list(problems)[: EXCEL_MAX_ROWS - 1]
+    if not problems:
+        return None
     whole_sheet = _("whole sheet")
     numbers = range(2, len(problems) + 2)
     row_cells = [
@@ -67,13 +81,12 @@ def problems_sheet(report: ReportInput, bold: int, dialect: Dialect = TRANSITION
                 for r, value in zip(numbers, values, strict=True)
             ]
         columns.append(cells)
-    head = "".join(text_cell(f"{column_letter(c)}1", text, bold) for c, text in enumerate(header))
-    lines = [f'<row r="1">{head}</row>']
-    lines += [
-        f'<row r="{r}">{a}{b}{c}{d}{e}</row>'
-        for r, a, b, c, d, e in zip(numbers, *columns, strict=True)
-    ]
-    return _worksheet("".join(lines), [11, 22, 70, 48, 24], dialect)
+    return "".join(
+        [
+            f'<row r="{r}">{a}{b}{c}{d}{e}</row>'
+            for r, a, b, c, d, e in zip(numbers, *columns, strict=True)
+        ]
+    )
 
 
 def _what_to_do(problem: Problem) -> str:
@@ -134,7 +147,7 @@ def _summary_rows(report: ReportInput, plan: Plan) -> tuple[list[_Row], list[int
         known = status in Status.__members__.values()
         explanation = Status(status).explanation if known else ""
         next_step = Status(status).next_step if known else ""
-        rows.append([(str(status), False), (count, False), (explanation, False),
+        rows.append([(status_label(status), False), (count, False), (explanation, False),
                      (next_step, False)])  # fmt: skip
     rows.append([])
     fingerprint = summary.sha256 or (

@@ -11,13 +11,16 @@ from seen_core.report.model import (
     legal_sheet_name,
 )
 from seen_core.report.package import CT_STYLES, CT_WORKSHEET, Package, relative
+from seen_core.report.parallel import Early
 from seen_core.report.plan import Plan
 from seen_core.report.sheet import SheetEditor
 from seen_core.report.styles import Styles, plain_styles
-from seen_core.report.summary import problems_sheet, summary_sheet
+from seen_core.report.summary import problem_rows, problems_sheet, summary_sheet
 from seen_core.report.xml import (
     DIALECTS,
+    Dialect,
     NotInPlace,
+    Part,
     attr_text,
     attribute_prefix,
     element_name,
@@ -36,34 +39,19 @@ def workbook_part(package: Package) -> str:
     return found
 
 
-def annotate(package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool) -> None:
-    """Write the plan into the receivers' sheet of `package` and add Summary and Problems."""
-    book_part = workbook_part(package)
-    book = package.xml(book_part)
-    dialect = DIALECTS.get(book.root.ns) if book.root.local == "workbook" else None
-    if dialect is None:
-        raise NotInPlace("it is written in a kind of SpreadsheetML the report does not know")
-    package.dialect = dialect
-    book_rels = {r["Id"]: r for r in package.relationships(book_part)}
-    sheets = [
-        (
-            element.attrs.get("name", ""),
-            element.attrs.get("sheetId", ""),
-            element.attr(dialect.rel, "id") or "",
-        )
-        for element in book.find(dialect.main, "sheet")
-    ]
+def annotate(
+    package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool, early: Early | None = None
+) -> None:
+    """Write the plan into the receivers' sheet of `package` and add Summary and Problems;
+    `early`: what a child began for it (`rows_ahead`), where a command may fork."""
+    book_part, book, dialect, book_rels, sheets = _workbook(package)
     sheet_list = book.first(dialect.main, "sheets")
     if sheet_list is None or not sheets:
         raise NotInPlace("its list of sheets is missing")
     if package.receivers is not None:
         sheet_part = package.receivers[0]
     else:
-        wanted = [s for s in sheets if s[0] == report.sheet_name] or sheets[:1]
-        rel = book_rels.get(wanted[0][2])
-        if rel is None or not rel["Type"].endswith("/worksheet") or not package.has(rel["Target"]):
-            raise NotInPlace("its sheet of people is not where the workbook says")
-        sheet_part = rel["Target"]
+        sheet_part = _receivers_part(package, sheets, book_rels, report.sheet_name)
     styles_part = next(
         (r["Target"] for r in book_rels.values() if r["Type"].endswith("/styles")), None
     )
@@ -78,7 +66,13 @@ def annotate(package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool
     styles = Styles(package.read(styles_part), dialect)
 
     sheet = SheetEditor(package, sheet_part, plan, styles, rebuilt=rebuilt)
+    sheet.early = early
+    if early is None:  # made meanwhile by a child, where one may fork
+        sheet.also = lambda: problem_rows(report.problems)
     sheet.annotate(*(package.rows or ()))
+    rows = sheet.also_made
+    if early is not None:
+        rows = early.answer("problems")
 
     # Our own sheets, after the user's, under names the user's sheets do not use.
     taken = [s[0] for s in sheets]
@@ -91,7 +85,7 @@ def annotate(package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool
     entries = []
     ours = [
         (summary_name, summary_sheet(report, plan, bold, dialect)),
-        (problems_name, problems_sheet(report, bold, dialect)),
+        (problems_name, problems_sheet(report, bold, dialect, rows)),
     ]
     for offset, (name, xml) in enumerate(ours):
         part = package.free_name("xl/worksheets/sheet{}.xml")
@@ -118,6 +112,61 @@ def annotate(package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool
     package.write(styles_part, styles.to_xml())
     if sheet.dropped_formulas:
         _drop_calc_chain(package, book_part)
+
+
+def _workbook(
+    package: Package,
+) -> tuple[str, Part, Dialect, dict[str, dict[str, str]], list[tuple[str, str, str]]]:
+    """The workbook part, its XML and dialect (set on `package`), its relationships by id,
+    and its sheets: (name, sheetId, relationship id) each."""
+    book_part = workbook_part(package)
+    book = package.xml(book_part)
+    dialect = DIALECTS.get(book.root.ns) if book.root.local == "workbook" else None
+    if dialect is None:
+        raise NotInPlace("it is written in a kind of SpreadsheetML the report does not know")
+    package.dialect = dialect
+    book_rels = {r["Id"]: r for r in package.relationships(book_part)}
+    sheets = [
+        (
+            element.attrs.get("name", ""),
+            element.attrs.get("sheetId", ""),
+            element.attr(dialect.rel, "id") or "",
+        )
+        for element in book.find(dialect.main, "sheet")
+    ]
+    return book_part, book, dialect, book_rels, sheets
+
+
+def _receivers_part(
+    package: Package,
+    sheets: list[tuple[str, str, str]],
+    book_rels: dict[str, dict[str, str]],
+    sheet_name: str | None,
+) -> str:
+    """The part of the sheet named `sheet_name` (else the first)."""
+    wanted = [s for s in sheets if s[0] == sheet_name] or sheets[:1]
+    if not wanted:
+        raise NotInPlace("its list of sheets is missing")
+    rel = book_rels.get(wanted[0][2])
+    if rel is None or not rel["Type"].endswith("/worksheet") or not package.has(rel["Target"]):
+        raise NotInPlace("its sheet of people is not where the workbook says")
+    return rel["Target"]
+
+
+def rows_ahead(
+    source: bytes, sheet_name: str | None, header_row: int, rows: list[int], problems: list
+) -> dict[str, object]:
+    """What a report of `source` can have made before its plan, in a child (see
+    report/parallel.py): where the sheet's header and people's rows are (its part and
+    `SheetEditor.scan`), and the Problems sheet's rows."""
+    answer: dict[str, object] = {"problems": problem_rows(problems)}
+    package = Package.from_zip(source)
+    _book_part, _book, _dialect, book_rels, sheets = _workbook(package)
+    part = _receivers_part(package, sheets, book_rels, sheet_name)
+    editor = SheetEditor(package, part, None, None, rebuilt=False)  # type: ignore[arg-type]
+    answer["part"] = part
+    answer["scan"] = editor.scan(editor.xml, editor.body_start, editor.body_end, header_row, rows)
+    return answer
 
 
 def _drop_calc_chain(package: Package, book_part: str) -> None:

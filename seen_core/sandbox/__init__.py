@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from seen_core.sandbox.callbacks import CallsBack
 from seen_core.sandbox.campaigns import Campaigns
 from seen_core.sandbox.data import People
 from seen_core.sandbox.gate import FAULTS, Gate
@@ -30,7 +31,9 @@ class Sandbox:
 
     `campaigns`, `workspaces`, `projects`: the ones that exist (None: any well-formed one).
     `video_wait`: the first N looks at a 2.0 person show no video yet; `videos_not_ready`: that
-    share of people (chosen by their id) have none until `finish_videos()`.
+    share of people (chosen by their id) have none until `finish_videos()`. `calls_back`:
+    SEEN's calls to the app after people are created (films, some viewer events), made while
+    the sandbox runs.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class Sandbox:
         hang_seconds: float = 3.0,
         video_wait: int = 0,
         videos_not_ready: float = 0.0,
+        calls_back: CallsBack | None = None,
     ) -> None:
         if not token:
             raise ValueError("The sandbox needs a token.")
@@ -73,6 +77,7 @@ class Sandbox:
         )
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self.calls_back = calls_back
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -85,6 +90,8 @@ class Sandbox:
     def start(self) -> Sandbox:
         """Serve in a background thread and return at once; port 0 picks a free port."""
         server = self._bind()
+        if self.calls_back is not None:
+            self.calls_back.start()
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.01},
@@ -97,6 +104,8 @@ class Sandbox:
     def serve_forever(self) -> None:
         """Serve in this thread until Ctrl-C (for a sandbox in a process of its own)."""
         server = self._bind()
+        if self.calls_back is not None:
+            self.calls_back.start()
         try:
             server.serve_forever(poll_interval=0.05)
         except KeyboardInterrupt:
@@ -105,6 +114,8 @@ class Sandbox:
             self._close()
 
     def stop(self) -> None:
+        if self.calls_back is not None:
+            self.calls_back.stop()
         if self._server is None:
             return
         self._gate.stopping.set()  # wakes requests sleeping in latency or a hang
@@ -133,7 +144,12 @@ class Sandbox:
         if self._server is not None:
             raise RuntimeError("The sandbox is already running.")
         self._gate.stopping.clear()
-        parts = {"gate": self._gate, "campaigns": self._campaigns, "people": self._people}
+        parts = {
+            "gate": self._gate,
+            "campaigns": self._campaigns,
+            "people": self._people,
+            "calls_back": self.calls_back,
+        }
         handler = type("_BoundHandler", (Handler,), parts)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         server_class = type("_BoundServer", (Server,), {"address_family": family})

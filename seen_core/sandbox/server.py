@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from seen_core.sandbox.callbacks import CallsBack
 from seen_core.sandbox.campaigns import Campaigns
 from seen_core.sandbox.data import People
 from seen_core.sandbox.gate import NOT_FOUND, Answer, Gate, Request
@@ -75,6 +76,7 @@ class Handler(BaseHTTPRequestHandler):
     campaigns: Campaigns
     people: People
     server: Server
+    calls_back: CallsBack | None = None
 
     protocol_version = "HTTP/1.1"  # keep-alive, so a pooled client reuses its connections
     server_version = "SEEN-sandbox"
@@ -179,6 +181,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         gate.record(campaign, count, answer[0])
         self._answer(*answer)
+        if answer[0] == 201 and self.calls_back is not None:  # SEEN makes the films, later
+            kind, name = data_match.groups() if data_match else ("campaign", campaign)
+            made = request.data if isinstance(request.data, list) else [request.data]
+            self.calls_back.created(kind, name, made, self.server.url)
 
     def _drop(self, campaign: str, count: int) -> None:
         """Hang up without a word, as a proxy or a crashing server would."""

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from seen_core.errors import InputError
+from seen_core.i18n import _
 from seen_core.send.client import Answer, AnswerKind, SeenClient
 from seen_core.send.pool import Progress, WorkerPool
 from seen_core.send.sending import (
@@ -33,6 +34,7 @@ __all__ = [
     "LinksResult",
     "Video",
     "fetch_links",
+    "film_rows",
     "judge_link",
     "stored_links",
     "video_from_item",
@@ -323,3 +325,21 @@ class _Fetch:
                 self.counts["video" if step.video.ready else "not_ready"] += 1
             self.pool.lock.notify_all()
         self.pool.report(step.stop or answer.message)
+
+
+def film_rows(videos: Mapping[int, Video], who: Mapping[int, str]) -> list[dict[str, object]]:
+    """One row per person of a send, for the Results page's table: the spreadsheet row, the
+    person (`who`: row → name), the film's player link and its thumbnail (None while SEEN has
+    none yet), in the sheet's order. The keys are the table's columns; the page names them in
+    the user's language, as `Ready`'s words are."""
+    ready, not_yet = _("ready"), _("not ready yet")
+    return [
+        {
+            "Row": row,
+            "Person": who.get(row, ""),
+            "Film": video.player or None,
+            "Thumbnail": video.thumbnail or video.email_thumbnail or None,
+            "Ready": ready if video.ready else not_yet,
+        }
+        for row, video in sorted(videos.items())
+    ]

@@ -38,12 +38,64 @@ class RunningSend:
         return self.result is not None or self.error is not None
 
 
+@dataclass
+class Preparing:
+    """A send being planned in a worker thread (writing 50,000 rows to the journal takes a
+    second or two), before it runs: the page shows its progress bar from the first moment.
+    `total` is how many people it will send; `job_id` is set once it is planned, `error` when
+    planning refused it (already sent, a configuration error)."""
+
+    total: int
+    thread: threading.Thread | None = None
+    job_id: int | None = None
+    error: Exception | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
 class SendRegistry:
-    """Process-wide: send id → its running send."""
+    """Process-wide: send id → its running send; and sends being prepared, by draft."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sends: dict[int, RunningSend] = {}
+        self._preparing: dict[str, Preparing] = {}
+
+    def prepare(
+        self, key: str, total: int, plan: Callable[[], int], start: Callable[[int], object]
+    ) -> Preparing:
+        """Plan a send in a worker thread (`plan` returns its id), then start it (`start`);
+        one at a time per `key` (a draft): while one is prepared, it is the one returned."""
+        with self._lock:
+            now = self._preparing.get(key)
+            if now is not None and now.busy:
+                return now
+            preparing = Preparing(total)
+            self._preparing[key] = preparing
+
+        def work() -> None:
+            try:
+                preparing.job_id = plan()
+                start(preparing.job_id)
+            except Exception as error:  # the page says it; the thread must not die silently
+                preparing.error = error
+
+        preparing.thread = threading.Thread(target=work, name="seen-plan", daemon=True)
+        preparing.thread.start()
+        return preparing
+
+    def preparing(self, key: str) -> Preparing | None:
+        """The send being prepared for `key` (or the last one prepared), else None."""
+        with self._lock:
+            return self._preparing.get(key)
+
+    def forget_preparing(self, key: str, preparing: Preparing) -> None:
+        """Forget a preparation once the page has seen how it ended."""
+        with self._lock:
+            if self._preparing.get(key) is preparing:
+                del self._preparing[key]
 
     def get(self, job_id: int) -> RunningSend | None:
         with self._lock:

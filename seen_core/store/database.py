@@ -130,11 +130,22 @@ CREATE TABLE draft_sources (
 INSERT INTO draft_sources (draft_id, source) SELECT id, source FROM drafts;
 ALTER TABLE drafts DROP COLUMN source;
 """,
-    # 5: each signed-in user's language (see `seen_core.store.languages`).
-    5: """
+    # 4: each signed-in user's language (see `seen_core.store.languages`).
+    4: """
 CREATE TABLE user_languages (
     user_id TEXT PRIMARY KEY,
     language TEXT NOT NULL
+) WITHOUT ROWID;
+""",
+    # 5: a draft keeps the changes undone, last undone last, so that redo outlives a reload;
+    # a new change forgets them.
+    5: """
+CREATE TABLE draft_undone (
+    draft_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    edits TEXT NOT NULL,
+    PRIMARY KEY (draft_id, seq)
 ) WITHOUT ROWID;
 """,
 }

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from seen_core.check.fixes import CellEdit, Change
+from seen_core.check.fixes import CellEdit, Change, LeftOut, Remap
 from seen_core.check.mapping import Mapping as FieldMapping
 from seen_core.errors import InputError, NotFound
 from seen_core.i18n import N_, _
@@ -115,19 +115,23 @@ def _now() -> str:
 
 
 def _change_json(change: Change) -> str:
-    return json.dumps(
-        {
-            "edits": [[e.row, e.column, e.old, e.new] for e in change.edits],
-            "new_columns": list(change.new_columns),
-        },
-        ensure_ascii=False,
-    )
+    data: dict[str, object] = {
+        "edits": [[e.row, e.column, e.old, e.new] for e in change.edits],
+        "new_columns": list(change.new_columns),
+    }
+    if change.left_out:  # rows sent without a value, their cells unchanged
+        data["left_out"] = [[o.row, o.field, o.value] for o in change.left_out]
+    if change.remaps:  # fields the change sends from other columns
+        data["remaps"] = [[m.field, m.old, m.new] for m in change.remaps]
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _change_from(label: str, text: str) -> Change:
     data = json.loads(text)
     edits = tuple(CellEdit(int(r), str(c), str(o), str(n)) for r, c, o, n in data["edits"])
-    return Change(label, edits, tuple(data.get("new_columns", ())))
+    left_out = tuple(LeftOut(int(r), str(f), str(v)) for r, f, v in data.get("left_out", ()))
+    remaps = tuple(Remap(str(f), o, n) for f, o, n in data.get("remaps", ()))
+    return Change(label, edits, tuple(data.get("new_columns", ())), left_out, remaps)
 
 
 class DraftStore:
@@ -219,6 +223,11 @@ class DraftStore:
             for r in rows
         ]
 
+    def last_open(self, user: User) -> Draft | None:
+        """The draft this user changed last (their own, also for an admin), to offer on the
+        start page; None when they have none."""
+        return next((d for d in self.drafts(user) if d.user_id == user.id), None)
+
     def source(self, user: User, draft_id: str) -> bytes:
         """The file as it was uploaded."""
         with self.journal.reading() as db:
@@ -231,10 +240,14 @@ class DraftStore:
             raise NotFound(_("There is no such draft, or it is not yours."))
         return bytes(row["source"])
 
-    def _touch(self, db, user: User, draft_id: str) -> None:
+    @staticmethod
+    def _owned(db, user: User, draft_id: str) -> None:
         row = db.execute("SELECT user_id FROM drafts WHERE id = ?", (draft_id,)).fetchone()
         if row is None or not user.may_see(row["user_id"]):
             raise NotFound(_("There is no such draft, or it is not yours."))
+
+    def _touch(self, db, user: User, draft_id: str) -> None:
+        self._owned(db, user, draft_id)
         db.execute("UPDATE drafts SET updated_at = ? WHERE id = ?", (_now(), draft_id))
 
     def save_settings(self, user: User, draft_id: str, settings: Settings) -> None:
@@ -260,12 +273,17 @@ class DraftStore:
             self._touch(db, user, draft_id)
             db.execute("UPDATE drafts SET name = ? WHERE id = ?", (name, draft_id))
 
-    def add_change(self, user: User, draft_id: str, change: Change) -> None:
-        """Keep one more change to the draft's cells (undoable)."""
-        if not change.edits and not change.new_columns:
+    def add_change(
+        self, user: User, draft_id: str, change: Change, *, redone: bool = False
+    ) -> None:
+        """Keep one more change to the draft's cells (undoable). A new change forgets what was
+        undone; a change made again by redo (`redone`) keeps the rest of it."""
+        if change.empty:
             return
         with self._write() as db:
             self._touch(db, user, draft_id)
+            if not redone:
+                db.execute("DELETE FROM draft_undone WHERE draft_id = ?", (draft_id,))
             seq = db.execute(
                 "SELECT coalesce(max(seq), 0) + 1 FROM draft_changes WHERE draft_id = ?",
                 (draft_id,),
@@ -287,15 +305,49 @@ class DraftStore:
         return _change_from(row["label"], row["edits"])
 
     def forget_last(self, user: User, draft_id: str) -> bool:
-        """Forget the last change (the caller has it in hand); False when there is none."""
+        """Undo the last change (the caller has it in hand): it is kept as the next to redo.
+        False when there is none."""
         with self._write() as db:
-            row = self._last(db, user, draft_id, "seq")
+            row = self._last(db, user, draft_id, "seq, label, edits")
             if row is not None:
                 db.execute(
                     "DELETE FROM draft_changes WHERE draft_id = ? AND seq = ?",
                     (draft_id, row["seq"]),
                 )
+                db.execute(
+                    "INSERT INTO draft_undone (draft_id, seq, label, edits) VALUES (?,"
+                    " (SELECT coalesce(max(seq), 0) + 1 FROM draft_undone WHERE draft_id = ?),"
+                    " ?, ?)",
+                    (draft_id, draft_id, row["label"], row["edits"]),
+                )
         return row is not None
+
+    def next_redo(self, user: User, draft_id: str) -> Change | None:
+        """The change redo would make again (the last one undone), or None."""
+        with self.journal.reading() as db:
+            self._owned(db, user, draft_id)
+            row = db.execute(
+                "SELECT label, edits FROM draft_undone WHERE draft_id = ? ORDER BY seq DESC"
+                " LIMIT 1",
+                (draft_id,),
+            ).fetchone()
+        return None if row is None else _change_from(row["label"], row["edits"])
+
+    def take_redo(self, user: User, draft_id: str) -> Change | None:
+        """Take the last undone change off the list, to be made again; None when none."""
+        with self._write() as db:
+            self._touch(db, user, draft_id)
+            row = db.execute(
+                "SELECT seq, label, edits FROM draft_undone WHERE draft_id = ? ORDER BY seq DESC"
+                " LIMIT 1",
+                (draft_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "DELETE FROM draft_undone WHERE draft_id = ? AND seq = ?", (draft_id, row["seq"])
+            )
+        return _change_from(row["label"], row["edits"])
 
     def _last(self, db, user: User, draft_id: str, columns: str):
         self._touch(db, user, draft_id)
@@ -324,6 +376,7 @@ class DraftStore:
     @staticmethod
     def _forget(db, draft_id: str) -> None:
         db.execute("DELETE FROM draft_changes WHERE draft_id = ?", (draft_id,))
+        db.execute("DELETE FROM draft_undone WHERE draft_id = ?", (draft_id,))
         db.execute("DELETE FROM draft_sources WHERE draft_id = ?", (draft_id,))
         db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
 

@@ -1,0 +1,201 @@
+"""A second core for the report of a command: part of the work done in a forked child.
+
+The command line's `validate --report` (and `send --report`) is one process that reads,
+checks, writes the report and ends; most of the report is Python, so one core does it all
+while the other waits. There, and only there, the report may fork: the child makes what it
+can make from the plan alone (the notes, their drawing, the Problems sheet's rows) while this
+process writes the people's rows, and hands it back through a pipe.
+
+The app never forks (its server runs threads, and a fork copies only the thread that made it):
+`on_two_cores` is entered by the command line alone, and without it the report is made in
+this process, in the same order, to the same bytes. When the child cannot be had or fails,
+the parent makes the same parts itself: a fork is a way to be faster, never to differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from seen_core.interpreter import cores
+
+# A child pays for itself from a few thousand rows on (forking and handing back take some
+# 20-40 ms); a small sheet's report is made in this process.
+WORTH_FORKING_ROWS = 5_000
+_allowed = False
+_early: Early | None = None
+
+
+@contextlib.contextmanager
+def on_two_cores() -> Iterator[None]:
+    """Let the reports made meanwhile hand part of their work to a forked child (a command
+    that does nothing else at the time: never the app's server)."""
+    global _allowed, _early
+    was = _allowed
+    _allowed = hasattr(os, "fork") and cores() >= 2
+    try:
+        yield
+    finally:
+        _allowed = was
+        if _early is not None:  # begun for a report that was not made in place
+            _early.helper.abandon()
+            _early = None
+
+
+def forking(rows: int) -> bool:
+    """Whether the report of a sheet of `rows` people made now may fork (see
+    `on_two_cores`)."""
+    return _allowed and rows >= WORTH_FORKING_ROWS
+
+
+def begin(
+    work: Callable[[], dict[str, Any]],
+    source: bytes,
+    sheet: str | None,
+    header_row: int,
+    rows: list[int],
+) -> None:
+    """Start `work` in a child for the report of `source`'s sheet `sheet` (its header on
+    `header_row`, its people on `rows`) that is made next: before the payloads and the plan,
+    which it needs not wait for (see `report.begin_report`)."""
+    global _early
+    if _allowed and _early is None:
+        _early = Early((source, sheet, header_row, rows), Helper(work))
+
+
+def early_for(source: bytes, sheet: str | None, header_row: int) -> Early | None:
+    """The work begun for the report of this sheet, if any (it is handed out once)."""
+    global _early
+    early = _early
+    if early is None:
+        return None
+    begun_source, begun_sheet, begun_header, _rows = early.key
+    if (begun_sheet, begun_header) != (sheet, header_row) or begun_source != source:
+        return None
+    _early = None
+    return early
+
+
+class Early:
+    """Work begun in a child before the report (`begin`): its answer is a dict."""
+
+    def __init__(self, key: tuple[bytes, str | None, int, list[int]], helper: Helper) -> None:
+        self.key = key
+        self.helper = helper
+
+    def answer(self, name: str, rows: list[int] | None = None) -> Any:
+        """The answer's `name` (None when the child failed or made it for other rows)."""
+        found = self.helper.result()
+        if found is None or (rows is not None and rows != self.key[3]):
+            return None
+        return found.get(name)
+
+
+class Helper:
+    """The answers of `first` (when given) and of `work`, run in that order in a forked child;
+    `first_result()` and `result()` wait for them (None when the child failed before it, and
+    the caller makes it itself)."""
+
+    def __init__(self, work: Callable[[], Any], first: Callable[[], Any] | None = None) -> None:
+        self.pid = 0
+        self.reader = -1
+        self._answers: list[Any] = []
+        self._wanted = 2 if first is not None else 1
+        self._done = False
+        try:
+            reader, writer = os.pipe()
+        except OSError:
+            self._done = True
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(reader)
+            os.close(writer)
+            self._done = True
+            return
+        if pid == 0:  # the child: answer through the pipe, and end without cleaning up
+            status = 1
+            try:
+                os.close(reader)
+                for step in (first, work):
+                    if step is not None:
+                        _send(writer, step())
+                status = 0
+            except BaseException:
+                pass
+            os._exit(status)
+        os.close(writer)
+        self.pid, self.reader = pid, reader
+
+    def first_result(self) -> Any:
+        """The answer of `first`."""
+        return self._answer(0)
+
+    def result(self) -> Any:
+        """The answer of `work`."""
+        return self._answer(self._wanted - 1)
+
+    def _answer(self, number: int) -> Any:
+        while len(self._answers) <= number and not self._done:
+            answer = _receive(self.reader)
+            self._answers.append(answer)
+            if answer is None or len(self._answers) == self._wanted:
+                self._end()
+        return self._answers[number] if number < len(self._answers) else None
+
+    def _end(self) -> None:
+        self._done = True
+        os.close(self.reader)
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0 and self._answers:
+            self._answers[-1] = None  # the child failed after writing it: not to be trusted
+
+    def abandon(self) -> None:
+        """Wait for the child without its answers (the report failed meanwhile)."""
+        if not self._done:
+            self._done = True
+            os.close(self.reader)
+            os.waitpid(self.pid, 0)
+
+
+_LENGTH = 8  # bytes that give an answer's length before it
+
+
+def _send(writer: int, answer: Any) -> None:
+    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(len(data).to_bytes(_LENGTH, "little") + data)
+    while view:
+        view = view[os.write(writer, view) :]
+
+
+def _receive(reader: int) -> Any:
+    """The next answer in the pipe; None at its end (the child failed) or when cut short."""
+    head = _read(reader, _LENGTH)
+    if len(head) < _LENGTH:
+        return None
+    size = int.from_bytes(head, "little")
+    data = _read(reader, size)
+    if len(data) < size:
+        return None
+    try:
+        return pickle.loads(data)
+    except Exception:
+        return None
+
+
+def _read(reader: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.read(reader, min(left, 1 << 22))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
