@@ -175,6 +175,7 @@ def test_a_norwegian_browser_walks_every_step_in_norwegian(tmp_path):
         click(page, "Neste: kontroller radene")
         expect_text(page, "Rett mange rader på en gang")
         settled(page, 800)
+        page.mouse.move(0, 0)
         page.screenshot(path=out / "nb-3-check.png")
         click(page, re.compile(r"^Neste: send"))
         expect_text(page, "ingenting når SEEN")
@@ -182,6 +183,9 @@ def test_a_norwegian_browser_walks_every_step_in_norwegian(tmp_path):
         page.screenshot(path=out / "nb-4-send.png")
         click(page, re.compile(r"^Send \d+ personer? til testmiljøet"))
         expect_text(page, re.compile(r"^\d+ opprettet · \d+ trenger oppfølging"), timeout=30_000)
+        # the sandbox plays SEEN and calls back: films and viewers, in Norwegian
+        expect_text(page, re.compile(r"[1-9]\d* av \d+ filmer klare"), timeout=60_000)
         settled(page, 800)
+        page.mouse.move(0, 0)  # no grid toolbar or tooltip in the picture
         page.screenshot(path=out / "nb-5-results.png")
         assert "Upload" not in page.evaluate(VISIBLE_TEXT)
