@@ -6,9 +6,15 @@ from __future__ import annotations
 import io
 
 import openpyxl
-from test_app import new_app, plain, send_to_sandbox, to_check, work
+import requests
+from callback_server import served
+from starlette.applications import Starlette
+from test_app import new_app, plain, send_to_sandbox, texts, to_check, work
 
 from seen_core import i18n
+from seen_core.engagement import CallbackSecrets, engagement_for_job
+from seen_core.engagement.routes import CallbackRoutes
+from seen_core.engagement.serving import shared_store
 from seen_core.statuses import Status
 
 AUTH = {"auth": {"client_id": "seen-sender"}}
@@ -85,3 +91,38 @@ def test_a_signed_in_users_language_follows_them_to_a_new_session(seen_data_dir)
     assert again.segmented_control(key="language_pick").value == "nb"
     other = new_app(AUTH, user="ola@example.no")
     assert other.title[0].value == "Upload your sheet of people"
+
+
+def test_a_norwegian_users_films_and_viewers_and_their_workbook_columns(seen_data_dir):
+    at = send_to_sandbox(to_check(in_norwegian(new_app()), campaign="filmer"))
+    journal, job = work(at).journal, work(at).sends()[-1]
+    assert "Ingen film er klar ennå" in texts(at)
+    store = shared_store(journal.path)
+    people = [p.id for p in engagement_for_job(journal, store, job.id).rows]
+    secret = "norsk-hemmelighet-1"
+    with served(Starlette(routes=CallbackRoutes(store, CallbackSecrets(secret)).routes())) as url:
+        for person in people:  # SEEN calls back: each person's film is made
+            film = {"customer_id": person, "campaign_slug": "filmer",
+                    "landing_page_url": f"https://watch.seen.example/{person}"}  # fmt: skip
+            answer = requests.post(
+                f"{url}/seen/v1/callback", json=film, headers={"Authorization": f"Token {secret}"}
+            )
+            assert answer.status_code == 201
+    at.run()
+    assert not at.exception
+    n = len(people)
+    assert f"{n} av {n} filmer klare · 0 åpnet · 0 spilt av · 0 sett · 0 klikket" in texts(at)
+    (table,) = [d.value for d in at.dataframe if "Film" in d.value.columns]
+    assert list(table["Film"]) == [f"https://watch.seen.example/{p}" for p in people]
+    with i18n.using("nb"):  # the download is made in the language of the user who clicks
+        engagement = engagement_for_job(journal, store, job.id).columns()
+        book = openpyxl.load_workbook(io.BytesIO(work(at).report_file("xlsx", engagement).data))
+    receivers = book[book.sheetnames[1]]
+    header = [c.value for c in next(receivers.iter_rows(min_row=4, max_row=4))]
+    assert {"Film", "Åpnet", "Sett", "Klikket"} <= set(header), header
+    assert not {"Opened", "Watched", "Clicked", "SEEN status"} & set(header)
+    films = header.index("Film") + 1
+    linked = [c.value for c in next(receivers.iter_cols(min_col=films, max_col=films))[4:]]
+    assert sorted(v for v in linked if v) == sorted(
+        f"https://watch.seen.example/{p}" for p in people
+    )

@@ -34,7 +34,7 @@ def funnel_chart(figures: Engagement) -> alt.Chart:
         alt.Chart(stages)
         .mark_bar()
         .encode(
-            x=alt.X("people:Q", title=people),
+            x=alt.X("people:Q", title=people, axis=alt.Axis(format="d", tickMinStep=1)),
             y=alt.Y("stage:N", sort=order, title=None),
             tooltip=[
                 alt.Tooltip("stage:N", title=_("Stage")),

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # (translated where they are written: `_(STATUS_COLUMN)`).
 STATUS_COLUMN = N_("SEEN status")
 MESSAGE_COLUMN = N_("SEEN message")
-SENT_AS_SUFFIX = " (sent as)"
+SENT_AS = N_("{column} (sent as)")  # the value as sent beside the user's: "Mobil (sent as)"
 VIDEO_COLUMNS = (N_("Video"), N_("Video thumbnail"), N_("E-mail thumbnail"))
 ENGAGEMENT_COLUMNS = (N_("Film"), N_("Opened"), N_("Watched"), N_("Clicked"))
 DEFAULT_SHEET_NAME = N_("Receivers")

@@ -19,7 +19,7 @@ from seen_core.report.model import (
     DEFAULT_SHEET_NAME,
     ENGAGEMENT_COLUMNS,
     MESSAGE_COLUMN,
-    SENT_AS_SUFFIX,
+    SENT_AS,
     STATUS_COLUMN,
     VIDEO_COLUMNS,
     ReportInput,
@@ -124,7 +124,7 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         texts = _column_texts(table, column)
         differ = {r: v for r, v in sent[column].items() if v != texts.get(r, "")}
         if differ:
-            added.append(Added(column + SENT_AS_SUFFIX, differ))
+            added.append(Added(_(SENT_AS).format(column=column), differ))
     for position, header in enumerate(VIDEO_COLUMNS):
         links = {
             int(row): links[position]
