@@ -82,6 +82,15 @@ def people_in_workbook(data: bytes) -> tuple[list[str], list[dict[str, object]]]
     raise AssertionError(f"No sheet with a SEEN status column in {book.sheetnames}")
 
 
+def showing(page, choice: str) -> None:
+    """Check and fix's Show box shows this choice (its label carries the count)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("combobox", name="Show")).to_match_aria_snapshot(
+        f'- combobox "Show": {choice}', timeout=20_000
+    )
+
+
 def sidebar_metrics(page) -> dict[str, str]:
     """The sidebar's counts as shown: label → value."""
     metrics = page.get_by_test_id("stSidebar").get_by_test_id("stMetric")
@@ -185,3 +194,182 @@ def test_invalid_phones_left_out_undone_redone_then_sent_without_them(tmp_path):
         assert kari["SEEN status"] == "Created"
         per = next(p for p in people if p["Fornavn"] == "Per")
         assert str(per["Mobil"]) == "999" and per["SEEN status"] == "Needs fixing"
+
+
+# --- 4. a suggested fix for one row; a name in capitals -----------------------------------------
+
+
+def test_a_suggested_fix_for_one_row_and_a_name_in_capitals(tmp_path):
+    sheet = sheet_of_people(
+        tmp_path / "forslag.csv",
+        [
+            ["Kundenr", "Fornavn", "Etternavn", "E-post", "Mobil"],
+            ["1", "Kari", "Nordmann", "kari@gmial.com", "45860321"],  # row 2: gmial.com
+            ["2", "OLA", "Hansen", "ola@example.no", "45860322"],  # row 3: OLA
+            ["3", "Per", "Olsen", "per@example.no", "45860323"],
+        ],
+    )
+    email_fix = (
+        "E-mail domain looks mistyped: apply the suggested fix to row 2: "
+        "'kari@gmial.com' → 'kari@gmail.com'"
+    )
+    name_fix = "Name in capitals or small letters: apply the suggested fix to row 3: 'OLA' → 'Ola'"
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = start(browser, url)
+        to_check(page, sheet, "forslag")
+        expect_text(page, "3 rows · 3 ready")  # warnings: sent as they are unless fixed
+        showing(page, "Every row that needs attention — 2 rows")
+        # What the fix will write, shown before it is applied.
+        expect_text(page, email_fix)
+        expect_text(page, name_fix)
+
+        click(page, email_fix)
+        expect_text(page, "Undo: Row 2, E-post: 'kari@gmial.com' → 'kari@gmail.com'")
+        showing(page, "Every row that needs attention — 1 row")  # counted
+        from playwright.sync_api import expect
+
+        expect(page.get_by_role("button", name=email_fix)).to_have_count(0)
+        click(page, name_fix)
+        expect_text(page, "Undo: Row 3, Fornavn: 'OLA' → 'Ola'")
+        showing(page, "Every row that needs attention — 0 rows")
+        expect(page.get_by_role("button", name=name_fix)).to_have_count(0)
+        expect(page.get_by_text("Suggested fixes", exact=True)).to_have_count(0)
+
+        send_to_the_sandbox(page, "3 people")
+        expect_text(page, re.compile(r"^3 created"), timeout=30_000)
+        _, people = people_in_workbook(download(page, "Download your sheet with"))
+        assert [p["E-post"] for p in people][:2] == ["kari@gmail.com", "ola@example.no"]
+        assert [p["Fornavn"] for p in people] == ["Kari", "Ola", "Per"]
+
+
+# --- 5. Map: the campaign box, why Next waits, the sidebar's counts -----------------------------
+
+
+def test_map_says_why_next_waits_and_the_sidebar_claims_nothing_ready_before_a_campaign(tmp_path):
+    sheet = sheet_of_people(
+        tmp_path / "kart.csv",
+        [
+            ["Kundenr", "Fornavn", "E-post", "Mobil"],
+            ["1", "Kari", "kari@example.no", "45860321"],
+            ["2", "Ola", "ola@example.no", "12345"],
+        ],
+    )
+    from playwright.sync_api import expect
+
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = start(browser, url)
+        upload(page, sheet)
+        click(page, "Next: map the columns")
+        expect_text(page, "Which column feeds which field")
+        page.reload()  # the background check is done by now: the sidebar has its counts
+        settled(page)
+        campaign = page.get_by_role("textbox", name="Campaign")
+        expect(campaign).to_have_value("")
+        assert not campaign.get_attribute("placeholder")  # nothing that reads as a name
+        next_button = page.get_by_role("button", name="Next: check the rows")
+        expect(next_button).to_be_disabled()
+        reason = page.get_by_text("Next needs the campaign the people go to: type its name above.")
+        expect(reason).to_be_visible()  # on the page, not in a tooltip
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_test_id("stMetric").first).to_be_visible(timeout=20_000)
+        assert sidebar_metrics(page) == {"Rows": "2", "Rows to fix": "1"}
+        assert "Ready to send" not in sidebar.inner_text()
+
+        name_the_campaign(page, "kart")
+        expect(next_button).to_be_enabled()
+        expect(reason).to_have_count(0)
+        expect(sidebar.get_by_text("Ready to send")).to_be_visible()
+        assert sidebar_metrics(page) == {"Rows": "2", "Ready to send": "1", "Need attention": "1"}
+
+
+# --- 6. History's boxes; the start page offers the draft left open ------------------------------
+
+
+def test_history_boxes_and_the_start_page_continues_the_draft_left_open(tmp_path):
+    sheet = sheet_of_people(
+        tmp_path / "kunder.csv",
+        [["Kundenr", "Fornavn", "E-post"], ["1", "Kari", "kari@example.no"]],
+    )
+    from playwright.sync_api import expect
+
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = start(browser, url)
+        to_check(page, sheet, "historikk")
+        page.goto(f"{url}/history")
+        settled(page)
+        search = page.get_by_role("textbox", name="Search by file, campaign or workspace")
+        expect(search).to_be_visible()
+        assert not search.get_attribute("placeholder")
+        label = "Rename this draft (press Enter to keep the new name)"
+        expect(page.get_by_text(label)).to_be_visible()  # a label in sight, not a placeholder
+        rename = page.get_by_role("textbox", name=label)
+        expect(rename).to_have_value("kunder.csv")
+        rename.fill("Kunder desember")
+        rename.press("Enter")
+        settled(page)
+        expect_text(page, "Kunder desember → campaign 'historikk'")
+        page.close()
+
+        # Another browser, at the bare address: the start page offers the draft left open.
+        fresh = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        fresh.goto(url)
+        settled(fresh)
+        expect_text(
+            fresh,
+            re.compile(
+                r"^Your last draft, 'Kunder desember' for campaign 'historikk', "
+                r"was left at Check and fix, \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$"
+            ),
+        )
+        click(fresh, "Continue 'Kunder desember'")
+        expect(fresh.get_by_role("heading", name="Check and fix")).to_be_visible(timeout=20_000)
+        expect_text(fresh, "1 row · 1 ready")
+        assert "draft=" in fresh.url
+
+
+# --- 7. plain words ------------------------------------------------------------------------------
+
+
+def test_a_refused_extra_field_name_and_the_workbook_speak_the_apps_words(tmp_path):
+    import json
+
+    sheet = sheet_of_people(
+        tmp_path / "ord.csv",
+        [
+            ["Kundenr", "Fornavn", "E-post", "Mobil", "Antall mil"],
+            ["1", "Kari", "kari@example.no", "45860321", "12"],
+            ["2", "Ola", "ola@@example", "45860322", "7"],  # an e-mail not valid: to fix
+        ],
+    )
+    fields = {"first_name": "Fornavn", "last_name": None, "email": "E-post", "phone": "Mobil",
+              "customer_id": "Kundenr"}  # fmt: skip
+    refused = tmp_path / "refused-mapping.json"
+    refused.write_text(json.dumps({**fields, "extra_args": {"Antall mil!": "Antall mil"}}))
+    good = tmp_path / "good-mapping.json"
+    good.write_text(json.dumps({**fields, "extra_args": {"antall_mil": "Antall mil"}}))
+    with serve(tmp_path / "data") as url, chromium() as browser:
+        page = start(browser, url)
+        upload(page, sheet)
+        click(page, "Next: map the columns")
+        name_the_campaign(page, "ord")
+        page.get_by_text("Save or load this mapping").click()
+        upload(page, refused)  # a mapping with an extra field name SEEN refuses
+        expect_text(page, re.compile(r"^Next needs another extra field name for column 'Antall"))
+        assert "extra_args" not in page.inner_text("body")
+
+        page.get_by_role("link", name="3. Check", exact=True).click()  # the step bar
+        settled(page)
+        expect_text(page, re.compile(r"^The extra field name 'Antall mil!' may only hold"))
+        assert "extra_args" not in page.inner_text("body")
+
+        page.get_by_role("link", name="2. Map", exact=True).click()
+        settled(page)
+        page.get_by_text("Save or load this mapping").click()
+        upload(page, good)
+        click(page, "Next: check the rows")
+        expect_text(page, "2 rows · 1 ready · 1 need attention")
+        assert "extra_args" not in page.inner_text("body")
+        send_to_the_sandbox(page, "1 person")
+        expect_text(page, re.compile(r"^1 created · 1 need"), timeout=30_000)
+        _, people = people_in_workbook(download(page, "Download your sheet with"))
+        assert [p["SEEN status"] for p in people] == ["Created", "Needs fixing"]
