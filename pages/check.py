@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pandas as pd
 import streamlit as st
 
@@ -273,15 +275,21 @@ known = {n.key: n for n in choices_now}
 if ss.get("fix_narrow") not in known:
     ss["fix_narrow"] = view.ALL
 narrow_left, narrow_right = st.columns([3, 2])
+# The box's labels carry counts. A keyed box keeps what the browser shows when only its labels
+# change ("— 2 rows" after a fix left 1), so its key changes with them: a new box, showing the
+# choice kept in "fix_narrow".
+labels_key = zlib.crc32("\n".join(n.label for n in choices_now).encode())
 narrowed = narrow_left.selectbox(
     _("Show"),
     list(known),
+    index=list(known).index(ss["fix_narrow"]),
     format_func=lambda k: known[k].label if k in known else k,
-    key="fix_narrow",  # no on_change: its labels carry counts, so each fix makes it anew
+    key=f"fix_narrow_{labels_key:08x}",
     help=_(
         "One kind of problem or one column: the cell to fix comes first, then who the person is."
     ),
 )
+ss["fix_narrow"] = narrowed
 show_all = narrow_right.toggle(
     _("Also rows without problems"), key="show_all_rows", on_change=refresh_view
 )

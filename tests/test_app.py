@@ -649,7 +649,7 @@ def test_results_names_a_macro_workbook_xlsm_and_says_what_a_rebuilt_one_lacks(s
 
 def test_narrowed_to_a_column_the_reason_and_the_cell_to_fix_come_first(app):
     at = to_check(app)
-    narrowings = at.selectbox(key="fix_narrow")
+    narrowings = next(box for box in at.selectbox if box.label == "Show")
     assert "Phone number not valid — 1 row" in narrowings.options  # as the user reads them
     assert "Column Mobil — 2 rows" in narrowings.options
     narrowings.set_value("column:Mobil").run()
