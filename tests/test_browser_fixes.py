@@ -173,7 +173,7 @@ def test_invalid_phones_left_out_undone_redone_then_sent_without_them(tmp_path):
             page,
             "Leave out invalid phone numbers where the e-mail is valid: changes 1 row. "
             "Only where the person can still be reached with an e-mail; "
-            "1 row without one stay to be fixed by hand.",
+            "1 row without one stays to be fixed by hand.",
         )
         click(page, "Apply to 1 row")
         expect_text(page, "3 rows · 2 ready · 1 need attention")
