@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from seen_core.check.checks import CheckOptions, CheckResult
 from seen_core.check.mapping import Mapping as FieldMapping
-from seen_core.check.receivers import payloads
+from seen_core.check.receivers import payloads, values_sent
 from seen_core.flow.checking import Checked, is_data, target_label
 from seen_core.flow.sending import SANDBOX, stored_links
 from seen_core.problems import Problem
@@ -80,12 +80,16 @@ def report_file(
         values_as_sent,
     )
 
-    sent = payloads(
-        checked.text, checked.mapping, checked.options.region, checked.result.valid_rows
-    )
+    region, valid = checked.options.region, checked.result.valid_rows
     id_field = "id" if is_data(checked.target) else "customer_id"
-    if checked.shape is not None:
-        sent = [(row, checked.shape(payload)) for row, payload in sent]
+    sent_as = None
+    if checked.shape is None and id_field == "customer_id":  # v1 payloads: made by column
+        sent_as = values_sent(checked.text, checked.mapping, region, valid)
+    if sent_as is None:
+        sent = payloads(checked.text, checked.mapping, region, valid)
+        if checked.shape is not None:
+            sent = [(row, checked.shape(payload)) for row, payload in sent]
+        sent_as = values_as_sent(checked.text, sent, checked.mapping, id_field=id_field)
     report = ReportInput(
         file_name=checked.sheet.file_name,
         source=source,
@@ -102,7 +106,7 @@ def report_file(
             details=tuple(details),
         ),
         problems=checked.problems,
-        sent_as=values_as_sent(checked.text, sent, checked.mapping, id_field=id_field),
+        sent_as=sent_as,
         extra_keys=extra_keys_of(checked.mapping),
         videos={
             row: (v.player, v.thumbnail, v.email_thumbnail) for row, v in (videos or {}).items()
