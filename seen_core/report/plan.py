@@ -11,6 +11,8 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 from seen_core.errors import InputError
@@ -81,9 +83,7 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         positions = {c: i for i, c in enumerate(known) if c in columns}
     ours = [c for c in columns if c not in positions]
 
-    outcomes = report.outcomes
-    statuses = {row: str(outcomes[row][0]) for row in rows if row in outcomes}
-    messages = {row: outcomes[row][1] for row in rows if row in outcomes and outcomes[row][1]}
+    statuses, messages = _standing(report.outcomes, rows)
 
     marks: dict[int, dict[str, tuple[str, list[str]]]] = {}
     row_set = set(rows)
@@ -154,6 +154,21 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         statuses=statuses,
         width=width,
     )
+
+
+def _standing(
+    outcomes: Mapping[int, tuple[str, str]], rows: list[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Row → status and row → message (those with one), of the rows with an outcome: a pass
+    in C over each column of outcomes where every row has one, as a rule."""
+    try:
+        found = list(map(outcomes.__getitem__, rows))
+    except KeyError:  # some rows have none: they are left out
+        rows = [row for row in rows if row in outcomes]
+        found = list(map(outcomes.__getitem__, rows))
+    statuses = dict(zip(rows, map(str, map(itemgetter(0), found)), strict=True))
+    texts = list(map(itemgetter(1), found))
+    return statuses, dict(compress(zip(rows, texts, strict=True), texts))
 
 
 def _positions(columns: list[str], header: list[object]) -> dict[str, int]:
