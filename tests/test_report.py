@@ -489,7 +489,7 @@ def test_a_commands_report_made_on_two_cores_is_the_apps_report(
     with on_two_cores():
         if begun:
             rows = text_of(report.table).rows
-            begin_report(data, report.sheet_name, report.header_row, rows, report.problems)
+            begin_report(data, report.sheet_name, report.header_row, rows)
         both = annotated_workbook(report)
 
     # The children answered; with the rows found before the plan, this process did not look.

@@ -179,7 +179,9 @@ class SheetEditor:
             raise
         parts = None
         if made is not None:
-            parts, self.also_made = made
+            parts, also_made = made
+            if self.also is not None:
+                self.also_made = also_made
         else:
             if self.notes_elsewhere:  # the child failed: its notes are made here
                 self.comments = self._all_notes()
