@@ -522,3 +522,14 @@ def test_a_child_that_fails_leaves_its_part_to_the_command_itself(monkeypatch) -
     for part in one.namelist():
         assert one.read(part) == two.read(part), part
     assert "'12' is not a valid phone number" in read_xlsx(both)["Mottakere"]["D3"].comment.text
+
+
+def test_a_note_holding_markup_comes_back_as_written() -> None:
+    """A note's text with characters XML reserves (a cell's value quoted in a problem) is
+    escaped in the comments part, which openpyxl then reads back as the text itself."""
+    data = messy_workbook()
+    report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
+    problem = Problem(5, "Fornavn", "first_name", "text_invalid", "error", "'<Ola> & co' is odd.")
+    report = replace(report, problems=[*report.problems, problem])
+    people = read_xlsx(annotated_workbook(report))["Mottakere"]
+    assert "'<Ola> & co' is odd." in people["B5"].comment.text
