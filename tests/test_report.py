@@ -29,8 +29,8 @@ from report_books import (
     report_of,
 )
 
-from seen_core.check.mapping import Mapping
-from seen_core.check.receivers import payloads
+from seen_core.check.mapping import Mapping, suggest
+from seen_core.check.receivers import payloads, values_sent
 from seen_core.problems import Problem
 from seen_core.read.sheets import read_sheet
 from seen_core.report import annotated_csv, annotated_workbook, extra_keys_of, values_as_sent
@@ -361,12 +361,35 @@ def test_values_as_sent_holds_only_values_that_differ_from_their_cell() -> None:
     )
     mapping = Mapping({"first_name": "Fornavn", "phone": "Mobil"}, {"kjonn": "Kjønn"})
 
-    assert values_as_sent(table, payloads(table, mapping), mapping) == {
-        2: {"Fornavn": "Åse", "Mobil": "+4745860322"}
-    }
+    expected = {"Fornavn": {2: "Åse"}, "Mobil": {2: "+4745860322"}}
+    assert values_as_sent(table, payloads(table, mapping), mapping) == expected
     flat = [(2, {"id": "x", "first_name": "Åse", "phone": "+4745860322", "kjonn": "K"})]
-    assert values_as_sent(table, flat, mapping) == {2: {"Fornavn": "Åse", "Mobil": "+4745860322"}}
+    assert values_as_sent(table, flat, mapping) == expected
+    assert values_sent(table, mapping) == expected  # made from the cells, by column
     assert extra_keys_of(mapping) == {"Kjønn": "kjonn"}
+
+
+@pytest.mark.parametrize("rows", [None, [5, 6, 12]], ids=["every-row", "some-rows"])
+def test_values_sent_by_column_are_those_the_payloads_carry(rows: list[int] | None) -> None:
+    """The report's values as sent, made a column at a time from the cells, are what the
+    payloads themselves hold wherever they differ from the cell (a CRM export's trimmed names,
+    numbers stored as numbers, phones in every shape; an extra field sent from a field's
+    column; a cell an edit left empty)."""
+    sheet = read_sheet("kunder.xlsx", messy_workbook())
+    table = sheet.table.copy()
+    table.loc[6, "Fornavn"] = None
+    mapping = suggest(sheet.columns)
+    mapping = Mapping(mapping.fields, {**mapping.extra_args, "navn": mapping.fields["first_name"]})
+    sent = values_as_sent(table, payloads(table, mapping, rows=rows), mapping)
+    assert sent["Mobil"] and sent["Fornavn"]  # phones in E.164 form, names trimmed
+    assert values_sent(table, mapping, rows=rows) == sent
+
+
+def test_values_sent_by_column_leave_an_extra_named_as_a_field_to_the_payloads() -> None:
+    table = pd.DataFrame({"A": [" x "], "B": ["y "]}, index=pd.Index([2]), dtype=object)
+    mapping = Mapping({"first_name": "A"}, {"first_name": "B"})  # the payload's own key wins
+    assert values_sent(table, mapping) is None
+    assert values_as_sent(table, payloads(table, mapping), mapping) == {"A": {2: "x"}}
 
 
 # --- the command's report ----------------------------------------------------------------------
@@ -466,7 +489,7 @@ def test_a_commands_report_made_on_two_cores_is_the_apps_report(
     with on_two_cores():
         if begun:
             rows = text_of(report.table).rows
-            begin_report(data, report.sheet_name, report.header_row, rows, report.problems)
+            begin_report(data, report.sheet_name, report.header_row, rows)
         both = annotated_workbook(report)
 
     # The children answered; with the rows found before the plan, this process did not look.
@@ -499,3 +522,14 @@ def test_a_child_that_fails_leaves_its_part_to_the_command_itself(monkeypatch) -
     for part in one.namelist():
         assert one.read(part) == two.read(part), part
     assert "'12' is not a valid phone number" in read_xlsx(both)["Mottakere"]["D3"].comment.text
+
+
+def test_a_note_holding_markup_comes_back_as_written() -> None:
+    """A note's text with characters XML reserves (a cell's value quoted in a problem) is
+    escaped in the comments part, which openpyxl then reads back as the text itself."""
+    data = messy_workbook()
+    report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
+    problem = Problem(5, "Fornavn", "first_name", "text_invalid", "error", "'<Ola> & co' is odd.")
+    report = replace(report, problems=[*report.problems, problem])
+    people = read_xlsx(annotated_workbook(report))["Mottakere"]
+    assert "'<Ola> & co' is odd." in people["B5"].comment.text

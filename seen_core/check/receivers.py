@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from seen_core.check.contact import phone_e164, phones_e164
 from seen_core.check.mapping import FIELD_NAMES, Mapping
 from seen_core.interpreter import gc_paused
+from seen_core.read.cells import cell_text
 from seen_core.read.text_table import Rows, text_of
 
 if TYPE_CHECKING:
@@ -92,3 +93,65 @@ def _payloads(
         if extra:
             receiver["extra_args"] = extra
     return list(zip(map(int, numbers), receivers, strict=True))
+
+
+def values_sent(
+    table: pd.DataFrame | Rows,
+    mapping: Mapping,
+    region: str = "NO",
+    rows: Iterable[int] | None = None,
+) -> dict[str, dict[int, str]] | None:
+    """Column → {spreadsheet row: value as sent}, for the values of `payloads` (of these rows)
+    that differ from their cell: text trimmed, phone numbers in E.164 form.
+
+    What `report.values_as_sent` finds in the payloads, made a column at a time from the cells
+    without making a payload: for a report of 100,000 rows that is a few passes in C over each
+    column instead of 100,000 dicts made and compared key by key. None for a mapping where a
+    payload's keys would not be its columns one to one (an extra field named as a SEEN field,
+    or one named extra_args): the caller then compares the payloads themselves.
+    """
+    keys = {name: column for name, column in mapping.fields.items()}
+    if set(keys) - set(FIELD_NAMES) or "extra_args" in mapping.extra_args:
+        return None
+    if any(key in keys for key in mapping.extra_args):
+        return None
+    keys.update(mapping.extra_args)
+    with gc_paused():
+        return _values_sent(text_of(table), keys, mapping.fields.get("phone"), region, rows)
+
+
+def _values_sent(
+    table: Rows,
+    keys: dict[str, str],
+    phone_column: str | None,
+    region: str,
+    rows: Iterable[int] | None,
+) -> dict[str, dict[int, str]]:
+    from itertools import compress
+    from operator import ne
+
+    numbers = table.rows if rows is None else list(rows)
+    positions = None if rows is None else table.positions(numbers)  # KeyError for a stranger
+    present = set(table.columns)
+    found: dict[str, dict[int, str]] = {}
+    for key, column in keys.items():  # in the order the payloads' keys are compared
+        if column not in present:
+            continue
+        cells = table.column(column)
+        if positions is not None:
+            cells = list(map(cells.__getitem__, positions))
+        try:
+            sent = list(map(str.strip, cells))  # cells are text: stripped in C
+            texts = cells
+        except TypeError:  # an edit left a None
+            sent = [(value or "").strip() for value in cells]
+            texts = [cell_text(value) for value in cells]
+        if key == "phone" and column == phone_column:
+            forms = phones_e164(sent, region)
+            sent = [e164 or v for v, e164 in zip(sent, forms, strict=True)]
+        # Where the value as sent is not the cell: a few in a column, found in C.
+        differ = compress(range(len(sent)), map(ne, sent, texts))
+        changed = {int(numbers[i]): sent[i] for i in differ if sent[i]}
+        if changed:
+            found.setdefault(column, {}).update(changed)
+    return found

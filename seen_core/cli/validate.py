@@ -35,9 +35,7 @@ def run(args: argparse.Namespace) -> int:
         source = o.source(args)
         with on_two_cores():  # a command alone: the report may fork (never in the app)
             if not args.report.lower().endswith(".csv"):
-                begin_report(
-                    source, sheet.sheet_name, sheet.header_row, checked.text.rows, checked.problems
-                )
+                begin_report(source, sheet.sheet_name, sheet.header_row, checked.text.rows)
             report = flow.report_file(checked, args.report, source=source)
         written = write_report(args.report, report, args.file)
     counts = checked.result.counts

@@ -290,19 +290,26 @@ class Checked:
         return shown
 
     def outcomes(self) -> dict[int, tuple[str, str]]:
-        """Before the next send: each row's standing (held rows keep their outcome)."""
-        invalid = self.invalid
-        out: dict[int, tuple[str, str]] = {}
-        for row in self.result.rows:
-            if row in self.held:
-                out[row] = self.held[row]
-            elif row in invalid:
-                out[row] = (Status.INVALID, invalid[row])
+        """Before the next send: each row's standing (held rows keep their outcome), in file
+        order: ready without a word, but for the rows with problems (worked out alone)."""
+        result = self.result
+        sheet_errors = "; ".join(p.message for p in result.sheet_problems if p.severity == "error")
+        invalid = self.invalid_rows
+        out: dict[int, tuple[str, str]] = dict.fromkeys(
+            result.rows,
+            (Status.INVALID, sheet_errors) if result.blocked else (Status.READY, ""),
+        )
+        for row, found in result.by_row.items():
+            if row not in out:
+                continue
+            if row in invalid:
+                out[row] = (Status.INVALID, "; ".join([p.message for p in found]) or sheet_errors)
             else:
-                warnings = "; ".join(
-                    p.message for p in self.result.by_row.get(row, ()) if p.severity == "warning"
-                )
+                warnings = "; ".join([p.message for p in found if p.severity == "warning"])
                 out[row] = (Status.READY, warnings)
+        for row, held in self.held.items():
+            if row in out:
+                out[row] = held
         return out
 
     @property

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from seen_core.check.checks import CheckOptions, CheckResult
 from seen_core.check.mapping import Mapping as FieldMapping
-from seen_core.check.receivers import payloads
+from seen_core.check.receivers import payloads, values_sent
 from seen_core.flow.checking import Checked, is_data, target_label
 from seen_core.flow.sending import SANDBOX, stored_links
 from seen_core.i18n import _
@@ -82,17 +82,21 @@ def report_file(
         values_as_sent,
     )
 
-    sent = payloads(
-        checked.text, checked.mapping, checked.options.region, checked.result.valid_rows
-    )
+    region, valid = checked.options.region, checked.result.valid_rows
     id_field = "id" if is_data(checked.target) else "customer_id"
-    if checked.shape is not None:
-        sent = [(row, checked.shape(payload)) for row, payload in sent]
-    sent_as = values_as_sent(checked.text, sent, checked.mapping, id_field=id_field)
-    sent_rows = set(checked.result.valid_rows)
+    sent_as = None
+    if checked.shape is None and id_field == "customer_id":  # v1 payloads: made by column
+        sent_as = values_sent(checked.text, checked.mapping, region, valid)
+    if sent_as is None:
+        sent = payloads(checked.text, checked.mapping, region, valid)
+        if checked.shape is not None:
+            sent = [(row, checked.shape(payload)) for row, payload in sent]
+        sent_as = values_as_sent(checked.text, sent, checked.mapping, id_field=id_field)
+    sent_rows = set(valid)
     for row, words in checked.sent_without().items():  # the cell kept, the value not sent
         if row in sent_rows:
-            sent_as.setdefault(row, {}).update(words)
+            for column, text in words.items():
+                sent_as.setdefault(column, {})[row] = text
     report = ReportInput(
         file_name=checked.sheet.file_name,
         source=source,

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from seen_core.i18n import _
 from seen_core.interpreter import gc_paused
-from seen_core.problems import Problem
 from seen_core.report import parallel
 from seen_core.report.model import (
     ReportInput,
@@ -138,23 +137,17 @@ def _made_workbook(report: ReportInput) -> MadeWorkbook:
     return MadeWorkbook(package.to_bytes(), lacks=lacks)
 
 
-def begin_report(
-    source: bytes,
-    sheet_name: str | None,
-    header_row: int,
-    rows: list[int],
-    problems: list[Problem],
-) -> None:
+def begin_report(source: bytes, sheet_name: str | None, header_row: int, rows: list[int]) -> None:
     """Where a command may fork (`parallel.on_two_cores`): start what the report of this
-    sheet of `source` (an XLSX, its header on `header_row`, its people on `rows`, with these
-    `problems`) can make before its payloads and plan, in a child: where its rows are in the
-    sheet's XML, and the Problems sheet's rows. Nothing when the report will not be edited
-    in place, or cannot fork."""
+    sheet of `source` (an XLSX, its header on `header_row`, its people on `rows`) can make
+    before its payloads and plan, in a child: where its rows are in the sheet's XML (the
+    Problems sheet's rows are made here meanwhile, see `workbook.annotate`). Nothing when the
+    report will not be edited in place, or cannot fork."""
     if not parallel.forking(len(rows)) or not source.startswith(b"PK\x03\x04"):
         return
     rows = sorted(rows)
     parallel.begin(
-        lambda: rows_ahead(source, sheet_name, header_row, rows, problems),
+        lambda: rows_ahead(source, sheet_name, header_row, rows),
         source,
         sheet_name,
         header_row,

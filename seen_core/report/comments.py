@@ -17,6 +17,7 @@ from seen_core.report.xml import (
     element_name,
     prefix_of,
     xml_text,
+    xml_texts,
 )
 
 COMMENT_AUTHOR = "SEEN Sender"
@@ -105,10 +106,20 @@ def _comment_text(text: str, p: str = "", declare: str = "") -> str:
 
 
 def _comments_xml(notes: Notes, main: str) -> str:
+    # `_comment_text` of each note, the runs around its text made once, and the texts
+    # escaped one by one only when one of them needs it (`xml_texts`).
+    head, _, tail = _comment_text("\ue000").partition("\ue000")  # a character left as it is
+    head, tail = f'" authorId="0"><text>{head}', f"{tail}</text></comment>"
+    texts = xml_texts([text for _, text in notes])
+    letters: dict[int, str] = {}
+    for (_, column), _ in notes:
+        if column not in letters:
+            letters[column] = column_letter(column)
     comments = "".join(
-        f'<comment ref="{column_letter(c)}{r}" authorId="0">'
-        f"<text>{_comment_text(t)}</text></comment>"
-        for (r, c), t in notes
+        [
+            f'<comment ref="{letters[c]}{r}{head}{text}{tail}'
+            for ((r, c), _), text in zip(notes, texts, strict=True)
+        ]
     )
     return (
         f'{XML_DECLARATION}<comments xmlns="{main}"><authors><author>{COMMENT_AUTHOR}'

@@ -67,8 +67,9 @@ class ReportInput:
     `original` is the table as `sheets` read it, before any fix: cells changed in the app are
     found by comparing the two (without it, by reading `source` again, which takes longer).
 
-    `sent_as` is row → {column: value as sent} for values that differ from the cell (E.164
-    phone, trimmed text); `values_as_sent` builds it. `extra_keys` is column → the key its
+    `sent_as` is column → {row: value as sent} for values that differ from the cell (E.164
+    phone, trimmed text); `values_as_sent` builds it from payloads, `receivers.values_sent`
+    from the cells. `extra_keys` is column → the key its
     values were sent under, for columns sent as extra fields (`extra_args` in v1, properties
     in 2.0); `extra_keys_of` builds it. `videos` is row → (player link, thumbnail, e-mail
     thumbnail) for 2.0 sends whose links were fetched. `engagement` is row → (film link,
@@ -83,7 +84,7 @@ class ReportInput:
     outcomes: Mapping[int, tuple[str, str]]
     summary: ReportSummary
     problems: Sequence[Problem] = ()
-    sent_as: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    sent_as: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
     extra_keys: Mapping[str, str] = field(default_factory=dict)
     videos: Mapping[int, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
     engagement: Mapping[int, tuple[str | None, bool, bool, bool]] = field(default_factory=dict)
@@ -96,8 +97,8 @@ def values_as_sent(
     mapping: FieldMapping,
     *,
     id_field: str = "customer_id",
-) -> dict[int, dict[str, str]]:
-    """Row → {column: value as sent}, for the values that differ from their cell.
+) -> dict[str, dict[int, str]]:
+    """Column → {row: value as sent}, for the values that differ from their cell.
 
     `payloads` are (row, payload) as `receivers.payloads` gives them (v1, with `extra_args`)
     or flat 2.0 objects (with `id_field` for the customer ID column); `mapping` is the
@@ -112,7 +113,7 @@ def values_as_sent(
     rows = [row for row, _ in payloads]
     places = {row: at for at, row in enumerate(text.rows)}
     where = [places.get(row, -1) for row in rows]  # each row's place in the table (-1: none)
-    found: dict[int, dict[str, str]] = {}
+    found: dict[str, dict[int, str]] = {}
     with gc_paused():
         # The extra fields beside the payload's own keys (which win over an extra's), then a
         # key at a time over every row: most values are text equal to their cell, and those
@@ -131,7 +132,7 @@ def values_as_sent(
                     continue
                 as_sent = value if type(value) is str else cell_text(value)
                 if as_sent != (cell if type(cell) is str else cell_text(cell)):
-                    found.setdefault(rows[i], {})[column] = as_sent
+                    found.setdefault(column, {})[rows[i]] = as_sent
     return found
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 from seen_core.errors import InputError
@@ -82,9 +85,7 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         positions = {c: i for i, c in enumerate(known) if c in columns}
     ours = [c for c in columns if c not in positions]
 
-    outcomes = report.outcomes
-    statuses = {row: str(outcomes[row][0]) for row in rows if row in outcomes}
-    messages = {row: outcomes[row][1] for row in rows if row in outcomes and outcomes[row][1]}
+    statuses, messages = _standing(report.outcomes, rows)
 
     marks: dict[int, dict[str, tuple[str, list[str]]]] = {}
     row_set = set(rows)
@@ -115,14 +116,9 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         Added(_(STATUS_COLUMN), {r: status_label(s) for r, s in statuses.items()}, kind="status")
     )
     added.append(Added(_(MESSAGE_COLUMN), messages))
-    sent: dict[str, dict[int, str]] = {}
-    for row, values in report.sent_as.items():
-        for column, value in values.items():
-            if column in positions or column in ours:
-                sent.setdefault(column, {})[int(row)] = value
-    for column in [c for c in columns if c in sent]:
-        texts = _column_texts(table, column)
-        differ = {r: v for r, v in sent[column].items() if v != texts.get(r, "")}
+    sent = report.sent_as
+    for column in [c for c in columns if c in sent and (c in positions or c in ours)]:
+        differ = _differing(table, column, sent[column])
         if differ:
             added.append(Added(_(SENT_AS).format(column=column), differ))
     for position, header in enumerate(VIDEO_COLUMNS):
@@ -166,6 +162,21 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
     )
 
 
+def _standing(
+    outcomes: Mapping[int, tuple[str, str]], rows: list[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Row → status and row → message (those with one), of the rows with an outcome: a pass
+    in C over each column of outcomes where every row has one, as a rule."""
+    try:
+        found = list(map(outcomes.__getitem__, rows))
+    except KeyError:  # some rows have none: they are left out
+        rows = [row for row in rows if row in outcomes]
+        found = list(map(outcomes.__getitem__, rows))
+    statuses = dict(zip(rows, map(str, map(itemgetter(0), found)), strict=True))
+    texts = list(map(itemgetter(1), found))
+    return statuses, dict(compress(zip(rows, texts, strict=True), texts))
+
+
 def _positions(columns: list[str], header: list[object]) -> dict[str, int]:
     """Where each of the table's columns sits in the sheet (by the names `sheets` gives them).
 
@@ -187,6 +198,25 @@ def _column_texts(table: Rows, column: str) -> dict[int, str]:
     if any(type(v) is not str for v in values):
         values = [cell_text(v) for v in values]
     return {row: value for row, value in zip(table.rows, values, strict=True) if value}
+
+
+def _differing(table: Rows, column: str, sent: Mapping[int, str]) -> dict[int, str]:
+    """Row → value as sent, of those that differ from the row's cell (as text) in `column`:
+    only the rows sent differently are looked at, not the whole column."""
+    rows = list(sent)
+    try:
+        cells = table.column(column, rows)
+    except KeyError:  # a row the table does not have: its cell counts as empty
+        present = set(table.rows)
+        found = iter(table.column(column, [r for r in rows if r in present]))
+        cells = [next(found) if r in present else "" for r in rows]
+    if any(type(cell) is not str for cell in cells):
+        cells = [cell_text(cell) for cell in cells]
+    return {
+        int(row): value
+        for row, value, cell in zip(rows, sent.values(), cells, strict=True)
+        if value != cell
+    }
 
 
 def _edits_between(original: Rows, table: Rows, positions: dict[str, int]) -> _Edits:
@@ -279,7 +309,10 @@ def with_keepable_rows(report: ReportInput) -> ReportInput:
         problems=[
             p._replace(row=moved.get(p.row)) if p.row is not None else p for p in report.problems
         ],
-        sent_as={moved[r]: v for r, v in report.sent_as.items() if r in moved},
+        sent_as={
+            column: {moved[r]: v for r, v in values.items() if r in moved}
+            for column, values in report.sent_as.items()
+        },
         videos={moved[r]: v for r, v in report.videos.items() if r in moved},
         engagement={moved[r]: v for r, v in report.engagement.items() if r in moved},
     )

@@ -180,7 +180,9 @@ class SheetEditor:
             raise
         parts = None
         if made is not None:
-            parts, self.also_made = made
+            parts, also_made = made
+            if self.also is not None:
+                self.also_made = also_made
         else:
             if self.notes_elsewhere:  # the child failed: its notes are made here
                 self.comments = self._all_notes()
@@ -432,11 +434,16 @@ class SheetEditor:
     def _appended_joined(self, rows: list[int]) -> bytes | None:
         """The cells the report adds to each of `rows`, made column by column and encoded in
         one go, a row's after another's with NUL between (None when there are none)."""
-        if self.appended is None:
-            self.appended = [self._added_cells(i, added) for i, added in enumerate(self.plan.added)]
-        if not rows or not self.appended:
-            return None
-        lines = [[cells.get(row, "") for row in rows] for cells in self.appended]
+        if self.appended is None and rows and self.plan.added:
+            lines = [self._added_line(i, added, rows) for i, added in enumerate(self.plan.added)]
+        else:
+            if self.appended is None:
+                self.appended = [
+                    self._added_cells(i, added) for i, added in enumerate(self.plan.added)
+                ]
+            if not rows or not self.appended:
+                return None
+            lines = [[cells.get(row, "") for row in rows] for cells in self.appended]
         self.appended = None  # each step's memory goes back as the next is made
         joined = "\x00".join(map("".join, zip(*lines, strict=True)))  # no cell of ours holds NUL
         del lines
@@ -473,6 +480,49 @@ class SheetEditor:
         if self.appended is None:
             self.appended = [self._added_cells(i, added) for i, added in enumerate(self.plan.added)]
         return "".join([cells[row] for cells in self.appended if row in cells])
+
+    def _added_line(self, i: int, added: Added, rows: list[int]) -> list[str]:
+        """The cells of one added column in `rows`' order ("" for a row without one), as
+        `_added_cells` makes them: a status or plain text, the usual column, is made straight
+        into the line (no dict of cells between)."""
+        plan = self.plan
+        plain = added.kind == "status" or (
+            added.kind == "text"
+            and (
+                added.header in plan.positions
+                or not any(added.header in found for found in plan.marks.values())
+            )
+        )
+        header = plan.header_row
+        values = added.values
+        got = [values.get(row, "") for row in rows]
+        texts = [value for row, value in zip(rows, got, strict=True) if value and row != header]
+        if not plain or care_needed(texts):  # marks, links, text to escape: the careful way
+            cells = self._added_cells(i, added)
+            return [cells.get(row, "") for row in rows]
+        ref = f'<c r="{self.added_letters[i]}'
+        if added.kind == "status":
+            styles = self.status_styles
+            attribute = {value: styles.get(value, 0) for value in set(texts)}
+            ends = {
+                value: (f' s="{style}"' if style else "")
+                + f' t="inlineStr"><is><t>{value}</t></is></c>'
+                for value, style in attribute.items()
+            }
+            line = [
+                f'{ref}{row}"{ends[value]}' if value else ""
+                for row, value in zip(rows, got, strict=True)
+            ]
+        else:
+            line = [
+                f'{ref}{row}" t="inlineStr"><is><t>{value}</t></is></c>' if value else ""
+                for row, value in zip(rows, got, strict=True)
+            ]
+        if header in rows:  # the header row comes first, as a rule
+            line[rows.index(header)] = text_cell(
+                f"{self.added_letters[i]}{header}", added.header, self.header_style
+            )
+        return line
 
     def _added_cells(self, i: int, added: Added) -> dict[int, str]:
         """Row → the cell of one added column, its header included."""

@@ -69,10 +69,10 @@ def annotate(
     sheet.early = early
     if early is None:  # made meanwhile by a child, where one may fork
         sheet.also = lambda: problem_rows(report.problems)
+    else:  # made here while the child begun before the plan still finds the rows
+        sheet.also_made = problem_rows(report.problems)
     sheet.annotate(*(package.rows or ()))
     rows = sheet.also_made
-    if early is not None:
-        rows = early.answer("problems")
 
     # Our own sheets, after the user's, under names the user's sheets do not use.
     taken = [s[0] for s in sheets]
@@ -154,12 +154,12 @@ def _receivers_part(
 
 
 def rows_ahead(
-    source: bytes, sheet_name: str | None, header_row: int, rows: list[int], problems: list
+    source: bytes, sheet_name: str | None, header_row: int, rows: list[int]
 ) -> dict[str, object]:
     """What a report of `source` can have made before its plan, in a child (see
     report/parallel.py): where the sheet's header and people's rows are (its part and
-    `SheetEditor.scan`), and the Problems sheet's rows."""
-    answer: dict[str, object] = {"problems": problem_rows(problems)}
+    `SheetEditor.scan`)."""
+    answer: dict[str, object] = {}
     package = Package.from_zip(source)
     _book_part, _book, _dialect, book_rels, sheets = _workbook(package)
     part = _receivers_part(package, sheets, book_rels, sheet_name)

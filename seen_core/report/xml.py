@@ -70,6 +70,16 @@ def xml_text(text: str) -> str:
     return _XML_SPECIAL.sub(_xml_special, text)
 
 
+def xml_texts(texts: list[str]) -> list[str]:
+    """`xml_text` of each text; the texts themselves when none needs it, found in one search
+    over them all joined by line breaks (nothing to escape, and no escaped sequence spans one)."""
+    if not texts or (
+        _XML_SPECIAL.search("\n".join(texts)) is None and max(map(len, texts)) <= EXCEL_MAX_TEXT
+    ):
+        return texts
+    return list(map(xml_text, texts))
+
+
 def _xml_special(match: re.Match[str]) -> str:
     found = match.group()
     if found == "&":
