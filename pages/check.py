@@ -210,6 +210,8 @@ with st.expander(_("Fix many rows at once")):
             )
     elif chosen == "split":
         a, b, c = st.columns(3)
+        # The full name is most often the column mapped to First name.
+        seed("split_full", mapping.fields.get("first_name") or columns[0])
         full = a.selectbox(_("Full name column"), columns, key="split_full")
         first = b.text_input(_("First name into"), value=_("First name"), key="split_first")
         last = c.text_input(_("Last name into"), value=_("Last name"), key="split_last")

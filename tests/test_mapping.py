@@ -211,6 +211,8 @@ def test_first_name_unmapped():
     problems = mapping_problems(Mapping({"email": "E-post"}), COLUMNS)
     assert _codes(problems) == [("first_name", "first_name_unmapped")]
     assert problems[0].severity == "error"
+    # In the words the Map page shows, not SEEN's field code.
+    assert problems[0].message == "No column is mapped to First name, which SEEN requires."
 
 
 def test_column_missing_from_the_sheet():
@@ -221,7 +223,9 @@ def test_column_missing_from_the_sheet():
 
 def test_column_mapped_twice():
     mapping = Mapping({"first_name": "Fornavn"}, {"navn": "Fornavn"})
-    assert _codes(mapping_problems(mapping, COLUMNS)) == [("navn", "column_mapped_twice")]
+    problems = mapping_problems(mapping, COLUMNS)
+    assert _codes(problems) == [("navn", "column_mapped_twice")]
+    assert problems[0].message == "The column 'Fornavn' is mapped to both First name and 'navn'."
 
 
 @pytest.mark.parametrize(

@@ -312,6 +312,12 @@ def suggest(columns: Sequence[str]) -> Mapping:
     return Mapping(ordered, extra)
 
 
+def _field_words(target: str) -> str:
+    """A SEEN field by its label ("First name"), an extra field by its name in quotes."""
+    field = FIELDS_BY_NAME.get(target)
+    return _(field.label) if field is not None else f"'{target}'"
+
+
 def mapping_problems(mapping: Mapping, columns: Iterable[str]) -> list[Problem]:
     """What makes a mapping unusable for these columns (each a sheet-level Problem)."""
     columns = list(columns)
@@ -324,7 +330,7 @@ def mapping_problems(mapping: Mapping, columns: Iterable[str]) -> list[Problem]:
                 "first_name",
                 "first_name_unmapped",
                 "error",
-                _("No column is mapped to first_name, which SEEN requires."),
+                _("No column is mapped to First name, which SEEN requires."),
             )
         )
     seen: dict[str, str] = {}
@@ -351,7 +357,7 @@ def mapping_problems(mapping: Mapping, columns: Iterable[str]) -> list[Problem]:
                     "column_mapped_twice",
                     "error",
                     _("The column '{column}' is mapped to both {first} and {second}.").format(
-                        column=column, first=seen[column], second=target
+                        column=column, first=_field_words(seen[column]), second=_field_words(target)
                     ),
                 )
             )
