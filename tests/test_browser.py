@@ -304,24 +304,30 @@ def test_a_file_name_with_an_image_link_fetches_nothing(tmp_path):
     assert hits == []
 
 
+def send_the_demo_to_a_sandbox_workspace(page, url: str, workspace: str) -> int:
+    """The demo file mapped to a 2.0 workspace and sent to the sandbox; how many were created."""
+    page.goto(url)
+    settled(page)
+    click(page, "Try the demo file")
+    click(page, "Next: map the columns")
+    page.get_by_text("SEEN workspace (2.0)").click()
+    settled(page)
+    box = page.get_by_role("textbox", name="Workspace id")
+    box.fill(workspace)
+    box.press("Enter")
+    settled(page)
+    expect_text(page, "The other columns, as properties")
+    click(page, "Next: check the rows")
+    click(page, re.compile(r"^Next: send"))
+    click(page, re.compile(r"^Send \d+ (person|people) to the sandbox"))
+    expect_text(page, re.compile(r"^\d+ created"), timeout=30_000)
+    return int(page.get_by_text(re.compile(r"^\d+ created")).first.inner_text().split()[0])
+
+
 def test_the_demo_to_a_sandbox_workspace_then_its_video_links_in_the_workbook(tmp_path):
     with serve(tmp_path / "data") as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        settled(page)
-        click(page, "Try the demo file")
-        click(page, "Next: map the columns")
-        page.get_by_text("SEEN workspace (2.0)").click()
-        settled(page)
-        workspace = page.get_by_role("textbox", name="Workspace id")
-        workspace.fill("demo-ws")
-        workspace.press("Enter")
-        settled(page)
-        expect_text(page, "The other columns, as properties")
-        click(page, "Next: check the rows")
-        click(page, re.compile(r"^Next: send"))
-        click(page, re.compile(r"^Send \d+ (person|people) to the sandbox"))
-        expect_text(page, re.compile(r"^\d+ created"), timeout=30_000)
+        send_the_demo_to_a_sandbox_workspace(page, url, "demo-ws")
         click(page, "Fetch video links")
         expect_text(page, re.compile(r"\d+ people with a video link"), timeout=30_000)
         settled(page, 800)
@@ -360,22 +366,7 @@ def test_the_demo_sent_to_the_sandbox_shows_films_and_viewers_in_results(tmp_pat
     """No SEEN account: the sandbox plays SEEN and calls the app's own routes back."""
     with serve(tmp_path / "data") as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        settled(page)
-        click(page, "Try the demo file")
-        click(page, "Next: map the columns")
-        page.get_by_text("SEEN workspace (2.0)").click()
-        settled(page)
-        workspace = page.get_by_role("textbox", name="Workspace id")
-        workspace.fill("demo-films")
-        workspace.press("Enter")
-        settled(page)
-        expect_text(page, "The other columns, as properties")
-        click(page, "Next: check the rows")
-        click(page, re.compile(r"^Next: send"))
-        click(page, re.compile(r"^Send \d+ (person|people) to the sandbox"))
-        expect_text(page, re.compile(r"^\d+ created"), timeout=30_000)
-        created = int(page.get_by_text(re.compile(r"^\d+ created")).first.inner_text().split()[0])
+        created = send_the_demo_to_a_sandbox_workspace(page, url, "demo-films")
 
         # Within a minute: every film, and some viewers' events (the funnel is redrawn by itself).
         expect_text(page, f"{created} of {created} films ready", timeout=60_000)
