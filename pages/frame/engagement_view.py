@@ -35,13 +35,14 @@ def funnel_chart(figures: Engagement) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("people:Q", title=people, axis=alt.Axis(format="d", tickMinStep=1)),
-            y=alt.Y("stage:N", sort=order, title=None),
+            # Every stage named: Vega-Lite drops labels it finds too close otherwise.
+            y=alt.Y("stage:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
             tooltip=[
                 alt.Tooltip("stage:N", title=_("Stage")),
                 alt.Tooltip("people:Q", title=people),
             ],
         )
-        .properties(height=170)
+        .properties(height=200)
     )
 
 
