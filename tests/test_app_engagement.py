@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import requests
 from callback_server import served
 from starlette.applications import Starlette
@@ -44,7 +46,10 @@ def test_results_and_history_show_films_and_viewers_as_seen_calls_back(seen_data
     assert f"{len(people)} of {len(people)} films ready · 0 opened" in said
     (table,) = [d.value for d in at.dataframe if "Film" in d.value.columns]
     assert list(table["Film"]) == [f"https://watch.seen.example/{p}" for p in people]
-    assert len(at.get("vega_lite_chart")) == 1  # the funnel
+    (funnel,) = at.get("vega_lite_chart")
+    spec = json.loads(funnel.proto.spec)
+    # Every stage of the funnel is named on its axis (Vega-Lite drops every other label else).
+    assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
 
     at.switch_page("pages/history.py").run()
     assert not at.exception
