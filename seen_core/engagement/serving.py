@@ -52,7 +52,7 @@ def shared_store(journal_path: str | Path | None = None) -> EngagementStore:
     path = default_store_path(journal_path or default_path())
     with _lock:
         store = _stores.get(path)
-        if store is None or store._closed:
+        if store is None or store.closed:
             store = _stores[path] = EngagementStore(path)
         return store
 
@@ -81,7 +81,7 @@ def server_routes(read_config: Callable[[], Mapping[str, Any]]) -> list:
         return held["secrets"]
 
     def store() -> EngagementStore:
-        if held["store"] is None or held["store"]._closed:
+        if held["store"] is None or held["store"].closed:
             held["store"] = shared_store()
         return held["store"]
 

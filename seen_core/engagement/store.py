@@ -134,6 +134,11 @@ class EngagementStore:
         except (OSError, sqlite3.Error) as error:
             raise trouble(self.path, error) from None
 
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called: a new store must be opened for the file."""
+        return self._closed
+
     def _connect(self, *, uri: bool = False) -> sqlite3.Connection:
         where = "file:" + quote(str(self.path.resolve())) if uri else self.path
         db = sqlite3.connect(
