@@ -47,6 +47,14 @@ def upload(page, path: Path) -> None:
     settled(page)
 
 
+def name_the_campaign(page, name: str) -> None:
+    """Type the campaign on Map, as a user does (Enter, then the page's run)."""
+    campaign = page.get_by_role("textbox", name="Campaign")
+    campaign.fill(name)
+    campaign.press("Enter")
+    settled(page)
+
+
 def test_every_step_of_the_demo_in_two_window_sizes(tmp_path):
     """Walks the demo from upload to results and keeps a screenshot of each step; with
     SEEN_SCREENSHOTS set, they are written there (docs/screenshots in the repository)."""
@@ -107,10 +115,7 @@ def test_a_draft_survives_a_reload_and_a_server_restart(tmp_path):
         upload(page, workbook)
         expect_text(page, "Read 7 people from kunder.xlsx")
         click(page, "Next: map the columns")
-        name = page.get_by_role("textbox", name="Campaign")
-        name.fill("browser-test")
-        name.press("Enter")
-        settled(page)
+        name_the_campaign(page, "browser-test")
         click(page, "Next: check the rows")
         expect_text(page, "7 rows · 1 ready · 6 need attention")
         # Fix 1: in the grid, the first row to fix (row 6) has no first name.
@@ -156,10 +161,7 @@ def test_fix_and_send_again_in_the_same_draft(tmp_path):
         settled(page)
         upload(page, workbook)
         click(page, "Next: map the columns")
-        name = page.get_by_role("textbox", name="Campaign")
-        name.fill("again")
-        name.press("Enter")
-        settled(page)
+        name_the_campaign(page, "again")
         click(page, "Next: check the rows")
         click(page, "Next: send 1 person")
         click(page, "Send 1 person to the sandbox")
@@ -452,10 +454,7 @@ def test_the_big_files_invalid_phones_narrowed_and_fixed_at_1024(tmp_path):
         settled(page)
         upload(page, big)
         click(page, "Next: map the columns")
-        name = page.get_by_role("textbox", name="Campaign")
-        name.fill("stor")
-        name.press("Enter")
-        settled(page)
+        name_the_campaign(page, "stor")
         click(page, "Next: check the rows")
         expect_text(page, re.compile(r"100,000 rows · 80,000 ready"), timeout=60_000)
         choose(page, "Show", "Phone number not valid — 20,000 rows")
@@ -487,10 +486,7 @@ def test_a_big_send_shows_its_bar_at_once_and_one_set_of_counts_throughout(tmp_p
         settled(page)
         upload(page, big)
         click(page, "Next: map the columns")
-        name = page.get_by_role("textbox", name="Campaign")
-        name.fill("mange")
-        name.press("Enter")
-        settled(page)
+        name_the_campaign(page, "mange")
         click(page, "Next: check the rows")
         click(page, "Next: send 22,500 people")
         page.get_by_role("button", name="Send 22,500 people to the sandbox").click()

@@ -18,6 +18,7 @@ from builders import csv_bytes
 from test_browser import (  # noqa: F401  (one_browser_test_at_a_time: used by pytest)
     click,
     expect_text,
+    name_the_campaign,
     one_browser_test_at_a_time,
     upload,
 )
@@ -35,13 +36,6 @@ def start(browser, url: str, width: int = 1400, height: int = 1000):
     page.goto(url)
     settled(page)
     return page
-
-
-def name_the_campaign(page, name: str) -> None:
-    campaign = page.get_by_role("textbox", name="Campaign")
-    campaign.fill(name)
-    campaign.press("Enter")
-    settled(page)
 
 
 def to_check(page, sheet: Path, campaign: str, first_name: str | None = None) -> None:
