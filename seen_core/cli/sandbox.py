@@ -57,20 +57,22 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"The sandbox could not listen on {args.host}:{args.port}: {error.strerror}."
         ) from None
-    campaigns = ", ".join(args.campaign) if args.campaign else "any campaign slug"
-    workspaces = ", ".join(args.workspace) if args.workspace else "any workspace id"
-    print(f"SEEN sandbox listening on {server.url} (campaigns: {campaigns}; {workspaces}).")
-    print("Send to it with:")
-    print(
-        f"  SEEN_API_TOKEN={token} python -m seen_core send FILE --campaign SLUG "
-        f"--base-url {server.url}"
-    )
-    print(
-        f"  SEEN_API_TOKEN={token} python -m seen_core send FILE --workspace ID "
-        f"--base-url {server.url}"
-    )
-    print("Press Ctrl-C to stop.", flush=True)
+    # Ctrl-C from the moment the server runs is a clean stop, also while it is being announced
+    # (a script that reads the first line may press it at once).
     try:
+        campaigns = ", ".join(args.campaign) if args.campaign else "any campaign slug"
+        workspaces = ", ".join(args.workspace) if args.workspace else "any workspace id"
+        print(f"SEEN sandbox listening on {server.url} (campaigns: {campaigns}; {workspaces}).")
+        print("Send to it with:")
+        print(
+            f"  SEEN_API_TOKEN={token} python -m seen_core send FILE --campaign SLUG "
+            f"--base-url {server.url}"
+        )
+        print(
+            f"  SEEN_API_TOKEN={token} python -m seen_core send FILE --workspace ID "
+            f"--base-url {server.url}"
+        )
+        print("Press Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
