@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
         source = o.source(args)
         with on_two_cores():  # a command alone: the report may fork (never in the app)
             if not args.report.lower().endswith(".csv"):
-                begin_report(source, sheet.sheet_name, sheet.header_row, checked.text.rows)
+                begin_report(
+                    source, sheet.sheet_name, sheet.header_row, checked.text.rows, checked.problems
+                )
             report = flow.report_file(checked, args.report, source=source)
         written = write_report(args.report, report, args.file)
     counts = checked.result.counts

@@ -15,9 +15,11 @@ the flow, and for what each module of this package does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from seen_core.i18n import _
+from seen_core.problems import Problem
 from seen_core.interpreter import gc_paused
 from seen_core.report import parallel
 from seen_core.report.model import (
@@ -34,6 +36,7 @@ from seen_core.report.package import (
 )
 from seen_core.report.plan import make_plan, source_grid, source_kind, with_keepable_rows
 from seen_core.report.rebuilt import csv_report, lacks_sentences, plain_package, what_is_lost
+from seen_core.report.summary import problem_rows
 from seen_core.report.workbook import annotate, rows_ahead, workbook_part
 from seen_core.report.xml import NotInPlace
 
@@ -132,17 +135,27 @@ def _made_workbook(report: ReportInput) -> MadeWorkbook:
             reason = str(why) or "it is written in a way the report cannot edit"
             lacks = lacks_sentences(report.file_name, reason, what_is_lost(report.source))
             grid = source_grid(report, "workbook")
+        finally:
+            if early is not None:  # its answers not taken are not waited for
+                early.close()
     package = plain_package(report, plan, grid)
     annotate(package, plan, report, rebuilt=True)
     return MadeWorkbook(package.to_bytes(), lacks=lacks)
 
 
-def begin_report(source: bytes, sheet_name: str | None, header_row: int, rows: list[int]) -> None:
+def begin_report(
+    source: bytes,
+    sheet_name: str | None,
+    header_row: int,
+    rows: list[int],
+    problems: Sequence[Problem] | None = None,
+) -> None:
     """Where a command may fork (`parallel.on_two_cores`): start what the report of this
     sheet of `source` (an XLSX, its header on `header_row`, its people on `rows`) can make
-    before its payloads and plan, in a child: where its rows are in the sheet's XML (the
-    Problems sheet's rows are made here meanwhile, see `workbook.annotate`). Nothing when the
-    report will not be edited in place, or cannot fork."""
+    before its payloads and plan, in a child: where its rows are in the sheet's XML, then the
+    Problems sheet's rows of `problems` (the very list the report is given; else they are
+    made by the report, see `workbook.annotate`). Nothing when the report will not be edited
+    in place, or cannot fork."""
     if not parallel.forking(len(rows)) or not source.startswith(b"PK\x03\x04"):
         return
     rows = sorted(rows)
@@ -152,6 +165,8 @@ def begin_report(source: bytes, sheet_name: str | None, header_row: int, rows: l
         sheet_name,
         header_row,
         rows,
+        then=None if problems is None else lambda: problem_rows(problems),
+        then_for=problems,
     )
 
 

@@ -58,13 +58,20 @@ def begin(
     sheet: str | None,
     header_row: int,
     rows: list[int],
+    then: Callable[[], Any] | None = None,
+    then_for: object = None,
 ) -> None:
     """Start `work` in a child for the report of `source`'s sheet `sheet` (its header on
     `header_row`, its people on `rows`) that is made next: before the payloads and the plan,
-    which it needs not wait for (see `report.begin_report`)."""
+    which it needs not wait for (see `report.begin_report`). `then`: more work the child does
+    after, for the report of `then_for` (see `Early.then_made`)."""
     global _early
     if _allowed and _early is None:
-        _early = Early((source, sheet, header_row, rows), Helper(work))
+        key = (source, sheet, header_row, rows)
+        if then is None:
+            _early = Early(key, Helper(work))
+        else:
+            _early = Early(key, Helper(lambda: (then(),), first=work), then_for)
 
 
 def early_for(source: bytes, sheet: str | None, header_row: int) -> Early | None:
@@ -83,16 +90,32 @@ def early_for(source: bytes, sheet: str | None, header_row: int) -> Early | None
 class Early:
     """Work begun in a child before the report (`begin`): its answer is a dict."""
 
-    def __init__(self, key: tuple[bytes, str | None, int, list[int]], helper: Helper) -> None:
+    def __init__(
+        self, key: tuple[bytes, str | None, int, list[int]], helper: Helper, then_for: object = None
+    ) -> None:
         self.key = key
         self.helper = helper
+        self.then_for = then_for  # what the work after is for (None: there is none)
 
     def answer(self, name: str, rows: list[int] | None = None) -> Any:
         """The answer's `name` (None when the child failed or made it for other rows)."""
-        found = self.helper.result()
+        helper = self.helper
+        found = helper.result() if self.then_for is None else helper.first_result()
         if found is None or (rows is not None and rows != self.key[3]):
             return None
         return found.get(name)
+
+    def then_begun(self, this: object) -> bool:
+        """Whether the child's work after is for `this` (the very object it was begun for)."""
+        return self.then_for is not None and self.then_for is this
+
+    def then_made(self) -> tuple[Any] | None:
+        """The answer of the work after, in a tuple (None when the child failed)."""
+        return self.helper.result()
+
+    def close(self) -> None:
+        """Done with the child: its answers not taken are not waited for."""
+        self.helper.abandon()
 
 
 class Helper:

@@ -112,8 +112,9 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
         Added(c, _column_texts(table, c), note=_("Added in SEEN Sender.")) for c in ours
     ]
     # The status in the words the app shows ("Needs fixing", not "invalid").
+    labels = {status: status_label(status) for status in set(statuses.values())}  # a few
     added.append(
-        Added(_(STATUS_COLUMN), {r: status_label(s) for r, s in statuses.items()}, kind="status")
+        Added(_(STATUS_COLUMN), {r: labels[s] for r, s in statuses.items()}, kind="status")
     )
     added.append(Added(_(MESSAGE_COLUMN), messages))
     sent = report.sent_as

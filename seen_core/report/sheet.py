@@ -53,6 +53,9 @@ from seen_core.report.xml import (
 Scan = tuple[list[tuple[int, int, int, int]], int, int]
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _SHEET_DATA = re.compile(rb"<((?:[\w.-]+:)?)sheetData\b")
+# Of the report's cells, the share made by this process while a child makes the rest (and then
+# the notes): about what this one can make in the time it takes to mark the wrong cells.
+_FIRST_ROWS_HERE = 0.3
 _BODY = "<!--seen-sender: the rows-->"  # where the rows go back, in the sheet without them
 
 # The order of a worksheet's elements after <sheetData> (ECMA-376 CT_Worksheet): to add one,
@@ -290,18 +293,23 @@ class SheetEditor:
         rows = [row for row, *_ in found]
         marked: dict[int, bytes] = {}
         appended = None
-        if self._plain_appended():
-            # The child makes the report's cells of every row too, first, while this process
-            # marks the wrong cells (they touch no style, note or link of this process).
-            self._fork(first=lambda: (self._appended_joined(rows),))
+        # Where a child may make the report's cells, it makes those of the later rows, first,
+        # while this process marks the wrong cells and makes the cells of the first rows (they
+        # touch no style, note or link of this process): the two are done at about one time.
+        split = max(1, int(len(rows) * _FIRST_ROWS_HERE))
+        if self._plain_appended() and len(rows) > split:
+            self._fork(first=lambda: (self._appended_joined(rows[split:]),))
         if self.helper is not None and self.helper.pid:
             for row, _at, close, end in found:
                 if row in changed_rows:
                     marked[row] = self._marked_row(row, xml, close, end)
+            here = self._appended_joined(rows[:split])
             joined = self.helper.first_result()
             if joined is not None:
-                appended = joined[0].split(b"\x00") if joined[0] is not None else None
-                appended = appended or [b""] * len(rows)
+                if here is None or joined[0] is None:  # no cells of ours at all
+                    appended = [b""] * len(rows)
+                else:
+                    appended = here.split(b"\x00") + joined[0].split(b"\x00")
         if appended is None:
             appended = self._appended_rows(rows)
         if self.helper is None:

@@ -66,7 +66,7 @@ def problem_rows(problems: Sequence[Problem]) -> str | None:
     for letter, values in (
         ("B", [p.column or "" for p in problems]),
         ("C", [p.message for p in problems]),
-        ("D", [_what_to_do(p) for p in problems]),
+        ("D", _what_to_do_each(problems)),
         ("E", [p.code for p in problems]),
     ):
         care = care_needed(values)
@@ -87,6 +87,19 @@ def problem_rows(problems: Sequence[Problem]) -> str | None:
             for r, a, b, c, d, e in zip(numbers, *columns, strict=True)
         ]
     )
+
+
+def _what_to_do_each(problems: Sequence[Problem]) -> list[str]:
+    """What to do about each problem: a few sentences, each translated once."""
+    said: dict[tuple[bool, str, bool], str] = {}
+    out = []
+    for problem in problems:
+        key = (problem.row is None, problem.severity, not problem.column)
+        words = said.get(key)
+        if words is None:
+            words = said[key] = _what_to_do(problem)
+        out.append(words)
+    return out
 
 
 def _what_to_do(problem: Problem) -> str:

@@ -67,12 +67,18 @@ def annotate(
 
     sheet = SheetEditor(package, sheet_part, plan, styles, rebuilt=rebuilt)
     sheet.early = early
-    if early is None:  # made meanwhile by a child, where one may fork
+    # The Problems sheet's rows: made by the child begun before the plan, after it found the
+    # rows (`report.begin_report`); else by the child that makes the notes, where one may fork.
+    begun = early is not None and early.then_begun(report.problems)
+    if early is None:
         sheet.also = lambda: problem_rows(report.problems)
-    else:  # made here while the child begun before the plan still finds the rows
+    elif not begun:  # made here while the child begun before the plan still finds the rows
         sheet.also_made = problem_rows(report.problems)
     sheet.annotate(*(package.rows or ()))
     rows = sheet.also_made
+    if begun:
+        made = early.then_made()  # type: ignore[union-attr]
+        rows = made[0] if made is not None else problem_rows(report.problems)
 
     # Our own sheets, after the user's, under names the user's sheets do not use.
     taken = [s[0] for s in sheets]
