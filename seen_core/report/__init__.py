@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from seen_core.i18n import _
-from seen_core.problems import Problem
 from seen_core.interpreter import gc_paused
+from seen_core.problems import Problem
 from seen_core.report import parallel
 from seen_core.report.model import (
     ReportInput,
