@@ -489,11 +489,15 @@ def test_a_commands_report_made_on_two_cores_is_the_apps_report(
     with on_two_cores():
         if begun:
             rows = text_of(report.table).rows
-            begin_report(data, report.sheet_name, report.header_row, rows)
+            # As `validate --report` begins it: the Problems rows made by that child too.
+            begin_report(data, report.sheet_name, report.header_row, rows, report.problems)
         both = annotated_workbook(report)
 
     # The children answered; with the rows found before the plan, this process did not look.
     assert len(answers) == 1 + begun and None not in answers.values()
+    if begun:  # and the first child made the Problems rows, packed
+        packed = [a for a in answers.values() if isinstance(a, tuple) and len(a) == 1]
+        assert len(packed) == 1 and isinstance(packed[0][0], tuple)
     assert len(scans) == (1 if begun else 2)
     one, two = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(both))
     assert one.namelist() == two.namelist()
@@ -522,6 +526,32 @@ def test_a_child_that_fails_leaves_its_part_to_the_command_itself(monkeypatch) -
     for part in one.namelist():
         assert one.read(part) == two.read(part), part
     assert "'12' is not a valid phone number" in read_xlsx(both)["Mottakere"]["D3"].comment.text
+
+
+def test_a_first_child_that_fails_on_the_problems_leaves_them_to_the_command(monkeypatch) -> None:
+    """The child begun before the plan found the rows, then failed on the Problems rows: the
+    command makes them itself, and the Problems sheet is whole."""
+    from seen_core.read.text_table import text_of
+    from seen_core.report import begin_report
+    from seen_core.report.parallel import on_two_cores
+
+    def fails(problems: object) -> None:
+        raise MemoryError  # in the child, after its first answer
+
+    data = messy_workbook()
+    report = report_of("mottakere.xlsx", data, summary=replace(CHECKED, when=WHEN))
+    alone = annotated_workbook(report)
+    monkeypatch.setattr("seen_core.report.packed_problem_rows", fails)
+    monkeypatch.setattr("seen_core.report.parallel.WORTH_FORKING_ROWS", 1)
+    with on_two_cores():
+        rows = text_of(report.table).rows
+        begin_report(data, report.sheet_name, report.header_row, rows, report.problems)
+        both = annotated_workbook(report)
+
+    one, two = zipfile.ZipFile(io.BytesIO(alone)), zipfile.ZipFile(io.BytesIO(both))
+    for part in one.namelist():
+        assert one.read(part) == two.read(part), part
+    assert read_xlsx(both)["Problems"].max_row == len(report.problems) + 1
 
 
 def test_a_note_holding_markup_comes_back_as_written() -> None:

@@ -36,7 +36,7 @@ from seen_core.report.package import (
 )
 from seen_core.report.plan import make_plan, source_grid, source_kind, with_keepable_rows
 from seen_core.report.rebuilt import csv_report, lacks_sentences, plain_package, what_is_lost
-from seen_core.report.summary import problem_rows
+from seen_core.report.summary import packed_problem_rows
 from seen_core.report.workbook import annotate, rows_ahead, workbook_part
 from seen_core.report.xml import NotInPlace
 
@@ -165,7 +165,7 @@ def begin_report(
         sheet_name,
         header_row,
         rows,
-        then=None if problems is None else lambda: problem_rows(problems),
+        then=None if problems is None else lambda: packed_problem_rows(problems),
         then_for=problems,
     )
 

@@ -180,6 +180,33 @@ class Package:
         self.changed.pop(found, None)
         self.deflated[found] = packed
 
+    def write_around(
+        self, name: str, head: bytes, middle: tuple[bytes, int, int], tail: bytes
+    ) -> None:
+        """Write the part `name`: `head`, then `middle` as `pack_piece` packed it, then `tail`
+        (a deflated stream may be continued by another: only its last block is marked last)."""
+        first = isal_zlib.compressobj(3, isal_zlib.DEFLATED, -15)
+        last = isal_zlib.compressobj(3, isal_zlib.DEFLATED, -15)
+        packed, crc, size = middle
+        crc = isal_zlib.crc32_combine(isal_zlib.crc32(head), crc, size)
+        crc = isal_zlib.crc32_combine(crc, isal_zlib.crc32(tail), len(tail))
+        self.write_packed(
+            name,
+            (
+                b"".join(
+                    [
+                        first.compress(head),
+                        first.flush(isal_zlib.Z_SYNC_FLUSH),
+                        packed,
+                        last.compress(tail),
+                        last.flush(),
+                    ]
+                ),
+                crc,
+                len(head) + size + len(tail),
+            ),
+        )
+
     def delete(self, name: str) -> None:
         found = self.name_of(name)
         if found is not None:
@@ -389,6 +416,15 @@ def relative(from_part: str, to_part: str) -> str:
     while common < min(len(base), len(target)) and base[common] == target[common]:
         common += 1
     return "/".join([".."] * (len(base) - common) + list(target[common:]))
+
+
+def pack_piece(data: bytes) -> tuple[bytes, int, int]:
+    """`data` deflated as the middle of a part (for `Package.write_around`, elsewhere: see
+    report/parallel.py): its packed bytes, which end on a whole byte without the mark of a
+    part's last block, CRC-32 and size."""
+    deflater = isal_zlib.compressobj(1 if len(data) > _BIG_PART else 3, isal_zlib.DEFLATED, -15)
+    packed = deflater.compress(data) + deflater.flush(isal_zlib.Z_SYNC_FLUSH)
+    return packed, isal_zlib.crc32(data), len(data)
 
 
 def pack(data: bytes) -> tuple[bytes, int, int]:

@@ -13,6 +13,7 @@ from seen_core.i18n import _, locale
 from seen_core.problems import Problem
 from seen_core.read.cells import column_letter
 from seen_core.report.model import ReportInput, cell_text
+from seen_core.report.package import pack_piece
 from seen_core.report.plan import Plan
 from seen_core.report.xml import (
     EXCEL_MAX_ROWS,
@@ -24,7 +25,7 @@ from seen_core.report.xml import (
     number_cell,
     text_cell,
 )
-from seen_core.statuses import Status, count_statuses, status_label
+from seen_core.statuses import Status, status_label, tally_statuses
 
 _NEED_ATTENTION = (Status.REJECTED, Status.INVALID, Status.FAILED, Status.UNKNOWN)
 
@@ -48,6 +49,13 @@ def problems_sheet(
     header = [_("Row"), _("Column"), _("Problem"), _("What to do"), _("Code")]
     head = "".join(text_cell(f"{column_letter(c)}1", text, bold) for c, text in enumerate(header))
     return _worksheet(f'<row r="1">{head}</row>{rows}', [11, 22, 70, 48, 24], dialect)
+
+
+def packed_problem_rows(problems: Sequence[Problem]) -> tuple[bytes, int, int] | None:
+    """`problem_rows`, packed as the middle of the Problems sheet's part (`pack_piece`): made
+    elsewhere, see report/parallel.py."""
+    rows = problem_rows(problems)
+    return None if rows is None else pack_piece(rows.encode("utf-8"))
 
 
 def problem_rows(problems: Sequence[Problem]) -> str | None:
@@ -117,7 +125,7 @@ _Row = list[tuple[object, bool]]  # (value, bold) per cell
 
 def _summary_rows(report: ReportInput, plan: Plan) -> tuple[list[_Row], list[int]]:
     summary = report.summary
-    counts = count_statuses({row: (status, "") for row, status in plan.statuses.items()})
+    counts = tally_statuses(plan.statuses.values())
     rows: list[_Row] = [[(_("SEEN Sender report"), True)], []]
 
     def line(label: str, value: object, note: str = "") -> None:

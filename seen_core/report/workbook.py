@@ -27,6 +27,8 @@ from seen_core.report.xml import (
     xml_text,
 )
 
+_ROWS = "<!--seen-sender: the problems-->"  # where rows packed elsewhere go
+
 
 def workbook_part(package: Package) -> str:
     """The workbook's main part (xl/workbook.xml, as a rule)."""
@@ -76,9 +78,13 @@ def annotate(
         sheet.also_made = problem_rows(report.problems)
     sheet.annotate(*(package.rows or ()))
     rows = sheet.also_made
+    packed = None  # the Problems sheet's rows, packed by the child begun before the plan
     if begun:
         made = early.then_made()  # type: ignore[union-attr]
-        rows = made[0] if made is not None else problem_rows(report.problems)
+        if made is None:  # the child failed: made here
+            rows = problem_rows(report.problems)
+        else:
+            packed = made[0]
 
     # Our own sheets, after the user's, under names the user's sheets do not use.
     taken = [s[0] for s in sheets]
@@ -91,11 +97,15 @@ def annotate(
     entries = []
     ours = [
         (summary_name, summary_sheet(report, plan, bold, dialect)),
-        (problems_name, problems_sheet(report, bold, dialect, rows)),
+        (problems_name, problems_sheet(report, bold, dialect, _ROWS if packed else rows)),
     ]
     for offset, (name, xml) in enumerate(ours):
         part = package.free_name("xl/worksheets/sheet{}.xml")
-        package.write(part, xml)
+        if packed and name == problems_name:
+            head, _rows, tail = xml.partition(_ROWS)
+            package.write_around(part, head.encode("utf-8"), packed, tail.encode("utf-8"))
+        else:
+            package.write(part, xml)
         package.set_content_type(part, CT_WORKSHEET)
         rid = package.add_relationship(book_part, "worksheet", relative(book_part, part))
         entries.append(
