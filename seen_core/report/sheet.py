@@ -412,50 +412,12 @@ class SheetEditor:
     def _marked_rows(
         self, xml: bytes, found: list[tuple[int, int, int, int]], changed_rows: set[int]
     ) -> dict[int, bytes]:
-        """Row → its cells changed, for each of `found` in `changed_rows`: `_marked_row` of
-        each, in one loop. The usual row, one wrong cell written `<c r="E5"`, is done here
-        without the lists a row with several needs (41,586 rows in the messy export)."""
-        marks_of, edits = self.plan.marks, self.plan.edits
-        column_of, first_free = self.column_of, self.first_free
-        refs: dict[str, tuple[int, bytes] | None] = {}  # column name → (column, b'<c r="E')
-        filled, find = self.filled_tags, xml.find
-        noting = not self.notes_elsewhere
-        out: dict[int, bytes] = {}
-        for row, _at, close, end in found:
-            if row not in changed_rows:
-                continue
-            in_row = marks_of.get(row)
-            if row in edits or in_row is None or len(in_row) != 1:
-                out[row] = self._marked_row(row, xml, close, end)
-                continue
-            ((name, (severity, reasons)),) = in_row.items()
-            if name in refs:
-                place = refs[name]
-            else:
-                column = column_of.get(name, first_free)
-                place = refs[name] = (
-                    (column, f'<{self.prefix}c r="{column_letter(column)}'.encode())
-                    if column < first_free
-                    else None  # ours come later
-                )
-            if place is None:
-                out[row] = xml[close + 1 : end]
-                continue
-            ref = b'%b%d"' % (place[1], row)
-            at = find(ref, close + 1, end)
-            if at < 0:  # written another way: the longer way
-                out[row] = self._marked_row(row, xml, close, end)
-                continue
-            cut = at + len(ref)
-            stop = find(b">", cut, end) + 1
-            rest = xml[cut:stop]
-            new = filled.get((rest, severity))
-            if new is None:
-                new = filled[rest, severity] = self._filled(rest, severity)
-            if noting:
-                self._note(row, place[0], "\n".join(reasons))
-            out[row] = xml[close + 1 : cut] + new + xml[stop:end]
-        return out
+        """Row → its cells changed (`_marked_row`), for each of `found` in `changed_rows`."""
+        return {
+            row: self._marked_row(row, xml, close, end)
+            for row, _at, close, end in found
+            if row in changed_rows
+        }
 
     def _marked_row(self, row: int, xml: bytes, close: int, end: int) -> bytes:
         """The cells of a row with wrong or fixed cells (its tag ends at `close`, its cells at
