@@ -10,7 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import requests
 import uvicorn
+from starlette.applications import Starlette
+
+from seen_core.engagement import CallbackSecrets
+from seen_core.engagement.routes import CallbackRoutes
+from seen_core.engagement.store import EngagementStore
 
 
 @contextmanager
@@ -37,3 +43,19 @@ def served(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=20)
         sock.close()
+
+
+def films_made(store: EngagementStore, people: list[str], *, campaign: str, secret: str) -> None:
+    """SEEN calls back, through the real routes over `store`, that each person's film in the
+    v1 campaign `campaign` is made (its page at watch.seen.example/<person>)."""
+    with served(Starlette(routes=CallbackRoutes(store, CallbackSecrets(secret)).routes())) as url:
+        for person in people:
+            film = {
+                "customer_id": person,
+                "campaign_slug": campaign,
+                "landing_page_url": f"https://watch.seen.example/{person}",
+            }
+            answer = requests.post(
+                f"{url}/seen/v1/callback", json=film, headers={"Authorization": f"Token {secret}"}
+            )
+            assert answer.status_code == 201

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 
-import requests
-from callback_server import served
-from starlette.applications import Starlette
+from callback_server import films_made
 from test_app import new_app, send_to_sandbox, texts, to_check, work
 
-from seen_core.engagement import CallbackSecrets, engagement_for_job
-from seen_core.engagement.routes import CallbackRoutes
+from seen_core.engagement import engagement_for_job
 from seen_core.engagement.serving import shared_store
 
 SECRET = "results-secret-4c8a"
@@ -27,18 +24,7 @@ def test_results_and_history_show_films_and_viewers_as_seen_calls_back(seen_data
     people = [p.id for p in engagement_for_job(journal, store, job.id).rows]
     assert people  # the messy sheet's ready row was created
 
-    routes = CallbackRoutes(store, CallbackSecrets(SECRET))
-    with served(Starlette(routes=routes.routes())) as url:
-        for person in people:
-            film = {
-                "customer_id": person,
-                "campaign_slug": "films-and-viewers",
-                "landing_page_url": f"https://watch.seen.example/{person}",
-            }
-            answer = requests.post(
-                f"{url}/seen/v1/callback", json=film, headers={"Authorization": f"Token {SECRET}"}
-            )
-            assert answer.status_code == 201
+    films_made(store, people, campaign="films-and-viewers", secret=SECRET)
     at.run()
 
     assert not at.exception

@@ -6,14 +6,11 @@ from __future__ import annotations
 import io
 
 import openpyxl
-import requests
-from callback_server import served
-from starlette.applications import Starlette
+from callback_server import films_made
 from test_app import new_app, plain, send_to_sandbox, texts, to_check, work
 
 from seen_core import i18n
-from seen_core.engagement import CallbackSecrets, engagement_for_job
-from seen_core.engagement.routes import CallbackRoutes
+from seen_core.engagement import engagement_for_job
 from seen_core.engagement.serving import shared_store
 from seen_core.statuses import Status
 
@@ -100,15 +97,7 @@ def test_a_norwegian_users_films_and_viewers_and_their_workbook_columns(seen_dat
     assert "Ingen film er klar ennå" in texts(at)
     store = shared_store(journal.path)
     people = [p.id for p in engagement_for_job(journal, store, job.id).rows]
-    secret = "norsk-hemmelighet-1"
-    with served(Starlette(routes=CallbackRoutes(store, CallbackSecrets(secret)).routes())) as url:
-        for person in people:  # SEEN calls back: each person's film is made
-            film = {"customer_id": person, "campaign_slug": "filmer",
-                    "landing_page_url": f"https://watch.seen.example/{person}"}  # fmt: skip
-            answer = requests.post(
-                f"{url}/seen/v1/callback", json=film, headers={"Authorization": f"Token {secret}"}
-            )
-            assert answer.status_code == 201
+    films_made(store, people, campaign="filmer", secret="norsk-hemmelighet-1")
     at.run()
     assert not at.exception
     n = len(people)
