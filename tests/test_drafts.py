@@ -221,6 +221,32 @@ def test_a_journal_of_version_2_keeps_its_drafts_files(path):
             assert db.execute("SELECT count(*) FROM draft_sources").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("version", [5, 6])
+def test_a_journal_of_an_earlier_release_keeps_its_drafts_and_takes_a_language(path, version):
+    """One release wrote schema 6 with the undone changes and no languages; the next wrote 5
+    with both. Either opens, keeps its drafts and their undone changes, and remembers a
+    user's language."""
+    from seen_core.store.languages import save_language, saved_language
+
+    with Journal(path) as journal:
+        _store, draft = _draft(journal)
+    old = sqlite3.connect(path)
+    if version == 6:  # as that release made it: no table of languages
+        old.execute("DROP TABLE user_languages")
+    old.execute("INSERT INTO draft_undone VALUES (?, 1, 'Fix', '[]')", (draft.id,))
+    old.execute(f"PRAGMA user_version = {version}")
+    old.commit()
+    old.close()
+
+    with Journal(path) as journal:
+        assert DraftStore(journal).get(ALICE, draft.id).name == draft.name
+        with journal.reading() as db:
+            assert [r[0] for r in db.execute("SELECT label FROM draft_undone")] == ["Fix"]
+            assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        save_language(journal, ALICE, "nb")
+        assert saved_language(journal, ALICE) == "nb"
+
+
 def test_a_damaged_journal_is_one_sentence(path):
     with Journal(path) as journal:
         _draft(journal)
