@@ -125,9 +125,8 @@ def main() -> None:
         os._exit(0)
     from seen_core import i18n
 
-    i18n.use(
-        language[0] if language else "en"
-    )  # what it says of the file, in the language of the user who sent it
+    # What it says of the file, in the language of the user who sent it.
+    i18n.use(language[0] if language else "en")
     limit_this_process(limits)
     gc.disable()  # millions of small objects and no cycles, in a process that lives briefly
     outcome: tuple[str, object]
