@@ -16,11 +16,12 @@ from seen_core.check.contact import (
     email_valid,
     emails_not_valid,
     phone_e164,
+    phones_checked,
     phones_e164,
-    phones_not_valid,
     slow_email_valid,
     slow_phone_e164,
 )
+from seen_core.check.suggestions import phone_fix
 
 REGIONS = ["NO", "SE", "DK", "FI", "GB", "US", "DE", "SJ"]
 
@@ -148,9 +149,12 @@ def _agree_on_all(texts: list[str], region: str) -> None:
             assert phone_e164(text, region) == library[text], (text, region)
         not_valid = [i for i, t in enumerate(texts) if t.strip() and library[t.strip()] is None]
         phone_e164.cache_clear()
-        assert phones_not_valid(texts, region) == not_valid, region
+        found = phones_checked(texts, region)
+        assert found.not_valid == not_valid, region
+        assert found.fixes == [phone_fix(texts[i], region) or "" for i in not_valid]
         stripped = [t.strip() for t in texts]
         assert phones_e164(stripped, region) == [library[t] if t else None for t in stripped]
+        assert found.e164 == [library[t] or "" if t else "" for t in stripped]
 
 
 def test_phone_fast_paths_agree_with_phonenumbers_on_many_numbers():

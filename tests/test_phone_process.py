@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import array
 import json
+import pickle
 from pathlib import Path
 
+import openpyxl
 import pytest
 from builders import messy_workbook
 from cli_runner import run_cli
 
 from seen_core.check import phone_process
-from seen_core.check.contact import phones_not_valid
+from seen_core.check.contact import PhonesChecked, phones_checked
 from seen_core.check.phone_process import PhoneProcess
 
 # Numbers as a CRM exports them: stored as numbers, written with spaces, foreign, one digit
-# short, not numbers at all.
-SHAPES = ("{n}", "+47 {n}", "{short}", "+46 70 {n}", "+4 {short}", "ring meg", "")
+# short, the country code twice, not numbers at all.
+SHAPES = ("{n}", "+47 {n}", "{short}", "+46 70 {n}", "+4 {short}", "+47 47{n}", "ring meg", "")
 NUMBERS = [
     SHAPES[i % len(SHAPES)].format(n=90_000_000 + 7 * i, short=9_000_000 + i)
     for i in range(2 * phone_process.ELSEWHERE_FROM)
@@ -24,18 +26,21 @@ NUMBERS = [
 
 
 def test_a_big_column_is_checked_in_the_second_process_with_the_same_answer():
-    expected = phones_not_valid(NUMBERS, "NO")
-    assert 0 < len(expected) < len(NUMBERS)
+    expected = phones_checked(NUMBERS, "NO")
+    assert 0 < len(expected.not_valid) < len(NUMBERS)
+    assert any(expected.fixes) and not all(expected.fixes)  # "+4 9000001": no fix
+    assert "+4790000000" in expected.e164 and "" in expected.e164
     with PhoneProcess() as elsewhere:
-        answer = elsewhere.not_valid(NUMBERS, "NO")
-        assert answer() == expected
+        answer = elsewhere.checked(NUMBERS, "NO")
+        assert answer() == expected  # the numbers not valid, their fixes, the E.164 forms
         assert elsewhere.answered
 
 
 def test_a_small_column_is_checked_here_and_the_process_ends():
     with PhoneProcess() as elsewhere:
         process = elsewhere._process
-        assert elsewhere.not_valid(["91234567", "123"], "NO")() == [1]
+        found = elsewhere.checked(["91234567", "123"], "NO")()
+        assert found == PhonesChecked([1], [""], ["+4791234567", ""])
         assert not elsewhere.answered
         assert process is not None and process.poll() is not None
 
@@ -46,19 +51,26 @@ def test_a_process_that_ends_without_answering_leaves_the_answer_to_this_one():
         assert process is not None
         process.kill()
         process.wait()
-        assert elsewhere.not_valid(NUMBERS, "SE")() == phones_not_valid(NUMBERS, "SE")
+        assert elsewhere.checked(NUMBERS, "SE")() == phones_checked(NUMBERS, "SE")
         assert not elsewhere.answered
 
 
 @pytest.mark.parametrize(
     "positions",
-    [[3, 1], [0, 0], [0, len(NUMBERS)]],
+    [[3, 1], [0, 0], [0, 4]],
     ids=["not-ascending", "twice", "past-the-end"],
 )
 def test_an_answer_that_cannot_be_right_is_not_taken(positions: list[int]):
-    assert phone_process._decoded(array.array("I", positions).tobytes(), len(NUMBERS)) is None
-    assert phone_process._decoded(b"\x01\x02\x03", len(NUMBERS)) is None  # half a position
-    assert phone_process._decoded(array.array("I", [1, 5]).tobytes(), len(NUMBERS)) == [1, 5]
+    def answer(positions: list[int], fixes: str = "", forms: str = "\n" * 3) -> bytes:
+        packed = array.array("I", positions).tobytes()
+        return pickle.dumps((packed, "\n".join([fixes] * len(positions)), forms))
+
+    assert phone_process._decoded(answer(positions), 4) is None
+    assert phone_process._decoded(answer([1, 2])[:-5], 4) is None  # cut short
+    assert phone_process._decoded(answer([1, 2], forms="\n"), 4) is None  # forms missing
+    assert phone_process._decoded(answer([1, 2]), 4) == PhonesChecked([1, 2], ["", ""], [""] * 4)
+    good = phone_process._encoded(phones_checked(NUMBERS[:40], "NO"))
+    assert phone_process._decoded(good, 40) == phones_checked(NUMBERS[:40], "NO")
 
 
 def test_the_second_process_is_given_no_token(monkeypatch: pytest.MonkeyPatch):
@@ -80,7 +92,7 @@ def test_validate_of_a_big_file_checks_its_numbers_elsewhere_and_prints_the_same
 ):
     path = tmp_path / "mottakere.xlsx"
     path.write_bytes(messy_workbook())
-    alone = run_cli("validate", path, "--json")
+    alone = run_cli("validate", path, "--json", "--report", tmp_path / "alone.xlsx")
     started: list[PhoneProcess] = []
     starting = PhoneProcess.__init__
 
@@ -91,8 +103,16 @@ def test_validate_of_a_big_file_checks_its_numbers_elsewhere_and_prints_the_same
     monkeypatch.setattr(PhoneProcess, "__init__", start)
     monkeypatch.setattr("seen_core.cli.options.WORTH_STARTING_BYTES", 0)  # a small file as big
     monkeypatch.setattr(phone_process, "ELSEWHERE_FROM", 1)
-    beside = run_cli("validate", path, "--json")
+    beside = run_cli("validate", path, "--json", "--report", tmp_path / "beside.xlsx")
     assert beside.returncode == alone.returncode == 1
     assert json.loads(beside.stdout) == json.loads(alone.stdout)
-    assert any(p["code"] == "phone_invalid" for p in json.loads(beside.stdout)["problems"])
+    problems = json.loads(beside.stdout)["problems"]
+    assert any(p["code"] == "phone_invalid" for p in problems)
     assert [p.answered for p in started] == [True]
+    # The report says the same, its phone numbers as sent (E.164) the second process's.
+    books = [openpyxl.load_workbook(tmp_path / f"{n}.xlsx") for n in ("alone", "beside")]
+    sheets = [[row for row in book["Mottakere"].iter_rows(values_only=True)] for book in books]
+    assert sheets[0] == sheets[1]
+    header = sheets[1][3]
+    sent = [row[header.index("Mobil (sent as)")] for row in sheets[1][4:]]
+    assert "+4745860321" in sent

@@ -14,9 +14,9 @@ from itertools import accumulate
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from seen_core.check.contact import emails_not_valid, phones_not_valid
+from seen_core.check.contact import PhonesChecked, emails_not_valid, phones_checked
 from seen_core.check.mapping import Mapping, mapping_problems
-from seen_core.check.suggestions import domain_fix, email_domain_fix, name_case_fix, phone_fix
+from seen_core.check.suggestions import domain_fix, email_domain_fix, name_case_fix
 from seen_core.i18n import N_, _
 from seen_core.interpreter import gc_paused
 from seen_core.problems import Problem
@@ -132,6 +132,10 @@ class CheckResult:
     # The customer IDs as the duplicate rule read them, in `rows` order: a re-check that
     # changes none of them keeps `duplicates` instead of reading every row again.
     customer_ids: list[str] | None = field(default=None, repr=False, compare=False)
+    # The phone numbers in E.164 form as the rules found them, in `rows` order ("" where a
+    # value has none): the values as sent are not worked out again (`receivers.values_sent`).
+    # A re-check leaves them out.
+    phone_e164: list[str] | None = field(default=None, repr=False, compare=False)
 
     # The properties below are read after every edit of a 100k-row sheet: comprehensions over
     # the rows with problems, no per-row generators or copies.
@@ -223,7 +227,9 @@ def _row_rules(
     options: CheckOptions,
     rows: Sequence[int] | None = None,
     phone_process: PhoneProcess | None = None,
-) -> dict[int, list[Problem]]:
+) -> tuple[dict[int, list[Problem]], list[str] | None]:
+    """Row → the problems the per-row rules find in it (the rows with any), and the phone
+    numbers' E.164 forms in `rows` order ("" where a value has none; None: no phone column)."""
     numbers = table.rows if rows is None else list(rows)
     col = mapping.fields.get
     columns = _Columns(table, rows)
@@ -234,11 +240,11 @@ def _row_rules(
     # the problems made for the rows that have any, in the order a row lists them. The phone
     # numbers first: in a second process, when there is one, they are checked meanwhile.
     if not col("phone"):
-        phones_checked: Callable[[], list[int]] = list
+        phones_found: Callable[[], PhonesChecked] = partial(PhonesChecked, [], [], [])
     elif phone_process is not None:
-        phones_checked = phone_process.not_valid(phones, region)
+        phones_found = phone_process.checked(phones, region)
     else:
-        phones_checked = partial(phones_not_valid, phones, region)
+        phones_found = partial(phones_checked, phones, region)
     missing = [i for i, name in enumerate(first) if not name or name.isspace()]
     bad_emails = emails_not_valid(emails) if col("email") else []
     no_contact = [
@@ -259,7 +265,15 @@ def _row_rules(
                 )  # fmt: skip
     _image_rules(columns, mapping, options, numbers, later)
     _text_rules(columns, mapping, numbers, later)
-    bad_phones = phones_checked()
+    # The suggestions a row lists last, by position.
+    last: dict[int, list[Problem]] = {}
+    if col("email"):
+        _email_typos(emails, bad_emails, numbers, col("email"), last)
+    for name in ("first_name", "last_name"):
+        if col(name):
+            _name_case(columns.values(col(name)), numbers, col(name), name, last)
+    phones_found_now = phones_found()
+    bad_phones = phones_found_now.not_valid
     by_position: dict[int, list[Problem]] = {}
     for i in missing:
         by_position[i] = [
@@ -273,29 +287,26 @@ def _row_rules(
         )  # fmt: skip
     phone_column = col("phone")
     messages = phone_messages([phones[i] for i in bad_phones], region)
-    for i, message in zip(bad_phones, messages, strict=True):
-        fixed = phone_fix(phones[i], region)
-        if fixed is not None:
+    for i, message, fixed in zip(bad_phones, messages, phones_found_now.fixes, strict=True):
+        if fixed:
             message = _("{message} Suggested: {fixed} (the country code once).").format(
                 message=message, fixed=fixed
             )
         by_position.setdefault(i, []).append(
-            Problem(numbers[i], phone_column, "phone", "phone_invalid", "error", message, fixed)
-        )
+            Problem(numbers[i], phone_column, "phone", "phone_invalid", "error", message,
+                    fixed or None)
+        )  # fmt: skip
     for i in no_contact:
         by_position.setdefault(i, []).append(
             Problem(numbers[i], None, None, "no_contact", contact_severity,
                     _("Neither phone nor e-mail: SEEN cannot deliver the film."))
         )  # fmt: skip
-    if col("email"):
-        _email_typos(emails, bad_emails, numbers, col("email"), by_position)
-    for name in ("first_name", "last_name"):
-        if col(name):
-            _name_case(columns.values(col(name)), numbers, col(name), name, by_position)
+    for i, found in last.items():
+        by_position.setdefault(i, []).extend(found)
     found = {numbers[i]: by_position[i] for i in sorted(by_position)}
     for row, problems in later.items():
         found.setdefault(row, []).extend(problems)
-    return found
+    return found, phones_found_now.e164 if col("phone") else None
 
 
 def _email_typos(
@@ -683,13 +694,8 @@ def _check_sheet(
         # The rules cannot read a column that is not there; the mapping problem says it all.
         return CheckResult(list(table.rows), sheet, {})
     duplicates, ids = _customer_id_duplicates(table, mapping)
-    return CheckResult(
-        list(table.rows),
-        sheet,
-        _row_rules(table, mapping, options, None, phone_process),
-        duplicates,
-        ids,
-    )
+    row_rules, phone_e164 = _row_rules(table, mapping, options, None, phone_process)
+    return CheckResult(list(table.rows), sheet, row_rules, duplicates, ids, phone_e164)
 
 
 def recheck(
@@ -710,7 +716,7 @@ def recheck(
     for row in changed:
         row_rules.pop(row, None)
     with gc_paused():
-        row_rules.update(_row_rules(table, mapping, options, changed))
+        row_rules.update(_row_rules(table, mapping, options, changed)[0])
         duplicates, ids = _duplicates_after(result, table, mapping, changed)
     new = CheckResult(result.rows, result.sheet_problems, row_rules, duplicates, ids)
     if duplicates is result.duplicates and not new.blocked and len(changed) <= 64:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, SUPPORTED_REGIONS, PhoneMetadata
@@ -421,10 +421,25 @@ def slow_email_valid(text: str) -> bool:
 # --- whole columns -----------------------------------------------------------------------------
 
 
-def phones_not_valid(values: Sequence[str], region: str = "NO") -> list[int]:
-    """The positions of the values that hold a number, once stripped, that is not valid."""
+class PhonesChecked(NamedTuple):
+    """A column of phone numbers checked: the positions of the values that hold a number, once
+    stripped, that is not valid; the fix suggested for each of those (`phone_fix`, "" for
+    none); and each value's E.164 form ("" where it has none), which is what is sent."""
+
+    not_valid: list[int]
+    fixes: list[str]
+    e164: list[str]
+
+
+def phones_checked(values: Sequence[str], region: str = "NO") -> PhonesChecked:
+    """The phone column `values` checked (see `PhonesChecked`)."""
+    from seen_core.check.suggestions import phone_fix  # it builds on this module
+
     texts = [value.strip() for value in values]
-    return [i for i, e164 in enumerate(phones_e164(texts, region)) if e164 is None and texts[i]]
+    forms = phones_e164(texts, region)
+    bad = [i for i, e164 in enumerate(forms) if e164 is None and texts[i]]
+    fixes = [phone_fix(values[i], region) or "" for i in bad]
+    return PhonesChecked(bad, fixes, [form or "" for form in forms])
 
 
 def phones_e164(values: Sequence[str], region: str = "NO") -> list[str | None]:

@@ -3,9 +3,10 @@
 A command's check is bound by the interpreter's lock, and of its rules the phone numbers cost
 the most: about half of the check of a 100,000-row export in which many numbers are not
 valid. `PhoneProcess` starts `python -m seen_core.check.phone_process` before the sheet is read, so
-that its start and its imports happen while this process reads; `not_valid` then hands it
-the phone column and gives back a function that waits for its answer: the positions of the
-numbers that are not valid, worked out by the same `contact.phones_not_valid` as here.
+that its start and its imports happen while this process reads; `checked` then hands it
+the phone column and gives back a function that waits for its answer, worked out by the same
+`contact.phones_checked` as here: the positions of the numbers that are not valid, the fix
+suggested for each, and every number's E.164 form (what the report says was sent).
 
 The process is given the phone numbers and the region, nothing else: not the environment
 (a token may be in it), not the rest of the sheet. When it cannot start, ends without an
@@ -26,8 +27,12 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seen_core.interpreter import helper_environment
+
+if TYPE_CHECKING:
+    from seen_core.check.contact import PhonesChecked
 
 ELSEWHERE_FROM = 20_000  # numbers; fewer are checked here sooner than a process could answer
 WORTH_STARTING_BYTES = 1_000_000  # files smaller than this hold too few numbers (see above)
@@ -53,7 +58,7 @@ class PhoneProcess:
             )
         except OSError:
             self._process = None
-        self.answered = False  # whether the last `not_valid` came from the second process
+        self.answered = False  # whether the last `checked` came from the second process
 
     def __enter__(self) -> PhoneProcess:
         return self
@@ -61,31 +66,31 @@ class PhoneProcess:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def not_valid(self, values: Sequence[str], region: str) -> Callable[[], list[int]]:
+    def checked(self, values: Sequence[str], region: str) -> Callable[[], PhonesChecked]:
         """Start checking a phone column elsewhere; the function returned waits for what
-        `contact.phones_not_valid(values, region)` says. A process checks one column only."""
-        from seen_core.check.contact import phones_not_valid  # not before: this process was reading
+        `contact.phones_checked(values, region)` says. A process checks one column only."""
+        from seen_core.check.contact import phones_checked  # not before: this process was reading
 
         process, self._process = self._process, None
         self.answered = False
         if process is None or len(values) < ELSEWHERE_FROM:
             _stop(process)
-            return lambda: phones_not_valid(values, region)
+            return lambda: phones_checked(values, region)
         try:
             assert process.stdin is not None
             process.stdin.write(pickle.dumps((region, list(values)), pickle.HIGHEST_PROTOCOL))
             process.stdin.close()  # the request ends here
         except OSError:  # it ended already
             _stop(process)
-            return lambda: phones_not_valid(values, region)
+            return lambda: phones_checked(values, region)
         answer = _Answer(process)
 
-        def positions() -> list[int]:
-            found = answer.positions(len(values))
-            self.answered = found is not None
-            return phones_not_valid(values, region) if found is None else found
+        def found() -> PhonesChecked:
+            checked = answer.checked(len(values))
+            self.answered = checked is not None
+            return phones_checked(values, region) if checked is None else checked
 
-        return positions
+        return found
 
     def close(self) -> None:
         """Not needed after all: the process ends."""
@@ -109,8 +114,9 @@ class _Answer:
             self._data = self._process.stdout.read()
             self._process.wait()
 
-    def positions(self, count: int) -> list[int] | None:
-        """The positions answered, or None for no answer in time or one that cannot be right."""
+    def checked(self, count: int) -> PhonesChecked | None:
+        """The column as checked there, or None for no answer in time or one that cannot be
+        right."""
         self._taker.join(ANSWER_SECONDS)
         if self._taker.is_alive() or self._process.returncode != 0:
             _stop(self._process)
@@ -118,14 +124,32 @@ class _Answer:
         return _decoded(self._data, count)
 
 
-def _decoded(data: bytes, count: int) -> list[int] | None:
-    if len(data) % array.array(_POSITION).itemsize:
+def _encoded(checked: PhonesChecked) -> bytes:
+    """The answer: the positions as unsigned ints, the fixes and the E.164 forms each as one
+    text, a line each (neither holds a line break: digits and "+")."""
+    positions = array.array(_POSITION, checked.not_valid).tobytes()
+    lines = ("\n".join(checked.fixes), "\n".join(checked.e164))
+    return pickle.dumps((positions, *lines), pickle.HIGHEST_PROTOCOL)
+
+
+def _decoded(data: bytes, count: int) -> PhonesChecked | None:
+    from seen_core.check.contact import PhonesChecked
+
+    try:
+        packed, fixes, forms = pickle.loads(data)  # from the process this one started
+        positions = array.array(_POSITION, packed).tolist()
+    except Exception:  # cut short: not an answer
         return None
-    positions = array.array(_POSITION, data).tolist()
+    if not isinstance(fixes, str) or not isinstance(forms, str):
+        return None
     ascending = all(a < b for a, b in itertools.pairwise(positions))
     if not ascending or (positions and positions[-1] >= count):
         return None
-    return positions
+    e164 = forms.split("\n") if count else []
+    fixed = fixes.split("\n") if positions else []
+    if len(e164) != count or len(fixed) != len(positions):
+        return None
+    return PhonesChecked(positions, fixed, e164)
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -142,15 +166,15 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 def main() -> None:
-    """Read (region, phone numbers) pickled on stdin; write the positions of those that are not
-    valid on stdout, as unsigned ints. An empty request: no answer."""
-    from seen_core.check.contact import phones_not_valid  # while the caller reads its sheet
+    """Read (region, phone numbers) pickled on stdin; write what `contact.phones_checked` says
+    of them on stdout (`_encoded`). An empty request: no answer."""
+    from seen_core.check.contact import phones_checked  # while the caller reads its sheet
 
     request = sys.stdin.buffer.read()
     if not request:
         return
     region, values = pickle.loads(request)  # from the process that started this one
-    sys.stdout.buffer.write(array.array(_POSITION, phones_not_valid(values, region)).tobytes())
+    sys.stdout.buffer.write(_encoded(phones_checked(values, region)))
     sys.stdout.buffer.flush()
     os._exit(0)  # at once: the caller takes the end of the output for the end of the answer
 

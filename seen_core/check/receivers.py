@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from seen_core.check.contact import phone_e164, phones_e164
@@ -100,9 +100,11 @@ def values_sent(
     mapping: Mapping,
     region: str = "NO",
     rows: Iterable[int] | None = None,
+    e164: Sequence[str] | None = None,
 ) -> dict[str, dict[int, str]] | None:
     """Column → {spreadsheet row: value as sent}, for the values of `payloads` (of these rows)
-    that differ from their cell: text trimmed, phone numbers in E.164 form.
+    that differ from their cell: text trimmed, phone numbers in E.164 form (`e164`: those the
+    check found, in the table's row order, "" where a value has none; else worked out here).
 
     What `report.values_as_sent` finds in the payloads, made a column at a time from the cells
     without making a payload: for a report of 100,000 rows that is a few passes in C over each
@@ -117,7 +119,7 @@ def values_sent(
         return None
     keys.update(mapping.extra_args)
     with gc_paused():
-        return _values_sent(text_of(table), keys, mapping.fields.get("phone"), region, rows)
+        return _values_sent(text_of(table), keys, mapping.fields.get("phone"), region, rows, e164)
 
 
 def _values_sent(
@@ -126,6 +128,7 @@ def _values_sent(
     phone_column: str | None,
     region: str,
     rows: Iterable[int] | None,
+    e164: Sequence[str] | None,
 ) -> dict[str, dict[int, str]]:
     from itertools import compress
     from operator import ne
@@ -147,8 +150,11 @@ def _values_sent(
             sent = [(value or "").strip() for value in cells]
             texts = [cell_text(value) for value in cells]
         if key == "phone" and column == phone_column:
-            forms = phones_e164(sent, region)
-            sent = [e164 or v for v, e164 in zip(sent, forms, strict=True)]
+            if e164 is not None and len(e164) == len(table.rows):
+                forms = e164 if positions is None else list(map(e164.__getitem__, positions))
+            else:
+                forms = phones_e164(sent, region)
+            sent = [form or v for v, form in zip(sent, forms, strict=True)]
         # Where the value as sent is not the cell: a few in a column, found in C.
         differ = compress(range(len(sent)), map(ne, sent, texts))
         changed = {int(numbers[i]): sent[i] for i in differ if sent[i]}

@@ -450,7 +450,9 @@ def _without_held(
                 ),
             )
     row_rules = {r: found for r, found in result.row_rules.items() if r not in held}
-    return CheckResult(result.rows, result.sheet_problems, row_rules, duplicates)
+    return CheckResult(
+        result.rows, result.sheet_problems, row_rules, duplicates, phone_e164=result.phone_e164
+    )
 
 
 def _shaper(target: str) -> Callable[[dict], dict] | None:

@@ -86,7 +86,9 @@ def report_file(
     id_field = "id" if is_data(checked.target) else "customer_id"
     sent_as = None
     if checked.shape is None and id_field == "customer_id":  # v1 payloads: made by column
-        sent_as = values_sent(checked.text, checked.mapping, region, valid)
+        sent_as = values_sent(
+            checked.text, checked.mapping, region, valid, checked.result.phone_e164
+        )
     if sent_as is None:
         sent = payloads(checked.text, checked.mapping, region, valid)
         if checked.shape is not None:
