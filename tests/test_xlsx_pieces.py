@@ -368,3 +368,48 @@ def test_a_damaged_packed_worksheet_is_not_cut_and_is_refused_as_before(where):
     with pytest.raises(SheetError) as error:
         read_grid("p.xlsx", data, "Mottakere", LIMITS)
     assert "could not be" in str(error.value)
+
+
+def test_a_commands_report_takes_the_sheet_the_read_inflated(monkeypatch, tmp_path):
+    """`validate --report`: the report edits the very workbook the read cut (not the file read
+    again), and takes its sheet's XML from the read instead of inflating it again."""
+    from cli_runner import run_cli
+
+    from seen_core.report import package
+
+    path = tmp_path / "mottakere.xlsx"
+    path.write_bytes(messy_workbook())
+    handed: list[tuple[str, bool]] = []
+
+    def kept(data: bytes, part: str) -> bytes | None:
+        xml = xlsx_pieces.kept_sheet(data, part)
+        handed.append((part, xml is not None))
+        return xml
+
+    monkeypatch.setattr(package, "kept_sheet", kept)
+    reading = xlsx_pieces.pieces_for
+
+    def read_then_change(data: bytes, sheet: str | None, count: int | None = None):
+        found = reading(data, sheet, count)
+        path.write_bytes(b"changed since it was read")  # the report is of what was read
+        return found
+
+    monkeypatch.setattr(workbook.xlsx_pieces, "pieces_for", read_then_change)
+    kept_way = run_cli("validate", path, "--sheet", "Mottakere", "--report", tmp_path / "kept.xlsx")
+    assert ("xl/worksheets/sheet2.xml", True) in handed
+    assert xlsx_pieces._kept is None  # nothing held once the command is done
+
+    path.write_bytes(messy_workbook())
+    monkeypatch.setattr(package, "kept_sheet", lambda data, part: None)
+    monkeypatch.setattr(workbook.xlsx_pieces, "pieces_for", reading)
+    inflated_again = run_cli(
+        "validate", path, "--sheet", "Mottakere", "--report", tmp_path / "again.xlsx"
+    )
+    assert kept_way.returncode == inflated_again.returncode == 1
+    with (
+        zipfile.ZipFile(tmp_path / "kept.xlsx") as kept_book,
+        zipfile.ZipFile(tmp_path / "again.xlsx") as again_book,
+    ):
+        sheet = "xl/worksheets/sheet2.xml"
+        assert b"Kundeliste" in kept_book.read("xl/sharedStrings.xml")
+        assert kept_book.read(sheet) == again_book.read(sheet)

@@ -58,13 +58,20 @@ def read_sheet(args: argparse.Namespace) -> Sheet:
         raise InputError(f"{path} is a folder, not a file.") from None
     except OSError as error:
         raise InputError(f"{path} could not be read: {error.strerror}.") from None
+    _read[args.file] = data
     # Not flow.read: the flow is still being imported while this reads (its isolation is for
     # the app's uploads; a command reads its own user's file).
     return sheets.read_sheet(path.name, data, sheet=args.sheet, header_row=args.header_row)
 
 
+_read: dict[str, bytes] = {}  # file named on the command line → its bytes, as read
+
+
 def source(args: argparse.Namespace) -> bytes:
-    """The file named on the command line, as it is (read again for the report)."""
+    """The file named on the command line, as it is: the very bytes read and checked (the
+    report edits the workbook checked, even where the file changed since), else read now."""
+    if args.file in _read:
+        return _read[args.file]
     try:
         return Path(args.file).read_bytes()
     except OSError as error:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 import seen_core.cli.options as o
 from seen_core.cli.reports import write_report
 from seen_core.problems import Problem
+from seen_core.read.xlsx_pieces import keeping_sheet
 from seen_core.safe_text import lines_for_terminal
 
 
@@ -23,6 +25,12 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     target = o.target_key(args)
+    # The report follows the read at once: the sheet's XML inflated by the read is kept for it.
+    with keeping_sheet() if args.report else contextlib.nullcontext():
+        return _run(args, target)
+
+
+def _run(args: argparse.Namespace, target: str) -> int:
     checked = o.checked(args, target)
     sheet = checked.sheet
     from seen_core import flow  # once the file is read: see load_the_rest_meanwhile

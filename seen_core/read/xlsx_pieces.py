@@ -11,15 +11,20 @@ its checksum checked, as calamine would).
 Only a worksheet written the plain way is cut: unprefixed tags, and a row number (`r`) on the
 first row of every piece. Anything else gives None, and the sheet is parsed whole as before;
 so does a piece that fails to parse, or rows out of order (the caller checks).
+
+A command that writes the report right after the read keeps the worksheet's XML inflated here
+(`keeping_sheet`) for the report to take (`kept_sheet`) instead of inflating it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import re
 import struct
 import zipfile
+from collections.abc import Iterator
 
 from isal import isal_zlib  # zlib's API on Intel's ISA-L: inflates and checksums 2-3x faster
 
@@ -53,6 +58,38 @@ _SHEET_DATA = b"<sheetData>"
 _SHEET_DATA_END = b"</sheetData>"
 _ROW = b"<row "
 _ROW_NUMBER = re.compile(rb'<row [^>]*?\br="\d+"')
+
+_keeping = False
+_kept: tuple[bytes, str, bytes] | None = None  # (the workbook, the sheet's part, its XML)
+
+
+@contextlib.contextmanager
+def keeping_sheet() -> Iterator[None]:
+    """Keep the XML of the worksheet cut meanwhile, until `kept_sheet` hands it out (a
+    command's report, made right after the read: never the app's, whose reads are in
+    processes of their own)."""
+    global _keeping, _kept
+    _keeping = True
+    try:
+        yield
+    finally:
+        _keeping, _kept = False, None
+
+
+def _keep(data: bytes, part: str, xml: bytes) -> None:
+    global _kept
+    if _keeping:
+        _kept = (data, part, xml)
+
+
+def kept_sheet(data: bytes, part: str) -> bytes | None:
+    """The XML of `part` (as the zip names it) of the workbook `data`, the very bytes cut
+    while `keeping_sheet`, as inflated and checked then; handed out once."""
+    global _kept
+    if _kept is None or _kept[0] is not data or _kept[1] != part:
+        return None
+    xml, _kept = _kept[2], None
+    return xml
 
 
 def pieces_for(
@@ -99,6 +136,7 @@ def pieces_for(
         return None
     if len(xml) != infos[0].file_size or isal_zlib.crc32(xml) != infos[0].CRC:
         return None
+    _keep(data, infos[0].filename, xml)
     cuts = _row_cuts(xml, count)
     if cuts is None:
         return None

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from isal import isal_zlib  # zlib's API on Intel's ISA-L: deflates about 4x faster than zlib
 
+from seen_core.read.xlsx_pieces import kept_sheet
 from seen_core.report.xml import (
     REL_NS,
     TRANSITIONAL,
@@ -53,8 +54,9 @@ def _key(name: str) -> str:
 class Package:
     """The parts of an XLSX, read lazily from the upload; changed parts are kept in memory."""
 
-    def __init__(self, source: zipfile.ZipFile | None = None) -> None:
+    def __init__(self, source: zipfile.ZipFile | None = None, data: bytes | None = None) -> None:
         self.source = source
+        self.data = data  # the zip `source` reads, when given
         # Each part under its name as written back, and the zip's own name for it.
         self.names: list[str] = []
         self._in_zip: dict[str, str] = {}
@@ -82,7 +84,7 @@ class Package:
     @classmethod
     def from_zip(cls, data: bytes) -> Package:
         try:
-            return cls(zipfile.ZipFile(io.BytesIO(data)))
+            return cls(zipfile.ZipFile(io.BytesIO(data)), data)
         except (zipfile.BadZipFile, ValueError):
             raise NotInPlace("it is not a zip file the report can open") from None
 
@@ -108,6 +110,10 @@ class Package:
             return _inflate(memoryview(self.deflated[found][0]), *self.deflated[found][1:])
         if self.source is None:
             raise NotInPlace("a part it refers to is missing")
+        if self.data is not None:
+            kept = kept_sheet(self.data, self._in_zip[found])  # inflated by the read
+            if kept is not None:
+                return kept
         packed = self._packed(found)
         if packed is not None and packed[1] == zipfile.ZIP_DEFLATED:
             return _inflate(packed[0], packed[2], packed[3])
