@@ -439,7 +439,7 @@ class SheetEditor:
             if (
                 added.kind == "text"
                 and added.header not in plan.positions
-                and any(added.header in found for found in plan.marks.values())
+                and added.header in plan.marked_columns
             ):
                 return False
         return True
@@ -506,10 +506,7 @@ class SheetEditor:
         plan = self.plan
         plain = added.kind == "status" or (
             added.kind == "text"
-            and (
-                added.header in plan.positions
-                or not any(added.header in found for found in plan.marks.values())
-            )
+            and (added.header in plan.positions or added.header not in plan.marked_columns)
         )
         header = plan.header_row
         values = added.values
@@ -552,7 +549,8 @@ class SheetEditor:
         values = {row: value for row, value in added.values.items() if value and row != header}
         marked = []
         if added.kind == "text" and added.header not in plan.positions:
-            marked = [row for row, found in plan.marks.items() if added.header in found]
+            if added.header in plan.marked_columns:
+                marked = [row for row, found in plan.marks.items() if added.header in found]
             for row in marked:
                 values.setdefault(row, "")  # a wrong cell is marked even when empty
         if added.kind == "status":
