@@ -111,3 +111,52 @@ def test_the_pseudo_language_wraps_every_message_and_is_never_offered():
         for message in messages("en"):
             shown = i18n.ngettext(*message.id, 2) if message.pluralizable else i18n._(message.id)
             assert re.fullmatch(r"⟦.*⟧", shown, re.DOTALL), message.id
+
+
+def test_english_is_taken_as_written_and_check_refuses_an_english_translation(
+    tmp_path, monkeypatch, capsys
+):
+    """English messages are shown as the code writes them (its catalogue is never read), so
+    the English catalogue must translate nothing: `check` fails where it does."""
+    assert not [m.id for m in messages("en") if any(forms(m.string))]
+    with i18n.using("en"):
+        assert i18n._("First name is empty.") == "First name is empty."
+        assert i18n.ngettext("{count} row", "{count} rows", 1) == "{count} row"
+    from seen_core.i18n import __main__ as tooling
+
+    assert tooling.check() == 0
+    english = tmp_path / "en" / "LC_MESSAGES" / "messages.po"
+    english.parent.mkdir(parents=True)
+    text = catalogue_path("en").read_text(encoding="utf-8")
+    english.write_text(
+        text.replace(
+            'msgid "First name is empty."\nmsgstr ""',
+            'msgid "First name is empty."\nmsgstr "Given name missing."',
+        ),
+        encoding="utf-8",
+    )
+    norwegian = tmp_path / "nb" / "LC_MESSAGES" / "messages.po"
+    norwegian.parent.mkdir(parents=True)
+    norwegian.write_bytes(catalogue_path("nb").read_bytes())
+    monkeypatch.setattr(
+        tooling, "catalogue_path", lambda lang: tmp_path / lang / "LC_MESSAGES" / "messages.po"
+    )
+    assert tooling.check() == 1
+    assert "'First name is empty.'" in capsys.readouterr().out
+
+
+def test_a_command_in_english_loads_babel_only_beside_the_read():
+    """`python -m seen_core` imports what the read needs before it; Babel (0.02 s) and the
+    number formats load in the loader thread while the file is read."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, seen_core.cli, seen_core.i18n as i; "
+        "assert not any(m.startswith('babel') for m in sys.modules), 'babel before the read'; "
+        "assert i._('First name is empty.') == 'First name is empty.'; "
+        "assert not any(m.startswith('babel') for m in sys.modules), 'babel for English'; "
+        "seen_core.cli.load_the_rest_meanwhile().join(); "
+        "assert 'babel.numbers' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -21,13 +21,10 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from babel import Locale
-from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+if TYPE_CHECKING:
+    from babel import Locale
 
 __all__ = [
     "LANGUAGES",
@@ -121,12 +118,18 @@ def catalogue_path(lang: str) -> Path:
 
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
-    """The compiled catalogue of a language, made from its `.po` once per process."""
+    """The compiled catalogue of a language, made from its `.po` once per process. English,
+    the language the messages are written in, is taken as written: its catalogue holds no
+    translation (`python -m seen_core.i18n check` fails if it ever does), so a command run in
+    English neither reads it nor loads Babel for it."""
     if lang == PSEUDO:
         return _pseudo()
     path = catalogue_path(lang)
-    if not path.exists():
+    if lang == SOURCE or not path.exists():
         return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo  # Babel loads in 0.02 s: only when needed
+    from babel.messages.pofile import read_po
+
     with path.open("rb") as po:
         catalog = read_po(po, locale=lang)
     compiled = io.BytesIO()
@@ -136,6 +139,9 @@ def translations(lang: str) -> gettext.NullTranslations:
 
 
 def _pseudo() -> gettext.NullTranslations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with catalogue_path(SOURCE).open("rb") as po:
         catalog = read_po(po, locale=SOURCE)
     for message in catalog:
@@ -169,24 +175,34 @@ def N_(message: str) -> str:
 
 def locale() -> Locale:
     """Babel's locale of the current language."""
+    from babel import Locale
+
     return Locale.parse(_BABEL_LOCALE.get(language(), "en_US"))
 
 
 def number(n: int) -> str:
     """A whole number as the user writes it: 5000 → '5,000' in English, '5 000' in Norwegian."""
+    from babel.numbers import format_decimal
+
     return format_decimal(n, locale=locale())
 
 
 def decimal(x: float, digits: int = 1) -> str:
     """A number with up to `digits` decimals: 12.5 → '12.5' in English, '12,5' in Norwegian."""
+    from babel.numbers import format_decimal
+
     return format_decimal(round(x, digits), format=f"#,##0.{'#' * digits}", locale=locale())
 
 
 def date(day: dt.date) -> str:
     """A day as the user reads it: 'Dec 7, 2026' in English, '7. des. 2026' in Norwegian."""
+    from babel.dates import format_date
+
     return format_date(day, format="medium", locale=locale())
 
 
 def moment(when: dt.datetime) -> str:
     """A day and time, to the minute, in the user's way."""
+    from babel.dates import format_datetime
+
     return format_datetime(when, format="short", locale=locale())
