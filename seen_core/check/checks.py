@@ -221,30 +221,45 @@ class _Columns:
         return self._text[column]
 
 
+def _phones_begun(
+    columns: _Columns,
+    mapping: Mapping,
+    options: CheckOptions,
+    phone_process: PhoneProcess | None = None,
+) -> Callable[[], PhonesChecked]:
+    """The phone column's check begun: in the second process, when there is one (the function
+    returned waits for its answer), else here when the function is called."""
+    column = mapping.fields.get("phone")
+    if not column:
+        return partial(PhonesChecked, [], [], [])
+    if phone_process is not None:
+        return phone_process.checked(columns.values(column), options.region)
+    return partial(phones_checked, columns.values(column), options.region)
+
+
 def _row_rules(
     table: Rows,
     mapping: Mapping,
     options: CheckOptions,
     rows: Sequence[int] | None = None,
-    phone_process: PhoneProcess | None = None,
+    begun: tuple[_Columns, Callable[[], PhonesChecked]] | None = None,
 ) -> tuple[dict[int, list[Problem]], list[str] | None]:
     """Row → the problems the per-row rules find in it (the rows with any), and the phone
-    numbers' E.164 forms in `rows` order ("" where a value has none; None: no phone column)."""
+    numbers' E.164 forms in `rows` order ("" where a value has none; None: no phone column).
+    `begun`: the columns and the phone column's check, begun already (`_phones_begun`)."""
     numbers = table.rows if rows is None else list(rows)
     col = mapping.fields.get
-    columns = _Columns(table, rows)
-    first, emails, phones = (columns.values(col(f)) for f in ("first_name", "email", "phone"))
-    region = options.region
-    contact_severity = "error" if options.delivery else "warning"
     # Each rule over its whole column first (the plain e-mails by one pattern, see contact.py), then
     # the problems made for the rows that have any, in the order a row lists them. The phone
     # numbers first: in a second process, when there is one, they are checked meanwhile.
-    if not col("phone"):
-        phones_found: Callable[[], PhonesChecked] = partial(PhonesChecked, [], [], [])
-    elif phone_process is not None:
-        phones_found = phone_process.checked(phones, region)
+    if begun is None:
+        columns = _Columns(table, rows)
+        phones_found = _phones_begun(columns, mapping, options)
     else:
-        phones_found = partial(phones_checked, phones, region)
+        columns, phones_found = begun
+    first, emails, phones = (columns.values(col(f)) for f in ("first_name", "email", "phone"))
+    region = options.region
+    contact_severity = "error" if options.delivery else "warning"
     missing = [i for i, name in enumerate(first) if not name or name.isspace()]
     bad_emails = emails_not_valid(emails) if col("email") else []
     no_contact = [
@@ -693,8 +708,11 @@ def _check_sheet(
     if any(p.code in ("column_not_found",) for p in sheet):
         # The rules cannot read a column that is not there; the mapping problem says it all.
         return CheckResult(list(table.rows), sheet, {})
+    # The phone numbers go to the second process first: the duplicate rule runs meanwhile.
+    columns = _Columns(table, None)
+    begun = (columns, _phones_begun(columns, mapping, options, phone_process))
     duplicates, ids = _customer_id_duplicates(table, mapping)
-    row_rules, phone_e164 = _row_rules(table, mapping, options, None, phone_process)
+    row_rules, phone_e164 = _row_rules(table, mapping, options, None, begun)
     return CheckResult(list(table.rows), sheet, row_rules, duplicates, ids, phone_e164)
 
 
