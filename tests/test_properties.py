@@ -130,3 +130,33 @@ def test_rechecks_after_edits_of_customer_ids_equal_a_full_check(
         table.loc[row_number, column] = data.draw(customer_ids if column == "Kundenr" else cell)
         result = recheck(result, table, MAPPING, [row_number])
         assert result.problems == check_sheet(table, MAPPING).problems
+
+
+# Texts as the report's notes and cells have them: plain words, lines, the characters XML and
+# Excel treat specially (markup, control characters, a literal _x0041_, a tab, a no-break space).
+_NOTE_PIECES = st.sampled_from(
+    [
+        "Ola",
+        "e-post",
+        "\n",
+        " ",
+        "&",
+        "<",
+        ">",
+        "_x",
+        "_x0041_",
+        "\t",
+        "\x07",
+        "\xa0",
+        "é",
+        "\ufffe",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_NOTE_PIECES, max_size=6).map("".join), max_size=8))
+def test_many_texts_are_escaped_as_each_would_be_alone(texts: list[str]):
+    from seen_core.report.xml import xml_text, xml_texts
+
+    assert xml_texts(texts) == [xml_text(text) for text in texts]

@@ -180,23 +180,36 @@ def _free_vml_block(package: Package) -> int:
 
 
 def _vml_shapes(notes: Notes, block: int) -> str:
+    """A hidden note's shape for each note, anchored beside its cell (VML counts rows and
+    columns from 0); the pieces that depend on a note's column alone made once a column."""
+    by_column: dict[int, tuple[str, str, str]] = {}
     shapes = []
-    for number, ((row, column), text) in enumerate(notes, start=1):
-        r, c = row - 1, column  # VML counts rows and columns from 0
+    for number, ((row, column), text) in enumerate(notes, start=block * 1024 + 1):
+        pieces = by_column.get(column)
+        if pieces is None:
+            pieces = by_column[column] = (
+                f"{column + 1}, 15, ",
+                f", 10, {column + 3}, 15, ",
+                f"</x:Row><x:Column>{column}</x:Column></x:ClientData></v:shape>",
+            )
+        top = row - 2 if row > 1 else 0  # the row above the cell's
         height = min(4 + len(text) // 60, 12)
-        anchor = f"{c + 1}, 15, {max(r - 1, 0)}, 10, {c + 3}, 15, {max(r - 1, 0) + height}, 4"
         shapes.append(
-            f'<v:shape id="_x0000_s{block * 1024 + number}" type="#_x0000_t202" '
-            'style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:108pt;'
-            'height:59.25pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
-            '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
-            '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
-            '<div style="text-align:left"></div></v:textbox><x:ClientData ObjectType="Note">'
-            f"<x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{anchor}</x:Anchor>"
-            f"<x:AutoFill>False</x:AutoFill><x:Row>{r}</x:Row><x:Column>{c}</x:Column>"
-            "</x:ClientData></v:shape>"
+            f'<v:shape id="_x0000_s{number}{_SHAPE_START}{pieces[0]}{top}{pieces[1]}'
+            f"{top + height}, 4{_SHAPE_MIDDLE}{row - 1}{pieces[2]}"
         )
     return "".join(shapes)
+
+
+_SHAPE_START = (
+    '" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
+    'width:108pt;height:59.25pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" '
+    'o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow on="t" color="black" '
+    'obscured="t"/><v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
+    '<div style="text-align:left"></div></v:textbox><x:ClientData ObjectType="Note">'
+    "<x:MoveWithCells/><x:SizeWithCells/><x:Anchor>"
+)
+_SHAPE_MIDDLE = "</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>"
 
 
 _VML_SHAPETYPE = (

@@ -71,13 +71,27 @@ def xml_text(text: str) -> str:
 
 
 def xml_texts(texts: list[str]) -> list[str]:
-    """`xml_text` of each text; the texts themselves when none needs it, found in one search
-    over them all joined by line breaks (nothing to escape, and no escaped sequence spans one)."""
-    if not texts or (
-        _XML_SPECIAL.search("\n".join(texts)) is None and max(map(len, texts)) <= EXCEL_MAX_TEXT
-    ):
-        return texts
-    return list(map(xml_text, texts))
+    """`xml_text` of each text; the texts themselves when none needs it, found over them all
+    joined by line breaks (nothing to escape, and no escaped sequence spans one)."""
+    if not texts or max(map(len, texts)) > EXCEL_MAX_TEXT:
+        return list(map(xml_text, texts))
+    joined = "\n".join(texts)
+    if not _plainly_text(joined) and _XML_SPECIAL.search(joined) is not None:
+        return list(map(xml_text, texts))
+    return texts
+
+
+def _plainly_text(text: str) -> bool:
+    """Whether `text` surely holds nothing `xml_text` changes, by scans in C: no markup
+    character, no "_x", and printable but for line breaks (no control character, surrogate or
+    non-character). False says only that the pattern must look (a tab, a no-break space)."""
+    return (
+        "&" not in text
+        and "<" not in text
+        and ">" not in text
+        and "_x" not in text
+        and text.replace("\n", " ").isprintable()
+    )
 
 
 def _xml_special(match: re.Match[str]) -> str:
