@@ -173,3 +173,26 @@ def test_a_sheet_without_problems_says_so() -> None:
 
     rows = list(read_xlsx(annotated_workbook(report))["Problems"].iter_rows(values_only=True))
     assert rows[1][2] == "No problems found."
+
+
+def test_the_problems_rows_of_a_usual_sheet_are_those_made_cell_by_cell():
+    """Row problems with plain texts are written a row at a time; the same rows come out when
+    a problem of the whole sheet (no row number) has the rows made a column at a time."""
+    from seen_core.problems import Problem
+    from seen_core.report.summary import problem_rows
+
+    usual = [
+        Problem(
+            5, "Mobil", "phone", "phone_invalid", "error", "'12345' is not a valid phone number."
+        ),
+        Problem(5, None, None, "no_contact", "warning", "Neither phone nor e-mail."),
+        Problem(7, "Fornavn", "first_name", "name_case", "warning", "'OLA' is in capitals."),
+    ]
+    whole = Problem(None, None, None, "column_not_found", "error", "No column 'E-post'.")
+    one_at_a_time = problem_rows([*usual, whole])
+    assert one_at_a_time is not None
+    last_row = one_at_a_time.rindex('<row r="5">')
+    assert problem_rows(usual) == one_at_a_time[:last_row]
+    assert '<c r="B3"' not in problem_rows(usual)  # a row's problem has no column
+    with_markup = [*usual[:2], usual[2]._replace(message="'Ola & Kari' <skilt>")]
+    assert "Ola &amp; Kari' &lt;skilt&gt;" in problem_rows(with_markup)

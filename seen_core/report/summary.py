@@ -64,19 +64,44 @@ def problem_rows(problems: Sequence[Problem]) -> str | None:
     problems = list(problems)[: EXCEL_MAX_ROWS - 1]
     if not problems:
         return None
-    whole_sheet = _("whole sheet")
     numbers = range(2, len(problems) + 2)
+    columns_of = [p.column or "" for p in problems]
+    messages = [p.message for p in problems]
+    to_do = _what_to_do_each(problems)
+    codes = [p.code for p in problems]
+    rows = [p.row for p in problems]
+    # The usual sheet: every problem in a row, with a message, and no text to take care of
+    # (columns, advice and codes are a few texts, each looked at once): a row in one step.
+    ends = {text: f'" t="inlineStr"><is><t>{text}</t></is></c>' for text in {*to_do, *codes}}
+    if (
+        all(type(row) is int for row in rows)
+        and all(messages)
+        and all(ends)
+        and not care_needed({*columns_of, *ends})
+        and not care_needed(messages)
+    ):
+        return "".join(
+            [
+                f'<row r="{r}"><c r="A{r}"><v>{row}</v></c>{b}<c r="C{r}" t="inlineStr"><is><t>'
+                f'{message}</t></is></c><c r="D{r}{ends[what]}<c r="E{r}{ends[code]}</row>'
+                for r, row, b, message, what, code in zip(
+                    numbers,
+                    rows,
+                    _cells_of("B", columns_of),
+                    messages,
+                    to_do,
+                    codes,
+                    strict=True,
+                )
+            ]
+        )
+    whole_sheet = _("whole sheet")
     row_cells = [
         f'<c r="A{r}"><v>{row}</v></c>' if type(row) is int else text_cell(f"A{r}", whole_sheet)
         for r, row in zip(numbers, (p.row for p in problems), strict=True)
     ]
     columns = [row_cells]
-    for letter, values in (
-        ("B", [p.column or "" for p in problems]),
-        ("C", [p.message for p in problems]),
-        ("D", _what_to_do_each(problems)),
-        ("E", [p.code for p in problems]),
-    ):
+    for letter, values in (("B", columns_of), ("C", messages), ("D", to_do), ("E", codes)):
         care = care_needed(values)
         if care:
             cells = [
@@ -95,6 +120,14 @@ def problem_rows(problems: Sequence[Problem]) -> str | None:
             for r, a, b, c, d, e in zip(numbers, *columns, strict=True)
         ]
     )
+
+
+def _cells_of(letter: str, values: list[str]) -> list[str]:
+    """The plain text cells of column `letter` from row 2 on ("" for an empty value)."""
+    return [
+        f'<c r="{letter}{r}" t="inlineStr"><is><t>{value}</t></is></c>' if value else ""
+        for r, value in enumerate(values, start=2)
+    ]
 
 
 def _what_to_do_each(problems: Sequence[Problem]) -> list[str]:
