@@ -19,6 +19,8 @@ import python_calamine
 import xlsxwriter
 from cli_runner import run_cli
 from corpus import openpyxl_rich, openpyxl_small
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from report_books import crm_export, header_of, read_xlsx, report_of
 
 from seen_core import flow
@@ -490,3 +492,76 @@ def test_the_apps_draft_gives_its_report_with_its_name_and_what_it_lacks(tmp_pat
         made = odd.report_file("xlsx")
         assert odd.report_name(made.suffix) == "kunder-seen.xlsx"
         assert made.lacks[1].startswith("The new workbook has no comments")
+
+
+@pytest.mark.parametrize(
+    ("far_cell", "first_free"),
+    [
+        ('<c r="K5" s="1"/>', 11),
+        ('<c r="k5" t="inlineStr"><is><t>notat</t></is></c>', 11),
+        ('<c s="1"/>', 7),  # no reference: the column after the row's last, G
+        ("<c/>", 7),
+    ],
+    ids=["styled-empty", "lowercase-reference", "no-reference", "bare"],
+)
+def test_a_row_reaching_further_right_than_the_header_puts_seens_columns_after_it(
+    far_cell: str, first_free: int
+):
+    """The report's columns go after the widest of the header's and people's rows: a row with
+    a cell right of the header's last (an empty formatted cell, a note, a cell numbered by its
+    place only) is not written over, and no cell is written twice."""
+
+    def change(name: str, part: bytes) -> tuple[str, bytes]:
+        if name == "xl/worksheets/sheet2.xml":
+            row = re.search(rb'<row r="5"[^>]*>.*?</row>', part, re.S)
+            assert row is not None and b'<c r="F5"' in row.group()
+            part = part[: row.end() - 6] + far_cell.encode() + part[row.end() - 6 :]
+            part = re.sub(rb' spans="[^"]*"', b"", part)
+        return name, part
+
+    data = rezip(crm_export(), change)
+    made = made_workbook(report_of("kunder.xlsx", data, {}))
+    assert made.lacks == ()
+    assert_whole(made.data)
+    people = load_quietly(made.data)["Mottakere"]
+    header = header_of(people, 3)
+    assert header.index("SEEN status") == first_free
+    sheet = parts_of(made.data)["xl/worksheets/sheet2.xml"].decode()
+    row = re.search(r'<row r="5"[^>]*>(.*?)</row>', sheet, re.S)
+    assert row is not None
+    references = re.findall(r'<c r="([A-Za-z]+)5"', row.group(1))
+    assert len(references) == len({r.upper() for r in references})  # no cell twice
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    header=st.integers(1, 40),
+    people=st.lists(st.lists(st.integers(0, 60), max_size=5), min_size=1, max_size=6),
+    unreferenced=st.booleans(),
+    prefix=st.sampled_from(["", "x:"]),
+)
+def test_the_rows_reach_as_far_as_their_last_cells(
+    header: int, people: list[list[int]], unreferenced: bool, prefix: str
+):
+    """`SheetEditor.scan`'s width: one search says when no cell passes the header's last,
+    else each row's last cell is looked at; either way the widest row's reach."""
+    from seen_core.read.cells import column_letter
+    from seen_core.report.sheet import SheetEditor
+
+    def cell(column: int, row: int) -> str:
+        return f'<{prefix}c r="{column_letter(column)}{row}"><{prefix}v>1</{prefix}v></{prefix}c>'
+
+    rows = [[*range(header)], *[sorted(set(columns)) for columns in people]]
+    xml = "".join(
+        f'<{prefix}row r="{number}">' + "".join(cell(c, number) for c in columns)
+        + (f"<{prefix}c/>" if unreferenced and number == 2 else "") + f"</{prefix}row>"
+        for number, columns in enumerate(rows, start=1)
+    ).encode()  # fmt: skip
+    editor = SheetEditor.__new__(SheetEditor)
+    editor.prefix = prefix
+    found, width, _style = editor.scan(xml, 0, len(xml), 1, list(range(2, len(rows) + 1)))
+    assert [row for row, *_ in found] == list(range(1, len(rows) + 1))
+    reach = [columns[-1] + 1 if columns else 0 for columns in rows]
+    if unreferenced:  # row 2's bare cell stands right of its last
+        reach[1] += 1
+    assert width == max(reach)

@@ -344,19 +344,30 @@ class SheetEditor:
         `xml`: (number, start of its tag, end of its tag, start of its end tag) for each, in
         the sheet's order; how many columns the widest of them reaches; the style of the
         header's last cell. Made from the sheet alone (see report/parallel.py)."""
+        wanted = {header_row, *rows}
+        found = self._rows_found(xml, start, stop, wanted)
+        if len({row for row, *_ in found}) != len(wanted):
+            raise NotInPlace("its rows are not numbered the way they were read")
+        header = next(place for place in found if place[0] == header_row)
+        width, header_style = self._extent(xml, header, with_style=True)
+        # As a rule no cell reaches further right than the header's last: one search over the
+        # rows says so, instead of looking for each row's last cell.
+        if self._further_right(width).search(xml, found[0][1], stop):
+            width = max(self._extent(xml, place)[0] for place in found)
+        return found, width, header_style
+
+    def _rows_found(
+        self, xml: bytes, start: int, stop: int, wanted: set[int]
+    ) -> list[tuple[int, int, int, int]]:
+        """(number, start of its tag, end of its tag, start of its end tag) of each row in
+        `wanted` between `start` and `stop` in `xml`, in the sheet's order."""
         p = self.prefix.encode()
         end_tag = b"</" + p + b"row>"
         start_tag = b"<" + p + b"row"
         numbered = start_tag + b' r="'
-        cell_tag = b"<" + p + b"c "
-        referenced = cell_tag + b'r="'
-        bare_cell = b"<" + p + b"c>"
-        wanted = {header_row, *rows}
         found: list[tuple[int, int, int, int]] = []
-        width = 0
-        header_style = 0
-        columns: dict[bytes, int] = {}  # column letters → index, worked out once each
-        find, rfind, startswith = xml.find, xml.rfind, xml.startswith
+        add, find, rfind, startswith = found.append, xml.find, xml.rfind, xml.startswith
+        after_end, after_number = len(end_tag), len(numbered)  # each row's work kept small
         begin, previous = start, 0
         while (end := find(end_tag, begin, stop)) >= 0:
             # The row starts where the one before ended, as a rule; else (an empty row
@@ -369,7 +380,8 @@ class SheetEditor:
             if at < 0 or close < 0:
                 raise NotInPlace("its rows are not written as SpreadsheetML's")
             if startswith(numbered, at):  # <row r="12" ...>: the usual way, without a pattern
-                digits = xml[at + len(numbered) : find(b'"', at + len(numbered), close)]
+                digits_at = at + after_number
+                digits = xml[digits_at : find(b'"', digits_at, close)]
                 row = int(digits) if digits.isdigit() else -1
             else:
                 number = ROW_NUMBER.search(xml, at, close)
@@ -377,37 +389,55 @@ class SheetEditor:
             if row < 0:  # a row may go without its number: it follows the one before
                 row = previous + 1 + xml.count(start_tag, begin, at)
             previous = row
-            begin = end + len(end_tag)
-            if row not in wanted:
-                continue
-            found.append((row, at, close, end))
-            last = rfind(cell_tag, close, end)
-            if last >= 0 and startswith(referenced, last):  # <c r="F12" ...>: the usual way
-                ref = xml[last + len(referenced) : find(b'"', last + len(referenced), end)]
-                letters = ref.rstrip(b"0123456789")
-                ref = letters if letters and ref != letters else None
-            else:
-                ref = CELL_REF.search(xml, last, find(b">", last, end)) if last >= 0 else None
-                ref = ref.group(1) if ref is not None else None
-            if find(bare_cell, max(last, close), end) >= 0 or (last >= 0 and ref is None):
-                # cells without their references: counted from the left
-                cells = xml[close + 1 : end].decode("utf-8")
-                column, last = _last_cell(cells, self.prefix)
-                last += close + 1
-            elif last < 0:
-                continue  # no cells
-            else:
-                column = columns.get(ref, -1)  # type: ignore[arg-type]
-                if column < 0:
-                    column = columns[ref] = column_index(ref.decode())  # type: ignore[union-attr]
-            if column >= width:
-                width = column + 1
-            if row == header_row:
-                style = CELL_STYLE.search(xml, last, find(b">", last, end))
-                header_style = int(style.group(1)) if style else 0
-        if len({row for row, *_ in found}) != len(wanted):
-            raise NotInPlace("its rows are not numbered the way they were read")
-        return found, width, header_style
+            begin = end + after_end
+            if row in wanted:
+                add((row, at, close, end))
+        return found
+
+    def _extent(
+        self, xml: bytes, place: tuple[int, int, int, int], with_style: bool = False
+    ) -> tuple[int, int]:
+        """How many columns the row at `place` reaches (its last cell's column and one), and
+        the style of that cell when asked (0: none or not asked)."""
+        _row, _at, close, end = place
+        p = self.prefix.encode()
+        cell_tag = b"<" + p + b"c "
+        referenced = cell_tag + b'r="'
+        find, rfind, startswith = xml.find, xml.rfind, xml.startswith
+        last = rfind(cell_tag, close, end)
+        if last >= 0 and startswith(referenced, last):  # <c r="F12" ...>: the usual way
+            ref = xml[last + len(referenced) : find(b'"', last + len(referenced), end)]
+            letters = ref.rstrip(b"0123456789")
+            ref = letters if letters and ref != letters else None
+        else:
+            ref = CELL_REF.search(xml, last, find(b">", last, end)) if last >= 0 else None
+            ref = ref.group(1) if ref is not None else None
+        after = max(last, close)
+        if (
+            find(b"<" + p + b"c>", after, end) >= 0
+            or find(b"<" + p + b"c/>", after, end) >= 0
+            or (last >= 0 and ref is None)
+        ):  # cells without their references: counted from the left
+            cells = xml[close + 1 : end].decode("utf-8")
+            column, last = _last_cell(cells, self.prefix)
+            last += close + 1
+        elif last < 0:
+            return 0, 0  # no cells
+        else:
+            column = column_index(ref.decode())  # type: ignore[union-attr]
+        style = CELL_STYLE.search(xml, last, find(b">", last, end)) if with_style else None
+        return column + 1, int(style.group(1)) if style else 0
+
+    def _further_right(self, width: int) -> re.Pattern[bytes]:
+        """A cell at column `width` or further right, or one not written `<c r="B5"` (whose
+        column only its row tells): any cell but those plainly left of `width`."""
+        p = re.escape(self.prefix).encode()
+        if width <= 0:
+            return re.compile(rb"<%bc(?=[\s>/])" % p)
+        letters = column_letter(width)
+        shorter = f"[A-Z]{{1,{len(letters) - 1}}}" if len(letters) > 1 else ""
+        left = "|".join(part for part in (shorter, _before(letters)) if part)
+        return re.compile(rb'<%bc(?=[\s>/])(?! r="(?:%b)\d)' % (p, left.encode()))
 
     def _marked_rows(
         self, xml: bytes, found: list[tuple[int, int, int, int]], changed_rows: set[int]
@@ -870,6 +900,19 @@ def _off_merged_cells(
         target = moved.get(key, key)
         out[target] = f"{out[target]}\n{notes[key]}" if target in out else notes[key]
     return out
+
+
+def _before(letters: str) -> str:
+    """A pattern for the column letters of as many letters as `letters`, before it ("": none)."""
+    first, rest = letters[0], letters[1:]
+    options = []
+    if first != "A":
+        options.append(f"[A-{chr(ord(first) - 1)}]" + (f"[A-Z]{{{len(rest)}}}" if rest else ""))
+    if rest:
+        after_first = _before(rest)
+        if after_first:
+            options.append(f"{first}{after_first}")
+    return f"(?:{'|'.join(options)})" if options else ""
 
 
 def _last_cell(cells: str, prefix: str) -> tuple[int, int]:
