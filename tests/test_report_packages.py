@@ -10,6 +10,7 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from xml.etree import ElementTree
 
@@ -565,3 +566,33 @@ def test_the_rows_reach_as_far_as_their_last_cells(
     if unreferenced:  # row 2's bare cell stands right of its last
         reach[1] += 1
     assert width == max(reach)
+
+
+def test_many_notes_are_packed_a_chunk_at_a_time_and_read_back_whole():
+    """The notes of a big sheet (20,000 here) are made, encoded and packed a chunk at a time:
+    the parts' text is never all in memory at once, and they read back as whole XML."""
+    import tracemalloc
+
+    from seen_core.report.comments import notes_parts
+    from seen_core.report.package import Package
+
+    notes = [((row, 3), f"'4{row}' is not a valid phone number & more") for row in range(2, 20002)]
+    package = Package.from_zip(crm_export())
+    tracemalloc.start()
+    try:
+        comments, drawing = notes_parts(package, notes)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert drawing[2] > 10_000_000 and peak < drawing[2] / 2  # made whole: twice its size
+    texts = []
+    for packed, crc, size in (comments, drawing):
+        inflater = zlib.decompressobj(-15)
+        text = inflater.decompress(packed) + inflater.flush()
+        assert (len(text), zlib.crc32(text)) == (size, crc)
+        texts.append(text)
+    root = ElementTree.fromstring(texts[0])
+    assert len(root[1]) == 20_000  # <commentList>
+    assert "'42' is not a valid phone number &amp; more" in texts[0].decode()
+    assert texts[1].count(b"<v:shape ") == 20_000
+    assert b'id="_x0000_s' + str(1024 * 1 + 20_000).encode() + b'"' in texts[1]

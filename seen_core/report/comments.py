@@ -8,9 +8,11 @@ our shapes take a block of VML shape ids no drawing in the workbook uses.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from itertools import chain
 
 from seen_core.read.cells import column_letter
-from seen_core.report.package import CT_COMMENTS, CT_VML, Package, pack, relative
+from seen_core.report.package import CT_COMMENTS, CT_VML, Package, pack_text, relative
 from seen_core.report.xml import (
     XML_DECLARATION,
     NotInPlace,
@@ -21,6 +23,8 @@ from seen_core.report.xml import (
 )
 
 COMMENT_AUTHOR = "SEEN Sender"
+_CHUNK = 2_000  # notes made at a time
+_MANY_NOTES = 5_000  # notes whose parts are some MB: packed fast rather than small
 
 Notes = list[tuple[tuple[int, int], str]]  # ((row, 0-based column), text), sorted
 
@@ -49,9 +53,14 @@ def notes_parts(package: Package, notes: Notes) -> tuple[Packed, Packed]:
     """The comments part and the drawing of `notes`, packed, for a sheet without notes of its
     own and a drawing of ours: what `add_notes` writes, made elsewhere (report/parallel.py)."""
     block = _free_vml_block(package)
-    comments = _comments_xml(notes, package.dialect.main).encode("utf-8")
-    drawing = _vml_xml(_vml_shapes(notes, block), block, len(notes)).encode("utf-8")
-    return pack(comments), pack(drawing)
+    # Made and packed a chunk at a time: for 44,000 notes the two parts are 40 MB of text,
+    # which would otherwise be made, joined and encoded whole.
+    level = 1 if len(notes) > _MANY_NOTES else 3
+    comments = pack_text(_comments_chunks(notes, package.dialect.main), level)
+    drawing = pack_text(
+        chain([_vml_head(block, len(notes))], _shape_chunks(notes, block), ["</xml>"]), level
+    )
+    return comments, drawing
 
 
 def add_notes(
@@ -106,25 +115,33 @@ def _comment_text(text: str, p: str = "", declare: str = "") -> str:
 
 
 def _comments_xml(notes: Notes, main: str) -> str:
-    # `_comment_text` of each note, the runs around its text made once, and the texts
-    # escaped one by one only when one of them needs it (`xml_texts`).
+    return "".join(_comments_chunks(notes, main))
+
+
+def _comments_chunks(notes: Notes, main: str) -> Iterator[str]:
+    """The comments part of `notes`, in chunks of `_CHUNK` notes: `_comment_text` of each
+    note, the runs around its text made once, and the texts escaped one by one only when one
+    of them needs it (`xml_texts`)."""
     head, _, tail = _comment_text("\ue000").partition("\ue000")  # a character left as it is
     head, tail = f'" authorId="0"><text>{head}', f"{tail}</text></comment>"
-    texts = xml_texts([text for _, text in notes])
     letters: dict[int, str] = {}
     for (_, column), _ in notes:
         if column not in letters:
             letters[column] = column_letter(column)
-    comments = "".join(
-        [
-            f'<comment ref="{letters[c]}{r}{head}{text}{tail}'
-            for ((r, c), _), text in zip(notes, texts, strict=True)
-        ]
-    )
-    return (
+    yield (
         f'{XML_DECLARATION}<comments xmlns="{main}"><authors><author>{COMMENT_AUTHOR}'
-        f"</author></authors><commentList>{comments}</commentList></comments>"
+        "</author></authors><commentList>"
     )
+    for at in range(0, len(notes), _CHUNK):
+        some = notes[at : at + _CHUNK]
+        texts = xml_texts([text for _, text in some])
+        yield "".join(
+            [
+                f'<comment ref="{letters[c]}{r}{head}{text}{tail}'
+                for ((r, c), _), text in zip(some, texts, strict=True)
+            ]
+        )
+    yield "</commentList></comments>"
 
 
 def _merge_comments(package: Package, part: str, notes: Notes) -> Notes:
@@ -180,25 +197,33 @@ def _free_vml_block(package: Package) -> int:
 
 
 def _vml_shapes(notes: Notes, block: int) -> str:
+    return "".join(_shape_chunks(notes, block))
+
+
+def _shape_chunks(notes: Notes, block: int) -> Iterator[str]:
     """A hidden note's shape for each note, anchored beside its cell (VML counts rows and
-    columns from 0); the pieces that depend on a note's column alone made once a column."""
+    columns from 0), in chunks of `_CHUNK` notes; the pieces that depend on a note's column
+    alone made once a column."""
     by_column: dict[int, tuple[str, str, str]] = {}
-    shapes = []
-    for number, ((row, column), text) in enumerate(notes, start=block * 1024 + 1):
-        pieces = by_column.get(column)
-        if pieces is None:
-            pieces = by_column[column] = (
-                f"{column + 1}, 15, ",
-                f", 10, {column + 3}, 15, ",
-                f"</x:Row><x:Column>{column}</x:Column></x:ClientData></v:shape>",
+    for at in range(0, len(notes), _CHUNK):
+        shapes = []
+        for number, ((row, column), text) in enumerate(
+            notes[at : at + _CHUNK], start=block * 1024 + at + 1
+        ):
+            pieces = by_column.get(column)
+            if pieces is None:
+                pieces = by_column[column] = (
+                    f"{column + 1}, 15, ",
+                    f", 10, {column + 3}, 15, ",
+                    f"</x:Row><x:Column>{column}</x:Column></x:ClientData></v:shape>",
+                )
+            top = row - 2 if row > 1 else 0  # the row above the cell's
+            height = min(4 + len(text) // 60, 12)
+            shapes.append(
+                f'<v:shape id="_x0000_s{number}{_SHAPE_START}{pieces[0]}{top}{pieces[1]}'
+                f"{top + height}, 4{_SHAPE_MIDDLE}{row - 1}{pieces[2]}"
             )
-        top = row - 2 if row > 1 else 0  # the row above the cell's
-        height = min(4 + len(text) // 60, 12)
-        shapes.append(
-            f'<v:shape id="_x0000_s{number}{_SHAPE_START}{pieces[0]}{top}{pieces[1]}'
-            f"{top + height}, 4{_SHAPE_MIDDLE}{row - 1}{pieces[2]}"
-        )
-    return "".join(shapes)
+        yield "".join(shapes)
 
 
 _SHAPE_START = (
@@ -224,11 +249,15 @@ def _vml_blocks(block: int, count: int) -> str:
 
 
 def _vml_xml(shapes: str, block: int, count: int) -> str:
+    return f"{_vml_head(block, count)}{shapes}</xml>"
+
+
+def _vml_head(block: int, count: int) -> str:
     return (
         '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:'
         'office" xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
         f'<o:idmap v:ext="edit" data="{_vml_blocks(block, count)}"/></o:shapelayout>'
-        f"{_VML_SHAPETYPE}{shapes}</xml>"
+        f"{_VML_SHAPETYPE}"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
@@ -433,11 +434,18 @@ def pack_piece(data: bytes) -> tuple[bytes, int, int]:
     return packed, isal_zlib.crc32(data), len(data)
 
 
-def pack(data: bytes) -> tuple[bytes, int, int]:
-    """`data` deflated as `write` and `to_bytes` would deflate it (for `write_packed`): its
-    packed bytes, CRC-32 and size."""
-    level = 1 if len(data) > _BIG_PART else 3
-    return _deflate(data, level), isal_zlib.crc32(data), len(data)
+def pack_text(chunks: Iterable[str], level: int = 1) -> tuple[bytes, int, int]:
+    """Text made a chunk at a time, encoded and deflated chunk by chunk (for `write_packed`):
+    its packed bytes, CRC-32 and size. The whole text is never in memory."""
+    deflater = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
+    packed, crc, size = [], 0, 0
+    for chunk in chunks:
+        data = chunk.encode("utf-8")
+        packed.append(deflater.compress(data))
+        crc = isal_zlib.crc32(data, crc)
+        size += len(data)
+    packed.append(deflater.flush())
+    return b"".join(packed), crc, size
 
 
 def _deflate(data: bytes, level: int) -> bytes:
