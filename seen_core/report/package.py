@@ -190,8 +190,9 @@ class Package:
     def write_around(
         self, name: str, head: bytes, middle: tuple[bytes, int, int], tail: bytes
     ) -> None:
-        """Write the part `name`: `head`, then `middle` as `pack_piece` packed it, then `tail`
-        (a deflated stream may be continued by another: only its last block is marked last)."""
+        """Write the part `name`: `head`, then `middle` as `pack_text` packed it as a piece,
+        then `tail` (a deflated stream may be continued by another: only its last block is
+        marked last)."""
         first = isal_zlib.compressobj(3, isal_zlib.DEFLATED, -15)
         last = isal_zlib.compressobj(3, isal_zlib.DEFLATED, -15)
         packed, crc, size = middle
@@ -425,18 +426,13 @@ def relative(from_part: str, to_part: str) -> str:
     return "/".join([".."] * (len(base) - common) + list(target[common:]))
 
 
-def pack_piece(data: bytes) -> tuple[bytes, int, int]:
-    """`data` deflated as the middle of a part (for `Package.write_around`, elsewhere: see
-    report/parallel.py): its packed bytes, which end on a whole byte without the mark of a
-    part's last block, CRC-32 and size."""
-    deflater = isal_zlib.compressobj(1 if len(data) > _BIG_PART else 3, isal_zlib.DEFLATED, -15)
-    packed = deflater.compress(data) + deflater.flush(isal_zlib.Z_SYNC_FLUSH)
-    return packed, isal_zlib.crc32(data), len(data)
-
-
-def pack_text(chunks: Iterable[str], level: int = 1) -> tuple[bytes, int, int]:
-    """Text made a chunk at a time, encoded and deflated chunk by chunk (for `write_packed`):
-    its packed bytes, CRC-32 and size. The whole text is never in memory."""
+def pack_text(
+    chunks: Iterable[str], level: int = 1, *, piece: bool = False
+) -> tuple[bytes, int, int]:
+    """Text made a chunk at a time, encoded and deflated chunk by chunk: its packed bytes,
+    CRC-32 and size, for `write_packed`; or, as a `piece`, for the middle of a part (see
+    `Package.write_around`): ending on a whole byte, without the mark of a part's last block.
+    The whole text is never in memory."""
     deflater = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
     packed, crc, size = [], 0, 0
     for chunk in chunks:
@@ -444,7 +440,7 @@ def pack_text(chunks: Iterable[str], level: int = 1) -> tuple[bytes, int, int]:
         packed.append(deflater.compress(data))
         crc = isal_zlib.crc32(data, crc)
         size += len(data)
-    packed.append(deflater.flush())
+    packed.append(deflater.flush(isal_zlib.Z_SYNC_FLUSH) if piece else deflater.flush())
     return b"".join(packed), crc, size
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from babel.dates import format_datetime
 
@@ -13,7 +13,7 @@ from seen_core.i18n import _, locale
 from seen_core.problems import Problem
 from seen_core.read.cells import column_letter
 from seen_core.report.model import ReportInput, cell_text
-from seen_core.report.package import pack_piece
+from seen_core.report.package import pack_text
 from seen_core.report.plan import Plan
 from seen_core.report.xml import (
     EXCEL_MAX_ROWS,
@@ -27,6 +27,8 @@ from seen_core.report.xml import (
 )
 from seen_core.statuses import Status, status_label, tally_statuses
 
+_CHUNK = 5_000  # the Problems sheet's rows made at a time
+_MANY_PROBLEMS = 5_000  # their rows are some MB: packed fast rather than small
 _NEED_ATTENTION = (Status.REJECTED, Status.INVALID, Status.FAILED, Status.UNKNOWN)
 
 
@@ -52,15 +54,23 @@ def problems_sheet(
 
 
 def packed_problem_rows(problems: Sequence[Problem]) -> tuple[bytes, int, int] | None:
-    """`problem_rows`, packed as the middle of the Problems sheet's part (`pack_piece`): made
-    elsewhere, see report/parallel.py."""
-    rows = problem_rows(problems)
-    return None if rows is None else pack_piece(rows.encode("utf-8"))
+    """`problem_rows`, packed as the middle of the Problems sheet's part (`pack_text` of a
+    piece), a chunk at a time: made elsewhere, see report/parallel.py."""
+    chunks = _problem_row_chunks(problems)
+    if chunks is None:
+        return None
+    return pack_text(chunks, 1 if len(problems) > _MANY_PROBLEMS else 3, piece=True)
 
 
 def problem_rows(problems: Sequence[Problem]) -> str | None:
     """The Problems sheet's rows below its header, a problem a row (None when there is none).
     Made a column at a time (a sheet of 100,000 rows has some 40,000 problems)."""
+    chunks = _problem_row_chunks(problems)
+    return None if chunks is None else "".join(chunks)
+
+
+def _problem_row_chunks(problems: Sequence[Problem]) -> Iterator[str] | None:
+    """`problem_rows`, `_CHUNK` rows at a time (None when there is no problem)."""
     problems = list(problems)[: EXCEL_MAX_ROWS - 1]
     if not problems:
         return None
@@ -80,25 +90,26 @@ def problem_rows(problems: Sequence[Problem]) -> str | None:
         and not care_needed({*columns_of, *ends})
         and not care_needed(messages)
     ):
-        return "".join(
-            [
-                f'<row r="{r}"><c r="A{r}"><v>{row}</v></c>{b}<c r="C{r}" t="inlineStr"><is><t>'
-                f'{message}</t></is></c><c r="D{r}{ends[what]}<c r="E{r}{ends[code]}</row>'
-                for r, row, b, message, what, code in zip(
-                    numbers,
-                    rows,
-                    _cells_of("B", columns_of),
-                    messages,
-                    to_do,
-                    codes,
-                    strict=True,
-                )
-            ]
+        columns = [rows, _cells_of("B", columns_of), messages, to_do, codes]
+        return (
+            "".join(
+                [
+                    f'<row r="{r}"><c r="A{r}"><v>{row}</v></c>{b}<c r="C{r}" t="inlineStr">'
+                    f'<is><t>{message}</t></is></c><c r="D{r}{ends[what]}<c r="E{r}'
+                    f"{ends[code]}</row>"
+                    for r, row, b, message, what, code in zip(
+                        numbers[at : at + _CHUNK],
+                        *(column[at : at + _CHUNK] for column in columns),
+                        strict=True,
+                    )
+                ]
+            )
+            for at in range(0, len(problems), _CHUNK)
         )
     whole_sheet = _("whole sheet")
     row_cells = [
         f'<c r="A{r}"><v>{row}</v></c>' if type(row) is int else text_cell(f"A{r}", whole_sheet)
-        for r, row in zip(numbers, (p.row for p in problems), strict=True)
+        for r, row in zip(numbers, rows, strict=True)
     ]
     columns = [row_cells]
     for letter, values in (("B", columns_of), ("C", messages), ("D", to_do), ("E", codes)):
@@ -109,16 +120,20 @@ def problem_rows(problems: Sequence[Problem]) -> str | None:
                 for r, value in zip(numbers, values, strict=True)
             ]
         else:
-            cells = [
-                f'<c r="{letter}{r}" t="inlineStr"><is><t>{value}</t></is></c>' if value else ""
-                for r, value in zip(numbers, values, strict=True)
-            ]
+            cells = _cells_of(letter, values)
         columns.append(cells)
-    return "".join(
-        [
-            f'<row r="{r}">{a}{b}{c}{d}{e}</row>'
-            for r, a, b, c, d, e in zip(numbers, *columns, strict=True)
-        ]
+    return (
+        "".join(
+            [
+                f'<row r="{r}">{a}{b}{c}{d}{e}</row>'
+                for r, a, b, c, d, e in zip(
+                    numbers[at : at + _CHUNK],
+                    *(column[at : at + _CHUNK] for column in columns),
+                    strict=True,
+                )
+            ]
+        )
+        for at in range(0, len(problems), _CHUNK)
     )
 
 
