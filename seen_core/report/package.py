@@ -166,20 +166,6 @@ class Package:
         else:
             self.changed[found] = data
 
-    def write_pieces(self, name: str, pieces: list[bytes | bytearray]) -> None:
-        """Write the part `name` made of `pieces`, deflated as they come: the whole part is
-        never joined in memory (the receivers' sheet, 60 MB for 100,000 rows)."""
-        deflater = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
-        packed, crc, size = [], 0, 0
-        for piece in pieces:
-            packed.append(deflater.compress(piece))
-            crc = isal_zlib.crc32(piece, crc)
-            size += len(piece)
-        packed.append(deflater.flush())
-        self.write(name, b"")
-        self.changed.pop(self._by_key[_key(name)], None)
-        self.deflated[self._by_key[_key(name)]] = (b"".join(packed), crc, size)
-
     def write_packed(self, name: str, packed: tuple[bytes, int, int]) -> None:
         """Write the part `name` as `pack` packed it (elsewhere: see report/parallel.py)."""
         self.write(name, b"")
@@ -426,22 +412,37 @@ def relative(from_part: str, to_part: str) -> str:
     return "/".join([".."] * (len(base) - common) + list(target[common:]))
 
 
+class Packer:
+    """A part, or the middle of one (see `Package.write_around`), deflated as its bytes are
+    given: the whole part is never in memory."""
+
+    def __init__(self, level: int = 1) -> None:
+        self._deflater = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
+        self._packed: list[bytes] = []
+        self._crc = self._size = 0
+
+    def add(self, data: bytes | bytearray | memoryview) -> None:
+        self._packed.append(self._deflater.compress(data))
+        self._crc = isal_zlib.crc32(data, self._crc)
+        self._size += len(data)
+
+    def packed(self, *, piece: bool = False) -> tuple[bytes, int, int]:
+        """The packed bytes, CRC-32 and size, for `write_packed`; or, as a `piece`, for the
+        middle of a part: ending on a whole byte, without the mark of a part's last block."""
+        self._packed.append(
+            self._deflater.flush(isal_zlib.Z_SYNC_FLUSH) if piece else self._deflater.flush()
+        )
+        return b"".join(self._packed), self._crc, self._size
+
+
 def pack_text(
     chunks: Iterable[str], level: int = 1, *, piece: bool = False
 ) -> tuple[bytes, int, int]:
-    """Text made a chunk at a time, encoded and deflated chunk by chunk: its packed bytes,
-    CRC-32 and size, for `write_packed`; or, as a `piece`, for the middle of a part (see
-    `Package.write_around`): ending on a whole byte, without the mark of a part's last block.
-    The whole text is never in memory."""
-    deflater = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
-    packed, crc, size = [], 0, 0
+    """Text made a chunk at a time, encoded and deflated chunk by chunk (see `Packer`)."""
+    packer = Packer(level)
     for chunk in chunks:
-        data = chunk.encode("utf-8")
-        packed.append(deflater.compress(data))
-        crc = isal_zlib.crc32(data, crc)
-        size += len(data)
-    packed.append(deflater.flush(isal_zlib.Z_SYNC_FLUSH) if piece else deflater.flush())
-    return b"".join(packed), crc, size
+        packer.add(chunk.encode("utf-8"))
+    return packer.packed(piece=piece)
 
 
 def _deflate(data: bytes, level: int) -> bytes:

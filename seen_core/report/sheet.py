@@ -18,7 +18,7 @@ from seen_core.errors import InputError
 from seen_core.i18n import _, number
 from seen_core.read.cells import column_index, column_letter
 from seen_core.report.comments import add_notes, has_notes, new_drawing, notes_parts
-from seen_core.report.package import Package
+from seen_core.report.package import Package, Packer
 from seen_core.report.parallel import Early, Helper, forking
 from seen_core.report.plan import MAX_WIDTH, MIN_WIDTH, WIDTH_SAMPLE_ROWS, Added, Plan
 from seen_core.report.rebuilt import grid_cells
@@ -57,6 +57,8 @@ _SHEET_DATA = re.compile(rb"<((?:[\w.-]+:)?)sheetData\b")
 # the notes): about what this one can make in the time it takes to mark the wrong cells.
 _FIRST_ROWS_HERE = 0.3
 _BODY = "<!--seen-sender: the rows-->"  # where the rows go back, in the sheet without them
+# The rows' bytes are joined and deflated this many pieces at a time (some 4,000 rows, 2 MB).
+_PIECES_AT_A_TIME = 16_384
 
 # The order of a worksheet's elements after <sheetData> (ECMA-376 CT_Worksheet): to add one,
 # it goes before the first element that must follow it.
@@ -168,10 +170,12 @@ class SheetEditor:
             if grid is None:
                 body = self._rows(xml, self.body_start, self.body_end)
             else:
-                body = bytearray(self._grid_rows(grid, numbers))
+                packer = Packer()
+                packer.add(self._grid_rows(grid, numbers))
+                body = packer.packed(piece=True)
             self._head_and_tail()
             head, _, tail = self.skeleton.to_bytes().partition(_BODY.encode())
-            self.package.write_pieces(self.part, [head, body, tail])
+            self.package.write_around(self.part, head, body, tail)
             # The sheet as it came is not needed any more: its memory goes back before the
             # notes are written.
             del body
@@ -277,9 +281,11 @@ class SheetEditor:
             if added.note:
                 self._note(plan.header_row, self.column_of[added.header], added.note)
 
-    def _rows(self, xml: bytes, start: int, stop: int) -> bytearray:
-        """The sheet's own rows, between `start` and `stop` in `xml`, annotated: the rows the
-        report does not touch are copied as they are."""
+    def _rows(self, xml: bytes, start: int, stop: int) -> tuple[bytes, int, int]:
+        """The sheet's own rows, between `start` and `stop` in `xml`, annotated and packed as
+        the middle of the sheet's part (see `Packer`): the rows the report does not touch are
+        copied as they are, and deflated `_PIECES_AT_A_TIME` at a time (the 60 MB of rows of a
+        100,000-row sheet are never all in memory)."""
         plan = self.plan
         scanned = None
         if self.early is not None and self.early.answer("part") == self.part:
@@ -315,7 +321,9 @@ class SheetEditor:
         if marked is None:  # after `_fork`: the notes are made here, or by the child alone
             marked = self._marked_rows(xml, found, changed_rows)
         view = memoryview(xml)
-        out = bytearray()  # grown in place: no list of pieces, no join
+        packer = Packer()
+        pieces: list[bytes | memoryview] = []
+        add = pieces.append
         done = start
         find = xml.find
         for (row, at, close, end), cells in zip(found, appended, strict=True):
@@ -323,21 +331,25 @@ class SheetEditor:
             # the bytes before it and after it are copied, as they are, up to the cells' end.
             cut = find(b' spans="', at, close)
             if cut >= 0:
-                out += view[done:cut]
+                add(view[done:cut])
                 done = xml.index(b'"', cut + 8) + 1
             elif find(b"spans", at, close) >= 0:  # written another way: the pattern's work
-                out += view[done:at]
-                out += SPANS.sub(b"", xml[at : close + 1])
+                add(view[done:at])
+                add(SPANS.sub(b"", xml[at : close + 1]))
                 done = close + 1
             if row in changed_rows:
-                out += view[done : close + 1]
-                out += marked[row]
+                add(view[done : close + 1])
+                add(marked[row])
             else:
-                out += view[done:end]
-            out += cells
+                add(view[done:end])
+            add(cells)
             done = end
-        out += view[done:stop]
-        return out
+            if len(pieces) > _PIECES_AT_A_TIME:
+                packer.add(b"".join(pieces))
+                pieces.clear()
+        add(view[done:stop])
+        packer.add(b"".join(pieces))
+        return packer.packed(piece=True)
 
     def scan(self, xml: bytes, start: int, stop: int, header_row: int, rows: list[int]) -> Scan:
         """Where the header row and the people's `rows` are, between `start` and `stop` in
