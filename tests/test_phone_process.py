@@ -96,11 +96,19 @@ def test_validate_of_a_big_file_checks_its_numbers_elsewhere_and_prints_the_same
     started: list[PhoneProcess] = []
     starting = PhoneProcess.__init__
 
-    def start(self: PhoneProcess) -> None:
-        starting(self)
+    def start(self: PhoneProcess, **options: bool) -> None:
+        starting(self, **options)
         started.append(self)
 
+    found_rows: list[object] = []
+    finding = phone_process.RowsFound.result
+
+    def found(self: phone_process.RowsFound) -> object:
+        found_rows.append(finding(self))
+        return found_rows[-1]
+
     monkeypatch.setattr(PhoneProcess, "__init__", start)
+    monkeypatch.setattr(phone_process.RowsFound, "result", found)
     monkeypatch.setattr("seen_core.cli.options.WORTH_STARTING_BYTES", 0)  # a small file as big
     monkeypatch.setattr(phone_process, "ELSEWHERE_FROM", 1)
     beside = run_cli("validate", path, "--json", "--report", tmp_path / "beside.xlsx")
@@ -109,6 +117,9 @@ def test_validate_of_a_big_file_checks_its_numbers_elsewhere_and_prints_the_same
     problems = json.loads(beside.stdout)["problems"]
     assert any(p["code"] == "phone_invalid" for p in problems)
     assert [p.answered for p in started] == [True]
+    # The same process found where the report's rows are (no child forked for it).
+    assert len(found_rows) == 1 and isinstance(found_rows[0], dict)
+    assert found_rows[0]["part"] == "xl/worksheets/sheet2.xml"
     # The report says the same, its phone numbers as sent (E.164) the second process's.
     books = [openpyxl.load_workbook(tmp_path / f"{n}.xlsx") for n in ("alone", "beside")]
     sheets = [[row for row in book["Mottakere"].iter_rows(values_only=True)] for book in books]
@@ -116,3 +127,40 @@ def test_validate_of_a_big_file_checks_its_numbers_elsewhere_and_prints_the_same
     header = sheets[1][3]
     sent = [row[header.index("Mobil (sent as)")] for row in sheets[1][4:]]
     assert "+4745860321" in sent
+
+
+def test_rows_are_not_taken_from_a_file_changed_since_it_was_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """The second process reads the file again to find the report's rows: when it is not the
+    file read here any more, its answer is none and the report finds the rows itself, in the
+    very bytes that were read and checked."""
+    from seen_core.cli import options
+
+    path = tmp_path / "mottakere.xlsx"
+    path.write_bytes(messy_workbook())
+    alone = run_cli("validate", path, "--report", tmp_path / "alone.xlsx")
+    monkeypatch.setattr("seen_core.cli.options.WORTH_STARTING_BYTES", 0)
+    monkeypatch.setattr(phone_process, "ELSEWHERE_FROM", 1)
+    reading = options.read_sheet
+
+    def read_then_change(args: object) -> object:
+        sheet = reading(args)  # type: ignore[arg-type]
+        path.write_bytes(b"PK changed since it was read")
+        return sheet
+
+    found_rows: list[object] = []
+    finding = phone_process.RowsFound.result
+
+    def found(self: phone_process.RowsFound) -> object:
+        found_rows.append(finding(self))
+        return found_rows[-1]
+
+    monkeypatch.setattr(options, "read_sheet", read_then_change)
+    monkeypatch.setattr(phone_process.RowsFound, "result", found)
+    changed = run_cli("validate", path, "--report", tmp_path / "changed.xlsx")
+    assert changed.returncode == alone.returncode == 1
+    assert found_rows == [None]
+    books = [openpyxl.load_workbook(tmp_path / f"{n}.xlsx") for n in ("alone", "changed")]
+    sheets = [[row for row in book["Mottakere"].iter_rows(values_only=True)] for book in books]
+    assert sheets[0] == sheets[1]

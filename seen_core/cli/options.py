@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seen_core.check.mapping import Mapping, load_mapping
-from seen_core.check.phone_process import WORTH_STARTING_BYTES, PhoneProcess
+from seen_core.check.phone_process import WORTH_STARTING_BYTES, PhoneProcess, RowsFound
 from seen_core.errors import ConfigurationError, InputError
 from seen_core.read import sheets
 from seen_core.read.sheets import Sheet
@@ -133,28 +133,49 @@ def mapping(args: argparse.Namespace, sheet: Sheet) -> Mapping:
     return load_mapping(args.mapping) if args.mapping else flow.mapping_for(sheet)
 
 
-def checked(args: argparse.Namespace, target: str) -> flow.Checked:
+def checked(args: argparse.Namespace, target: str, *, report_rows: bool = False) -> flow.Checked:
     """The file named on the command line, read, mapped and checked for the target; a big
-    file's phone numbers in a second process, started before the read (see `phone_process`)."""
-    with _phone_process_for(args.file) as phone_process:
+    file's phone numbers in a second process, started before the read (see `phone_process`),
+    which then finds where the rows of the file's report are (`report_rows`; see
+    `rows_found`)."""
+    with _phone_process_for(args.file, report_rows) as phone_process:
         sheet = read_sheet(args)
         from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
 
-        return flow.check(
+        if phone_process is not None and report_rows:
+            phone_process.find_rows_after(
+                args.file, sheet.sha256, sheet.sheet_name, sheet.header_row, sheet.text.rows
+            )
+        result = flow.check(
             sheet,
             mapping(args, sheet),
             check_options(args, target),
             target=target,
             phone_process=phone_process,
         )
+        if phone_process is not None and report_rows:
+            _rows_found[args.file] = phone_process.rows_found()
+        return result
 
 
-def _phone_process_for(file: str) -> contextlib.AbstractContextManager[PhoneProcess | None]:
+_rows_found: dict[str, RowsFound | None] = {}  # file → where its report's rows are being found
+
+
+def rows_found(args: argparse.Namespace) -> RowsFound | None:
+    """Where the rows of the report of the file named on the command line are being found by
+    the process that checked its phone numbers (`checked(..., report_rows=True)`), if they
+    are; handed out once."""
+    return _rows_found.pop(args.file, None)
+
+
+def _phone_process_for(
+    file: str, report_rows: bool
+) -> contextlib.AbstractContextManager[PhoneProcess | None]:
     try:
         big = os.stat(file).st_size >= WORTH_STARTING_BYTES
     except OSError:  # read_sheet says what is wrong with it
         big = False
-    return PhoneProcess() if big else contextlib.nullcontext()
+    return PhoneProcess(report=report_rows) if big else contextlib.nullcontext()
 
 
 def check_options(args: argparse.Namespace, target: str = "") -> CheckOptions:

@@ -31,18 +31,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, target: str) -> int:
-    checked = o.checked(args, target)
+    workbook = bool(args.report) and not args.report.lower().endswith(".csv")
+    checked = o.checked(args, target, report_rows=workbook)
     sheet = checked.sheet
     from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
 
     written = ""
     if args.report:
-        from seen_core.report import begin_report
+        from seen_core.report import begin_report, begun_elsewhere
         from seen_core.report.parallel import on_two_cores
 
         source = o.source(args)
+        found = o.rows_found(args)
         with on_two_cores():  # a command alone: the report may fork (never in the app)
-            if not args.report.lower().endswith(".csv"):
+            if found is not None:  # the rows found by the phone numbers' process
+                begun_elsewhere(source, sheet.sheet_name, sheet.header_row, sheet.text.rows, found)
+            elif workbook:
                 begin_report(
                     source, sheet.sheet_name, sheet.header_row, checked.text.rows, checked.problems
                 )

@@ -34,6 +34,7 @@ from seen_core.report.package import (
     CT_WORKBOOK,
     Package,
 )
+from seen_core.report.parallel import Found
 from seen_core.report.plan import make_plan, source_grid, source_kind, with_keepable_rows
 from seen_core.report.rebuilt import csv_report, lacks_sentences, plain_package, what_is_lost
 from seen_core.report.summary import packed_problem_rows
@@ -47,6 +48,7 @@ __all__ = [
     "annotated_csv",
     "annotated_workbook",
     "begin_report",
+    "begun_elsewhere",
     "extra_keys_of",
     "legal_sheet_name",
     "made_workbook",
@@ -168,6 +170,16 @@ def begin_report(
         then=None if problems is None else lambda: packed_problem_rows(problems),
         then_for=problems,
     )
+
+
+def begun_elsewhere(
+    source: bytes, sheet_name: str | None, header_row: int, rows: list[int], found: Found
+) -> None:
+    """Where a command may fork (`parallel.on_two_cores`): take where the rows of the report
+    of this sheet of `source` are from the process that checked its phone numbers (`found`,
+    see `phone_process.find_rows_after`) instead of forking a child to find them; the
+    Problems sheet's rows are then made by the child that makes the notes."""
+    parallel.begun_elsewhere(source, sheet_name, header_row, rows, found)
 
 
 def _as_workbook(package: Package) -> bool:

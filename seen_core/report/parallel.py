@@ -6,6 +6,12 @@ while the other waits. There, and only there, the report may fork: the child mak
 can make from the plan alone (the notes, their drawing, the Problems sheet's rows) while this
 process writes the people's rows, and hands it back through a pipe.
 
+Forking has a cost beyond the fork: every page either process writes after it faults once more
+(copied while the child lives), and Python writes to every object it touches (its reference
+count). So where the process that checked the phone numbers can find the rows before the plan
+(`begun_elsewhere`), no child is forked for that, and the payloads and the plan, which touch
+every cell, run on pages of their own.
+
 The app never forks (its server runs threads, and a fork copies only the thread that made it):
 `on_two_cores` is entered by the command line alone, and without it the report is made in
 this process, in the same order, to the same bytes. When the child cannot be had or fails,
@@ -19,7 +25,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from seen_core.interpreter import cores
 
@@ -27,7 +33,7 @@ from seen_core.interpreter import cores
 # 20-40 ms); a small sheet's report is made in this process.
 WORTH_FORKING_ROWS = 5_000
 _allowed = False
-_early: Early | None = None
+_early: Early | Elsewhere | None = None
 
 
 @contextlib.contextmanager
@@ -42,7 +48,7 @@ def on_two_cores() -> Iterator[None]:
     finally:
         _allowed = was
         if _early is not None:  # begun for a report that was not made in place
-            _early.helper.abandon()
+            _early.close()
             _early = None
 
 
@@ -74,7 +80,22 @@ def begin(
             _early = Early(key, Helper(lambda: (then(),), first=work), then_for)
 
 
-def early_for(source: bytes, sheet: str | None, header_row: int) -> Early | None:
+def begun_elsewhere(
+    source: bytes, sheet: str | None, header_row: int, rows: list[int], found: Found
+) -> None:
+    """Take where the rows of the report of `source`'s sheet `sheet` (its header on
+    `header_row`, its people on `rows`) are from another process, which is finding them
+    (`found`, see `phone_process.find_rows_after`), instead of a child `begin` forks: this
+    process does not fork before the payloads and the plan, which would have every page they
+    touch copied (or at least faulted) once more."""
+    global _early
+    if _allowed and _early is None:
+        _early = Elsewhere((source, sheet, header_row, sorted(rows)), found)
+    else:
+        found.stop()
+
+
+def early_for(source: bytes, sheet: str | None, header_row: int) -> Early | Elsewhere | None:
     """The work begun for the report of this sheet, if any (it is handed out once)."""
     global _early
     early = _early
@@ -116,6 +137,42 @@ class Early:
     def close(self) -> None:
         """Done with the child: its answers not taken are not waited for."""
         self.helper.abandon()
+
+
+class Found(Protocol):
+    """Where a report's rows are, being found by another process (`phone_process.RowsFound`)."""
+
+    def result(self) -> dict[str, Any] | None: ...
+
+    def stop(self) -> None: ...
+
+
+class Elsewhere:
+    """Where the rows are, found by another process (`begun_elsewhere`): answers as an
+    `Early`'s, without the work after (the Problems sheet's rows are made with the notes)."""
+
+    def __init__(self, key: tuple[bytes, str | None, int, list[int]], found: Found) -> None:
+        self.key = key
+        self.found = found
+        self._result: dict[str, Any] | None = None
+        self._taken = False
+
+    def answer(self, name: str, rows: list[int] | None = None) -> Any:
+        """The answer's `name` (None when the other process failed or found other rows)."""
+        if not self._taken:
+            self._result, self._taken = self.found.result(), True
+        if self._result is None or (rows is not None and rows != self.key[3]):
+            return None
+        return self._result.get(name)
+
+    def then_begun(self, this: object) -> bool:
+        return False
+
+    def then_made(self) -> tuple[Any] | None:
+        return None
+
+    def close(self) -> None:
+        self.found.stop()
 
 
 class Helper:

@@ -19,7 +19,7 @@ from seen_core.i18n import _, number
 from seen_core.read.cells import column_index, column_letter
 from seen_core.report.comments import add_notes, has_notes, new_drawing, notes_parts
 from seen_core.report.package import Package, Packer
-from seen_core.report.parallel import Early, Helper, forking
+from seen_core.report.parallel import Early, Elsewhere, Helper, forking
 from seen_core.report.plan import MAX_WIDTH, MIN_WIDTH, WIDTH_SAMPLE_ROWS, Added, Plan
 from seen_core.report.rebuilt import grid_cells
 from seen_core.report.styles import AMBER, BOLD, RED, STATUS_FILLS, Styles
@@ -154,7 +154,7 @@ class SheetEditor:
         self.also: Callable[[], Any] | None = None
         self.also_made: Any = None
         self.helper: Helper | None = None
-        self.early: Early | None = None  # begun before the plan: where the rows are
+        self.early: Early | Elsewhere | None = None  # begun before the plan: where the rows are
         self.notes_elsewhere = False  # the child makes the rows' notes (`_fork`)
         self.notes_to_come = False  # and there are some
         self.cell_refs: dict[int, bytes] = {}  # column → b'<c r="E' (`_mark_cells`)

@@ -11,11 +11,11 @@ from seen_core.report.model import (
     legal_sheet_name,
 )
 from seen_core.report.package import CT_STYLES, CT_WORKSHEET, Package, relative
-from seen_core.report.parallel import Early
+from seen_core.report.parallel import Early, Elsewhere
 from seen_core.report.plan import Plan
 from seen_core.report.sheet import SheetEditor
 from seen_core.report.styles import Styles, plain_styles
-from seen_core.report.summary import problem_rows, problems_sheet, summary_sheet
+from seen_core.report.summary import packed_problem_rows, problems_sheet, summary_sheet
 from seen_core.report.xml import (
     DIALECTS,
     Dialect,
@@ -42,7 +42,12 @@ def workbook_part(package: Package) -> str:
 
 
 def annotate(
-    package: Package, plan: Plan, report: ReportInput, *, rebuilt: bool, early: Early | None = None
+    package: Package,
+    plan: Plan,
+    report: ReportInput,
+    *,
+    rebuilt: bool,
+    early: Early | Elsewhere | None = None,
 ) -> None:
     """Write the plan into the receivers' sheet of `package` and add Summary and Problems;
     `early`: what a child began for it (`rows_ahead`), where a command may fork."""
@@ -70,21 +75,17 @@ def annotate(
     sheet = SheetEditor(package, sheet_part, plan, styles, rebuilt=rebuilt)
     sheet.early = early
     # The Problems sheet's rows: made by the child begun before the plan, after it found the
-    # rows (`report.begin_report`); else by the child that makes the notes, where one may fork.
+    # rows (`report.begin_report`); else by the child that makes the notes, where one may fork
+    # (else here, after the rows).
+    # Either way packed, a chunk at a time (`packed_problem_rows`).
     begun = early is not None and early.then_begun(report.problems)
-    if early is None:
-        sheet.also = lambda: problem_rows(report.problems)
-    elif not begun:  # made here while the child begun before the plan still finds the rows
-        sheet.also_made = problem_rows(report.problems)
+    if not begun:
+        sheet.also = lambda: packed_problem_rows(report.problems)
     sheet.annotate(*(package.rows or ()))
-    rows = sheet.also_made
-    packed = None  # the Problems sheet's rows, packed by the child begun before the plan
+    packed = sheet.also_made  # None: no problem
     if begun:
         made = early.then_made()  # type: ignore[union-attr]
-        if made is None:  # the child failed: made here
-            rows = problem_rows(report.problems)
-        else:
-            packed = made[0]
+        packed = packed_problem_rows(report.problems) if made is None else made[0]
 
     # Our own sheets, after the user's, under names the user's sheets do not use.
     taken = [s[0] for s in sheets]
@@ -97,7 +98,7 @@ def annotate(
     entries = []
     ours = [
         (summary_name, summary_sheet(report, plan, bold, dialect)),
-        (problems_name, problems_sheet(report, bold, dialect, _ROWS if packed else rows)),
+        (problems_name, problems_sheet(report, bold, dialect, _ROWS if packed else None)),
     ]
     for offset, (name, xml) in enumerate(ours):
         part = package.free_name("xl/worksheets/sheet{}.xml")
