@@ -142,6 +142,7 @@ def checked(args: argparse.Namespace, target: str, *, report_rows: bool = False)
         sheet = read_sheet(args)
         from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
 
+        report_rows = report_rows and _read[args.file].startswith(b"PK\x03\x04")  # an XLSX
         if phone_process is not None and report_rows:
             phone_process.find_rows_after(
                 args.file, sheet.sha256, sheet.sheet_name, sheet.header_row, sheet.text.rows
