@@ -367,6 +367,21 @@ def test_validate_report_writes_the_annotated_workbook(tmp_path: Path):
     assert sheet.cell(row=4, column=3).data_type == "s"
 
 
+def test_a_report_that_cannot_be_written_is_one_sentence_and_exit_2(messy: Path, tmp_path: Path):
+    """The report is written while the problems are printed: when it cannot be, the command
+    says so in one sentence and ends with 2, after the problems (text) or instead of the JSON
+    (a script must not read a result of a command that did not do all it was asked)."""
+    out = tmp_path / "no-such-folder" / "rapport.xlsx"
+    done = run("validate", messy, "--report", out)
+    assert done.returncode == 2
+    assert "phone_invalid" in done.stdout and "Report written" not in done.stdout
+    assert done.stderr.count("\n") == 1 and "could not be written" in done.stderr
+    as_json = run("validate", messy, "--report", out, "--json")
+    assert as_json.returncode == 2 and as_json.stdout == ""
+    assert "could not be written" in as_json.stderr
+    assert not out.parent.exists()
+
+
 def test_report_keeps_the_excel_row_numbers_of_the_messy_workbook(messy: Path, tmp_path: Path):
     out = tmp_path / "rapport.xlsx"
     assert run("validate", messy, "--report", out, "--json").returncode == 1

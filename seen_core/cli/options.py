@@ -6,9 +6,11 @@ import argparse
 import contextlib
 import os
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from seen_core.check.mapping import Mapping, load_mapping
 from seen_core.check.phone_process import WORTH_STARTING_BYTES, PhoneProcess, RowsFound
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # imported after the read, while it runs (see load_the_rest_m
     from seen_core.check.checks import CheckOptions
 
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
+T = TypeVar("T")
 TOKEN_VARIABLE = "SEEN_API_TOKEN"
 
 
@@ -157,6 +160,29 @@ def checked(args: argparse.Namespace, target: str, *, report_rows: bool = False)
         if phone_process is not None and report_rows:
             _rows_found[args.file] = phone_process.rows_found()
         return result
+
+
+class Background:
+    """A call run in a thread of its own, for work that mostly waits (writing and syncing a
+    file): `result()` waits for it, and raises what it raised."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._result: object = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,), name="background")
+        self._thread.start()
+
+    def _run(self, call: Callable[[], object]) -> None:
+        try:
+            self._result = call()
+        except BaseException as error:  # handed to whoever waits for the result
+            self._error = error
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 _rows_found: dict[str, RowsFound | None] = {}  # file → where its report's rows are being found

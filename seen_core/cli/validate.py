@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from typing import TYPE_CHECKING
 
 import seen_core.cli.options as o
 from seen_core.cli.reports import write_report
 from seen_core.problems import Problem
 from seen_core.read.xlsx_pieces import keeping_sheet
 from seen_core.safe_text import lines_for_terminal
+
+if TYPE_CHECKING:  # imported once the file is read: see load_the_rest_meanwhile
+    from seen_core import flow
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -36,7 +40,6 @@ def _run(args: argparse.Namespace, target: str) -> int:
     sheet = checked.sheet
     from seen_core import flow  # once the file is read: see load_the_rest_meanwhile
 
-    written = ""
     if args.report:
         from seen_core.report import begin_report, begun_elsewhere
         from seen_core.report.parallel import on_two_cores
@@ -51,9 +54,24 @@ def _run(args: argparse.Namespace, target: str) -> int:
                     source, sheet.sheet_name, sheet.header_row, checked.text.rows, checked.problems
                 )
             report = flow.report_file(checked, args.report, source=source)
-        written = write_report(args.report, report, args.file)
+        # Written beside the printing (most of it is the disk's, syncing it), and in full
+        # before the command ends, whatever happens to the printing.
+        writing = o.Background(lambda: write_report(args.report, report, args.file))
+        try:
+            return _printed(args, checked, writing)
+        finally:
+            writing.result()
+    return _printed(args, checked, None)
+
+
+def _printed(args: argparse.Namespace, checked: flow.Checked, writing: o.Background | None) -> int:
+    """Print what the check found (and where the report went); the exit code. JSON is
+    printed once the report is written: a script reads it only when the command did all."""
+    sheet = checked.sheet
     counts = checked.result.counts
     if args.json:
+        if writing is not None:
+            writing.result()
         o.print_json(
             {
                 "rows": counts["rows"],
@@ -74,8 +92,8 @@ def _run(args: argparse.Namespace, target: str) -> int:
         lines = problem_lines(checked.problems)
         if lines:
             print(lines_for_terminal(lines))
-        if written:
-            print(o.printable(f"Report written to {written}"))
+    if writing is not None and not args.json:
+        print(o.printable(f"Report written to {writing.result()}"))
     return o.EXIT_ROWS if counts["invalid"] else o.EXIT_OK
 
 
