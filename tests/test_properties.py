@@ -160,3 +160,19 @@ def test_many_texts_are_escaped_as_each_would_be_alone(texts: list[str]):
     from seen_core.report.xml import xml_text, xml_texts
 
     assert xml_texts(texts) == [xml_text(text) for text in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", "&", "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#10;", ";"]),
+        max_size=8,
+    ).map("".join)
+)
+def test_attribute_values_are_unescaped_as_the_standard_library_does(value: str):
+    from xml.sax.saxutils import unescape
+
+    from seen_core.report.xml import attrs
+
+    expected = unescape(value, {"&quot;": '"', "&apos;": "'"})
+    assert attrs(f'<c r="{value}"/>') == {"r": expected}
