@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from seen_core.check.mapping import Mapping, load_mapping
 from seen_core.check.phone_process import WORTH_STARTING_BYTES, PhoneProcess, RowsFound
@@ -162,27 +162,27 @@ def checked(args: argparse.Namespace, target: str, *, report_rows: bool = False)
         return result
 
 
-class Background:
+class Background(Generic[T]):
     """A call run in a thread of its own, for work that mostly waits (writing and syncing a
     file): `result()` waits for it, and raises what it raised."""
 
     def __init__(self, call: Callable[[], T]) -> None:
-        self._result: object = None
+        self._result: T | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(call,), name="background")
         self._thread.start()
 
-    def _run(self, call: Callable[[], object]) -> None:
+    def _run(self, call: Callable[[], T]) -> None:
         try:
             self._result = call()
         except BaseException as error:  # handed to whoever waits for the result
             self._error = error
 
-    def result(self) -> Any:
+    def result(self) -> T:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._result
+        return self._result  # type: ignore[return-value]  # set, as no error was raised
 
 
 _rows_found: dict[str, RowsFound | None] = {}  # file → where its report's rows are being found

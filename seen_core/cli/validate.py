@@ -64,7 +64,9 @@ def _run(args: argparse.Namespace, target: str) -> int:
     return _printed(args, checked, None)
 
 
-def _printed(args: argparse.Namespace, checked: flow.Checked, writing: o.Background | None) -> int:
+def _printed(
+    args: argparse.Namespace, checked: flow.Checked, writing: o.Background[str] | None
+) -> int:
     """Print what the check found (and where the report went); the exit code. JSON is
     printed once the report is written: a script reads it only when the command did all."""
     sheet = checked.sheet
