@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from seen_core.check.mapping import Mapping, load_mapping
 from seen_core.check.phone_process import WORTH_STARTING_BYTES, PhoneProcess, RowsFound
 from seen_core.errors import ConfigurationError, InputError
-from seen_core.read import sheets
-from seen_core.read.sheets import Sheet
 
 if TYPE_CHECKING:  # imported after the read, while it runs (see load_the_rest_meanwhile)
     from seen_core import flow
     from seen_core.check.checks import CheckOptions
+    from seen_core.check.mapping import Mapping
+    from seen_core.read.sheets import Sheet
 
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
 T = TypeVar("T")
@@ -63,7 +62,10 @@ def read_sheet(args: argparse.Namespace) -> Sheet:
         raise InputError(f"{path} could not be read: {error.strerror}.") from None
     _read[args.file] = data
     # Not flow.read: the flow is still being imported while this reads (its isolation is for
-    # the app's uploads; a command reads its own user's file).
+    # the app's uploads; a command reads its own user's file). The reading modules load only
+    # now: the phone numbers' process starts before, while this one loads them.
+    from seen_core.read import sheets
+
     return sheets.read_sheet(path.name, data, sheet=args.sheet, header_row=args.header_row)
 
 
@@ -132,6 +134,7 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
 
 def mapping(args: argparse.Namespace, sheet: Sheet) -> Mapping:
     from seen_core import flow
+    from seen_core.check.mapping import load_mapping
 
     return load_mapping(args.mapping) if args.mapping else flow.mapping_for(sheet)
 

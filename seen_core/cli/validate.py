@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import seen_core.cli.options as o
 from seen_core.cli.reports import write_report
 from seen_core.problems import Problem
-from seen_core.read.xlsx_pieces import keeping_sheet
 from seen_core.safe_text import lines_for_terminal
 
 if TYPE_CHECKING:  # imported once the file is read: see load_the_rest_meanwhile
@@ -28,6 +27,8 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seen_core.read.xlsx_pieces import keeping_sheet
+
     target = o.target_key(args)
     # The report follows the read at once: the sheet's XML inflated by the read is kept for it.
     with keeping_sheet() if args.report else contextlib.nullcontext():
