@@ -563,3 +563,33 @@ def test_a_note_holding_markup_comes_back_as_written() -> None:
     report = replace(report, problems=[*report.problems, problem])
     people = read_xlsx(annotated_workbook(report))["Mottakere"]
     assert "'<Ola> & co' is odd." in people["B5"].comment.text
+
+
+def test_the_commands_own_work_is_done_while_the_report_waits_for_its_child() -> None:
+    """`parallel.meanwhile`: the command's own work (the lines it prints) is done when this
+    process would wait for the report's child, and only then; else when its result is asked."""
+    import os
+    import select
+
+    from seen_core.report import parallel
+
+    release, released = os.pipe()
+
+    def child() -> str:  # done only once the work meanwhile has been done in the parent
+        ready, _, _ = select.select([release], [], [], 10)
+        return "released" if ready else "never released"
+
+    with parallel.on_two_cores():
+        waited_for = parallel.Helper(child)
+        work = parallel.meanwhile(lambda: os.write(released, b"x") and "lines")
+        assert waited_for.result() == "released"
+        assert work.result() == "lines"
+
+        done = parallel.Helper(lambda: "answered")
+        select.select([done.reader], [], [], 10)  # its answer is there: no waiting for it
+        asked = []
+        later = parallel.meanwhile(lambda: asked.append("done") or "later")
+        assert done.result() == "answered" and asked == []
+        assert later.result() == "later" and asked == ["done"]
+    os.close(release)
+    os.close(released)

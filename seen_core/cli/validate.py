@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import seen_core.cli.options as o
@@ -43,10 +44,12 @@ def _run(args: argparse.Namespace, target: str) -> int:
 
     if args.report:
         from seen_core.report import begin_report, begun_elsewhere
-        from seen_core.report.parallel import on_two_cores
+        from seen_core.report.parallel import meanwhile, on_two_cores
 
         source = o.source(args)
         found = o.rows_found(args)
+        if not args.json:  # made while the report waits for its child, if it does
+            lines = meanwhile(lambda: lines_for_terminal(problem_lines(checked.problems)))
         with on_two_cores():  # a command alone: the report may fork (never in the app)
             if found is not None:  # the rows found by the phone numbers' process
                 begun_elsewhere(source, sheet.sheet_name, sheet.header_row, sheet.text.rows, found)
@@ -59,14 +62,17 @@ def _run(args: argparse.Namespace, target: str) -> int:
         # before the command ends, whatever happens to the printing.
         writing = o.Background(lambda: write_report(args.report, report, args.file))
         try:
-            return _printed(args, checked, writing)
+            return _printed(args, checked, writing, None if args.json else lines.result)
         finally:
             writing.result()
     return _printed(args, checked, None)
 
 
 def _printed(
-    args: argparse.Namespace, checked: flow.Checked, writing: o.Background[str] | None
+    args: argparse.Namespace,
+    checked: flow.Checked,
+    writing: o.Background[str] | None,
+    made_lines: Callable[[], str] | None = None,
 ) -> int:
     """Print what the check found (and where the report went); the exit code. JSON is
     printed once the report is written: a script reads it only when the command did all."""
@@ -92,9 +98,9 @@ def _printed(
         print(
             f"{counts['valid']} ready, {counts['invalid']} invalid, {counts['warnings']} warnings"
         )
-        lines = problem_lines(checked.problems)
-        if lines:
-            print(lines_for_terminal(lines))
+        text = made_lines() if made_lines else lines_for_terminal(problem_lines(checked.problems))
+        if text:
+            print(text)
     if writing is not None and not args.json:
         print(o.printable(f"Report written to {writing.result()}"))
     return o.EXIT_ROWS if counts["invalid"] else o.EXIT_OK

@@ -23,15 +23,17 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from seen_core.interpreter import cores
 
 # A child pays for itself from a few thousand rows on (forking and handing back take some
 # 20-40 ms); a small sheet's report is made in this process.
 WORTH_FORKING_ROWS = 5_000
+T = TypeVar("T")
 _allowed = False
 _early: Early | Elsewhere | None = None
 
@@ -224,6 +226,8 @@ class Helper:
 
     def _answer(self, number: int) -> Any:
         while len(self._answers) <= number and not self._done:
+            if _waiting_work and not select.select([self.reader], [], [], 0)[0]:
+                _work_while_waiting()  # the child is not done: the command's own work first
             answer = _receive(self.reader)
             self._answers.append(answer)
             if answer is None or len(self._answers) == self._wanted:
@@ -243,6 +247,49 @@ class Helper:
             self._done = True
             os.close(self.reader)
             os.waitpid(self.pid, 0)
+
+
+class Meanwhile(Generic[T]):
+    """Work of the command's own, done when this process would otherwise wait for a child
+    (`meanwhile`), or when its result is asked for, whichever comes first."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._call: Callable[[], T] | None = call
+        self._result: T | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            try:
+                self._result = call()
+            except Exception as error:  # raised to whoever asks for the result
+                self._error = error
+
+    def result(self) -> T:
+        if self in _waiting_work:
+            _waiting_work.remove(self)
+        self.run()
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]  # set, as no error was raised
+
+
+_waiting_work: list[Meanwhile[Any]] = []
+
+
+def meanwhile(call: Callable[[], T]) -> Meanwhile[T]:
+    """Have `call` done the next time a report made now would wait for its child (the notes
+    are the child's last work, and this process may be done with the rows before them): the
+    command's own work, such as the lines it prints, on a core that would be idle."""
+    work = Meanwhile(call)
+    _waiting_work.append(work)
+    return work
+
+
+def _work_while_waiting() -> None:
+    while _waiting_work:
+        _waiting_work.pop(0).run()
 
 
 _LENGTH = 8  # bytes that give an answer's length before it
