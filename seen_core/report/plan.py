@@ -125,9 +125,8 @@ def make_plan(report: ReportInput, grid: Grid | None) -> Plan:
     added.append(Added(_(MESSAGE_COLUMN), messages))
     sent = report.sent_as
     for column in [c for c in columns if c in sent and (c in positions or c in ours)]:
-        differ = _differing(table, column, sent[column])
-        if differ:
-            added.append(Added(_(SENT_AS).format(column=column), differ))
+        if sent[column]:  # only values that differ from their cell (see ReportInput)
+            added.append(Added(_(SENT_AS).format(column=column), dict(sent[column])))
     for position, header in enumerate(VIDEO_COLUMNS):
         links = {
             int(row): links[position]
@@ -205,25 +204,6 @@ def _column_texts(table: Rows, column: str) -> dict[int, str]:
     if any(type(v) is not str for v in values):
         values = [cell_text(v) for v in values]
     return {row: value for row, value in zip(table.rows, values, strict=True) if value}
-
-
-def _differing(table: Rows, column: str, sent: Mapping[int, str]) -> dict[int, str]:
-    """Row → value as sent, of those that differ from the row's cell (as text) in `column`:
-    only the rows sent differently are looked at, not the whole column."""
-    rows = list(sent)
-    try:
-        cells = table.column(column, rows)
-    except KeyError:  # a row the table does not have: its cell counts as empty
-        present = set(table.rows)
-        found = iter(table.column(column, [r for r in rows if r in present]))
-        cells = [next(found) if r in present else "" for r in rows]
-    if any(type(cell) is not str for cell in cells):
-        cells = [cell_text(cell) for cell in cells]
-    return {
-        int(row): value
-        for row, value, cell in zip(rows, sent.values(), cells, strict=True)
-        if value != cell
-    }
 
 
 def _edits_between(original: Rows, table: Rows, positions: dict[str, int]) -> _Edits:
