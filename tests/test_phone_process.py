@@ -100,15 +100,8 @@ def test_validate_of_a_big_file_checks_its_numbers_elsewhere_and_prints_the_same
         starting(self, **options)
         started.append(self)
 
-    found_rows: list[object] = []
-    finding = phone_process.RowsFound.result
-
-    def found(self: phone_process.RowsFound) -> object:
-        found_rows.append(finding(self))
-        return found_rows[-1]
-
     monkeypatch.setattr(PhoneProcess, "__init__", start)
-    monkeypatch.setattr(phone_process.RowsFound, "result", found)
+    found_rows = rows_found_watched(monkeypatch)
     monkeypatch.setattr("seen_core.cli.options.WORTH_STARTING_BYTES", 0)  # a small file as big
     monkeypatch.setattr(phone_process, "ELSEWHERE_FROM", 1)
     beside = run_cli("validate", path, "--json", "--report", tmp_path / "beside.xlsx")
@@ -121,8 +114,7 @@ def test_validate_of_a_big_file_checks_its_numbers_elsewhere_and_prints_the_same
     assert len(found_rows) == 1 and isinstance(found_rows[0], dict)
     assert found_rows[0]["part"] == "xl/worksheets/sheet2.xml"
     # The report says the same, its phone numbers as sent (E.164) the second process's.
-    books = [openpyxl.load_workbook(tmp_path / f"{n}.xlsx") for n in ("alone", "beside")]
-    sheets = [[row for row in book["Mottakere"].iter_rows(values_only=True)] for book in books]
+    sheets = [people_rows(tmp_path / f"{n}.xlsx") for n in ("alone", "beside")]
     assert sheets[0] == sheets[1]
     header = sheets[1][3]
     sent = [row[header.index("Mobil (sent as)")] for row in sheets[1][4:]]
@@ -149,18 +141,27 @@ def test_rows_are_not_taken_from_a_file_changed_since_it_was_read(
         path.write_bytes(b"PK changed since it was read")
         return sheet
 
-    found_rows: list[object] = []
-    finding = phone_process.RowsFound.result
-
-    def found(self: phone_process.RowsFound) -> object:
-        found_rows.append(finding(self))
-        return found_rows[-1]
-
     monkeypatch.setattr(options, "read_sheet", read_then_change)
-    monkeypatch.setattr(phone_process.RowsFound, "result", found)
+    found_rows = rows_found_watched(monkeypatch)
     changed = run_cli("validate", path, "--report", tmp_path / "changed.xlsx")
     assert changed.returncode == alone.returncode == 1
     assert found_rows == [None]
-    books = [openpyxl.load_workbook(tmp_path / f"{n}.xlsx") for n in ("alone", "changed")]
-    sheets = [[row for row in book["Mottakere"].iter_rows(values_only=True)] for book in books]
+    sheets = [people_rows(tmp_path / f"{n}.xlsx") for n in ("alone", "changed")]
     assert sheets[0] == sheets[1]
+
+
+def rows_found_watched(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What the second process answered each time a report asked where its rows are."""
+    answers: list[object] = []
+    finding = phone_process.RowsFound.result
+
+    def found(self: phone_process.RowsFound) -> object:
+        answers.append(finding(self))
+        return answers[-1]
+
+    monkeypatch.setattr(phone_process.RowsFound, "result", found)
+    return answers
+
+
+def people_rows(report: Path) -> list[tuple[object, ...]]:
+    return list(openpyxl.load_workbook(report)["Mottakere"].iter_rows(values_only=True))
