@@ -3,6 +3,9 @@ report's own Summary and Problems sheets added to the workbook's list of sheets.
 
 from __future__ import annotations
 
+import array
+import pickle
+
 from seen_core.i18n import _
 from seen_core.report.model import (
     PROBLEMS_SHEET_NAME,
@@ -173,16 +176,22 @@ def _receivers_part(
 def rows_ahead(
     source: bytes, sheet_name: str | None, header_row: int, rows: list[int]
 ) -> dict[str, object]:
-    """What a report of `source` can have made before its plan, in a child (see
+    """What a report of `source` can have made before its plan, elsewhere (see
     report/parallel.py): where the sheet's header and people's rows are (its part and
-    `SheetEditor.scan`)."""
+    `SheetEditor.scan`), the places pickled on their own and the rows' numbers beside them:
+    the report unpickles the places only once it has forked, so that they are its own pages
+    and not its child's too (see `SheetEditor._rows`)."""
     answer: dict[str, object] = {}
     package = Package.from_zip(source)
     _book_part, _book, _dialect, book_rels, sheets = _workbook(package)
     part = _receivers_part(package, sheets, book_rels, sheet_name)
     editor = SheetEditor(package, part, None, None, rebuilt=False)  # type: ignore[arg-type]
+    found, width, style = editor.scan(
+        editor.xml, editor.body_start, editor.body_end, header_row, rows
+    )
     answer["part"] = part
-    answer["scan"] = editor.scan(editor.xml, editor.body_start, editor.body_end, header_row, rows)
+    answer["scan"] = (pickle.dumps(found, pickle.HIGHEST_PROTOCOL), width, style)
+    answer["rows"] = array.array("I", [row for row, *_ in found]).tobytes()
     return answer
 
 
