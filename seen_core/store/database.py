@@ -76,6 +76,22 @@ CREATE TABLE IF NOT EXISTS kept_sheets (
 );
 """
 # Each later version: statements that take a journal of the version before to this one.
+# Two tables migration 7 may have to add again (see there): made if they are not there yet.
+_USER_LANGUAGES = """
+CREATE TABLE IF NOT EXISTS user_languages (
+    user_id TEXT PRIMARY KEY,
+    language TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+_DRAFT_UNDONE = """
+CREATE TABLE IF NOT EXISTS draft_undone (
+    draft_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    edits TEXT NOT NULL,
+    PRIMARY KEY (draft_id, seq)
+) WITHOUT ROWID;
+"""
 MIGRATIONS: dict[int, str] = {
     # 2: sends and drafts have a user; a send may come from a draft; saved mappings per user;
     # 2.0 sends keep each person's video links.
@@ -131,39 +147,14 @@ INSERT INTO draft_sources (draft_id, source) SELECT id, source FROM drafts;
 ALTER TABLE drafts DROP COLUMN source;
 """,
     # 4: each signed-in user's language (see `seen_core.store.languages`).
-    4: """
-CREATE TABLE user_languages (
-    user_id TEXT PRIMARY KEY,
-    language TEXT NOT NULL
-) WITHOUT ROWID;
-""",
+    4: _USER_LANGUAGES,
     # 5: a draft keeps the changes undone, last undone last, so that redo outlives a reload;
     # a new change forgets them.
-    5: """
-CREATE TABLE draft_undone (
-    draft_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    label TEXT NOT NULL,
-    edits TEXT NOT NULL,
-    PRIMARY KEY (draft_id, seq)
-) WITHOUT ROWID;
-""",
+    5: _DRAFT_UNDONE,
     # 7: one release numbered the undone changes 6 (and had no languages), before 4 and 5 were
     # given to the two tables above: a journal it wrote says 6, and gets here what it lacks.
     # Journals of every other release have both already.
-    7: """
-CREATE TABLE IF NOT EXISTS user_languages (
-    user_id TEXT PRIMARY KEY,
-    language TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS draft_undone (
-    draft_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    label TEXT NOT NULL,
-    edits TEXT NOT NULL,
-    PRIMARY KEY (draft_id, seq)
-) WITHOUT ROWID;
-""",
+    7: _USER_LANGUAGES + _DRAFT_UNDONE,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
