@@ -385,6 +385,29 @@ def test_values_sent_by_column_are_those_the_payloads_carry(rows: list[int] | No
     assert values_sent(table, mapping, rows=rows) == sent
 
 
+@pytest.mark.parametrize("rows", [None, [5, 6, 12]], ids=["every-row", "some-rows"])
+def test_values_sent_take_the_phone_forms_the_check_found(rows: list[int] | None) -> None:
+    """The check keeps each phone number's E.164 form (`CheckResult.phone_e164`), which the
+    values as sent take instead of working them out again: the same as the payloads carry, and
+    taken from the check's list, a row's own form wherever it stands (some rows or all)."""
+    from seen_core.check.checks import check_sheet
+    from seen_core.read.text_table import text_of
+
+    sheet = read_sheet("kunder.xlsx", messy_workbook())
+    mapping = suggest(sheet.columns)
+    text = text_of(sheet.table)
+    forms = check_sheet(text, mapping).phone_e164
+    assert forms is not None and len(forms) == len(text.rows) and "+4745860321" in forms
+    assert values_sent(text, mapping, rows=rows, e164=forms) == values_sent(
+        text, mapping, rows=rows
+    )
+    marked = [f"{form}!" if form else "" for form in forms]  # a form taken, not worked out
+    sent = values_sent(text, mapping, rows=rows, e164=marked)["Mobil"]
+    chosen = text.rows if rows is None else rows
+    expected = {row: marked[text.rows.index(row)] for row in chosen if marked[text.rows.index(row)]}
+    assert expected and {row: form for row, form in sent.items() if form.endswith("!")} == expected
+
+
 def test_values_sent_by_column_leave_an_extra_named_as_a_field_to_the_payloads() -> None:
     table = pd.DataFrame({"A": [" x "], "B": ["y "]}, index=pd.Index([2]), dtype=object)
     mapping = Mapping({"first_name": "A"}, {"first_name": "B"})  # the payload's own key wins
