@@ -577,6 +577,31 @@ def test_a_first_child_that_fails_on_the_problems_leaves_them_to_the_command(mon
     assert read_xlsx(both)["Problems"].max_row == len(report.problems) + 1
 
 
+def test_a_child_goes_on_to_its_next_work_before_its_first_answer_is_read() -> None:
+    """The child's answers wait for this process in a file in memory, not in a pipe (which
+    holds 64 KB): its first answer, the cells of 70,000 rows, does not keep it from the notes
+    while this process still makes its own share of the rows."""
+    import os
+    import select
+
+    from seen_core.report import parallel
+
+    started, signal = os.pipe()
+
+    def then() -> str:
+        os.write(signal, b"x")
+        return "notes"
+
+    with parallel.on_two_cores():
+        child = parallel.Helper(then, first=lambda: b"cells " * 1_000_000)
+        ready, _, _ = select.select([started], [], [], 20)
+        assert ready, "the child waited for its first answer to be read"
+        assert child.first_result() == b"cells " * 1_000_000
+        assert child.result() == "notes"
+    os.close(started)
+    os.close(signal)
+
+
 def test_a_note_holding_markup_comes_back_as_written() -> None:
     """A note's text with characters XML reserves (a cell's value quoted in a problem) is
     escaped in the comments part, which openpyxl then reads back as the text itself."""

@@ -4,7 +4,7 @@ The command line's `validate --report` (and `send --report`) is one process that
 checks, writes the report and ends; most of the report is Python, so one core does it all
 while the other waits. There, and only there, the report may fork: the child makes what it
 can make from the plan alone (the notes, their drawing, the Problems sheet's rows) while this
-process writes the people's rows, and hands it back through a pipe.
+process writes the people's rows, and hands it back in a file in memory (`_answers_file`).
 
 Forking has a cost beyond the fork: every page either process writes after it faults once more
 (copied while the child lives), and Python writes to every object it touches (its reference
@@ -185,12 +185,20 @@ class Helper:
     def __init__(self, work: Callable[[], Any], first: Callable[[], Any] | None = None) -> None:
         self.pid = 0
         self.reader = -1
+        self.store = -1
+        self._read_to = 0  # how much of `store` this process has taken
         self._answers: list[Any] = []
         self._wanted = 2 if first is not None else 1
         self._done = False
         try:
+            store = _answers_file()
+        except OSError:
+            self._done = True
+            return
+        try:
             reader, writer = os.pipe()
         except OSError:
+            os.close(store)
             self._done = True
             return
         sys.stdout.flush()
@@ -198,8 +206,8 @@ class Helper:
         try:
             pid = os.fork()
         except OSError:
-            os.close(reader)
-            os.close(writer)
+            for fd in (reader, writer, store):
+                os.close(fd)
             self._done = True
             return
         if pid == 0:  # the child: answer through the pipe, and end without cleaning up
@@ -208,13 +216,13 @@ class Helper:
                 os.close(reader)
                 for step in (first, work):
                     if step is not None:
-                        _send(writer, step())
+                        _send(writer, store, step())
                 status = 0
             except BaseException:
                 pass
             os._exit(status)
         os.close(writer)
-        self.pid, self.reader = pid, reader
+        self.pid, self.reader, self.store = pid, reader, store
 
     def first_result(self) -> Any:
         """The answer of `first`."""
@@ -228,15 +236,32 @@ class Helper:
         while len(self._answers) <= number and not self._done:
             if _waiting_work and not select.select([self.reader], [], [], 0)[0]:
                 _work_while_waiting()  # the child is not done: the command's own work first
-            answer = _receive(self.reader)
+            answer = self._receive()
             self._answers.append(answer)
             if answer is None or len(self._answers) == self._wanted:
                 self._end()
         return self._answers[number] if number < len(self._answers) else None
 
+    def _receive(self) -> Any:
+        """The child's next answer: its length from the pipe, then its bytes from the file they
+        were written to; None at the pipe's end (the child failed) or when cut short."""
+        head = _read(self.reader, _LENGTH)
+        if len(head) < _LENGTH:
+            return None
+        size = int.from_bytes(head, "little")
+        data = _read_at(self.store, size, self._read_to)
+        self._read_to += len(data)
+        if len(data) < size:
+            return None
+        try:
+            return pickle.loads(data)
+        except Exception:
+            return None
+
     def _end(self) -> None:
         self._done = True
         os.close(self.reader)
+        os.close(self.store)
         _, status = os.waitpid(self.pid, 0)
         if status != 0 and self._answers:
             self._answers[-1] = None  # the child failed after writing it: not to be trusted
@@ -246,6 +271,7 @@ class Helper:
         if not self._done:
             self._done = True
             os.close(self.reader)
+            os.close(self.store)
             os.waitpid(self.pid, 0)
 
 
@@ -295,26 +321,26 @@ def _work_while_waiting() -> None:
 _LENGTH = 8  # bytes that give an answer's length before it
 
 
-def _send(writer: int, answer: Any) -> None:
-    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(len(data).to_bytes(_LENGTH, "little") + data)
+def _answers_file() -> int:
+    """A file in memory for a child's answers (the pipe carries only their lengths): the child
+    writes them without waiting for this process to read, which it does only once its own
+    share of the rows is made (through a pipe, which holds 64 KB, the child waited that long
+    before it could start on the notes)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("seen-sender-report", os.MFD_CLOEXEC)
+    import tempfile  # not where memfd_create is: it loads shutil and random
+
+    with tempfile.TemporaryFile() as file:  # elsewhere: a file of its own, already unlinked
+        return os.dup(file.fileno())
+
+
+def _send(writer: int, store: int, answer: Any) -> None:
+    """In the child: `answer`'s bytes to the end of `store`, then their length to the pipe."""
+    view = memoryview(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+    size = len(view)
     while view:
-        view = view[os.write(writer, view) :]
-
-
-def _receive(reader: int) -> Any:
-    """The next answer in the pipe; None at its end (the child failed) or when cut short."""
-    head = _read(reader, _LENGTH)
-    if len(head) < _LENGTH:
-        return None
-    size = int.from_bytes(head, "little")
-    data = _read(reader, size)
-    if len(data) < size:
-        return None
-    try:
-        return pickle.loads(data)
-    except Exception:
-        return None
+        view = view[os.write(store, view) :]
+    os.write(writer, size.to_bytes(_LENGTH, "little"))  # a pipe takes 8 bytes at once
 
 
 def _read(reader: int, size: int) -> bytes:
@@ -325,4 +351,18 @@ def _read(reader: int, size: int) -> bytes:
             break
         chunks.append(chunk)
         left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_at(store: int, size: int, offset: int) -> bytes:
+    """`size` bytes of `store` from `offset` (fewer where it ends), the file's own position
+    left alone: the child, which shares it, writes at it."""
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.pread(store, min(left, 1 << 24), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+        offset += len(chunk)
     return b"".join(chunks)
