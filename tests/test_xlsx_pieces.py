@@ -228,6 +228,25 @@ def test_two_pieces_a_core_unless_every_piece_would_read_many_shared_strings(
     assert in_pieces(data, "Ark1") == whole(data, "Ark1")
 
 
+@pytest.mark.parametrize("cores, shares", [(2, [3, 4, 4, 3]), (3, [3, 4, 4, 3])])
+def test_the_first_and_last_pieces_are_smaller_so_the_threads_do_not_keep_step(
+    monkeypatch, cores, shares
+):
+    """Pieces of one size are parsed at one pace, and their cells made text (holding the
+    interpreter's lock) at one time, one thread waiting for the other: the first and the last
+    piece are a quarter smaller than the rest."""
+    monkeypatch.setattr(bulk, "cores", lambda: cores)
+    data = _people("in the cells")
+    pieces = xlsx_pieces.pieces_for(data, "Ark1")[1]
+    rows = []
+    for piece in pieces:
+        with zipfile.ZipFile(io.BytesIO(piece)) as book:
+            rows.append(book.read("xl/worksheets/sheet1.xml").count(b"<row "))
+    assert sum(rows) == 400
+    assert [round(n / 400 * sum(shares)) for n in rows] == shares
+    assert in_pieces(data, "Ark1") == whole(data, "Ark1")
+
+
 def test_the_pieces_are_parsed_by_no_more_threads_than_there_are_cores(monkeypatch):
     """More threads would parse no faster, and each keeps a malloc arena of its own (75 MB more
     at the peak of a 100k-row `validate --json` with four)."""
