@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import array
 import bisect
+import operator
 import pickle
 import re
 from collections.abc import Callable
@@ -59,6 +60,7 @@ _SHEET_DATA = re.compile(rb"<((?:[\w.-]+:)?)sheetData\b")
 # the notes): so that the two end about together (0.3 left this process last, 0.2 left it waiting
 # for the notes).
 _FIRST_ROWS_HERE = 0.25
+_NUMBER = operator.itemgetter(0)  # of a row's place (`Scan`): its number, taken in C
 _BODY = "<!--seen-sender: the rows-->"  # where the rows go back, in the sheet without them
 # The rows' bytes are joined and deflated this many pieces at a time (some 4,000 rows, 2 MB).
 _PIECES_AT_A_TIME = 16_384
@@ -302,7 +304,7 @@ class SheetEditor:
         if isinstance(found, bytes):  # found elsewhere: the places pickled, the rows beside
             rows = array.array("I", self.early.answer("rows")).tolist()  # type: ignore[union-attr]
         else:
-            rows = [row for row, *_ in found]
+            rows = list(map(_NUMBER, found))
         marked: dict[int, bytes] | None = None
         appended = None
         # Where a child may make the report's cells, it makes those of the later rows, first,
@@ -369,7 +371,7 @@ class SheetEditor:
         header's last cell. Made from the sheet alone (see report/parallel.py)."""
         wanted = {header_row, *rows}
         found = self._rows_found(xml, start, stop, wanted)
-        if len({row for row, *_ in found}) != len(wanted):
+        if len(set(map(_NUMBER, found))) != len(wanted):
             raise NotInPlace("its rows are not numbered the way they were read")
         header = next(place for place in found if place[0] == header_row)
         width, header_style = self._extent(xml, header, with_style=True)

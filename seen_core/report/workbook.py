@@ -4,6 +4,7 @@ report's own Summary and Problems sheets added to the workbook's list of sheets.
 from __future__ import annotations
 
 import array
+import operator
 import pickle
 
 from seen_core.i18n import _
@@ -191,7 +192,7 @@ def rows_ahead(
     )
     answer["part"] = part
     answer["scan"] = (pickle.dumps(found, pickle.HIGHEST_PROTOCOL), width, style)
-    answer["rows"] = array.array("I", [row for row, *_ in found]).tobytes()
+    answer["rows"] = array.array("I", map(operator.itemgetter(0), found)).tobytes()
     return answer
 
 
