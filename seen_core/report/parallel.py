@@ -210,7 +210,7 @@ class Helper:
                 os.close(fd)
             self._done = True
             return
-        if pid == 0:  # the child: answer through the pipe, and end without cleaning up
+        if pid == 0:  # the child: answer (`_send`), and end without cleaning up
             status = 1
             try:
                 os.close(reader)
