@@ -579,7 +579,7 @@ def test_a_first_child_that_fails_on_the_problems_leaves_them_to_the_command(mon
 
 def test_a_child_goes_on_to_its_next_work_before_its_first_answer_is_read() -> None:
     """The child's answers wait for this process in a file in memory, not in a pipe (which
-    holds 64 KB): its first answer, the cells of 70,000 rows, does not keep it from the notes
+    holds 64 KB): its first answer, the cells of most of the rows, does not keep it from the notes
     while this process still makes its own share of the rows."""
     import os
     import select

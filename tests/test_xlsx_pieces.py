@@ -228,15 +228,17 @@ def test_two_pieces_a_core_unless_every_piece_would_read_many_shared_strings(
     assert in_pieces(data, "Ark1") == whole(data, "Ark1")
 
 
-@pytest.mark.parametrize("cores, shares", [(2, [3, 4, 4, 3]), (3, [3, 4, 4, 3])])
+@pytest.mark.parametrize("cores, strings, shares", [
+    (2, "in the cells", [3, 4, 4, 3]), (3, "in the cells", [3, 4, 4, 3]), (2, "shared", [3, 4]),
+])  # fmt: skip
 def test_the_first_and_last_pieces_are_smaller_so_the_threads_do_not_keep_step(
-    monkeypatch, cores, shares
+    monkeypatch, cores, strings, shares
 ):
     """Pieces of one size are parsed at one pace, and their cells made text (holding the
     interpreter's lock) at one time, one thread waiting for the other: the first and the last
-    piece are a quarter smaller than the rest."""
+    piece are a quarter smaller than the rest (of two, the first)."""
     monkeypatch.setattr(bulk, "cores", lambda: cores)
-    data = _people("in the cells")
+    data = _people(strings)
     pieces = xlsx_pieces.pieces_for(data, "Ark1")[1]
     rows = []
     for piece in pieces:

@@ -199,11 +199,11 @@ def _zip(entries: list[_Entry]) -> bytes:
 
 def _shares(count: int) -> list[int]:
     """How big each of `count` pieces is, against the others: the first and the last a quarter
-    smaller than the rest. Pieces of one size are parsed by the threads at one pace, so their
-    cells become text (which holds the interpreter's lock) at one time, on one core, while the
-    other waits: a 100,000-row sheet read 0.1-0.15 s slower, as a rule. A smaller first piece
-    puts one thread's text where the other still parses, and a smaller last one ends the
-    threads about together."""
+    smaller than the rest (of two, the first). Pieces of one size are parsed by the threads at
+    one pace, so their cells become text (which holds the interpreter's lock) at one time, on
+    one core, while the other waits: a 100,000-row sheet read 0.1-0.15 s slower, as a rule. A
+    smaller first piece puts one thread's text where the other still parses, and a smaller last
+    one ends the threads about together."""
     if count <= 2:
         return [3, 4][:count]
     return [3] + [4] * (count - 2) + [3]
