@@ -577,14 +577,21 @@ def test_a_first_child_that_fails_on_the_problems_leaves_them_to_the_command(mon
     assert read_xlsx(both)["Problems"].max_row == len(report.problems) + 1
 
 
-def test_a_child_goes_on_to_its_next_work_before_its_first_answer_is_read() -> None:
-    """The child's answers wait for this process in a file in memory, not in a pipe (which
-    holds 64 KB): its first answer, the cells of most of the rows, does not keep it from the notes
-    while this process still makes its own share of the rows."""
+@pytest.mark.parametrize("where", ["memfd", "a temporary file"])
+def test_a_child_goes_on_to_its_next_work_before_its_first_answer_is_read(
+    monkeypatch, where: str
+) -> None:
+    """The child's answers wait for this process in a file in memory (an unlinked temporary
+    file where the system has no memfd), not in a pipe (which holds 64 KB): its first answer,
+    the cells of most of the rows, does not keep it from the notes while this process still
+    makes its own share of the rows."""
     import os
     import select
 
     from seen_core.report import parallel
+
+    if where == "a temporary file":
+        monkeypatch.delattr(os, "memfd_create")
 
     started, signal = os.pipe()
 
